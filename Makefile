@@ -1,0 +1,43 @@
+# Tolk — `make start` installs what is missing, builds and starts the server; `make test` runs every check.
+SHELL := /bin/bash
+APT_PACKAGES := espeak-ng pocketsphinx pocketsphinx-en-us libpocketsphinx3 pocketsphinx-testdata \
+	apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en sox
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PORT ?= 8080
+HOST ?= 0.0.0.0
+
+.PHONY: start test deps build lint typecheck bench clean
+
+start: deps node_modules/.installed build
+	@npm link --no-audit --no-fund >/dev/null 2>&1 || echo "note: 'npm link' failed; run the CLI as 'npx tolk'"
+	node bin/tolk.js serve --port $(PORT) --host $(HOST)
+
+test: deps node_modules/.installed build lint typecheck
+	npm test
+
+# Debian packages: the offline engines (pocketsphinx, Apertium, espeak-ng) and the LibriVox test recordings.
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:" $$missing; \
+		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
+	fi
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build: node_modules/.installed
+	npx tsc -p tsconfig.build.json
+
+lint: node_modules/.installed
+	npx eslint .
+
+typecheck: node_modules/.installed
+	npx tsc -p tsconfig.json --noEmit
+
+bench: deps node_modules/.installed build
+	node --import tsx bench/stream-latency.ts
+
+clean:
+	rm -rf dist node_modules

@@ -1,0 +1,90 @@
+import { z } from 'zod';
+import { ERROR_CODES } from '../../errors.js';
+import { SUPPORTED_SAMPLE_RATES_HZ } from '../../audio/pcm.js';
+import type { PipelineEvent } from '../../pipeline/translation-pipeline.js';
+
+/**
+ * The `config` message of spec 002 Part 1 ("Initial Client Message"), with its documented defaults.
+ * Limits on list sizes keep one client from exhausting memory (docs/decisions.md).
+ */
+export const streamConfigSchema = z.object({
+  config: z.object({
+    audio: z
+      .object({
+        format: z.string().default('pcm_s16le'),
+        sample_rate: z.number().int().default(16000),
+        channels: z.number().int().default(1),
+      })
+      .default({ format: 'pcm_s16le', sample_rate: 16000, channels: 1 }),
+    source_language: z.string({ error: 'source_language is required' }),
+    target_language: z.string({ error: 'target_language is required' }),
+    voice: z.string({ error: 'voice is required ("male" or "female")' }),
+    vocabulary: z.array(z.string().min(1).max(100)).max(500).default([]),
+    translation_dictionary: z
+      .array(z.object({ source: z.string().min(1).max(200), target: z.string().max(200) }))
+      .max(1000)
+      .default([]),
+    transcript: z
+      .object({
+        interim: z.boolean().default(false),
+        final: z.boolean().default(true),
+        translate: z.boolean().default(true),
+      })
+      .default({ interim: false, final: true, translate: true }),
+    features: z.record(z.string(), z.unknown()).optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    /** Part 2, step 1: the key may come in the config instead of the query string. */
+    api_key: z.string().optional(),
+  }),
+});
+
+/** A parsed, defaulted `config` message. */
+export type StreamConfig = z.infer<typeof streamConfigSchema>['config'];
+
+/** Checks of the audio block that are not about shape. Returns a description of what is wrong. */
+export function audioProblem(audio: StreamConfig['audio']): string | undefined {
+  if (audio.format !== 'pcm_s16le') return `Invalid audio format "${audio.format}": only pcm_s16le is supported`;
+  if (audio.channels !== 1) return `Invalid audio channels ${audio.channels}: only mono (1) is supported`;
+  if (!SUPPORTED_SAMPLE_RATES_HZ.includes(audio.sample_rate)) {
+    return `Invalid audio sample_rate ${audio.sample_rate}: supported rates are ${SUPPORTED_SAMPLE_RATES_HZ.join(', ')} Hz`;
+  }
+  return undefined;
+}
+
+/** ISO 8601 UTC with milliseconds and an explicit `+00:00` offset, as the spec's examples. */
+export function isoUtc(date: Date): string {
+  return date.toISOString().replace('Z', '+00:00');
+}
+
+/** The `error` event of spec 002 Part 1. */
+export function errorEvent(status: number, description: string, referenceId?: string): string {
+  const known = Object.values(ERROR_CODES).find((c) => c.status === status);
+  return JSON.stringify({
+    error: {
+      code: status,
+      reason: known?.reason ?? 'Internal Server Error',
+      description,
+      ...(referenceId !== undefined ? { reference_id: referenceId } : {}),
+    },
+  });
+}
+
+/** Renders a pipeline event as the spec's JSON event, or undefined for events the client does not get. */
+export function renderEvent(event: PipelineEvent, referenceId: string | undefined): string | undefined {
+  const ref = referenceId !== undefined ? { reference_id: referenceId } : {};
+  switch (event.type) {
+    case 'transcript':
+      return JSON.stringify({
+        transcript: {
+          text: event.text, final: event.final, start: isoUtc(event.startedAt), duration: event.durationMs,
+          utterance_id: event.utteranceId, ...ref,
+        },
+      });
+    case 'translation':
+      return JSON.stringify({ translate: { text: event.text, final: event.final, utterance_id: event.utteranceId, ...ref } });
+    case 'error':
+      return errorEvent(event.status, event.description, referenceId);
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,25 @@
+import wavefile from 'wavefile';
+import type { PcmChunk } from './pcm.js';
+
+const { WaveFile } = wavefile;
+
+/**
+ * Reads a WAV file's bytes into mono s16 samples (first channel if several; any PCM bit depth is
+ * converted to 16-bit).
+ * @throws {Error} when the bytes are not a WAV file wavefile can read.
+ */
+export function readWav(bytes: Uint8Array): PcmChunk {
+  const wav = new WaveFile(bytes);
+  wav.toBitDepth('16');
+  const fmt = wav.fmt as { sampleRate: number; numChannels: number };
+  const raw = wav.getSamples(false, Int16Array) as unknown;
+  const samples = fmt.numChannels > 1 ? ((raw as Int16Array[])[0] ?? new Int16Array(0)) : (raw as Int16Array);
+  return { samples: Int16Array.from(samples), sampleRateHz: fmt.sampleRate };
+}
+
+/** Encodes mono s16 samples as a WAV file. */
+export function writeWav(chunk: PcmChunk): Buffer {
+  const wav = new WaveFile();
+  wav.fromScratch(1, chunk.sampleRateHz, '16', chunk.samples);
+  return Buffer.from(wav.toBuffer());
+}

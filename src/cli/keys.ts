@@ -1,0 +1,54 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import type { TolkConfig } from '../config.js';
+import { openDatabase } from '../db/client.js';
+import { createApiKey, type CreatedApiKey, type Role } from '../domain/api-keys.js';
+import { adminSocketPath } from '../server.js';
+
+const ROLES: readonly Role[] = ['owner', 'admin', 'member'];
+
+/**
+ * `tolk keys create`: through the running server's admin socket when there is one (the embedded
+ * database allows one process), otherwise directly in the database.
+ * @throws {Error} for an unknown role or when neither path works.
+ */
+export async function keysCreateCommand(
+  config: TolkConfig,
+  o: { org: string; name: string; role: string; test?: boolean; json?: boolean },
+): Promise<void> {
+  if (!ROLES.includes(o.role as Role)) throw new Error(`--role must be one of ${ROLES.join(', ')}`);
+  const request = { org: o.org, name: o.name, role: o.role as Role, test: Boolean(o.test) };
+  let created = config.databaseUrl ? undefined : await viaAdminSocket(adminSocketPath(config.dataDir), request);
+  if (!created) {
+    const handle = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+    try {
+      created = await createApiKey(handle.db, { organizationName: o.org, name: o.name, role: request.role, test: request.test });
+    } finally {
+      await handle.close();
+    }
+  }
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify({ id: created.keyId, key: created.key, org: created.organizationName, role: created.role })}\n`);
+  } else {
+    process.stdout.write(`Created ${created.role} key "${created.name}" for organization ${created.organizationName} (shown once):\n${created.key}\n`);
+  }
+}
+
+/** Asks a running server to create the key; undefined when no server answers on the socket. */
+function viaAdminSocket(socketPath: string, body: object): Promise<CreatedApiKey | undefined> {
+  if (!fs.existsSync(socketPath)) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, path: '/keys', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (data += c));
+      res.on('end', () => {
+        const parsed = JSON.parse(data) as CreatedApiKey & { error?: string };
+        if (res.statusCode === 200) resolve(parsed);
+        else reject(new Error(parsed.error ?? `admin socket answered ${res.statusCode}`));
+      });
+    });
+    req.on('error', () => resolve(undefined)); // stale socket: no server is running
+    req.end(JSON.stringify(body));
+  });
+}

@@ -1,0 +1,61 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { loadConfig } from '../config.js';
+import { keysCreateCommand } from './keys.js';
+import { serveCommand } from './serve.js';
+import { translateCommand } from './translate.js';
+
+// Engine calls run on libuv's pool (one per concurrent decode): give it room for many streams.
+process.env.UV_THREADPOOL_SIZE ??= '16';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('a port is an integer from 0 to 65535');
+  return n;
+}
+
+const program = new Command('tolk').description('Tolk: self-hostable real-time voice translation server');
+
+program
+  .command('serve')
+  .description('start the server (HTTP + WebSocket surfaces, offline engines)')
+  .option('--port <n>', 'TCP port (env PORT, default 8080)', port)
+  .option('--host <h>', 'interface to listen on (env HOST, default 0.0.0.0)')
+  .option('--data-dir <dir>', 'embedded database folder (env TOLK_DATA_DIR, default ./.tolk)')
+  .action(async (o: { port?: number; host?: string; dataDir?: string }) => {
+    await serveCommand(loadConfig(process.env, { port: o.port, host: o.host, dataDir: o.dataDir }));
+  });
+
+const keys = program.command('keys').description('manage API keys');
+keys
+  .command('create')
+  .description('create an API key (works whether or not the server is running)')
+  .requiredOption('--org <name>', 'organization name (created if missing)')
+  .option('--name <label>', 'label of the key', 'default')
+  .option('--role <role>', 'owner, admin or member', 'member')
+  .option('--test', 'make an ip_test_ key')
+  .option('--json', 'print {"id","key","org","role"} as JSON')
+  .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR, default ./.tolk)')
+  .action(async (o: { org: string; name: string; role: string; test?: boolean; json?: boolean; dataDir?: string }) => {
+    await keysCreateCommand(loadConfig(process.env, { dataDir: o.dataDir }), o);
+  });
+
+program
+  .command('translate')
+  .description('stream a WAV file through /vt at real-time pace and print transcripts and translations')
+  .argument('<in.wav>', 'mono or stereo WAV (8, 16, 24 or 48 kHz; others are resampled to 16 kHz)')
+  .requiredOption('--from <lang>', 'source language (BCP 47), e.g. en-US')
+  .requiredOption('--to <lang>', 'target language (BCP 47), e.g. es-ES')
+  .option('--voice <voice>', 'male or female', 'female')
+  .option('--out <file>', 'write the translated speech to this WAV file')
+  .option('--json', 'print one JSON event per line')
+  .option('--url <url>', 'a running server, e.g. http://127.0.0.1:8080 (default: an in-process server)')
+  .option('--api-key <key>', 'API key for --url (env TOLK_API_KEY)')
+  .option('--fast', 'send as fast as the server reads instead of at real-time pace')
+  .action(async (file: string, o: { from: string; to: string; voice: string; out?: string; json?: boolean; url?: string; apiKey?: string; fast?: boolean }) => {
+    process.exitCode = await translateCommand(file, o);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`tolk: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,87 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Tolk's settings, read from the environment and overridden by command-line flags.
+ * Every field is documented in README.md ("Settings") with its environment variable and default.
+ */
+export interface TolkConfig {
+  /** TCP port of the HTTP/WebSocket server (`PORT`, `--port`); 0 picks a free port. */
+  port: number;
+  /** Interface to listen on (`HOST`, `--host`). */
+  host: string;
+  /** Folder for the embedded database and the admin socket (`TOLK_DATA_DIR`, `--data-dir`); `memory://` keeps the database in memory. */
+  dataDir: string;
+  /** Postgres connection string (`DATABASE_URL`); when unset, embedded PGlite in `dataDir` is used. */
+  databaseUrl: string | undefined;
+  /** pino log level (`LOG_LEVEL`). */
+  logLevel: string;
+  /** Session key lifetime when `expiration_ttl` is omitted, in seconds (`TOLK_SESSION_KEY_TTL_DEFAULT_S`). */
+  sessionKeyTtlDefaultS: number;
+  /** Largest accepted `expiration_ttl`, in seconds (`TOLK_SESSION_KEY_TTL_MAX_S`). */
+  sessionKeyTtlMaxS: number;
+  /** Largest accepted inbound WebSocket message, in bytes (`TOLK_MAX_FRAME_BYTES`). */
+  maxFrameBytes: number;
+  /** Outbound bytes a client may leave unread before it is disconnected (`TOLK_MAX_BUFFERED_BYTES`). */
+  maxBufferedBytes: number;
+  /** Silence that ends an utterance, in ms (`TOLK_ENDPOINT_SILENCE_MS`). */
+  endpointSilenceMs: number;
+  /** Utterance length after which a shorter pause ends it, in ms (`TOLK_MAX_UTTERANCE_MS`). */
+  maxUtteranceMs: number;
+  /** Concurrent pipelines one process accepts before answering 429 (`TOLK_MAX_STREAMS`). */
+  maxStreams: number;
+}
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  TOLK_DATA_DIR: z.string().min(1).default('./.tolk'),
+  DATABASE_URL: z.string().min(1).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  TOLK_SESSION_KEY_TTL_DEFAULT_S: z.coerce.number().int().positive().default(300),
+  TOLK_SESSION_KEY_TTL_MAX_S: z.coerce.number().int().positive().default(86_400),
+  TOLK_MAX_FRAME_BYTES: z.coerce.number().int().positive().default(256 * 1024),
+  TOLK_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(8 * 1024 * 1024),
+  TOLK_ENDPOINT_SILENCE_MS: z.coerce.number().int().min(100).max(5000).default(300),
+  TOLK_MAX_UTTERANCE_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
+  TOLK_MAX_STREAMS: z.coerce.number().int().positive().default(32),
+});
+
+/**
+ * Builds the configuration from an environment and command-line overrides.
+ * @param env - usually `process.env`.
+ * @param overrides - values from flags; they win over the environment.
+ * @throws {Error} naming every invalid variable when the environment does not validate.
+ */
+export function loadConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  overrides: Partial<TolkConfig> = {},
+): TolkConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const details = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid environment: ${details}`);
+  }
+  const e = parsed.data;
+  const config: TolkConfig = {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.TOLK_DATA_DIR,
+    databaseUrl: e.DATABASE_URL,
+    logLevel: e.LOG_LEVEL,
+    sessionKeyTtlDefaultS: e.TOLK_SESSION_KEY_TTL_DEFAULT_S,
+    sessionKeyTtlMaxS: e.TOLK_SESSION_KEY_TTL_MAX_S,
+    maxFrameBytes: e.TOLK_MAX_FRAME_BYTES,
+    maxBufferedBytes: e.TOLK_MAX_BUFFERED_BYTES,
+    endpointSilenceMs: e.TOLK_ENDPOINT_SILENCE_MS,
+    maxUtteranceMs: e.TOLK_MAX_UTTERANCE_MS,
+    maxStreams: e.TOLK_MAX_STREAMS,
+    ...stripUndefined(overrides),
+  };
+  if (config.dataDir !== 'memory://') config.dataDir = path.resolve(config.dataDir);
+  return config;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,17 @@
+import type { TolkConfig } from './config.js';
+import type { Database } from './db/client.js';
+import type { PipelineEvent } from './pipeline/translation-pipeline.js';
+import type { Engines } from './providers/registry.js';
+import type { StateStore } from './state/store.js';
+
+/** What every surface shares in one process: settings, database, state store and engines. */
+export interface AppContext {
+  config: TolkConfig;
+  db: Database;
+  state: StateStore;
+  engines: Engines;
+  /** Live `/vt` streams of this process (for the concurrency limit and shutdown). */
+  activeStreams: Set<{ shutdown(): Promise<void> }>;
+  /** Called with every finished utterance (latency marks, transcript, translation). */
+  onUtterance?: (event: Extract<PipelineEvent, { type: 'utterance-end' }>) => void;
+}

@@ -1,0 +1,220 @@
+import { randomUUID } from 'node:crypto';
+import { encodeS16le } from '../audio/pcm.js';
+import { StreamingResampler } from '../audio/resampler.js';
+import { EnergyVad, type VadEvent } from '../providers/vad/energy.js';
+import type { Engines } from '../providers/registry.js';
+import { primaryLanguage } from '../providers/registry.js';
+import type { SttStream, SttTranscript } from '../providers/stt/types.js';
+import type { VoiceName } from '../providers/tts/types.js';
+import { protectTerms, restoreTerms, type DictionaryEntry } from './glossary.js';
+import { LatencyClock, type UtteranceLatency } from './latency.js';
+
+/** Settings of one speaker's pipeline (spec 002 Part 1 `config`, after validation). */
+export interface PipelineOptions {
+  sourceLanguage: string;
+  targetLanguage: string;
+  voice: VoiceName;
+  /** Rate of the inbound audio and of the synthesized audio sent back, in Hz. */
+  sampleRateHz: number;
+  vocabulary: readonly string[];
+  dictionary: readonly DictionaryEntry[];
+  /** Emit interim transcripts (`transcript.interim`). */
+  interim: boolean;
+  /** Emit final transcripts (`transcript.final`). */
+  final: boolean;
+  /** Emit translations (`transcript.translate`). */
+  translate: boolean;
+  /** Trailing silence that ends an utterance, in ms. */
+  endpointSilenceMs: number;
+  /** Utterance length after which a shorter pause ends it, in ms. */
+  maxUtteranceMs: number;
+}
+
+/** Events a pipeline emits, in order per utterance (DESIGN §3 frames). */
+export type PipelineEvent =
+  | {
+      type: 'transcript';
+      utteranceId: string;
+      text: string;
+      final: boolean;
+      /** Wall-clock start of the utterance. */
+      startedAt: Date;
+      /** Audio covered by this transcript, in ms. */
+      durationMs: number;
+    }
+  | { type: 'translation'; utteranceId: string; text: string; final: boolean }
+  /** Synthesized speech: s16le bytes at `sampleRateHz` of the options. */
+  | { type: 'audio'; utteranceId: string; pcm: Buffer }
+  /** All events of an utterance are out; latency marks attached. */
+  | { type: 'utterance-end'; utteranceId: string; latency: UtteranceLatency; transcript: string; translation: string }
+  /** The pipeline failed; `cause` is for the server's log, never for the client. */
+  | { type: 'error'; status: number; description: string; cause: unknown };
+
+interface Utterance {
+  id: string;
+  startAudioMs: number;
+  endAudioMs: number;
+  interimSent: boolean;
+}
+
+/**
+ * One speaker's streaming pipeline: ingest → VAD/endpointing → STT → MT (+glossary) → TTS → egress
+ * (DESIGN §3). Audio goes in with `push`; events come out through `emit` in utterance order. MT and
+ * TTS of an utterance overlap with recognition of the next one; translated speech of consecutive
+ * utterances is never interleaved.
+ */
+export class TranslationPipeline {
+  private readonly ingest: StreamingResampler;
+  private readonly egressRate: number;
+  private readonly vad: EnergyVad;
+  private readonly clock = new LatencyClock();
+  private stt: SttStream | undefined;
+  private readonly decodeOrder: Utterance[] = [];
+  private current: Utterance | undefined;
+  private output: Promise<void> = Promise.resolve();
+  private consumer: Promise<void> = Promise.resolve();
+  private streamStartWallMs: number | undefined;
+  private failed = false;
+  private closed = false;
+
+  /**
+   * @param engines - the process's providers.
+   * @param options - validated stream settings.
+   * @param emit - receives every event; must not throw.
+   */
+  constructor(
+    private readonly engines: Engines,
+    private readonly options: PipelineOptions,
+    private readonly emit: (event: PipelineEvent) => void,
+  ) {
+    const sttRate = engines.stt.capabilities.sampleRateHz;
+    this.ingest = new StreamingResampler(options.sampleRateHz, sttRate);
+    this.egressRate = options.sampleRateHz;
+    this.vad = new EnergyVad({
+      sampleRateHz: sttRate,
+      endpointSilenceMs: options.endpointSilenceMs,
+      maxUtteranceMs: options.maxUtteranceMs,
+    });
+  }
+
+  /**
+   * Opens the recognition stream. Call once before `push`.
+   * @throws {Error} when the STT engine cannot start.
+   */
+  async start(): Promise<void> {
+    this.stt = await this.engines.stt.open({ language: this.options.sourceLanguage, vocabulary: this.options.vocabulary });
+    const stt = this.stt;
+    this.consumer = (async () => {
+      for await (const t of stt) this.onTranscript(t);
+    })().catch((err: unknown) => this.fail(err));
+  }
+
+  /** Audio received but not yet decoded, in ms: the transport pauses reading while it is high. */
+  get backlogMs(): number {
+    return this.stt?.pendingMs ?? 0;
+  }
+
+  /** Feeds inbound audio (mono s16 at the stream's rate). */
+  push(samples: Int16Array): void {
+    if (this.closed || this.failed || !this.stt) return;
+    const now = Date.now();
+    this.streamStartWallMs ??= now;
+    const resampled = this.ingest.process(samples);
+    this.clock.arrived(resampled.length, this.engines.stt.capabilities.sampleRateHz, now);
+    this.handleVad(this.vad.push(resampled));
+  }
+
+  /**
+   * Ends the stream: closes any open utterance, waits (at most `timeoutMs`) for its events, then
+   * releases the engines.
+   */
+  async close(timeoutMs = 5000): Promise<void> {
+    if (this.closed) return;
+    if (!this.failed) this.handleVad(this.vad.flush());
+    this.closed = true;
+    const stt = this.stt;
+    const drained = (async () => {
+      await stt?.close();
+      await this.consumer;
+      await this.output;
+    })();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  private handleVad(events: VadEvent[]): void {
+    const stt = this.stt;
+    if (!stt) return;
+    for (const e of events) {
+      if (e.type === 'speech-start') {
+        this.current = { id: randomUUID(), startAudioMs: e.atMs, endAudioMs: e.atMs, interimSent: false };
+        this.decodeOrder.push(this.current);
+        stt.push(e.preRoll);
+      } else if (e.type === 'speech') {
+        stt.push(e.samples);
+      } else if (this.current) {
+        this.current.endAudioMs = e.atMs;
+        this.clock.speechEnded(this.current.id, e.atMs);
+        this.current = undefined;
+        stt.flush().catch((err: unknown) => this.fail(err));
+      }
+    }
+  }
+
+  private onTranscript(t: SttTranscript): void {
+    const u = this.decodeOrder[0];
+    if (!u) return;
+    const startedAt = new Date((this.streamStartWallMs ?? Date.now()) + u.startAudioMs);
+    if (t.type === 'interim') {
+      if (this.options.interim && !this.failed) {
+        u.interimSent = true;
+        this.emit({ type: 'transcript', utteranceId: u.id, text: t.text, final: false, startedAt, durationMs: Math.round(t.audioMs) });
+      }
+      return;
+    }
+    this.decodeOrder.shift();
+    if (!t.text && !u.interimSent) return; // noise that held no words
+    this.clock.mark(u.id, 'finalTranscript');
+    if (this.options.final) {
+      this.emit({
+        type: 'transcript', utteranceId: u.id, text: t.text, final: true, startedAt,
+        durationMs: Math.round(u.endAudioMs - u.startAudioMs),
+      });
+    }
+    this.output = this.output.then(() => this.translateAndSpeak(u.id, t.text)).catch((err: unknown) => this.fail(err));
+  }
+
+  private async translateAndSpeak(utteranceId: string, text: string): Promise<void> {
+    if (this.failed) return;
+    const { sourceLanguage, targetLanguage, voice, dictionary } = this.options;
+    const pair = { source: primaryLanguage(sourceLanguage), target: primaryLanguage(targetLanguage) };
+    let translation = '';
+    if (text) {
+      const prepared = protectTerms(text, dictionary);
+      const output = pair.source === pair.target ? prepared.input : await this.engines.mt.translate(prepared.input, pair);
+      translation = restoreTerms(output, prepared.targets);
+    }
+    this.clock.mark(utteranceId, 'translation');
+    if (this.options.translate) this.emit({ type: 'translation', utteranceId, text: translation, final: true });
+    if (translation) {
+      const ttsRate = this.engines.tts.capabilities.sampleRateHz;
+      const egress = new StreamingResampler(ttsRate, this.egressRate);
+      for await (const block of this.engines.tts.synthesize(translation, { language: targetLanguage, voice })) {
+        const out = egress.process(block);
+        if (out.length === 0) continue;
+        this.clock.mark(utteranceId, 'firstAudioByte');
+        this.emit({ type: 'audio', utteranceId, pcm: encodeS16le(out) });
+      }
+      const tail = egress.flush();
+      if (tail.length > 0) this.emit({ type: 'audio', utteranceId, pcm: encodeS16le(tail) });
+    }
+    this.emit({ type: 'utterance-end', utteranceId, latency: this.clock.finish(utteranceId), transcript: text, translation });
+  }
+
+  private fail(err: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.emit({ type: 'error', status: 500, description: 'Server failed to process the audio stream', cause: err });
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Machine-translation provider interface (DESIGN §4). Glossary terms travel as slots the engine must
+ * pass through untouched; the shared glossary code substitutes the target terms afterwards.
+ */
+
+/** A source → target language pair, as primary language subtags (e.g. `en` → `es`). */
+export interface LanguagePair {
+  source: string;
+  target: string;
+}
+
+/** Text with glossary slots: plain runs, and `{ slot }` markers standing for protected terms. */
+export type MtText = ReadonlyArray<string | { slot: number }>;
+
+/** What an MT engine can translate. */
+export interface MtCapabilities {
+  pairs: readonly LanguagePair[];
+}
+
+/** An MT engine. */
+export interface MtProvider {
+  readonly name: string;
+  readonly capabilities: MtCapabilities;
+  /**
+   * Translates one utterance. Slots come back in the output, wherever the engine put them.
+   * @throws {Error} when the pair is not supported or the engine fails.
+   */
+  translate(input: MtText, pair: LanguagePair): Promise<MtText>;
+  /** Starts the engine for `pairs` ahead of the first request. */
+  prewarm(pairs?: readonly LanguagePair[]): Promise<void>;
+  /** Stops every engine process. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,66 @@
+import type { LanguagePair, MtProvider } from './mt/types.js';
+import type { SttProvider } from './stt/types.js';
+import type { TtsProvider, VoiceName } from './tts/types.js';
+
+/** The engines one process runs with (DESIGN §4). */
+export interface Engines {
+  stt: SttProvider;
+  mt: MtProvider;
+  tts: TtsProvider;
+}
+
+/** A language pair a stream can use, with whether translated speech is available for it. */
+export interface SupportedPair extends LanguagePair {
+  /** True when the TTS engine has voices for the target language. */
+  speech: boolean;
+}
+
+/** Primary language subtag of a BCP 47 tag, lower case (`es-ES` → `es`). */
+export function primaryLanguage(tag: string): string {
+  return (tag.split('-')[0] ?? '').toLowerCase();
+}
+
+/** A syntactically valid BCP 47 language tag of the common `ll[-Script][-RR]` forms. */
+export function isLanguageTag(tag: unknown): tag is string {
+  return typeof tag === 'string' && /^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|\d{3}))?$/.test(tag);
+}
+
+/**
+ * What the installed engines can do together: sources the STT recognizes, each paired with the MT
+ * targets reachable from it (and the source itself, which needs no MT). Never a hard-coded list.
+ */
+export function supportedPairs(engines: Engines): SupportedPair[] {
+  const sources = new Set(engines.stt.capabilities.languages);
+  const ttsPrimaries = new Set(engines.tts.capabilities.languages.map(primaryLanguage));
+  const pairs: SupportedPair[] = [];
+  for (const source of sources) {
+    pairs.push({ source, target: source, speech: ttsPrimaries.has(source) });
+    for (const p of engines.mt.capabilities.pairs) {
+      if (p.source === source) pairs.push({ ...p, speech: ttsPrimaries.has(p.target) });
+    }
+  }
+  return pairs;
+}
+
+/** Result of checking a stream's languages and voice against the engines. */
+export type LanguageCheck = { ok: true; pair: SupportedPair } | { ok: false; description: string };
+
+/** Checks a source/target/voice choice; the description says how to fix the request. */
+export function checkLanguages(engines: Engines, source: string, target: string, voice: VoiceName): LanguageCheck {
+  const pairs = supportedPairs(engines);
+  const s = primaryLanguage(source);
+  const t = primaryLanguage(target);
+  if (!pairs.some((p) => p.source === s)) {
+    const known = [...new Set(pairs.map((p) => p.source))].join(', ');
+    return { ok: false, description: `Unsupported source_language "${source}"; supported: ${known}` };
+  }
+  const pair = pairs.find((p) => p.source === s && p.target === t);
+  if (!pair) {
+    const known = pairs.filter((p) => p.source === s).map((p) => p.target).join(', ');
+    return { ok: false, description: `Unsupported target_language "${target}" for source ${s}; supported: ${known}` };
+  }
+  if (!pair.speech || !engines.tts.capabilities.voices.includes(voice)) {
+    return { ok: false, description: `Invalid voice "${voice}" for ${target}: no synthesized voice is installed for this language` };
+  }
+  return { ok: true, pair };
+}

@@ -1,0 +1,58 @@
+/**
+ * Speech-to-text provider interface (DESIGN §4). A provider opens one stream per speaker; the stream
+ * takes speech audio with `push`, ends an utterance with `flush` and yields interim and final
+ * transcripts as an async iterator.
+ */
+
+/** What an STT engine can do; drives validation and the languages Tolk offers. */
+export interface SttCapabilities {
+  /** Primary language subtags the engine recognizes (e.g. `en`). */
+  languages: readonly string[];
+  /** Whether the engine gives interim hypotheses while the person speaks. */
+  interimResults: boolean;
+  /** Whether `vocabulary` words can be added to what the engine recognizes. */
+  vocabulary: boolean;
+  /** The one rate, in Hz, at which the stream takes audio. */
+  sampleRateHz: number;
+}
+
+/** A transcript of the current utterance: interim while speaking, final after `flush`. */
+export interface SttTranscript {
+  type: 'interim' | 'final';
+  text: string;
+  /** Audio decoded so far in this utterance, in ms. */
+  audioMs: number;
+}
+
+/** Options of one recognition stream. */
+export interface SttStreamOptions {
+  /** BCP 47 locale of the speech, e.g. `en-US`. */
+  language: string;
+  /** Words to make recognizable where the engine allows (spec 002 `vocabulary`). */
+  vocabulary?: readonly string[];
+}
+
+/** One speaker's recognition stream. Not safe for concurrent `flush` calls: await each. */
+export interface SttStream extends AsyncIterable<SttTranscript> {
+  /** Audio pushed but not yet decoded, in ms. */
+  readonly pendingMs: number;
+  /** Adds speech audio (mono s16 at `capabilities.sampleRateHz`) to the current utterance. */
+  push(samples: Int16Array): void;
+  /** Ends the current utterance; resolves with its final transcript (also yielded by the iterator). */
+  flush(): Promise<SttTranscript>;
+  /** Releases the engine's resources; the iterator ends. */
+  close(): Promise<void>;
+}
+
+/** An STT engine. */
+export interface SttProvider {
+  readonly name: string;
+  readonly capabilities: SttCapabilities;
+  /**
+   * Opens a stream.
+   * @throws {Error} when the language is not in `capabilities.languages` or the engine fails to start.
+   */
+  open(options: SttStreamOptions): Promise<SttStream>;
+  /** Frees pooled engine resources. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,80 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { S16leDecoder } from '../../audio/pcm.js';
+import type { TtsCapabilities, TtsProvider, TtsRequest, VoiceName } from './types.js';
+
+const ESPEAK_RATE_HZ = 22050;
+/** espeak-ng variants used for Tolk's two voices. */
+const VARIANT: Record<VoiceName, string> = { male: 'm3', female: 'f3' };
+
+/** Lists espeak-ng's voices' language tags (lower case), e.g. `es`, `en-us`; empty if not installed. */
+export function discoverEspeakLanguages(binary = 'espeak-ng'): string[] {
+  let listing: string;
+  try {
+    listing = execFileSync(binary, ['--voices'], { encoding: 'utf8', timeout: 10_000 });
+  } catch {
+    return [];
+  }
+  const tags = new Set<string>();
+  for (const line of listing.split('\n').slice(1)) {
+    const tag = line.trim().split(/\s+/)[1];
+    if (tag) tags.add(tag.toLowerCase());
+  }
+  return [...tags].sort();
+}
+
+/**
+ * espeak-ng TTS, one short-lived process per utterance (it starts in ~13 ms); the audio is streamed
+ * from its stdout as it is produced. Voices: `male` and `female` variants for every language.
+ */
+export class EspeakTts implements TtsProvider {
+  readonly name = 'espeak-ng';
+  readonly capabilities: TtsCapabilities;
+  private readonly binary: string;
+
+  constructor(options: { binary?: string; languages?: string[] } = {}) {
+    this.binary = options.binary ?? 'espeak-ng';
+    const languages = options.languages ?? discoverEspeakLanguages(this.binary);
+    this.capabilities = { languages, voices: ['male', 'female'], sampleRateHz: ESPEAK_RATE_HZ };
+  }
+
+  /** The espeak-ng voice for a locale: the exact tag if installed, else its primary subtag. */
+  voiceFor(language: string): string | undefined {
+    const tag = language.toLowerCase();
+    if (this.capabilities.languages.includes(tag)) return tag;
+    const primary = tag.split('-')[0] ?? '';
+    return this.capabilities.languages.includes(primary) ? primary : undefined;
+  }
+
+  async *synthesize(text: string, request: TtsRequest): AsyncIterable<Int16Array> {
+    const voice = this.voiceFor(request.language);
+    if (!voice) throw new Error(`espeak-ng has no voice for ${request.language}`);
+    const proc = spawn(this.binary, ['-v', `${voice}+${VARIANT[request.voice]}`, '--stdout'], { stdio: 'pipe' });
+    let stderr = '';
+    proc.stderr.setEncoding('utf8');
+    proc.stderr.on('data', (c: string) => (stderr += c));
+    const exited = new Promise<number | null>((resolve) => proc.on('close', resolve));
+    proc.stdin.on('error', () => undefined);
+    proc.stdin.end(text.replace(/\0/g, ' '));
+    const decoder = new S16leDecoder();
+    let header = Buffer.alloc(0);
+    let inData = false;
+    try {
+      for await (const chunk of proc.stdout as AsyncIterable<Buffer>) {
+        let bytes = chunk;
+        if (!inData) {
+          header = Buffer.concat([header, chunk]);
+          const dataAt = header.indexOf('data');
+          if (dataAt < 0 || header.length < dataAt + 8) continue;
+          bytes = header.subarray(dataAt + 8);
+          inData = true;
+        }
+        const samples = decoder.decode(bytes);
+        if (samples.length > 0) yield samples;
+      }
+    } finally {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+    }
+    const code = await exited;
+    if (code !== 0 && code !== null) throw new Error(`espeak-ng exited with ${code}: ${stderr.trim()}`);
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Text-to-speech provider interface (DESIGN §4): synthesized speech streams out as it is produced.
+ */
+
+/** The voices every target language offers (spec 002 `voice`, spec 001 voice types). */
+export type VoiceName = 'male' | 'female';
+
+/** What a TTS engine can speak. */
+export interface TtsCapabilities {
+  /** BCP 47 tags (lower case) and primary subtags the engine has a voice for. */
+  languages: readonly string[];
+  voices: readonly VoiceName[];
+  /** Rate, in Hz, of the samples `synthesize` yields. */
+  sampleRateHz: number;
+}
+
+/** Options of one synthesis request. */
+export interface TtsRequest {
+  /** BCP 47 locale to speak, e.g. `es-ES`. */
+  language: string;
+  voice: VoiceName;
+}
+
+/** A TTS engine. */
+export interface TtsProvider {
+  readonly name: string;
+  readonly capabilities: TtsCapabilities;
+  /**
+   * Speaks `text`, yielding mono s16 blocks at `capabilities.sampleRateHz` as they are produced.
+   * @throws {Error} when the language has no voice or the engine fails.
+   */
+  synthesize(text: string, request: TtsRequest): AsyncIterable<Int16Array>;
+}

@@ -1,0 +1,101 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.js';
+import type { TolkConfig } from './config.js';
+import type { AppContext } from './context.js';
+import { openDatabase, type DatabaseHandle } from './db/client.js';
+import { countApiKeys, createApiKey, type Role } from './domain/api-keys.js';
+import { closeEngines, createOfflineEngines } from './providers/index.js';
+import type { Engines } from './providers/registry.js';
+import { MemoryStateStore } from './state/store.js';
+
+/** A running Tolk server. */
+export interface RunningServer {
+  app: FastifyInstance;
+  ctx: AppContext;
+  /** Base URL the server listens on, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  /** The owner key created on the first start of an empty database (shown once). */
+  firstOwnerKey: string | undefined;
+  /** Stops accepting, ends live streams, closes engines and the database. */
+  close(): Promise<void>;
+}
+
+/** Path of the local admin socket through which `tolk keys create` reaches a running server. */
+export function adminSocketPath(dataDir: string): string {
+  return path.join(dataDir, 'admin.sock');
+}
+
+/**
+ * Opens the database, starts the engines and listens (DESIGN §2, role `all`).
+ * @param options.engines - engines to share (tests start them once); created when omitted.
+ * @param options.bootstrapOwnerKey - create and return an owner key when the database has none.
+ * @throws {Error} when the database, the engines or the port cannot be opened.
+ */
+export async function startServer(
+  config: TolkConfig,
+  options: { engines?: Engines; bootstrapOwnerKey?: boolean; adminSocket?: boolean } = {},
+): Promise<RunningServer> {
+  const database: DatabaseHandle = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const ownsEngines = !options.engines;
+  const engines = options.engines ?? (await createOfflineEngines());
+  const state = new MemoryStateStore();
+  const ctx: AppContext = { config, db: database.db, state, engines, activeStreams: new Set() };
+  let firstOwnerKey: string | undefined;
+  if (options.bootstrapOwnerKey !== false && (await countApiKeys(database.db)) === 0) {
+    firstOwnerKey = (await createApiKey(database.db, { organizationName: 'default', name: 'owner', role: 'owner' })).key;
+  }
+  const app = await buildApp(ctx);
+  await app.listen({ port: config.port, host: config.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const admin = options.adminSocket && config.dataDir !== 'memory://' ? await listenAdmin(ctx, config.dataDir) : undefined;
+  let closing: Promise<void> | undefined;
+  return {
+    app, ctx, url: `http://${host}:${port}`, firstOwnerKey,
+    close: () =>
+      (closing ??= (async () => {
+        admin?.close();
+        await app.close();
+        await state.close();
+        if (ownsEngines) await closeEngines(engines);
+        await database.close();
+      })()),
+  };
+}
+
+/**
+ * Serves `POST /keys` on a Unix socket in the data dir, so `tolk keys create` works while the
+ * server holds the embedded database. Only local users with access to the data dir can reach it.
+ */
+async function listenAdmin(ctx: AppContext, dataDir: string): Promise<http.Server> {
+  const socketPath = adminSocketPath(dataDir);
+  fs.rmSync(socketPath, { force: true });
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body = (body + c).slice(0, 10_000)));
+    req.on('end', () => {
+      void (async () => {
+        try {
+          if (req.method !== 'POST' || req.url !== '/keys') throw new Error('unknown admin request');
+          const o = JSON.parse(body) as { org: string; name?: string; role?: Role; test?: boolean };
+          const created = await createApiKey(ctx.db, { organizationName: o.org, name: o.name, role: o.role, test: o.test });
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(created));
+        } catch (err) {
+          res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: (err as Error).message }));
+        }
+      })();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => resolve());
+  });
+  fs.chmodSync(socketPath, 0o600);
+  server.unref();
+  return server;
+}

@@ -1,0 +1,51 @@
+/**
+ * Shared key/value state with expiry (DESIGN §2 "state/"). The embedded default keeps it in memory;
+ * a Redis implementation shares it between processes.
+ */
+export interface StateStore {
+  /** Stores `value` under `key` for `ttlMs` ms. */
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+  /** The value, or undefined when missing or expired. */
+  get(key: string): Promise<string | undefined>;
+  delete(key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** In-memory {@link StateStore}; expired entries are dropped when read and swept every minute. */
+export class MemoryStateStore implements StateStore {
+  private readonly entries = new Map<string, { value: string; expiresAtMs: number }>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(private readonly now: () => number = Date.now) {
+    this.sweeper = setInterval(() => this.sweep(), 60_000);
+    this.sweeper.unref();
+  }
+
+  async set(key: string, value: string, ttlMs: number): Promise<void> {
+    this.entries.set(key, { value, expiresAtMs: this.now() + ttlMs });
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (e.expiresAtMs <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return e.value;
+  }
+
+  async delete(key: string): Promise<void> {
+    this.entries.delete(key);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweeper);
+    this.entries.clear();
+  }
+
+  private sweep(): void {
+    const t = this.now();
+    for (const [k, e] of this.entries) if (e.expiresAtMs <= t) this.entries.delete(k);
+  }
+}

@@ -1,0 +1,71 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import { readWav } from '../src/audio/wav.js';
+import { loadConfig, type TolkConfig } from '../src/config.js';
+import { createOfflineEngines } from '../src/providers/index.js';
+import type { Engines } from '../src/providers/registry.js';
+import { startServer, type RunningServer } from '../src/server.js';
+
+/** Debian's pocketsphinx-testdata LibriVox recordings. */
+export const LIBRIVOX_DIR = '/usr/share/pocketsphinx/test/data/librivox';
+
+/** The five LibriVox recordings with their reference transcripts. */
+export function librivoxRecordings(): Array<{ id: string; path: string; reference: string }> {
+  const lines = fs.readFileSync(`${LIBRIVOX_DIR}/transcription`, 'utf8').trim().split('\n');
+  return lines.map((line) => {
+    const m = /^<s> (.*) <\/s> \((.*)\)$/.exec(line.trim());
+    if (!m?.[1] || !m[2]) throw new Error(`unexpected transcription line: ${line}`);
+    return { id: m[2], path: `${LIBRIVOX_DIR}/${m[2]}.wav`, reference: m[1] };
+  });
+}
+
+/** Reads a WAV file as mono s16. */
+export function loadWav(path: string): { samples: Int16Array; sampleRateHz: number } {
+  return readWav(fs.readFileSync(path));
+}
+
+/** Word-level edit distance between two transcripts. */
+export function wordErrors(reference: string, hypothesis: string): { errors: number; words: number } {
+  const r = normalizeWords(reference);
+  const h = normalizeWords(hypothesis);
+  let prev = Array.from({ length: h.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= r.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= h.length; j++) {
+      cur[j] = Math.min((prev[j] ?? 0) + 1, (cur[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + (r[i - 1] === h[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return { errors: prev[h.length] ?? 0, words: r.length };
+}
+
+function normalizeWords(text: string): string[] {
+  return text.toLowerCase().replace(/\(\d+\)/g, '').split(/\s+/).filter(Boolean);
+}
+
+/** Transcribes a file with the `pocketsphinx_continuous` CLI and its default settings (the WER baseline). */
+export function pocketsphinxContinuous(path: string): string {
+  const m = '/usr/share/pocketsphinx/model/en-us';
+  const out = execFileSync(
+    'pocketsphinx_continuous',
+    ['-infile', path, '-hmm', `${m}/en-us`, '-lm', `${m}/en-us.lm.bin`, '-dict', `${m}/cmudict-en-us.dict`, '-logfn', '/dev/null'],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  return out.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+}
+
+let sharedEngines: Promise<Engines> | undefined;
+
+/** Engines shared by every server of one test file (loading them is the slow part). */
+export function testEngines(): Promise<Engines> {
+  sharedEngines ??= createOfflineEngines();
+  return sharedEngines;
+}
+
+/** Starts a server on a free loopback port with an in-memory database and an owner key. */
+export async function startTestServer(overrides: Partial<TolkConfig> = {}): Promise<RunningServer & { apiKey: string }> {
+  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', ...overrides });
+  const server = await startServer(config, { engines: await testEngines() });
+  if (!server.firstOwnerKey) throw new Error('test server has no owner key');
+  return Object.assign(server, { apiKey: server.firstOwnerKey });
+}

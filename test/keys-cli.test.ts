@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { it } from 'node:test';
+import { loadConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/client.js';
+import { authenticateApiKey } from '../src/domain/api-keys.js';
+import { startServer } from '../src/server.js';
+import { testEngines } from './helpers.js';
+
+const CLI = path.resolve('src/cli/main.ts');
+
+/** Runs the CLI in a child process (asynchronously: the server under test shares this event loop). */
+async function createKey(dataDir: string, org: string): Promise<{ id: string; key: string; org: string; role: string }> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, 'keys', 'create', '--org', org, '--role', 'admin', '--json', '--data-dir', dataDir], { encoding: 'utf8', timeout: 60_000 });
+  return JSON.parse(stdout) as { id: string; key: string; org: string; role: string };
+}
+
+it('tolk keys create works with and without a running server on the same data dir', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-keys-'));
+  try {
+    const offline = await createKey(dataDir, 'clinic');
+    assert.match(offline.key, /^ip_live_[0-9A-Za-z]{32}$/);
+    assert.deepEqual({ org: offline.org, role: offline.role }, { org: 'clinic', role: 'admin' });
+
+    const server = await startServer(loadConfig({}, { port: 0, host: '127.0.0.1', dataDir, logLevel: 'warn' }), { engines: await testEngines(), adminSocket: true });
+    try {
+      assert.equal(server.firstOwnerKey, undefined, 'a database with keys must not get another owner key');
+      const online = await createKey(dataDir, 'call-centre');
+      const res = await fetch(`${server.url}/v2/sdk/voice-translation/session/token`, { headers: { authorization: `api-key ${online.key}` } });
+      assert.equal(res.status, 200);
+      const res2 = await fetch(`${server.url}/v2/sdk/voice-translation/session/token`, { headers: { authorization: `api-key ${offline.key}` } });
+      assert.equal(res2.status, 200);
+    } finally {
+      await server.close();
+    }
+    const db = await openDatabase({ dataDir });
+    try {
+      assert.ok(await authenticateApiKey(db.db, offline.key));
+      assert.equal(await authenticateApiKey(db.db, `${offline.key.slice(0, -1)}x`), undefined);
+    } finally {
+      await db.close();
+    }
+  } finally {
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    const engines = await testEngines();
+    await engines.mt.close();
+    await engines.stt.close();
+  }
+});
