@@ -11,10 +11,14 @@
  * Writes bench/results/stream-latency.json and prints a one-line summary.
  */
 import fs from 'node:fs';
+import { concatSamples } from '../src/audio/pcm.js';
 import { fetchSessionKey, streamAudio, vtUrl, type ReceivedEvent } from '../src/client/vt-client.js';
 import type { UtteranceLatency } from '../src/pipeline/latency.js';
-import { closeEngines } from '../src/providers/index.js';
-import { librivoxRecordings, loadWav, startTestServer, testEngines } from '../test/helpers.js';
+import { loadConfig } from '../src/config.js';
+import { closeEngines, createOfflineEngines } from '../src/providers/index.js';
+import type { PocketsphinxStt } from '../src/providers/stt/pocketsphinx.js';
+import { startServer } from '../src/server.js';
+import { librivoxRecordings, loadWav } from '../test/helpers.js';
 
 process.env.UV_THREADPOOL_SIZE ??= '16';
 
@@ -41,19 +45,33 @@ function clientLatencies(events: ReceivedEvent[], firstSendAtMs: number, streamS
   return out;
 }
 
-const server = await startTestServer({ maxStreams: 200 });
+const MAX_STREAMS = 24;
+// Sized as an operator would size a server for this load: a recognizer loaded per expected stream.
+const engines = await createOfflineEngines({ idleDecoders: MAX_STREAMS });
+const stt = engines.stt as PocketsphinxStt;
+const server = await startServer(loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', maxStreams: 200 }), { engines });
+const apiKey = server.firstOwnerKey ?? '';
 const serverMarks: UtteranceLatency[] = [];
 server.ctx.onUtterance = (e) => serverMarks.push(e.latency);
-const recordings = librivoxRecordings().map((r) => ({ ...r, ...loadWav(r.path) }));
+const single = librivoxRecordings().map((r) => ({ ...r, ...loadWav(r.path) }));
+const GAP = new Int16Array(16000); // 1 s of silence between utterances
+/** Each stream speaks three recordings with pauses between them: three utterances per stream. */
+const recordings = single.map((_, i) => {
+  const parts = [0, 1, 2].map((k) => single[(i + k) % single.length]);
+  const samples = concatSamples(parts.flatMap((p) => (p ? [p.samples, GAP] : [])));
+  return { sampleRateHz: 16000, samples };
+});
 
 async function runStreams(count: number, first = 0): Promise<{ samples: Sample[]; rssPerStreamMb: number }> {
+  // Memory per stream counts its recognizer: measured from before the pool is filled for this round.
   const rssBefore = process.memoryUsage().rss;
+  await stt.prewarm(count);
   let rssPeak = rssBefore;
   const timer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 200);
   const results = await Promise.all(Array.from({ length: count }, async (_, i) => {
     const r = recordings[(first + i) % recordings.length];
     if (!r) throw new Error('no recording');
-    const key = await fetchSessionKey(server.url, server.apiKey, 600);
+    const key = await fetchSessionKey(server.url, apiKey, 600);
     // Stagger starts so streams do not all end their utterances at the same instant.
     await new Promise((res) => setTimeout(res, (i * 173) % 1000));
     const result = await streamAudio({
@@ -79,7 +97,7 @@ rounds.push({ streams: 1, p50FirstAudioMs: percentile(baselineSamples.map((s) =>
 
 let held = 1;
 let memoryPerStreamMb = 0;
-for (const n of [4, 8, 12, 16, 20, 24]) {
+for (const n of [4, 8, 12, 16, 20, MAX_STREAMS]) {
   const r = await runStreams(n);
   const p95 = percentile(r.samples.map((s) => s.firstAudio), 95);
   rounds.push({ streams: n, p50FirstAudioMs: percentile(r.samples.map((s) => s.firstAudio), 50), p95FirstAudioMs: p95, utterances: r.samples.length });
@@ -108,4 +126,4 @@ console.log(
   `stream-latency: speech end → final p50 ${b.speechEndToFinalMs.p50} / p95 ${b.speechEndToFinalMs.p95} ms, → translation ${b.speechEndToTranslationMs.p50} / ${b.speechEndToTranslationMs.p95} ms, → first audio ${b.speechEndToFirstAudioMs.p50} / ${b.speechEndToFirstAudioMs.p95} ms; endpoint → first audio p95 ${b.endpointToFirstAudioMs.p95} ms; ${held} concurrent real-time streams before p95 doubles (×${(rounds.at(-1)?.p95FirstAudioMs ?? 0) / baseP95 > 0 ? ((rounds.at(-1)?.p95FirstAudioMs ?? 0) / baseP95).toFixed(2) : '?'} at ${rounds.at(-1)?.streams}); ${report.memoryPerStreamMb} MB per stream`,
 );
 await server.close();
-await closeEngines(await testEngines());
+await closeEngines(engines);

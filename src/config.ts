@@ -30,6 +30,11 @@ export interface TolkConfig {
   maxUtteranceMs: number;
   /** Concurrent pipelines one process accepts before answering 429 (`TOLK_MAX_STREAMS`). */
   maxStreams: number;
+  /**
+   * Speech recognizers kept loaded between streams (`TOLK_STT_IDLE_DECODERS`). Each holds ~60 MB;
+   * a stream that finds none waits ~1 s of CPU for one to load. Size it to the expected concurrency.
+   */
+  sttIdleDecoders: number;
 }
 
 const envSchema = z.object({
@@ -45,6 +50,7 @@ const envSchema = z.object({
   TOLK_ENDPOINT_SILENCE_MS: z.coerce.number().int().min(100).max(5000).default(300),
   TOLK_MAX_UTTERANCE_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
   TOLK_MAX_STREAMS: z.coerce.number().int().positive().default(32),
+  TOLK_STT_IDLE_DECODERS: z.coerce.number().int().min(0).max(256).default(4),
 });
 
 /**
@@ -76,6 +82,7 @@ export function loadConfig(
     endpointSilenceMs: e.TOLK_ENDPOINT_SILENCE_MS,
     maxUtteranceMs: e.TOLK_MAX_UTTERANCE_MS,
     maxStreams: e.TOLK_MAX_STREAMS,
+    sttIdleDecoders: e.TOLK_STT_IDLE_DECODERS,
     ...stripUndefined(overrides),
   };
   if (config.dataDir !== 'memory://') config.dataDir = path.resolve(config.dataDir);

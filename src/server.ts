@@ -40,7 +40,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const database: DatabaseHandle = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const ownsEngines = !options.engines;
-  const engines = options.engines ?? (await createOfflineEngines());
+  const engines = options.engines ?? (await createOfflineEngines({ idleDecoders: config.sttIdleDecoders }));
   const state = new MemoryStateStore();
   const ctx: AppContext = { config, db: database.db, state, engines, activeStreams: new Set() };
   let firstOwnerKey: string | undefined;

@@ -40,7 +40,8 @@ it('tolk keys create works with and without a running server on the same data di
     const db = await openDatabase({ dataDir });
     try {
       assert.ok(await authenticateApiKey(db.db, offline.key));
-      assert.equal(await authenticateApiKey(db.db, `${offline.key.slice(0, -1)}x`), undefined);
+      const last = offline.key.slice(-1);
+      assert.equal(await authenticateApiKey(db.db, `${offline.key.slice(0, -1)}${last === 'x' ? 'y' : 'x'}`), undefined);
     } finally {
       await db.close();
     }

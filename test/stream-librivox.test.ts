@@ -86,7 +86,7 @@ describe('/vt with the five LibriVox recordings at real-time pace', () => {
     for (const r of recordings) {
       const events = results.get(r.id)?.events ?? [];
       const fs_ = finals(events);
-      assert.ok(fs_.length > 0, `${r.id}: no final transcript`);
+      assert.ok(fs_.length > 0, `${r.id}: no final transcript; close ${results.get(r.id)?.closeCode}; events ${JSON.stringify(events.filter((e) => e.kind !== 'audio').slice(-6))}`);
       for (const f of fs_) {
         const firstInterim = events.findIndex((e) => e.kind === 'transcript' && !e.final && e.utteranceId === f.utteranceId);
         assert.ok(firstInterim >= 0 && firstInterim < events.indexOf(f), `${r.id}: no interim before final ${f.utteranceId}`);

@@ -23,8 +23,14 @@ export interface StreamAudioOptions {
   realtime?: boolean;
   /** Silence appended after the audio so the last utterance reaches its endpoint, in ms. */
   trailingSilenceMs?: number;
-  /** After the audio, wait this long without any event before closing, in ms. */
+  /**
+   * After the audio, wait this long without any event before closing, in ms (default 1500). The
+   * wait goes on while an utterance is open (an interim without its final) or a final has no
+   * translation yet, and lasts at least `firstEventWaitMs` when the server has sent nothing at all.
+   */
   idleCloseMs?: number;
+  /** When no event has arrived by the end of the audio, how long to wait for one, in ms (default 10000). */
+  firstEventWaitMs?: number;
   /** Upper bound on the whole exchange, in ms. */
   timeoutMs?: number;
   onEvent?: (event: ReceivedEvent) => void;
@@ -104,8 +110,12 @@ export async function streamAudio(options: StreamAudioOptions): Promise<StreamAu
   }
   lastEventAtMs = Math.max(lastEventAtMs, Date.now());
   const idleCloseMs = options.idleCloseMs ?? 1500;
+  const transcriptOptions = options.config.transcript as { translate?: unknown } | undefined;
+  const expectTranslation = transcriptOptions?.translate !== false;
   while (ws.readyState === WebSocket.OPEN && Date.now() < deadline) {
-    if (Date.now() - lastEventAtMs >= idleCloseMs && !awaitingTranslation(events)) break;
+    const idleMs = Date.now() - lastEventAtMs;
+    const quietEnough = idleMs >= (events.length === 0 ? Math.max(idleCloseMs, options.firstEventWaitMs ?? 10_000) : idleCloseMs);
+    if (quietEnough && !awaitingServer(events, expectTranslation)) break;
     await sleep(50);
   }
   if (ws.readyState === WebSocket.OPEN) ws.close(1000);
@@ -113,14 +123,16 @@ export async function streamAudio(options: StreamAudioOptions): Promise<StreamAu
   return { events, audio: concatSamples(audioParts), firstSendAtMs, closeCode, closeReason };
 }
 
-/** True while some final transcript has no translation yet. */
-function awaitingTranslation(events: readonly ReceivedEvent[]): boolean {
-  const finals = new Set<string>();
+/** True while an utterance is open (interim seen, no final yet) or a final has no translation yet. */
+function awaitingServer(events: readonly ReceivedEvent[], expectTranslation: boolean): boolean {
+  const open = new Set<string>();
   for (const e of events) {
-    if (e.kind === 'transcript' && e.final) finals.add(e.utteranceId);
-    if (e.kind === 'translate') finals.delete(e.utteranceId);
+    if (e.kind === 'transcript' && (!e.final || expectTranslation)) open.add(e.utteranceId);
+    if (e.kind === 'transcript' && e.final && !expectTranslation) open.delete(e.utteranceId);
+    if (e.kind === 'translate') open.delete(e.utteranceId);
+    if (e.kind === 'error') return false;
   }
-  return finals.size > 0;
+  return open.size > 0;
 }
 
 function parseEvent(text: string, atMs: number): ReceivedEvent {

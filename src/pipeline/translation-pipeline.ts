@@ -114,10 +114,14 @@ export class TranslationPipeline {
     return this.stt?.pendingMs ?? 0;
   }
 
-  /** Feeds inbound audio (mono s16 at the stream's rate). */
-  push(samples: Int16Array): void {
+  /**
+   * Feeds inbound audio (mono s16 at the stream's rate).
+   * @param arrivedAtMs - wall-clock time the audio arrived (default now); audio buffered while the
+   *   pipeline started carries its real arrival time, so utterance times and latency marks stay true.
+   */
+  push(samples: Int16Array, arrivedAtMs = Date.now()): void {
     if (this.closed || this.failed || !this.stt) return;
-    const now = Date.now();
+    const now = arrivedAtMs;
     this.streamStartWallMs ??= now;
     const resampled = this.ingest.process(samples);
     this.clock.arrived(resampled.length, this.engines.stt.capabilities.sampleRateHz, now);

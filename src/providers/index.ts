@@ -6,9 +6,11 @@ import { EspeakTts } from './tts/espeak.js';
 /**
  * Starts the offline engines (DESIGN §4): pocketsphinx, Apertium and espeak-ng from Debian packages.
  * Pre-loads one recognizer and every MT pair so the first stream does not pay for start-up.
+ * @param options.prewarm - pre-load engines (default true).
+ * @param options.idleDecoders - recognizers kept loaded between streams (default 4).
  * @throws {Error} naming the missing Debian packages when an engine is not installed.
  */
-export async function createOfflineEngines(options: { prewarm?: boolean } = {}): Promise<Engines> {
+export async function createOfflineEngines(options: { prewarm?: boolean; idleDecoders?: number } = {}): Promise<Engines> {
   const missing: string[] = [];
   if (!pocketsphinxAvailable()) missing.push('libpocketsphinx3 pocketsphinx-en-us');
   const mt = new ApertiumMt();
@@ -18,7 +20,7 @@ export async function createOfflineEngines(options: { prewarm?: boolean } = {}):
   if (missing.length > 0) {
     throw new Error(`speech engines are not installed; run 'make start' or apt-get install ${missing.join(' ')}`);
   }
-  const stt = new PocketsphinxStt();
+  const stt = new PocketsphinxStt({ maxIdleDecoders: options.idleDecoders });
   const engines = { stt, mt, tts };
   if (options.prewarm !== false) {
     const pairs = supportedPairs(engines).filter((p) => p.source !== p.target);

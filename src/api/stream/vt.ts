@@ -39,7 +39,7 @@ export class VtConnection {
   private readonly decoder = new S16leDecoder();
   private resumeTimer: NodeJS.Timeout | undefined;
   private counted = false;
-  private readonly earlyAudio: Buffer[] = [];
+  private readonly earlyAudio: Array<{ data: Buffer; arrivedAtMs: number }> = [];
   private earlyAudioBytes = 0;
 
   constructor(
@@ -69,7 +69,7 @@ export class VtConnection {
         // Audio sent right after the config waits (bounded) until the pipeline is up.
         this.earlyAudioBytes += data.length;
         if (this.earlyAudioBytes > MAX_EARLY_AUDIO_BYTES) return this.fail(429, 'Too much audio sent before the stream started');
-        this.earlyAudio.push(Buffer.from(data));
+        this.earlyAudio.push({ data: Buffer.from(data), arrivedAtMs: Date.now() });
         return;
       }
       if (this.state !== 'streaming') return;
@@ -141,7 +141,7 @@ export class VtConnection {
     }
     this.pipeline = pipeline;
     this.state = 'streaming';
-    for (const chunk of this.earlyAudio.splice(0)) pipeline.push(this.decoder.decode(chunk));
+    for (const chunk of this.earlyAudio.splice(0)) pipeline.push(this.decoder.decode(chunk.data), chunk.arrivedAtMs);
     this.log.info({ source: config.source_language, target: config.target_language, organizationId: principal.organizationId }, 'vt stream started');
   }
 

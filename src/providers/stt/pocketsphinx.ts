@@ -11,9 +11,11 @@ import type { SttCapabilities, SttProvider, SttStream, SttStreamOptions, SttTran
 export const POCKETSPHINX_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
 
 /**
- * Decoder settings. Single-pass (no fwdflat/bestpath rescoring) with pruning limits: measured on the
- * five LibriVox test recordings this scores a lower WER than the defaults (26.8% vs 31.0%) at about
- * a tenth of real time per stream, and closes an utterance in a few ms instead of ~300 ms.
+ * Decoder settings. Single-pass (no fwdflat/bestpath rescoring) with pruning limits. Measured by
+ * `bench/stt-decoder.ts` on the five LibriVox recordings: the defaults score WER 28.2% at 0.47 CPU
+ * seconds per audio second, these 21.1% at 0.21. Tighter beams (`-beam`/`-pbeam 1e-40`, `-maxhmmpf
+ * 2000`) cost 0.16 but scored 45% on live, endpointed streams, so they are not used. Closing an
+ * utterance takes a few ms instead of ~300 ms with rescoring.
  */
 export const POCKETSPHINX_DECODER_ARGS: readonly string[] = [
   '-fwdflat', 'no',
@@ -103,20 +105,33 @@ export class PocketsphinxStt implements SttProvider {
   };
   private readonly idle: unknown[] = [];
   private readonly maxIdle: number;
+  private readonly spare: number;
   private readonly modelDir: string;
+  private readonly decoderArgs: readonly string[];
+  /** Background creation of spare decoders, one at a time so it never starves live streams. */
+  private refilling: Promise<void> | undefined;
+  private closed = false;
 
   /**
    * @param options.modelDir - folder holding `en-us/`, `en-us.lm.bin` and `cmudict-en-us.dict`.
-   * @param options.maxIdleDecoders - decoders kept loaded between streams.
+   * @param options.maxIdleDecoders - decoders kept loaded between streams (default 4).
+   * @param options.spareDecoders - decoders kept ready ahead of the next stream: when a stream takes
+   *   one and fewer remain, another is loaded in the background (default 1), so opening a stream
+   *   rarely waits the ~1 s CPU a decoder costs to load and prime.
+   * @param options.decoderArgs - pocketsphinx arguments beyond the model paths (default
+   *   {@link POCKETSPHINX_DECODER_ARGS}).
    */
-  constructor(options: { modelDir?: string; maxIdleDecoders?: number } = {}) {
+  constructor(options: { modelDir?: string; maxIdleDecoders?: number; spareDecoders?: number; decoderArgs?: readonly string[] } = {}) {
     this.modelDir = options.modelDir ?? POCKETSPHINX_MODEL_DIR;
+    this.decoderArgs = options.decoderArgs ?? POCKETSPHINX_DECODER_ARGS;
     this.maxIdle = options.maxIdleDecoders ?? 4;
+    this.spare = Math.min(options.spareDecoders ?? 1, this.maxIdle);
   }
 
-  /** Loads `count` decoders into the pool ahead of the first streams. */
+  /** Loads decoders until `count` are idle (at most the pool's size), ahead of the next streams. */
   async prewarm(count = 1): Promise<void> {
-    const made = await Promise.all(Array.from({ length: count }, () => this.createDecoder()));
+    const missing = Math.min(count, this.maxIdle) - this.idle.length;
+    const made = await Promise.all(Array.from({ length: Math.max(0, missing) }, () => this.createDecoder()));
     for (const d of made) this.release(d, false);
   }
 
@@ -126,6 +141,7 @@ export class PocketsphinxStt implements SttProvider {
       throw new Error(`pocketsphinx does not recognize ${options.language}`);
     }
     const decoder = this.idle.pop() ?? (await this.createDecoder());
+    this.refill();
     const l = loadLib();
     let modified = false;
     for (const word of options.vocabulary ?? []) {
@@ -140,8 +156,24 @@ export class PocketsphinxStt implements SttProvider {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
+    await this.refilling;
     const l = loadLib();
     for (const d of this.idle.splice(0)) l.psFree(d);
+  }
+
+  /** Loads decoders in the background until `spare` are idle. */
+  private refill(): void {
+    if (this.refilling || this.closed || this.idle.length >= this.spare) return;
+    this.refilling = (async () => {
+      try {
+        while (!this.closed && this.idle.length < this.spare) this.idle.push(await this.createDecoder());
+      } catch {
+        // Loading failed (out of memory?): the next open() loads on demand and reports the error.
+      } finally {
+        this.refilling = undefined;
+      }
+    })();
   }
 
   private primer: Int16Array | undefined | null = null;
@@ -167,7 +199,7 @@ export class PocketsphinxStt implements SttProvider {
   private async createDecoder(): Promise<unknown> {
     const l = loadLib();
     const m = this.modelDir;
-    const argv = ['-hmm', `${m}/en-us`, '-lm', `${m}/en-us.lm.bin`, '-dict', `${m}/cmudict-en-us.dict`, ...POCKETSPHINX_DECODER_ARGS];
+    const argv = ['-hmm', `${m}/en-us`, '-lm', `${m}/en-us.lm.bin`, '-dict', `${m}/cmudict-en-us.dict`, ...this.decoderArgs];
     const config = l.cmdLnParse(null, l.psArgs(), argv.length, argv, 1);
     if (!config) throw new Error('pocketsphinx rejected its configuration');
     const decoder = await callAsync<unknown>(l.psInit, config);
