@@ -1,7 +1,9 @@
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { platformRoutes } from './api/platform/index.js';
 import { streamRoutes } from './api/stream/routes.js';
 import type { AppContext } from './context.js';
+import { PLATFORM_ROUTE_PLUGINS } from './api/platform/routes.js';
 
 /**
  * Builds the Fastify instance with every surface mounted, without listening (tests use `inject()`
@@ -18,5 +20,6 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     await Promise.all([...ctx.activeStreams].map((s) => s.shutdown()));
   });
   await app.register(async (scope) => streamRoutes(scope, ctx));
+  await app.register(async (scope) => platformRoutes(scope, ctx, PLATFORM_ROUTE_PLUGINS), { prefix: '/api' });
   return app;
 }

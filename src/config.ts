@@ -35,6 +35,17 @@ export interface TolkConfig {
    * a stream that finds none waits ~1 s of CPU for one to load. Size it to the expected concurrency.
    */
   sttIdleDecoders: number;
+  /** Shared state (rate limits, later rooms and workers) when set (`REDIS_URL`); in memory otherwise. */
+  redisUrl: string | undefined;
+  /** Platform API requests per minute per API key (`TOLK_RATE_LIMIT_PER_MIN`, spec 000 "Rate limits"). */
+  rateLimitPerMin: number;
+  /**
+   * LiveKit server for session rooms (`LIVEKIT_URL`, `LIVEKIT_API_KEY`, `LIVEKIT_API_SECRET`);
+   * the defaults are those of `livekit-server --dev`.
+   */
+  liveKit: { url: string; apiKey: string; apiSecret: string };
+  /** Slack incoming webhook notified of escalations (`SLACK_WEBHOOK_URL`); none when unset. */
+  slackWebhookUrl: string | undefined;
 }
 
 const envSchema = z.object({
@@ -51,6 +62,12 @@ const envSchema = z.object({
   TOLK_MAX_UTTERANCE_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
   TOLK_MAX_STREAMS: z.coerce.number().int().positive().default(32),
   TOLK_STT_IDLE_DECODERS: z.coerce.number().int().min(0).max(256).default(4),
+  REDIS_URL: z.string().min(1).optional(),
+  TOLK_RATE_LIMIT_PER_MIN: z.coerce.number().int().positive().default(100),
+  LIVEKIT_URL: z.string().min(1).default('ws://localhost:7880'),
+  LIVEKIT_API_KEY: z.string().min(1).default('devkey'),
+  LIVEKIT_API_SECRET: z.string().min(1).default('secret'),
+  SLACK_WEBHOOK_URL: z.string().url().optional(),
 });
 
 /**
@@ -83,6 +100,10 @@ export function loadConfig(
     maxUtteranceMs: e.TOLK_MAX_UTTERANCE_MS,
     maxStreams: e.TOLK_MAX_STREAMS,
     sttIdleDecoders: e.TOLK_STT_IDLE_DECODERS,
+    redisUrl: e.REDIS_URL,
+    rateLimitPerMin: e.TOLK_RATE_LIMIT_PER_MIN,
+    liveKit: { url: e.LIVEKIT_URL, apiKey: e.LIVEKIT_API_KEY, apiSecret: e.LIVEKIT_API_SECRET },
+    slackWebhookUrl: e.SLACK_WEBHOOK_URL,
     ...stripUndefined(overrides),
   };
   if (config.dataDir !== 'memory://') config.dataDir = path.resolve(config.dataDir);

@@ -2,6 +2,7 @@ import type { TolkConfig } from './config.js';
 import type { Database } from './db/client.js';
 import type { PipelineEvent } from './pipeline/translation-pipeline.js';
 import type { Engines } from './providers/registry.js';
+import type { Redis } from 'ioredis';
 import type { StateStore } from './state/store.js';
 
 /** What every surface shares in one process: settings, database, state store and engines. */
@@ -10,6 +11,8 @@ export interface AppContext {
   db: Database;
   state: StateStore;
   engines: Engines;
+  /** The Redis connection when `REDIS_URL` is set (shared rate limits and state). */
+  redis?: Redis | undefined;
   /** Live `/vt` streams of this process (for the concurrency limit and shutdown). */
   activeStreams: Set<{ shutdown(): Promise<void> }>;
   /** Called with every finished utterance (latency marks, transcript, translation). */

@@ -9,6 +9,7 @@ import { openDatabase, type DatabaseHandle } from './db/client.js';
 import { countApiKeys, createApiKey, type Role } from './domain/api-keys.js';
 import { closeEngines, createOfflineEngines } from './providers/index.js';
 import type { Engines } from './providers/registry.js';
+import { Redis } from 'ioredis';
 import { MemoryStateStore } from './state/store.js';
 
 /** A running Tolk server. */
@@ -42,7 +43,8 @@ export async function startServer(
   const ownsEngines = !options.engines;
   const engines = options.engines ?? (await createOfflineEngines({ idleDecoders: config.sttIdleDecoders }));
   const state = new MemoryStateStore();
-  const ctx: AppContext = { config, db: database.db, state, engines, activeStreams: new Set() };
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000 }) : undefined;
+  const ctx: AppContext = { config, db: database.db, state, engines, redis, activeStreams: new Set() };
   let firstOwnerKey: string | undefined;
   if (options.bootstrapOwnerKey !== false && (await countApiKeys(database.db)) === 0) {
     firstOwnerKey = (await createApiKey(database.db, { organizationName: 'default', name: 'owner', role: 'owner' })).key;
@@ -61,6 +63,7 @@ export async function startServer(
         admin?.close();
         await app.close();
         await state.close();
+        redis?.disconnect();
         if (ownsEngines) await closeEngines(engines);
         await database.close();
       })()),

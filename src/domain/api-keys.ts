@@ -102,3 +102,59 @@ export async function countApiKeys(db: Database): Promise<number> {
   const rows = await db.select({ id: apiKeys.id }).from(apiKeys).limit(1);
   return rows.length;
 }
+
+/** A key as listed (spec 000 `GET /api/api-keys`): never the key itself. */
+export interface ListedApiKey {
+  id: string;
+  name: string;
+  keyPrefix: string;
+  role: Role;
+  createdAt: Date;
+  lastUsedAt: Date | null;
+}
+
+/** The keys of an organization, oldest first. */
+export async function listApiKeys(db: Database, organizationId: string): Promise<ListedApiKey[]> {
+  const rows = await db.select().from(apiKeys).where(and(eq(apiKeys.organizationId, organizationId), isNull(apiKeys.revokedAt))).orderBy(apiKeys.createdAt);
+  return rows.map((r) => ({ id: r.id, name: r.name, keyPrefix: `ip_${r.mode}_••••`, role: r.role, createdAt: r.createdAt, lastUsedAt: r.lastUsedAt }));
+}
+
+/**
+ * Creates a key in an existing organization (spec 000 `POST /api/api-keys`).
+ * @returns the key in full: show it once.
+ */
+export async function createOrganizationKey(
+  db: Database,
+  options: { organizationId: string; name: string; role: Role; test: boolean },
+): Promise<{ id: string; name: string; key: string; role: Role }> {
+  const mode = options.test ? 'test' : 'live';
+  const key = `ip_${mode}_${randomBase62(32)}`;
+  const id = newId('key');
+  await db.insert(apiKeys).values({
+    id, organizationId: options.organizationId, name: options.name, role: options.role, mode, prefix: `${key.slice(0, 12)}…`, keyHash: hashApiKey(key),
+  });
+  return { id, name: options.name, key, role: options.role };
+}
+
+/**
+ * Replaces a key's secret (spec 000 `POST /api/api-keys/:id/rotate`): same id, name and role, a new
+ * key; the old one is rejected from this moment.
+ * @returns undefined when the organization has no such key.
+ */
+export async function rotateApiKey(db: Database, organizationId: string, keyId: string): Promise<{ id: string; name: string; key: string } | undefined> {
+  const rows = await db.select().from(apiKeys).where(and(eq(apiKeys.id, keyId), eq(apiKeys.organizationId, organizationId), isNull(apiKeys.revokedAt))).limit(1);
+  const row = rows[0];
+  if (!row) return undefined;
+  const key = `ip_${row.mode}_${randomBase62(32)}`;
+  await db.update(apiKeys).set({ keyHash: hashApiKey(key), prefix: `${key.slice(0, 12)}…`, lastUsedAt: null }).where(eq(apiKeys.id, row.id));
+  return { id: row.id, name: row.name, key };
+}
+
+/**
+ * Deletes a key for good (spec 000 `DELETE /api/api-keys/:id`); requests with it are 401 at once.
+ * @returns false when the organization has no such key.
+ */
+export async function deleteApiKey(db: Database, organizationId: string, keyId: string): Promise<boolean> {
+  const deleted = await db.delete(apiKeys).where(and(eq(apiKeys.id, keyId), eq(apiKeys.organizationId, organizationId))).returning({ id: apiKeys.id });
+  return deleted.length > 0;
+}

@@ -1,0 +1,56 @@
+import fastifyRateLimit from '@fastify/rate-limit';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import type { AppContext } from '../../context.js';
+import { TOLK_VERSION } from '../../version.js';
+import { apiKeyRoutes } from './api-keys.js';
+import { authenticate } from './auth.js';
+import { handlePlatformError, platformError } from './errors.js';
+import { healthRoutes } from './health.js';
+
+/** Plugins that add authenticated platform routes (sessions, glossary…), each in its own file. */
+export type PlatformRoutePlugin = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
+
+/**
+ * The platform surface (spec 000), mounted at `/api`: health probes without authentication;
+ * everything else behind `Authorization: Bearer <key>` and a per-key rate limit (spec 000 "Rate
+ * limits": `X-RateLimit-*` headers on every authenticated response, 429 `RATE_LIMITED` with
+ * `Retry-After`), counted in Redis when `REDIS_URL` is set so every process shares the budget.
+ * Request and response schemas are zod; the same schemas produce `/api/openapi.json` and `/api/docs`.
+ */
+export async function platformRoutes(app: FastifyInstance, ctx: AppContext, routePlugins: readonly PlatformRoutePlugin[] = []): Promise<void> {
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(handlePlatformError);
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send(platformError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0] ?? ''}`));
+  });
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'Tolk platform API', version: TOLK_VERSION, description: 'Real-time voice translation: keys, sessions, glossary, intelligence, health (spec 000).' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key: ip_live_… or ip_test_…' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(async (pub) => healthRoutes(pub, ctx));
+
+  await app.register(async (authed) => {
+    authed.addHook('onRequest', authenticate(ctx));
+    await authed.register(fastifyRateLimit, {
+      max: ctx.config.rateLimitPerMin,
+      timeWindow: 60_000,
+      keyGenerator: (request) => request.principal?.keyId ?? request.ip,
+      ...(ctx.redis ? { redis: ctx.redis, nameSpace: 'tolk:ratelimit:' } : {}),
+      errorResponseBuilder: (_request, context) => Object.assign(new Error(`Too many requests. Retry after ${Math.ceil(context.ttl / 1000)} seconds.`), { statusCode: 429 }),
+    });
+    await apiKeyRoutes(authed, ctx);
+    for (const plugin of routePlugins) await plugin(authed, ctx);
+  });
+}
