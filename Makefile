@@ -6,7 +6,10 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8080
 HOST ?= 0.0.0.0
 
-.PHONY: start test deps build lint typecheck bench clean
+.PHONY: start test test-services deps build lint typecheck bench clean
+# The service-backed run: the platform tests again on a real Postgres and Redis.
+TEST_POSTGRES_URL ?= postgres://127.0.0.1:5432/test
+TEST_REDIS_URL ?= redis://127.0.0.1:6379
 
 start: deps node_modules/.installed build
 	@npm link --no-audit --no-fund >/dev/null 2>&1 || echo "note: 'npm link' failed; run the CLI as 'npx tolk'"
@@ -14,6 +17,20 @@ start: deps node_modules/.installed build
 
 test: deps node_modules/.installed build lint typecheck
 	npm test
+	@$(MAKE) --no-print-directory test-services
+
+# Postgres and Redis when they answer (required under CI=true); reported as skipped otherwise.
+test-services: node_modules/.installed
+	@pg=$$(node -e "require('net').connect(5432,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" && echo up); \
+	redis=$$(node -e "require('net').connect(6379,'127.0.0.1').on('connect',()=>process.exit(0)).on('error',()=>process.exit(1))" && echo up); \
+	if [ "$$pg" = up ] && [ "$$redis" = up ]; then \
+		echo "Postgres and Redis answer: the platform tests again on them"; \
+		TOLK_TEST_DATABASE_URL=$(TEST_POSTGRES_URL) TOLK_TEST_REDIS_URL=$(TEST_REDIS_URL) npm run test:services; \
+	elif [ "$$CI" = true ]; then \
+		echo "CI=true but Postgres (127.0.0.1:5432) or Redis (127.0.0.1:6379) does not answer"; exit 1; \
+	else \
+		echo "SKIPPED: the Postgres/Redis run (neither TEST_POSTGRES_URL nor TEST_REDIS_URL answers)"; \
+	fi
 
 # Debian packages: the offline engines (pocketsphinx, Apertium, espeak-ng) and the LibriVox test recordings.
 deps:

@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import pg from 'pg';
 import { readWav } from '../src/audio/wav.js';
 import { loadConfig, type TolkConfig } from '../src/config.js';
 import { createOfflineEngines } from '../src/providers/index.js';
@@ -62,10 +64,71 @@ export function testEngines(): Promise<Engines> {
   return sharedEngines;
 }
 
-/** Starts a server on a free loopback port with an in-memory database and an owner key. */
+/**
+ * The Postgres server the service-backed run uses (`TOLK_TEST_DATABASE_URL`, set by `make test` when
+ * Postgres answers, required under `CI=true`), or undefined for the embedded default.
+ */
+export function testPostgresUrl(): string | undefined {
+  return process.env.TOLK_TEST_DATABASE_URL || undefined;
+}
+
+/** The Redis server of the service-backed run (`TOLK_TEST_REDIS_URL`), or undefined. */
+export function testRedisUrl(): string | undefined {
+  return process.env.TOLK_TEST_REDIS_URL || undefined;
+}
+
+/**
+ * Creates an empty database on the test Postgres server and returns its URL and how to drop it:
+ * each test server gets its own, so runs never see each other's rows.
+ */
+export async function createScratchDatabase(serverUrlIn: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const parsed = new URL(serverUrlIn);
+  if (!parsed.username) parsed.username = os.userInfo().username; // trust auth as the local user
+  const serverUrl = parsed.toString();
+  const name = `tolk_test_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const c = new pg.Client({ connectionString: serverUrl });
+      await c.connect();
+      try {
+        await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await c.end();
+      }
+    },
+  };
+}
+
+/**
+ * Starts a server on a free loopback port with an owner key: on an in-memory PGlite database, or on
+ * a fresh Postgres database (dropped on close) when `TOLK_TEST_DATABASE_URL` is set, with Redis when
+ * `TOLK_TEST_REDIS_URL` is set.
+ */
 export async function startTestServer(overrides: Partial<TolkConfig> = {}): Promise<RunningServer & { apiKey: string }> {
-  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', ...overrides });
+  const pgUrl = overrides.databaseUrl === undefined ? testPostgresUrl() : undefined;
+  const scratch = pgUrl ? await createScratchDatabase(pgUrl) : undefined;
+  const config = loadConfig({}, {
+    port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn',
+    databaseUrl: scratch?.url, redisUrl: testRedisUrl(), ...overrides,
+  });
   const server = await startServer(config, { engines: await testEngines() });
   if (!server.firstOwnerKey) throw new Error('test server has no owner key');
-  return Object.assign(server, { apiKey: server.firstOwnerKey });
+  const close = server.close;
+  return Object.assign(server, {
+    apiKey: server.firstOwnerKey,
+    close: async () => {
+      await close();
+      await scratch?.drop();
+    },
+  });
 }
