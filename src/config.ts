@@ -41,11 +41,17 @@ export interface TolkConfig {
   rateLimitPerMin: number;
   /**
    * LiveKit server for session rooms (`LIVEKIT_URL`, `LIVEKIT_API_KEY`, `LIVEKIT_API_SECRET`);
-   * the defaults are those of `livekit-server --dev`.
+   * the defaults are those of `livekit-server --dev`. `configured` is true only when `LIVEKIT_URL`
+   * is set in the environment: only then does Tolk call the LiveKit server (e.g. to remove a
+   * revoked participant); room tokens are minted either way.
    */
-  liveKit: { url: string; apiKey: string; apiSecret: string };
+  liveKit: { url: string; apiKey: string; apiSecret: string; configured: boolean };
   /** Slack incoming webhook notified of escalations (`SLACK_WEBHOOK_URL`); none when unset. */
   slackWebhookUrl: string | undefined;
+  /** Conversations one client address may create per minute (`TOLK_CONVERSATION_CREATE_PER_MIN`, spec 003). */
+  conversationCreatePerMin: number;
+  /** Inactivity after which a conversation expires, in seconds (`TOLK_CONVERSATION_IDLE_TTL_S`, spec 003: 900). */
+  conversationIdleTtlS: number;
 }
 
 const envSchema = z.object({
@@ -68,6 +74,8 @@ const envSchema = z.object({
   LIVEKIT_API_KEY: z.string().min(1).default('devkey'),
   LIVEKIT_API_SECRET: z.string().min(1).default('secret'),
   SLACK_WEBHOOK_URL: z.string().url().optional(),
+  TOLK_CONVERSATION_CREATE_PER_MIN: z.coerce.number().int().positive().default(20),
+  TOLK_CONVERSATION_IDLE_TTL_S: z.coerce.number().int().positive().default(900),
 });
 
 /**
@@ -102,8 +110,10 @@ export function loadConfig(
     sttIdleDecoders: e.TOLK_STT_IDLE_DECODERS,
     redisUrl: e.REDIS_URL,
     rateLimitPerMin: e.TOLK_RATE_LIMIT_PER_MIN,
-    liveKit: { url: e.LIVEKIT_URL, apiKey: e.LIVEKIT_API_KEY, apiSecret: e.LIVEKIT_API_SECRET },
+    liveKit: { url: e.LIVEKIT_URL, apiKey: e.LIVEKIT_API_KEY, apiSecret: e.LIVEKIT_API_SECRET, configured: env.LIVEKIT_URL !== undefined && env.LIVEKIT_URL !== '' },
     slackWebhookUrl: e.SLACK_WEBHOOK_URL,
+    conversationCreatePerMin: e.TOLK_CONVERSATION_CREATE_PER_MIN,
+    conversationIdleTtlS: e.TOLK_CONVERSATION_IDLE_TTL_S,
     ...stripUndefined(overrides),
   };
   if (config.dataDir !== 'memory://') config.dataDir = path.resolve(config.dataDir);

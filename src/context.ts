@@ -2,6 +2,7 @@ import type { TolkConfig } from './config.js';
 import type { Database } from './db/client.js';
 import type { PipelineEvent } from './pipeline/translation-pipeline.js';
 import type { Engines } from './providers/registry.js';
+import type { SessionRuntime } from './realtime/session-runtime.js';
 import type { Redis } from 'ioredis';
 import type { StateStore } from './state/store.js';
 
@@ -15,6 +16,8 @@ export interface AppContext {
   redis?: Redis | undefined;
   /** Live `/vt` streams of this process (for the concurrency limit and shutdown). */
   activeStreams: Set<{ shutdown(): Promise<void> }>;
+  /** Binds realtime streams to their organization and platform session (glossary, recording, revocation). */
+  sessions: SessionRuntime;
   /** Called with every finished utterance (latency marks, transcript, translation). */
   onUtterance?: (event: Extract<PipelineEvent, { type: 'utterance-end' }>) => void;
 }

@@ -8,6 +8,7 @@ import type { AppContext } from './context.js';
 import { openDatabase, type DatabaseHandle } from './db/client.js';
 import { countApiKeys, createApiKey, type Role } from './domain/api-keys.js';
 import { closeEngines, createOfflineEngines } from './providers/index.js';
+import { SessionRuntime } from './realtime/session-runtime.js';
 import type { Engines } from './providers/registry.js';
 import { Redis } from 'ioredis';
 import { MemoryStateStore } from './state/store.js';
@@ -44,7 +45,10 @@ export async function startServer(
   const engines = options.engines ?? (await createOfflineEngines({ idleDecoders: config.sttIdleDecoders }));
   const state = new MemoryStateStore();
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000 }) : undefined;
-  const ctx: AppContext = { config, db: database.db, state, engines, redis, activeStreams: new Set() };
+  const ctx: AppContext = {
+    config, db: database.db, state, engines, redis, activeStreams: new Set(),
+    sessions: new SessionRuntime({ db: () => ctx.db }),
+  };
   let firstOwnerKey: string | undefined;
   if (options.bootstrapOwnerKey !== false && (await countApiKeys(database.db)) === 0) {
     firstOwnerKey = (await createApiKey(database.db, { organizationName: 'default', name: 'owner', role: 'owner' })).key;

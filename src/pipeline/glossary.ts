@@ -6,6 +6,30 @@ export interface DictionaryEntry {
   target: string;
 }
 
+/**
+ * Where a pipeline reads its dictionary before each utterance is translated, so terms added while a
+ * stream runs apply from its next utterance (e.g. an organization's glossary, DESIGN §3).
+ * Should not throw; when it does, the pipeline keeps the last dictionary it read.
+ */
+export type DictionarySource = () => Promise<readonly DictionaryEntry[]>;
+
+/**
+ * Merges two dictionaries: every entry of `preferred`, then the entries of `other` whose source term
+ * (trimmed, case-insensitive) `preferred` does not have — `preferred` wins on the same source term.
+ */
+export function mergeDictionaries(preferred: readonly DictionaryEntry[], other: readonly DictionaryEntry[]): DictionaryEntry[] {
+  const seen = new Set(preferred.map((e) => e.source.trim().toLowerCase()));
+  const merged = [...preferred];
+  for (const e of other) {
+    const k = e.source.trim().toLowerCase();
+    if (k && !seen.has(k)) {
+      seen.add(k);
+      merged.push(e);
+    }
+  }
+  return merged;
+}
+
 /** An utterance prepared for MT: slots stand for the dictionary terms found in it. */
 export interface ProtectedText {
   input: MtText;

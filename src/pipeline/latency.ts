@@ -58,6 +58,12 @@ export class LatencyClock {
     if (m && m.stages[stage] === undefined) m.stages[stage] = this.now();
   }
 
+  /** Speech end → now, in ms, for an utterance being processed (0 when unknown). */
+  elapsedSinceSpeechEnd(utteranceId: string): number {
+    const m = this.marks.get(utteranceId);
+    return m ? Math.max(0, this.now() - m.speechEndWallMs) : 0;
+  }
+
   /** Returns the utterance's latencies and forgets it. */
   finish(utteranceId: string): UtteranceLatency {
     const m = this.marks.get(utteranceId);

@@ -6,7 +6,7 @@ import type { Engines } from '../providers/registry.js';
 import { primaryLanguage } from '../providers/registry.js';
 import type { SttStream, SttTranscript } from '../providers/stt/types.js';
 import type { VoiceName } from '../providers/tts/types.js';
-import { protectTerms, restoreTerms, type DictionaryEntry } from './glossary.js';
+import { protectTerms, restoreTerms, type DictionaryEntry, type DictionarySource } from './glossary.js';
 import { LatencyClock, type UtteranceLatency } from './latency.js';
 
 /** Settings of one speaker's pipeline (spec 002 Part 1 `config`, after validation). */
@@ -17,7 +17,11 @@ export interface PipelineOptions {
   /** Rate of the inbound audio and of the synthesized audio sent back, in Hz. */
   sampleRateHz: number;
   vocabulary: readonly string[];
-  dictionary: readonly DictionaryEntry[];
+  /**
+   * Terms enforced in MT: a fixed list, or a {@link DictionarySource} read again before each
+   * utterance is translated (terms added mid-stream apply from the next utterance).
+   */
+  dictionary: readonly DictionaryEntry[] | DictionarySource;
   /** Emit interim transcripts (`transcript.interim`). */
   interim: boolean;
   /** Emit final transcripts (`transcript.final`). */
@@ -42,11 +46,18 @@ export type PipelineEvent =
       /** Audio covered by this transcript, in ms. */
       durationMs: number;
     }
-  | { type: 'translation'; utteranceId: string; text: string; final: boolean }
+  /** The translation of a final; `latencyMs` is end of speech → this translation. */
+  | { type: 'translation'; utteranceId: string; text: string; final: boolean; latencyMs: number }
   /** Synthesized speech: s16le bytes at `sampleRateHz` of the options. */
   | { type: 'audio'; utteranceId: string; pcm: Buffer }
-  /** All events of an utterance are out; latency marks attached. */
-  | { type: 'utterance-end'; utteranceId: string; latency: UtteranceLatency; transcript: string; translation: string }
+  /**
+   * All events of an utterance are out; latency marks attached. `startedAt` and `durationMs` are
+   * those of its final transcript.
+   */
+  | {
+      type: 'utterance-end'; utteranceId: string; latency: UtteranceLatency; transcript: string; translation: string;
+      startedAt: Date; durationMs: number;
+    }
   /** The pipeline failed; `cause` is for the server's log, never for the client. */
   | { type: 'error'; status: number; description: string; cause: unknown };
 
@@ -76,6 +87,8 @@ export class TranslationPipeline {
   private streamStartWallMs: number | undefined;
   private failed = false;
   private closed = false;
+  /** The dictionary last read from a {@link DictionarySource} (kept when a read fails). */
+  private lastDictionary: readonly DictionaryEntry[] = [];
 
   /**
    * @param engines - the process's providers.
@@ -180,27 +193,41 @@ export class TranslationPipeline {
     this.decodeOrder.shift();
     if (!t.text && !u.interimSent) return; // noise that held no words
     this.clock.mark(u.id, 'finalTranscript');
+    const durationMs = Math.round(u.endAudioMs - u.startAudioMs);
     if (this.options.final) {
-      this.emit({
-        type: 'transcript', utteranceId: u.id, text: t.text, final: true, startedAt,
-        durationMs: Math.round(u.endAudioMs - u.startAudioMs),
-      });
+      this.emit({ type: 'transcript', utteranceId: u.id, text: t.text, final: true, startedAt, durationMs });
     }
-    this.output = this.output.then(() => this.translateAndSpeak(u.id, t.text)).catch((err: unknown) => this.fail(err));
+    const final = { utteranceId: u.id, text: t.text, startedAt, durationMs };
+    this.output = this.output.then(() => this.translateAndSpeak(final)).catch((err: unknown) => this.fail(err));
   }
 
-  private async translateAndSpeak(utteranceId: string, text: string): Promise<void> {
+  /** The dictionary for the next utterance: the fixed list, or a fresh read of the source. */
+  private async currentDictionary(): Promise<readonly DictionaryEntry[]> {
+    const d = this.options.dictionary;
+    if (typeof d !== 'function') return d;
+    try {
+      this.lastDictionary = await d();
+    } catch {
+      // The source should not throw; if it does, the last dictionary read still applies.
+    }
+    return this.lastDictionary;
+  }
+
+  private async translateAndSpeak(final: { utteranceId: string; text: string; startedAt: Date; durationMs: number }): Promise<void> {
     if (this.failed) return;
-    const { sourceLanguage, targetLanguage, voice, dictionary } = this.options;
+    const { utteranceId, text } = final;
+    const { sourceLanguage, targetLanguage, voice } = this.options;
     const pair = { source: primaryLanguage(sourceLanguage), target: primaryLanguage(targetLanguage) };
     let translation = '';
     if (text) {
-      const prepared = protectTerms(text, dictionary);
+      const prepared = protectTerms(text, await this.currentDictionary());
       const output = pair.source === pair.target ? prepared.input : await this.engines.mt.translate(prepared.input, pair);
       translation = restoreTerms(output, prepared.targets);
     }
     this.clock.mark(utteranceId, 'translation');
-    if (this.options.translate) this.emit({ type: 'translation', utteranceId, text: translation, final: true });
+    if (this.options.translate) {
+      this.emit({ type: 'translation', utteranceId, text: translation, final: true, latencyMs: this.clock.elapsedSinceSpeechEnd(utteranceId) });
+    }
     if (translation) {
       const ttsRate = this.engines.tts.capabilities.sampleRateHz;
       const egress = new StreamingResampler(ttsRate, this.egressRate);
@@ -213,7 +240,10 @@ export class TranslationPipeline {
       const tail = egress.flush();
       if (tail.length > 0) this.emit({ type: 'audio', utteranceId, pcm: encodeS16le(tail) });
     }
-    this.emit({ type: 'utterance-end', utteranceId, latency: this.clock.finish(utteranceId), transcript: text, translation });
+    this.emit({
+      type: 'utterance-end', utteranceId, latency: this.clock.finish(utteranceId), transcript: text, translation,
+      startedAt: final.startedAt, durationMs: final.durationMs,
+    });
   }
 
   private fail(err: unknown): void {

@@ -35,8 +35,10 @@ export function handlePlatformError(error: FastifyError | AppError | Error, requ
     return;
   }
   if (status >= 400 && status < 500) {
-    const code = status === 413 ? 'BAD_REQUEST' : codeForStatus(status);
-    void reply.code(status === 413 ? 400 : status).send(platformError(code, error.message));
+    // Statuses without a code of their own (413 payload too large, 415 media type, …) are 400.
+    const known = codeForStatus(status);
+    const code = known === 'INTERNAL_ERROR' ? 'BAD_REQUEST' : known;
+    void reply.code(code === 'BAD_REQUEST' ? 400 : status).send(platformError(code, error.message));
     return;
   }
   request.log.error({ err: error }, 'platform request failed');

@@ -1,4 +1,7 @@
+import { intelligenceRoutes } from './intelligence.js';
+import { glossaryRoutes } from './glossary.js';
 import type { PlatformRoutePlugin } from './index.js';
+import { sessionRoutes } from './sessions.js';
 
 /** The authenticated platform route plugins, in registration order. */
-export const PLATFORM_ROUTE_PLUGINS: readonly PlatformRoutePlugin[] = [];
+export const PLATFORM_ROUTE_PLUGINS: readonly PlatformRoutePlugin[] = [intelligenceRoutes, glossaryRoutes, sessionRoutes];

@@ -1,8 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import { S16leDecoder } from '../../audio/pcm.js';
-import { authenticateApiKey, type KeyPrincipal } from '../../domain/api-keys.js';
-import { resolveSessionKey } from '../../domain/session-keys.js';
+import { authenticateApiKey } from '../../domain/api-keys.js';
+import { resolveSessionKey, type SessionKeyGrant } from '../../domain/session-keys.js';
+import type { LiveConnection } from '../../realtime/connection-registry.js';
+import type { AttachedStream } from '../../realtime/session-stream.js';
 import { TranslationPipeline, type PipelineEvent } from '../../pipeline/translation-pipeline.js';
 import { checkLanguages, isLanguageTag } from '../../providers/registry.js';
 import type { AppContext } from '../../context.js';
@@ -23,19 +25,26 @@ export function keyFromAuthorization(value: string | undefined): string | undefi
   return m ? m[1] : value.trim();
 }
 
-/** Resolves a session key (from the token endpoint) or an API key to its principal. */
-export async function resolveStreamKey(ctx: AppContext, key: string): Promise<KeyPrincipal | undefined> {
+/**
+ * Resolves a session key (from the token endpoint, or a platform session's `streamToken` with its
+ * session binding) or an API key to its grant.
+ */
+export async function resolveStreamKey(ctx: AppContext, key: string): Promise<SessionKeyGrant | undefined> {
   return (await resolveSessionKey(ctx.state, key)) ?? (await authenticateApiKey(ctx.db, key));
 }
 
 /**
  * One `/vt` connection (spec 002 Part 1): the config message, then binary PCM in and events plus
  * synthesized PCM out. Every failure is an `error` event followed by a close with 4000 + status.
+ * What the stream belongs to (organization glossary, platform session) is the session runtime's
+ * business: the connection attaches to it and reports what it sends (docs/sessions.md).
  */
-export class VtConnection {
+export class VtConnection implements LiveConnection {
   private state: 'awaiting-config' | 'starting' | 'streaming' | 'closed' = 'awaiting-config';
   private referenceId: string | undefined;
   private pipeline: TranslationPipeline | undefined;
+  private attached: AttachedStream | undefined;
+  private sampleRateHz = 16000;
   private readonly decoder = new S16leDecoder();
   private resumeTimer: NodeJS.Timeout | undefined;
   private counted = false;
@@ -76,6 +85,7 @@ export class VtConnection {
       if (!isBinary) return this.sendError(400, 'Unexpected text message: after the config only binary audio is accepted');
       const samples = this.decoder.decode(data);
       this.pipeline?.push(samples);
+      this.attached?.audioReceived((samples.length * 1000) / this.sampleRateHz);
       this.applyBackpressure();
     } catch (err) {
       this.log.error({ err }, 'vt message handling failed');
@@ -110,17 +120,32 @@ export class VtConnection {
     if (this.ctx.activeStreams.size >= this.ctx.config.maxStreams) {
       return this.fail(429, `Max concurrent connections exceeded (${this.ctx.config.maxStreams})`);
     }
+    if (this.state !== 'starting') return; // the client left while the key was checked
     this.ctx.activeStreams.add(this);
     this.counted = true;
+    const result = await this.ctx.sessions.attach({
+      grant: principal, sourceLanguage: config.source_language, targetLanguage: config.target_language,
+      vocabulary: config.vocabulary, dictionary: config.translation_dictionary,
+      sendsFinals: config.transcript.final, sendsTranslations: config.transcript.translate,
+      connection: this, log: this.log,
+    });
+    if (!result.ok) return this.fail(result.status, result.description);
+    const attached = result.stream;
+    if (this.state !== 'starting') {
+      await attached.close();
+      return;
+    }
+    this.attached = attached;
+    this.sampleRateHz = config.audio.sample_rate;
     const pipeline = new TranslationPipeline(
       this.ctx.engines,
       {
-        sourceLanguage: config.source_language,
-        targetLanguage: config.target_language,
+        sourceLanguage: attached.sourceLanguage,
+        targetLanguage: attached.targetLanguage,
         voice: config.voice as 'male' | 'female',
         sampleRateHz: config.audio.sample_rate,
-        vocabulary: config.vocabulary,
-        dictionary: config.translation_dictionary,
+        vocabulary: attached.vocabulary,
+        dictionary: attached.dictionary,
         interim: config.transcript.interim,
         final: config.transcript.final,
         translate: config.transcript.translate,
@@ -141,8 +166,12 @@ export class VtConnection {
     }
     this.pipeline = pipeline;
     this.state = 'streaming';
-    for (const chunk of this.earlyAudio.splice(0)) pipeline.push(this.decoder.decode(chunk.data), chunk.arrivedAtMs);
-    this.log.info({ source: config.source_language, target: config.target_language, organizationId: principal.organizationId }, 'vt stream started');
+    for (const chunk of this.earlyAudio.splice(0)) {
+      const samples = this.decoder.decode(chunk.data);
+      pipeline.push(samples, chunk.arrivedAtMs);
+      attached.audioReceived((samples.length * 1000) / this.sampleRateHz);
+    }
+    this.log.info({ source: attached.sourceLanguage, target: attached.targetLanguage, organizationId: principal.organizationId }, 'vt stream started');
   }
 
   private validate(config: StreamConfig): string | undefined {
@@ -156,6 +185,8 @@ export class VtConnection {
   }
 
   private onPipelineEvent(event: PipelineEvent): void {
+    // Latency marks of an utterance still reach the session while the connection closes.
+    if (event.type === 'utterance-end') this.attached?.utteranceEnded(event);
     if (this.state === 'closed') return;
     if (event.type === 'error') {
       this.log.error({ err: event.cause }, 'pipeline failed');
@@ -165,23 +196,29 @@ export class VtConnection {
       this.ctx.onUtterance?.(event);
       return;
     }
-    if (event.type === 'audio') this.send(event.pcm);
-    else {
-      const text = renderEvent(event, this.referenceId);
-      if (text) this.send(text);
+    if (event.type === 'audio') {
+      this.send(event.pcm);
+      return;
     }
+    const text = renderEvent(event, this.referenceId);
+    if (!text || !this.send(text)) return;
+    // Recorded the moment it is sent: nothing a client saw is lost if the process dies.
+    if (event.type === 'transcript' && event.final) this.attached?.finalSent(event);
+    else if (event.type === 'translation') this.attached?.translationSent(event);
   }
 
-  private send(data: string | Buffer): void {
-    if (this.ws.readyState !== this.ws.OPEN) return;
+  /** Sends a frame; false when it could not be sent (connection closing, or a client not reading). */
+  private send(data: string | Buffer): boolean {
+    if (this.ws.readyState !== this.ws.OPEN) return false;
     if (this.ws.bufferedAmount > this.ctx.config.maxBufferedBytes) {
       // The client stopped reading: do not let its backlog grow without bound.
       this.log.warn({ bufferedBytes: this.ws.bufferedAmount }, 'vt client not reading; disconnecting');
       this.ws.terminate();
       void this.shutdown();
-      return;
+      return false;
     }
     this.ws.send(data);
+    return true;
   }
 
   /** Pauses reading while the recognizer is behind; TCP flow control then slows the client. */
@@ -201,6 +238,14 @@ export class VtConnection {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(errorEvent(status, description, this.referenceId));
   }
 
+  /**
+   * Ends the connection from outside (the session runtime, e.g. a revoked participant): an `error`
+   * event with `status`, then a close with 4000 + status. Idempotent.
+   */
+  disconnect(status: number, description: string): void {
+    this.fail(status, description);
+  }
+
   /** Sends the error event and closes with 4000 + status. */
   private fail(status: number, description: string): void {
     if (this.state === 'closed') return;
@@ -218,5 +263,6 @@ export class VtConnection {
     const p = this.pipeline;
     this.pipeline = undefined;
     await p?.close(2000);
+    await this.attached?.close();
   }
 }

@@ -1,0 +1,38 @@
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { getSessionIntelligence } from '../../domain/intelligence.js';
+import { principalOf } from './auth.js';
+import type { PlatformRoutePlugin } from './index.js';
+import { errorResponses, idParams } from './schemas.js';
+
+/** Response of spec 000 `GET /api/sessions/:id/intelligence` (see docs/intelligence.md). */
+export const sessionIntelligenceResponse = z.object({
+  overallSentiment: z.enum(['positive', 'neutral', 'negative']),
+  sentimentScore: z.number().min(-1).max(1).describe('AFINN sentiment normalized to −1..1'),
+  extractedTopics: z.array(z.string()).describe('Up to 8 keyphrases, most frequent first'),
+  actionItems: z.array(z.string()).describe('Sentences that ask for or commit to an action'),
+  urgencyLevel: z.enum(['standard', 'elevated', 'urgent']),
+  transcriptCount: z.number().int().describe('Final transcripts with words'),
+  speakerCount: z.number().int().describe('Distinct participants who spoke'),
+  averageConfidence: z.number().nullable().describe('Mean recognizer confidence in 0..1; null when the engine reports none'),
+  averageLatencyMs: z.number().int().nullable().describe('Mean end-of-speech → translation latency in ms; null when none was measured'),
+  durationSeconds: z.number().int().describe('ended_at − started_at in whole seconds'),
+});
+
+/**
+ * Session intelligence of spec 000: `GET /sessions/:id/intelligence` (mounted under `/api`), for any
+ * role of the session's organization. 404 `NOT_FOUND` for an unknown session or one of another
+ * organization; 409 `CONFLICT` while the session is not completed.
+ */
+export const intelligenceRoutes: PlatformRoutePlugin = async (app, ctx) => {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+
+  r.get('/sessions/:id/intelligence', {
+    schema: {
+      tags: ['sessions'],
+      summary: 'Intelligence of a completed session: sentiment, topics, action items, urgency, confidence and latency',
+      params: idParams,
+      response: { 200: sessionIntelligenceResponse, ...errorResponses },
+    },
+  }, async (request) => getSessionIntelligence(ctx.db, principalOf(request).organizationId, request.params.id));
+};

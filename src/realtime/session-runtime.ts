@@ -1,0 +1,167 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Database } from '../db/client.js';
+import { glossaryTermsFor, type DictionaryTerm } from '../domain/glossary.js';
+import type { SessionBinding, SessionKeyGrant } from '../domain/session-keys.js';
+import { findParticipant, findSession, markParticipantJoined, markSessionActive, markSessionCompleted } from '../domain/sessions.js';
+import { mergeDictionaries, type DictionaryEntry, type DictionarySource } from '../pipeline/glossary.js';
+import { primaryLanguage } from '../providers/registry.js';
+import { SessionConnectionRegistry, type LiveConnection } from './connection-registry.js';
+import { GlossaryCache } from './glossary-cache.js';
+import { OrganizationStream, SessionStream, type AttachedStream, type StreamSettings } from './session-stream.js';
+
+/** Glossary source words added to a stream's STT vocabulary, at most. */
+const MAX_GLOSSARY_VOCABULARY = 500;
+
+/** A `/vt` connection asking to start, after its config and key were validated. */
+export interface AttachRequest {
+  /** The resolved stream key: a principal, with a session binding for a session's `streamToken`. */
+  grant: SessionKeyGrant;
+  /** `source_language` / `target_language` of the config (BCP-47, already checked against the engines). */
+  sourceLanguage: string;
+  targetLanguage: string;
+  /** `vocabulary` and `translation_dictionary` of the config. */
+  vocabulary: readonly string[];
+  dictionary: readonly DictionaryEntry[];
+  /** `transcript.final` and `transcript.translate` of the config. */
+  sendsFinals: boolean;
+  sendsTranslations: boolean;
+  /** How the runtime ends the connection (revocation). */
+  connection: LiveConnection;
+  log: FastifyBaseLogger;
+}
+
+/** The runtime's answer: the stream to run, or the error the connection must end with. */
+export type AttachResult = { ok: true; stream: AttachedStream } | { ok: false; status: number; description: string };
+
+/**
+ * The transport-independent side of realtime streams (DESIGN §5 `realtime/`): binds a `/vt`
+ * connection to its organization (glossary as STT vocabulary and MT dictionary) and, for a session's
+ * `streamToken`, to its platform session (spec 000): languages, participant checks, status
+ * transitions, utterance and usage recording, and revocation. `/vt` calls it through
+ * {@link SessionRuntime.attach} and the {@link AttachedStream} it returns.
+ */
+export class SessionRuntime {
+  /** Live connections per session and participant (process-local; see {@link SessionConnectionRegistry}). */
+  readonly connections = new SessionConnectionRegistry();
+  private readonly glossary: GlossaryCache;
+
+  /**
+   * @param deps.db - the database, read on each use (it may be replaced, e.g. in tests).
+   * @param deps.glossaryTtlMs - how long a glossary read is reused, in ms (default 1000).
+   */
+  constructor(private readonly deps: { db: () => Database; glossaryTtlMs?: number }) {
+    this.glossary = new GlossaryCache((org, s, t) => glossaryTermsFor(deps.db(), org, s, t), deps.glossaryTtlMs ?? 1000);
+  }
+
+  /**
+   * Starts a stream. A key without a session binding gets its organization's glossary. A session's
+   * key must name a session that still exists (else 404), a participant not revoked (403), a session
+   * not completed (409) and the session's languages (400); the session then becomes `active`.
+   * @throws {Error} when the database fails (the connection answers 500).
+   */
+  async attach(req: AttachRequest): Promise<AttachResult> {
+    const binding = req.grant.binding;
+    if (!binding) {
+      const settings = await this.settings(req, req.grant.organizationId, req.sourceLanguage, req.targetLanguage);
+      return { ok: true, stream: new OrganizationStream(settings) };
+    }
+    // Registered before the checks, so a revocation racing with them still reaches this connection.
+    this.connections.add(binding.sessionId, binding.participantId, req.connection);
+    try {
+      const result = await this.attachToSession(req, binding);
+      if (!result.ok) await this.release(binding.sessionId, req.connection, req.log);
+      return result;
+    } catch (err) {
+      await this.release(binding.sessionId, req.connection, req.log);
+      throw err;
+    }
+  }
+
+  /**
+   * Ends a revoked participant's live streams at once: an `error` event 403, then close 4403.
+   * @returns how many connections were ended.
+   */
+  disconnectParticipant(sessionId: string, participantId: string): number {
+    return this.connections.disconnectParticipant(sessionId, participantId, 403, `Participant ${participantId} was revoked from session ${sessionId}`);
+  }
+
+  private async attachToSession(req: AttachRequest, binding: SessionBinding): Promise<AttachResult> {
+    const db = this.deps.db();
+    const session = await findSession(db, [binding.organizationId], binding.sessionId);
+    if (!session) return { ok: false, status: 404, description: `Session ${binding.sessionId} does not exist` };
+    const participant = await findParticipant(db, session.id, binding.participantId);
+    if (!participant || participant.revokedAt) {
+      return { ok: false, status: 403, description: `Participant ${binding.participantId} was revoked from session ${session.id}` };
+    }
+    if (session.status === 'completed') return { ok: false, status: 409, description: `Session ${session.id} is completed; create a new session` };
+    const source = sessionLanguage(session.sourceLang, req.sourceLanguage);
+    const target = sessionLanguage(session.targetLang, req.targetLanguage);
+    if (!source || !target) {
+      return {
+        ok: false, status: 400,
+        description: `This session translates ${session.sourceLang} → ${session.targetLang}; the config asks for ${req.sourceLanguage} → ${req.targetLanguage}`,
+      };
+    }
+    const settings = await this.settings(req, session.organizationId, source, target);
+    await markSessionActive(db, session.id);
+    await markParticipantJoined(db, session.id, participant.userId);
+    const stream = new SessionStream({
+      ...settings, db: this.deps.db, log: req.log, organizationId: session.organizationId, sessionId: session.id,
+      participantId: participant.userId, speakerName: participant.speakerName,
+      sendsFinals: req.sendsFinals, sendsTranslations: req.sendsTranslations,
+      onClosed: () => this.release(session.id, req.connection, req.log),
+    });
+    req.log.info({ sessionId: session.id, participantId: participant.userId }, 'session stream attached');
+    return { ok: true, stream };
+  }
+
+  /** Forgets a connection; the session completes when it was its last live one. */
+  private async release(sessionId: string, connection: LiveConnection, log: FastifyBaseLogger): Promise<void> {
+    if (this.connections.remove(sessionId, connection) > 0) return;
+    try {
+      await markSessionCompleted(this.deps.db(), sessionId);
+    } catch (err) {
+      log.error({ err, sessionId }, 'could not mark the session completed');
+    }
+  }
+
+  /** Vocabulary and per-utterance dictionary of a stream of `organizationId`. */
+  private async settings(req: AttachRequest, organizationId: string, source: string, target: string): Promise<StreamSettings> {
+    const read = async (): Promise<DictionaryTerm[]> => {
+      try {
+        return await this.glossary.get(organizationId, source, target);
+      } catch (err) {
+        req.log.warn({ err, organizationId }, 'glossary read failed; the config dictionary alone applies');
+        return [];
+      }
+    };
+    const dictionary: DictionarySource = async () => mergeDictionaries(req.dictionary, await read());
+    return { sourceLanguage: source, targetLanguage: target, vocabulary: withGlossaryWords(req.vocabulary, await read()), dictionary };
+  }
+}
+
+/**
+ * The tag a session-bound stream uses for one side: the config's tag must have the session's
+ * primary language; a session tag with a region or script wins, a bare one (`en`) is refined by the
+ * config's (`en-US`). Undefined when the languages differ.
+ */
+export function sessionLanguage(sessionTag: string, configTag: string): string | undefined {
+  if (primaryLanguage(sessionTag) !== primaryLanguage(configTag)) return undefined;
+  return sessionTag.includes('-') ? sessionTag : configTag;
+}
+
+/** The config's vocabulary plus the words of the glossary's source terms (lower case, deduplicated, bounded). */
+export function withGlossaryWords(vocabulary: readonly string[], terms: readonly DictionaryTerm[]): string[] {
+  const words = new Set(vocabulary);
+  const lower = new Set(vocabulary.map((w) => w.toLowerCase()));
+  let added = 0;
+  for (const t of terms) {
+    for (const w of t.source.toLowerCase().split(/[^\p{L}\p{N}']+/u)) {
+      if (!w || lower.has(w) || added >= MAX_GLOSSARY_VOCABULARY) continue;
+      lower.add(w);
+      words.add(w);
+      added++;
+    }
+  }
+  return [...words];
+}

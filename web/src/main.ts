@@ -1,0 +1,50 @@
+/**
+ * Entry point: fonts and styles, the app frame, and the router that mounts one page at a time
+ * (each page returns a cleanup that stops its microphone and sockets).
+ */
+import '@fontsource-variable/inter/wght.css';
+import './styles/base.css';
+import './styles/components.css';
+import './styles/feedback.css';
+import './styles/live.css';
+import './styles/conversation.css';
+import './styles/room.css';
+import { mountConversation } from './pages/conversation';
+import { mountLive } from './pages/live';
+import { mountNotFound } from './pages/not-found';
+import { startRouter, type Cleanup, type Route } from './router';
+import { mountShell } from './shell';
+
+const root = document.getElementById('app');
+if (!root) throw new Error('index.html has no #app element');
+const shell = mountShell(root);
+let cleanup: Cleanup | undefined;
+
+const TITLES: Record<Route['name'], string> = {
+  live: 'Live translation · Tolk',
+  conversation: 'Conversation · Tolk',
+  join: 'Join a conversation · Tolk',
+  'not-found': 'Page not found · Tolk',
+};
+
+function render(route: Route): void {
+  cleanup?.();
+  shell.main.replaceChildren();
+  shell.setRoute(route);
+  document.title = TITLES[route.name];
+  switch (route.name) {
+    case 'live':
+      cleanup = mountLive(shell.main);
+      break;
+    case 'conversation':
+      cleanup = mountConversation(shell.main, { role: 'host', conversationId: route.conversationId, language: route.language });
+      break;
+    case 'join':
+      cleanup = mountConversation(shell.main, { role: 'guest', conversationId: route.conversationId, language: undefined });
+      break;
+    default:
+      cleanup = mountNotFound(shell.main);
+  }
+}
+
+startRouter(render);

@@ -1,0 +1,261 @@
+/**
+ * Live translation (`/`): pick a language pair and a voice, press the microphone, and see interim
+ * text, final cards with their translation and latency, and hear the translated speech. Talks to
+ * `/api/v1/ws/single` (spec 003 Flow 1); changing a setting mid-stream sends a new config on the
+ * same connection.
+ */
+import type { ApiError, LanguageCatalog } from '../api/http';
+import { parseLiveMessage } from '../api/messages';
+import { CAPTURE_SAMPLE_RATE_HZ, MicError, Microphone } from '../audio/microphone';
+import { PcmPlayer } from '../audio/player';
+import { languageName, loadLanguages, pickLanguage } from '../languages';
+import { backoffDelayMs, ReconnectingSocket, type SocketState } from '../net/reconnecting-socket';
+import { loadPrefs, savePrefs } from '../prefs';
+import type { Cleanup } from '../router';
+import { languageField, MicButton, voiceField, type Voice } from '../ui/controls';
+import { h } from '../ui/dom';
+import { micErrorMessage, serverErrorMessage } from '../ui/explanations';
+import { icon } from '../ui/icons';
+import { StatusBanner } from '../ui/status-banner';
+import { TranscriptView } from '../ui/transcript';
+
+/** How long the connection stays open after the microphone stops, for the last results and speech. */
+const IDLE_CLOSE_MS = 20_000;
+
+/** Mounts the live translation page into `root`; returns its cleanup. */
+export function mountLive(root: HTMLElement): Cleanup {
+  const prefs = loadPrefs();
+  const banner = new StatusBanner();
+  const microphone = new Microphone();
+  const transcript = new TranscriptView();
+  let catalog: LanguageCatalog | undefined;
+  let source = '';
+  let target = '';
+  let voice: Voice = prefs.voice ?? 'female';
+  let micState: 'idle' | 'starting' | 'live' = 'idle';
+  let socket: ReconnectingSocket | undefined;
+  let disposed = false;
+  let idleTimer: ReturnType<typeof setTimeout> | undefined;
+  let catalogTimer: ReturnType<typeof setTimeout> | undefined;
+  let catalogAttempt = 0;
+
+  const sourceField = languageField({ id: 'source-language', label: 'From', testId: 'source-language', onChange: (code) => changeLanguages(code, target) });
+  const targetField = languageField({ id: 'target-language', label: 'To', testId: 'target-language', onChange: (code) => changeLanguages(source, code) });
+  const swap = h(
+    'button',
+    { type: 'button', class: 'icon-button swap-button', 'data-testid': 'swap-languages', 'aria-label': 'Swap languages', disabled: true, onclick: () => changeLanguages(target, source) },
+    icon('swap'),
+  );
+  const voiceSelect = voiceField(voice, (value) => {
+    voice = value;
+    savePrefs({ voice });
+    sendConfig();
+  });
+  const micButton = new MicButton(toggleMicrophone, {
+    idle: 'Tap to start speaking',
+    starting: 'Starting the microphone…',
+    live: 'Listening — tap to stop',
+    disabled: 'Waiting for the server…',
+  });
+  const connection = h('span', { class: 'pill', 'data-testid': 'connection-state', 'data-state': 'idle' }, 'Not connected');
+  const playback = h('span', { class: 'pill playing', 'data-testid': 'playback-indicator', hidden: true }, icon('speaker'), 'Speaking');
+  const player = new PcmPlayer(CAPTURE_SAMPLE_RATE_HZ, (playing) => (playback.hidden = !playing));
+  const clearButton = h('button', { type: 'button', class: 'button ghost small', 'data-testid': 'clear-transcript', onclick: () => transcript.clear() }, 'Clear');
+
+  root.append(
+    h(
+      'div',
+      { class: 'page page-live' },
+      h(
+        'header',
+        { class: 'page-head' },
+        h('h1', {}, 'Live translation'),
+        h('p', { class: 'lede' }, 'Speak naturally — Tolk transcribes, translates and reads it back in real time.'),
+      ),
+      banner.element,
+      h(
+        'div',
+        { class: 'live-layout' },
+        h(
+          'section',
+          { class: 'card control-card', 'aria-label': 'Translation settings' },
+          h('div', { class: 'lang-pair' }, sourceField.element, swap, targetField.element),
+          voiceSelect.element,
+          micButton.element,
+        ),
+        h(
+          'section',
+          { class: 'card transcript-card', 'aria-labelledby': 'transcript-title' },
+          h('header', { class: 'card-head' }, h('h2', { id: 'transcript-title' }, 'Transcript'), h('div', { class: 'card-head-tools' }, playback, connection, clearButton)),
+          transcript.element,
+        ),
+      ),
+    ),
+  );
+
+  function changeLanguages(nextSource: string, nextTarget: string): void {
+    source = nextSource;
+    target = nextTarget;
+    sourceField.select.value = source;
+    targetField.select.value = target;
+    savePrefs({ source, target });
+    sendConfig();
+  }
+
+  function sendConfig(): void {
+    if (!socket?.isOpen || !source || !target) return;
+    socket.send(JSON.stringify({ type: 'config', language: source, translate_language: target, voice, sample_rate: CAPTURE_SAMPLE_RATE_HZ }));
+  }
+
+  async function loadCatalog(): Promise<void> {
+    clearTimeout(catalogTimer);
+    try {
+      const loaded = await loadLanguages();
+      if (disposed) return;
+      catalog = loaded;
+      source = pickLanguage(loaded, loaded.defaultSource, prefs.source);
+      target = pickLanguage(loaded, loaded.defaultTarget, prefs.target);
+      sourceField.setLanguages(loaded.languages, source);
+      targetField.setLanguages(loaded.languages, target);
+      swap.disabled = false;
+      banner.clear('languages');
+      if (micState === 'idle') micButton.setState('idle');
+    } catch (caught) {
+      if (disposed) return;
+      const error = caught as ApiError;
+      const delayMs = backoffDelayMs(++catalogAttempt, 2000, 30_000);
+      sourceField.setPlaceholder(error.unreachable ? 'Offline' : 'Unavailable');
+      targetField.setPlaceholder(error.unreachable ? 'Offline' : 'Unavailable');
+      banner.show('languages', {
+        tone: 'error',
+        title: error.unreachable ? 'Cannot reach the server' : 'Translation is unavailable right now',
+        detail: error.unreachable ? 'Tolk is not answering. Check that the server is running and that you are online.' : error.message,
+        retryAtMs: Date.now() + delayMs,
+        action: { label: 'Retry now', run: () => void loadCatalog() },
+      });
+      catalogTimer = setTimeout(() => void loadCatalog(), delayMs);
+    }
+  }
+
+  function toggleMicrophone(): void {
+    if (micState === 'live') stopMicrophone();
+    else void startMicrophone();
+  }
+
+  async function startMicrophone(): Promise<void> {
+    if (!catalog || micState !== 'idle') return;
+    micState = 'starting';
+    micButton.setState('starting');
+    try {
+      await microphone.start(
+        (frame) => {
+          // While translated speech plays, the microphone hears it: send silence instead.
+          socket?.send(player.isAudible ? new ArrayBuffer(frame.pcm.byteLength) : frame.pcm);
+          micButton.setLevel(frame.rms);
+        },
+        (error) => {
+          stopMicrophone();
+          banner.show('microphone', micErrorMessage(error));
+        },
+      );
+    } catch (caught) {
+      micState = 'idle';
+      if (disposed) return;
+      micButton.setState('idle');
+      banner.show('microphone', micErrorMessage(caught instanceof MicError ? caught : new MicError('unknown', String(caught))));
+      return;
+    }
+    if (disposed) return microphone.stop();
+    banner.clear('microphone');
+    micState = 'live';
+    micButton.setState('live');
+    transcript.setListening(true);
+    openSocket();
+  }
+
+  function stopMicrophone(): void {
+    microphone.stop();
+    micState = 'idle';
+    micButton.setState(catalog ? 'idle' : 'disabled');
+    transcript.setListening(false);
+    transcript.setInterim('');
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(closeSocket, IDLE_CLOSE_MS);
+  }
+
+  function openSocket(): void {
+    clearTimeout(idleTimer);
+    if (socket) return sendConfig();
+    socket = new ReconnectingSocket({
+      path: () => '/api/v1/ws/single',
+      onOpen: sendConfig,
+      onText: handleText,
+      onBinary: (data) => player.enqueue(data),
+      onState: showSocketState,
+    });
+    socket.connect();
+  }
+
+  function closeSocket(): void {
+    socket?.close();
+    socket = undefined;
+    banner.clear('connection');
+    setConnection('idle', 'Not connected');
+  }
+
+  function handleText(text: string): void {
+    const message = parseLiveMessage(text);
+    if (!message) return;
+    if (message.kind === 'error') return banner.show('server', serverErrorMessage(message.message));
+    if (!message.isFinal) return transcript.setInterim(message.original, message.translation);
+    transcript.setInterim('');
+    if (!message.original && !message.translation) return;
+    banner.clear('server');
+    transcript.addFinal({
+      utteranceId: message.utteranceId,
+      original: message.original,
+      translation: message.translation,
+      latencyMs: message.latencyMs,
+      sourceCode: source,
+      sourceName: languageName(source),
+      targetCode: target,
+      targetName: languageName(target),
+    });
+  }
+
+  function setConnection(state: string, label: string): void {
+    connection.dataset.state = state;
+    connection.textContent = label;
+  }
+
+  function showSocketState(state: SocketState): void {
+    if (state.kind === 'connecting') return setConnection('connecting', 'Connecting…');
+    if (state.kind === 'open') {
+      banner.clear('connection');
+      return setConnection('open', 'Connected');
+    }
+    if (state.kind === 'reconnecting') {
+      setConnection('reconnecting', 'Reconnecting…');
+      return banner.show('connection', {
+        tone: 'warning',
+        title: state.attempt >= 3 ? 'Cannot reach the server' : 'Connection lost — reconnecting',
+        detail: 'Tolk reconnects by itself; speech during the outage is not translated.',
+        retryAtMs: state.retryAtMs,
+        action: { label: 'Retry now', run: () => socket?.retryNow() },
+      });
+    }
+    setConnection('closed', 'Disconnected');
+  }
+
+  void loadCatalog();
+
+  return () => {
+    disposed = true;
+    clearTimeout(idleTimer);
+    clearTimeout(catalogTimer);
+    microphone.stop();
+    socket?.close();
+    player.stop();
+    banner.dispose();
+  };
+}

@@ -1,0 +1,20 @@
+import { describe, expect, it } from 'vitest';
+import { conversationPath, matchRoute } from './router';
+
+describe('matchRoute', () => {
+  it('maps the three served paths', () => {
+    expect(matchRoute('/', '')).toEqual({ name: 'live' });
+    expect(matchRoute('/conversation', '')).toEqual({ name: 'conversation', conversationId: undefined, language: undefined });
+    expect(matchRoute('/conversation/', '?id=abc&lang=en-US')).toEqual({ name: 'conversation', conversationId: 'abc', language: 'en-US' });
+    expect(matchRoute('/join/Zx9_a-b', '')).toEqual({ name: 'join', conversationId: 'Zx9_a-b' });
+  });
+
+  it('sends anything else to the not-found page', () => {
+    for (const path of ['/join', '/join/a/b', '/settings', '/join/%E0%A4%A']) expect(matchRoute(path, '')).toEqual({ name: 'not-found' });
+  });
+
+  it('round-trips the initiator URL of a conversation', () => {
+    const url = new URL(conversationPath('a b&c', 'en-US'), 'http://tolk.test');
+    expect(matchRoute(url.pathname, url.search)).toEqual({ name: 'conversation', conversationId: 'a b&c', language: 'en-US' });
+  });
+});
