@@ -351,9 +351,27 @@ describe('platform sessions (spec 000 "Sessions", "Active Session Management")',
     console.log(`# usage ${usageMs} ms; ≈${sentMs} ms sent before the revoke; finals reach ${heardMs} ms`);
     assert.ok(usageMs >= heardMs - 300 && usageMs <= sentMs + 1000, `usage ${usageMs} vs ${heardMs}…${sentMs}`);
     assert.equal((await call('GET', '/api/sessions/active', keys.owner)).json<{ sessions: Array<{ id: string }> }>().sessions.some((x) => x.id === s.sessionId), false);
+
+    // The completed session's intelligence is computed from what was stored: its counts are what the
+    // client saw, and its latency is the client's own measure (end of speech → translation received).
+    const intel = await call('GET', `/api/sessions/${s.sessionId}/intelligence`, keys.owner);
+    assert.equal(intel.statusCode, 200, intel.body);
+    const figures = intel.json<{ transcriptCount: number; speakerCount: number; averageLatencyMs: number | null; durationSeconds: number; averageConfidence: number | null }>();
+    const spoken = finals.filter((f) => f.text.trim().length > 0);
+    assert.equal(figures.transcriptCount, spoken.length);
+    assert.equal(figures.speakerCount, 1);
+    assert.equal(figures.averageConfidence, null);
+    const clientLatencies = spoken.flatMap((f) => {
+      const t = translations.find((x) => x.utteranceId === f.utteranceId);
+      return t ? [t.atMs - (Date.parse(f.start) + f.duration)] : [];
+    });
+    const clientAverageMs = clientLatencies.reduce((a, b) => a + b, 0) / clientLatencies.length;
+    console.log(`# intelligence: ${figures.transcriptCount} transcripts, average latency ${figures.averageLatencyMs} ms (client saw ${Math.round(clientAverageMs)} ms), ${figures.durationSeconds} s`);
+    assert.ok(figures.averageLatencyMs !== null && Math.abs(figures.averageLatencyMs - clientAverageMs) <= 150, `server ${figures.averageLatencyMs} ms vs client ${clientAverageMs} ms`);
+    assert.ok(figures.durationSeconds >= Math.floor(heardMs / 1000) - 1 && figures.durationSeconds <= Math.ceil(sentMs / 1000) + 2, `duration ${figures.durationSeconds} s`);
   });
 
-  it('org glossary in a running stream: config wins on the same term; a term added mid-stream applies to later utterances', async () => {
+  it('org glossary in a running stream: config wins on the same term; a term imported mid-stream applies to later utterances', async () => {
     const org = glossaryOrgId;
     await server.ctx.db.insert(glossaryTerms).values({ id: newId('gloss'), organizationId: org, sourceTerm: 'was', targetTerm: 'estabaglosa', languagePair: 'en-es' });
     let insertedAtMs = 0;
@@ -365,8 +383,11 @@ describe('platform sessions (spec 000 "Sessions", "Active Session Management")',
       onEvent: (e) => {
         if (e.kind !== 'translate' || inserting) return;
         insertedAtMs = Date.now();
-        // A drizzle query runs when awaited: then() starts it now.
-        inserting = server.ctx.db.insert(glossaryTerms).values({ id: newId('gloss'), organizationId: org, sourceTerm: 'might', targetTerm: 'quizaglosa', languagePair: 'en-es' }).then(() => undefined);
+        // Imported through the API, as an administrator would while the session runs.
+        const form = new FormData();
+        form.append('file', new Blob(['source_term,target_term,language_pair\nmight,quizaglosa,en-es\n'], { type: 'text/csv' }), 'terms.csv');
+        inserting = fetch(`${server.url}/api/glossary/import`, { method: 'POST', headers: { authorization: `Bearer ${keys.glossary}` }, body: form })
+          .then(async (res) => assert.deepEqual(await res.json(), { imported: 1, skipped: 0, errors: [] }));
       },
     });
     await inserting;
