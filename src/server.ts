@@ -7,6 +7,7 @@ import type { TolkConfig } from './config.js';
 import type { AppContext } from './context.js';
 import { openDatabase, type DatabaseHandle } from './db/client.js';
 import { countApiKeys, createApiKey, type Role } from './domain/api-keys.js';
+import { grantMembership } from './domain/memberships.js';
 import { closeEngines, createOfflineEngines } from './providers/index.js';
 import { SessionRuntime } from './realtime/session-runtime.js';
 import type { Engines } from './providers/registry.js';
@@ -75,7 +76,7 @@ export async function startServer(
 }
 
 /**
- * Serves `POST /keys` on a Unix socket in the data dir, so `tolk keys create` works while the
+ * Serves `POST /keys` and `POST /memberships` on a Unix socket in the data dir, so `tolk keys create` works while the
  * server holds the embedded database. Only local users with access to the data dir can reach it.
  */
 async function listenAdmin(ctx: AppContext, dataDir: string): Promise<http.Server> {
@@ -88,10 +89,17 @@ async function listenAdmin(ctx: AppContext, dataDir: string): Promise<http.Serve
     req.on('end', () => {
       void (async () => {
         try {
-          if (req.method !== 'POST' || req.url !== '/keys') throw new Error('unknown admin request');
-          const o = JSON.parse(body) as { org: string; name?: string; role?: Role; test?: boolean };
-          const created = await createApiKey(ctx.db, { organizationName: o.org, name: o.name, role: o.role, test: o.test });
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(created));
+          let answer: object;
+          if (req.method === 'POST' && req.url === '/keys') {
+            const o = JSON.parse(body) as { org: string; name?: string; role?: Role; test?: boolean };
+            answer = await createApiKey(ctx.db, { organizationName: o.org, name: o.name, role: o.role, test: o.test });
+          } else if (req.method === 'POST' && req.url === '/memberships') {
+            const o = JSON.parse(body) as { keyId: string; org: string; role: Role };
+            answer = await grantMembership(ctx.db, { apiKeyId: o.keyId, organizationName: o.org, role: o.role });
+          } else {
+            throw new Error('unknown admin request');
+          }
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
         } catch (err) {
           res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: (err as Error).message }));
         }

@@ -14,9 +14,13 @@ import { testEngines } from './helpers.js';
 const CLI = path.resolve('src/cli/main.ts');
 
 /** Runs the CLI in a child process (asynchronously: the server under test shares this event loop). */
+async function runCli(args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8', timeout: 60_000 });
+  return stdout;
+}
+
 async function createKey(dataDir: string, org: string): Promise<{ id: string; key: string; org: string; role: string }> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, 'keys', 'create', '--org', org, '--role', 'admin', '--json', '--data-dir', dataDir], { encoding: 'utf8', timeout: 60_000 });
-  return JSON.parse(stdout) as { id: string; key: string; org: string; role: string };
+  return JSON.parse(await runCli(['keys', 'create', '--org', org, '--role', 'admin', '--json', '--data-dir', dataDir])) as { id: string; key: string; org: string; role: string };
 }
 
 it('tolk keys create works with and without a running server on the same data dir', async () => {
@@ -34,6 +38,18 @@ it('tolk keys create works with and without a running server on the same data di
       assert.equal(res.status, 200);
       const res2 = await fetch(`${server.url}/v2/sdk/voice-translation/session/token`, { headers: { authorization: `api-key ${offline.key}` } });
       assert.equal(res2.status, 200);
+
+      // `tolk keys grant`: the clinic's key may then open sessions for the call centre too.
+      const session = (orgId: string) => fetch(`${server.url}/api/sessions`, {
+        method: 'POST', headers: { authorization: `Bearer ${offline.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ source_lang: 'en', target_lang: 'es', organization_id: orgId }),
+      });
+      const callCentre = await authenticateApiKey(server.ctx.db, online.key);
+      assert.ok(callCentre);
+      assert.equal((await session(callCentre.organizationId)).status, 403, 'not a member yet');
+      const granted = await runCli(['keys', 'grant', offline.id, '--org', 'call-centre', '--role', 'member', '--json', '--data-dir', dataDir]);
+      assert.deepEqual(JSON.parse(granted), { key_id: offline.id, org: 'call-centre', organization_id: callCentre.organizationId, role: 'member' });
+      assert.equal((await session(callCentre.organizationId)).status, 200);
     } finally {
       await server.close();
     }

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { TolkConfig } from '../config.js';
 import { openDatabase } from '../db/client.js';
 import { createApiKey, type CreatedApiKey, type Role } from '../domain/api-keys.js';
+import { grantMembership } from '../domain/memberships.js';
 import { adminSocketPath } from '../server.js';
 
 const ROLES: readonly Role[] = ['owner', 'admin', 'member'];
@@ -18,7 +19,7 @@ export async function keysCreateCommand(
 ): Promise<void> {
   if (!ROLES.includes(o.role as Role)) throw new Error(`--role must be one of ${ROLES.join(', ')}`);
   const request = { org: o.org, name: o.name, role: o.role as Role, test: Boolean(o.test) };
-  let created = config.databaseUrl ? undefined : await viaAdminSocket(adminSocketPath(config.dataDir), request);
+  let created = config.databaseUrl ? undefined : await viaAdminSocket<CreatedApiKey>(adminSocketPath(config.dataDir), '/keys', request);
   if (!created) {
     const handle = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
     try {
@@ -34,16 +35,39 @@ export async function keysCreateCommand(
   }
 }
 
-/** Asks a running server to create the key; undefined when no server answers on the socket. */
-function viaAdminSocket(socketPath: string, body: object): Promise<CreatedApiKey | undefined> {
+/**
+ * `tolk keys grant`: lets a key act in another organization (created if missing) with a role there,
+ * so `organization_id` on `POST /api/sessions` can name it (spec 000). Through the running server's
+ * admin socket when there is one, otherwise directly in the database.
+ * @throws {Error} for an unknown role or key.
+ */
+export async function keysGrantCommand(config: TolkConfig, keyId: string, o: { org: string; role: string; json?: boolean }): Promise<void> {
+  if (!ROLES.includes(o.role as Role)) throw new Error(`--role must be one of ${ROLES.join(', ')}`);
+  const request = { keyId, org: o.org, role: o.role as Role };
+  type Granted = Awaited<ReturnType<typeof grantMembership>>;
+  let granted = config.databaseUrl ? undefined : await viaAdminSocket<Granted>(adminSocketPath(config.dataDir), '/memberships', request);
+  if (!granted) {
+    const handle = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+    try {
+      granted = await grantMembership(handle.db, { apiKeyId: keyId, organizationName: o.org, role: request.role });
+    } finally {
+      await handle.close();
+    }
+  }
+  if (o.json) process.stdout.write(`${JSON.stringify({ key_id: keyId, org: granted.organizationName, organization_id: granted.organizationId, role: granted.role })}\n`);
+  else process.stdout.write(`Key ${keyId} is now ${granted.role} of organization ${granted.organizationName} (${granted.organizationId})\n`);
+}
+
+/** Asks a running server over its admin socket; undefined when no server answers on the socket. */
+function viaAdminSocket<T>(socketPath: string, path: string, body: object): Promise<T | undefined> {
   if (!fs.existsSync(socketPath)) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, path: '/keys', method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+    const req = http.request({ socketPath, path, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
       let data = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (data += c));
       res.on('end', () => {
-        const parsed = JSON.parse(data) as CreatedApiKey & { error?: string };
+        const parsed = JSON.parse(data) as T & { error?: string };
         if (res.statusCode === 200) resolve(parsed);
         else reject(new Error(parsed.error ?? `admin socket answered ${res.statusCode}`));
       });

@@ -1,6 +1,6 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config.js';
-import { keysCreateCommand } from './keys.js';
+import { keysCreateCommand, keysGrantCommand } from './keys.js';
 import { serveCommand } from './serve.js';
 import { translateCommand } from './translate.js';
 
@@ -37,6 +37,16 @@ keys
   .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR, default ./.tolk)')
   .action(async (o: { org: string; name: string; role: string; test?: boolean; json?: boolean; dataDir?: string }) => {
     await keysCreateCommand(loadConfig(process.env, { dataDir: o.dataDir }), o);
+  });
+keys
+  .command('grant <keyId>')
+  .description('let a key act in another organization too (organization_id on POST /api/sessions)')
+  .requiredOption('--org <name>', 'organization name (created if missing)')
+  .option('--role <role>', 'owner, admin or member', 'member')
+  .option('--json', 'print {"key_id","org","organization_id","role"} as JSON')
+  .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR, default ./.tolk)')
+  .action(async (keyId: string, o: { org: string; role: string; json?: boolean; dataDir?: string }) => {
+    await keysGrantCommand(loadConfig(process.env, { dataDir: o.dataDir }), keyId, o);
   });
 
 program

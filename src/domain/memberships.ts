@@ -1,7 +1,7 @@
 import { and, eq } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { memberships } from '../db/schema.js';
-import type { KeyPrincipal, Role } from './api-keys.js';
+import { apiKeys, memberships } from '../db/schema.js';
+import { ensureOrganization, type KeyPrincipal, type Role } from './api-keys.js';
 
 /**
  * The role a key holds in an organization (spec 000 `organization_id`: "if the user belongs to
@@ -31,4 +31,22 @@ export async function organizationsOf(db: Database, principal: KeyPrincipal): Pr
   const orgs = new Map<string, Role>([[principal.organizationId, principal.role]]);
   for (const r of rows) if (!orgs.has(r.organizationId)) orgs.set(r.organizationId, r.role);
   return orgs;
+}
+
+/**
+ * Lets a key act in another organization (made if missing) with `role` there, so `organization_id`
+ * on `POST /api/sessions` can name it. Granting again changes the role.
+ * @returns the organization's id and name.
+ * @throws {Error} when the key does not exist.
+ */
+export async function grantMembership(
+  db: Database,
+  options: { apiKeyId: string; organizationName: string; role: Role },
+): Promise<{ organizationId: string; organizationName: string; role: Role }> {
+  const key = await db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.id, options.apiKeyId)).limit(1);
+  if (!key[0]) throw new Error(`no API key with id ${options.apiKeyId}`);
+  const org = await ensureOrganization(db, options.organizationName);
+  await db.insert(memberships).values({ apiKeyId: options.apiKeyId, organizationId: org.id, role: options.role })
+    .onConflictDoUpdate({ target: [memberships.apiKeyId, memberships.organizationId], set: { role: options.role } });
+  return { organizationId: org.id, organizationName: org.name, role: options.role };
 }
