@@ -1,6 +1,8 @@
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { conversationRoutes } from './api/conversations/index.js';
 import { platformRoutes } from './api/platform/index.js';
+import { DEFAULT_WEB_ROOT, webRoutes } from './api/web/routes.js';
 import { streamRoutes } from './api/stream/routes.js';
 import type { AppContext } from './context.js';
 import { PLATFORM_ROUTE_PLUGINS } from './api/platform/routes.js';
@@ -21,5 +23,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
   await app.register(async (scope) => streamRoutes(scope, ctx));
   await app.register(async (scope) => platformRoutes(scope, ctx, PLATFORM_ROUTE_PLUGINS), { prefix: '/api' });
+  await app.register(async (scope) => conversationRoutes(scope, ctx));
+  await app.register(async (scope) => webRoutes(scope, { root: DEFAULT_WEB_ROOT }));
   return app;
 }

@@ -46,6 +46,12 @@ export async function startServer(
   const engines = options.engines ?? (await createOfflineEngines({ idleDecoders: config.sttIdleDecoders }));
   const state = new MemoryStateStore();
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000 }) : undefined;
+  let redisDownLogged = false;
+  redis?.on('error', (err: Error) => {
+    if (!redisDownLogged) console.error(`redis: ${err.message} (requests needing Redis answer 503 until it is back)`);
+    redisDownLogged = true;
+  });
+  redis?.on('ready', () => (redisDownLogged = false));
   const ctx: AppContext = {
     config, db: database.db, state, engines, redis, activeStreams: new Set(),
     sessions: new SessionRuntime({ db: () => ctx.db }),

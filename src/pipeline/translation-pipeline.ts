@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { encodeS16le } from '../audio/pcm.js';
 import { StreamingResampler } from '../audio/resampler.js';
 import { EnergyVad, type VadEvent } from '../providers/vad/energy.js';
 import type { Engines } from '../providers/registry.js';
-import { primaryLanguage } from '../providers/registry.js';
 import type { SttStream, SttTranscript } from '../providers/stt/types.js';
 import type { VoiceName } from '../providers/tts/types.js';
-import { protectTerms, restoreTerms, type DictionaryEntry, type DictionarySource } from './glossary.js';
+import type { DictionaryEntry, DictionarySource } from './glossary.js';
+import { synthesizePcm, translateWithGlossary } from './translate-speak.js';
 import { LatencyClock, type UtteranceLatency } from './latency.js';
 
 /** Settings of one speaker's pipeline (spec 002 Part 1 `config`, after validation). */
@@ -32,6 +31,12 @@ export interface PipelineOptions {
   endpointSilenceMs: number;
   /** Utterance length after which a shorter pause ends it, in ms. */
   maxUtteranceMs: number;
+  /**
+   * `translate` (default): MT and TTS into `targetLanguage`. `recognize`: transcripts only — the
+   * caller translates and speaks each final itself (conversation rooms translate once per listener
+   * language); `utterance-end` follows each final at once.
+   */
+  mode?: 'translate' | 'recognize';
 }
 
 /** Events a pipeline emits, in order per utterance (DESIGN §3 frames). */
@@ -198,6 +203,10 @@ export class TranslationPipeline {
       this.emit({ type: 'transcript', utteranceId: u.id, text: t.text, final: true, startedAt, durationMs });
     }
     const final = { utteranceId: u.id, text: t.text, startedAt, durationMs };
+    if (this.options.mode === 'recognize') {
+      this.emit({ type: 'utterance-end', utteranceId: u.id, latency: this.clock.finish(u.id), transcript: t.text, translation: '', startedAt, durationMs });
+      return;
+    }
     this.output = this.output.then(() => this.translateAndSpeak(final)).catch((err: unknown) => this.fail(err));
   }
 
@@ -217,28 +226,14 @@ export class TranslationPipeline {
     if (this.failed) return;
     const { utteranceId, text } = final;
     const { sourceLanguage, targetLanguage, voice } = this.options;
-    const pair = { source: primaryLanguage(sourceLanguage), target: primaryLanguage(targetLanguage) };
-    let translation = '';
-    if (text) {
-      const prepared = protectTerms(text, await this.currentDictionary());
-      const output = pair.source === pair.target ? prepared.input : await this.engines.mt.translate(prepared.input, pair);
-      translation = restoreTerms(output, prepared.targets);
-    }
+    const translation = await translateWithGlossary(this.engines.mt, text, sourceLanguage, targetLanguage, await this.currentDictionary());
     this.clock.mark(utteranceId, 'translation');
     if (this.options.translate) {
       this.emit({ type: 'translation', utteranceId, text: translation, final: true, latencyMs: this.clock.elapsedSinceSpeechEnd(utteranceId) });
     }
-    if (translation) {
-      const ttsRate = this.engines.tts.capabilities.sampleRateHz;
-      const egress = new StreamingResampler(ttsRate, this.egressRate);
-      for await (const block of this.engines.tts.synthesize(translation, { language: targetLanguage, voice })) {
-        const out = egress.process(block);
-        if (out.length === 0) continue;
-        this.clock.mark(utteranceId, 'firstAudioByte');
-        this.emit({ type: 'audio', utteranceId, pcm: encodeS16le(out) });
-      }
-      const tail = egress.flush();
-      if (tail.length > 0) this.emit({ type: 'audio', utteranceId, pcm: encodeS16le(tail) });
+    for await (const pcm of synthesizePcm(this.engines.tts, translation, { language: targetLanguage, voice, sampleRateHz: this.egressRate })) {
+      this.clock.mark(utteranceId, 'firstAudioByte');
+      this.emit({ type: 'audio', utteranceId, pcm });
     }
     this.emit({
       type: 'utterance-end', utteranceId, latency: this.clock.finish(utteranceId), transcript: text, translation,

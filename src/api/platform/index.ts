@@ -48,6 +48,8 @@ export async function platformRoutes(app: FastifyInstance, ctx: AppContext, rout
       timeWindow: 60_000,
       keyGenerator: (request) => request.principal?.keyId ?? request.ip,
       ...(ctx.redis ? { redis: ctx.redis, nameSpace: 'tolk:ratelimit:' } : {}),
+      // Redis unreachable: serve without counting rather than fail every request (logged by the client).
+      skipOnError: true,
       errorResponseBuilder: (_request, context) => Object.assign(new Error(`Too many requests. Retry after ${Math.ceil(context.ttl / 1000)} seconds.`), { statusCode: 429 }),
     });
     await apiKeyRoutes(authed, ctx);

@@ -1,0 +1,42 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppContext } from '../../context.js';
+import { MemoryConversationStore, RedisConversationStore, type ConversationStore } from '../../domain/conversations.js';
+import { ConversationRoom, ConversationRooms } from '../../realtime/conversation-room.js';
+import { conversationRestRoutes } from './rest.js';
+import { RoomConnection } from './room.js';
+import { SingleDeviceConnection } from './single.js';
+
+/**
+ * The conversations surface (spec 003): languages, conversation creation and lookup, the
+ * single-device WebSocket and multi-device rooms. Conversations are kept in Redis when `REDIS_URL`
+ * is set, in memory otherwise, with a 15-minute inactivity TTL.
+ */
+export async function conversationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const ttlS = ctx.config.conversationIdleTtlS;
+  const store: ConversationStore = ctx.redis ? new RedisConversationStore(ctx.redis, ttlS) : new MemoryConversationStore(ttlS);
+  const rooms = new ConversationRooms((id) => new ConversationRoom(id, ctx.engines, 'female', (err, message) => app.log.error({ err }, message)));
+  const live = new Set<{ shutdown(): Promise<void> }>();
+  app.addHook('onClose', async () => {
+    await Promise.all([...live].map((c) => c.shutdown()));
+  });
+
+  await app.register(async (scope) => conversationRestRoutes(scope, ctx, store));
+
+  app.get('/api/v1/ws/single', { websocket: true }, (socket, request) => {
+    const c = new SingleDeviceConnection(ctx, socket, request.log);
+    live.add(c);
+    socket.on('close', () => live.delete(c));
+  });
+
+  app.get('/api/v1/ws/:conversation_id', { websocket: true }, (socket, request) => {
+    const { conversation_id: id } = request.params as { conversation_id: string };
+    const { language } = request.query as { language?: string };
+    const c = new RoomConnection(ctx, store, rooms, socket, id, language ?? '', request.log);
+    live.add(c);
+    socket.on('close', () => live.delete(c));
+    c.start().catch((err: unknown) => {
+      request.log.error({ err }, 'conversation connection failed');
+      socket.close(4500, 'Internal error');
+    });
+  });
+}

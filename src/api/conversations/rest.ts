@@ -1,0 +1,74 @@
+import fastifyRateLimit from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import type { AppContext } from '../../context.js';
+import { ConversationStoreUnavailableError, type ConversationStore } from '../../domain/conversations.js';
+import { conversationLanguages, findConversationLanguage } from './languages.js';
+
+const createBody = z.object({
+  language: z.string().min(2).max(35),
+  translate_language: z.string().min(2).max(35),
+});
+
+/** Spec 003 errors are `{"error":"…"}`. */
+function fail(reply: FastifyReply, status: number, message: string): FastifyReply {
+  return reply.code(status).send({ error: message });
+}
+
+/**
+ * The REST half of the conversations surface (spec 003): `GET /api/v1/languages`,
+ * `POST /api/v1/session/create` (rate-limited per client address: the conversation id is the only
+ * capability, see docs/conversations.md) and `GET /api/v1/session/:conversation_id`.
+ */
+export async function conversationRestRoutes(app: FastifyInstance, ctx: AppContext, store: ConversationStore): Promise<void> {
+  app.setErrorHandler((error: Error & { statusCode?: number }, request, reply) => {
+    if (error instanceof ConversationStoreUnavailableError) return fail(reply, 503, error.message);
+    const status = error.statusCode ?? 500;
+    if (status === 429) return fail(reply, 429, error.message);
+    if (status >= 400 && status < 500) return fail(reply, status, error.message);
+    request.log.error({ err: error }, 'conversations request failed');
+    return fail(reply, 500, 'Internal server error.');
+  });
+
+  app.get('/api/v1/languages', async (_request, reply) => {
+    const languages = conversationLanguages(ctx.engines);
+    const sources = languages.filter((l) => l.recognized);
+    const targets = languages.filter((l) => l.translated);
+    if (sources.length === 0 || targets.length === 0) return fail(reply, 503, 'Service temporarily unavailable.');
+    const defaultTarget = targets.find((l) => l.code === 'es') ?? targets[0];
+    return {
+      supported_languages: languages.map((l) => [l.code, l.name]),
+      default_source: sources[0]?.code,
+      default_target: defaultTarget?.code,
+    };
+  });
+
+  await app.register(async (limited) => {
+    await limited.register(fastifyRateLimit, {
+      max: ctx.config.conversationCreatePerMin,
+      timeWindow: 60_000,
+      ...(ctx.redis ? { redis: ctx.redis, nameSpace: 'tolk:conversation-create:' } : {}),
+      // Redis down: creation itself answers 503 "Redis service is unavailable." (spec 003).
+      skipOnError: true,
+      errorResponseBuilder: (_request, context) =>
+        Object.assign(new Error(`Too many conversations created; retry in ${Math.ceil(context.ttl / 1000)} seconds.`), { statusCode: 429 }),
+    });
+    limited.post('/api/v1/session/create', async (request, reply) => {
+      const body = createBody.safeParse(request.body);
+      if (!body.success) return fail(reply, 400, 'Send {"language": "<code>", "translate_language": "<code>"}.');
+      for (const code of [body.data.language, body.data.translate_language]) {
+        if (!findConversationLanguage(ctx.engines, code)) return fail(reply, 400, `Unsupported language "${code}".`);
+      }
+      const conversation = await store.create(body.data.language, body.data.translate_language);
+      const origin = `${request.protocol}://${request.host}`;
+      return { conversation_id: conversation.id, join_url: `${origin}/join/${conversation.id}` };
+    });
+  });
+
+  app.get('/api/v1/session/:conversation_id', async (request, reply) => {
+    const { conversation_id: id } = request.params as { conversation_id: string };
+    const conversation = await store.get(id);
+    if (!conversation) return fail(reply, 404, 'Session not found.');
+    return { user_a_lang: conversation.userALang, user_a_translate: conversation.userATranslate };
+  });
+}

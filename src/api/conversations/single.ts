@@ -1,0 +1,154 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { WebSocket } from 'ws';
+import { z } from 'zod';
+import { S16leDecoder } from '../../audio/pcm.js';
+import type { AppContext } from '../../context.js';
+import { TranslationPipeline, type PipelineEvent } from '../../pipeline/translation-pipeline.js';
+import { checkLanguages } from '../../providers/registry.js';
+
+/** Rates the single-device stream accepts, in Hz (the app sends 16 kHz). */
+const SAMPLE_RATES_HZ = [8000, 16000, 24000, 48000] as const;
+
+/**
+ * The `config` message of `/api/v1/ws/single` (spec 003 Flow 1). Spec 003 names no fields; Tolk
+ * uses those of `POST /api/v1/session/create` (`language`, `translate_language`) and also accepts
+ * `source_language`/`target_language` (docs/conversations.md).
+ */
+const configSchema = z.object({
+  type: z.literal('config').optional(),
+  language: z.string().optional(),
+  translate_language: z.string().optional(),
+  source_language: z.string().optional(),
+  target_language: z.string().optional(),
+  voice: z.enum(['male', 'female']).default('female'),
+  sample_rate: z.union(SAMPLE_RATES_HZ.map((r) => z.literal(r)) as [z.ZodLiteral<8000>, z.ZodLiteral<16000>, z.ZodLiteral<24000>, z.ZodLiteral<48000>]).default(16000),
+});
+
+/** Largest inbound message, in bytes (1 s of 48 kHz audio is 96 kB). */
+const MAX_MESSAGE_BYTES = 256 * 1024;
+
+/**
+ * One `/api/v1/ws/single` connection (spec 003 Flow 1): a `config` message, then binary PCM s16le;
+ * out come `{is_final:false, original, translation:""}` while the person speaks, one
+ * `{is_final:true, original, translation, utterance_id, latency_ms}` per utterance (latency: end of
+ * speech → translation, measured by the pipeline) and the translated speech as binary PCM at the
+ * config's rate. A new `config` switches languages without reconnecting: utterances already
+ * recognized finish in the old languages, audio after it goes to the new ones.
+ */
+export class SingleDeviceConnection {
+  private pipeline: TranslationPipeline | undefined;
+  /** The pipeline being started by the latest config; audio waits for it. */
+  private starting: Promise<void> | undefined;
+  private readonly decoder = new S16leDecoder();
+  private closed = false;
+  /** Finals waiting for their translation, by utterance id. */
+  private readonly pendingFinals = new Map<string, { text: string }>();
+
+  constructor(
+    private readonly ctx: AppContext,
+    private readonly ws: WebSocket,
+    private readonly log: FastifyBaseLogger,
+  ) {
+    ws.on('message', (data, isBinary) => void this.onMessage(data as Buffer, isBinary));
+    ws.on('close', () => void this.shutdown());
+    ws.on('error', () => void this.shutdown());
+  }
+
+  private async onMessage(data: Buffer, isBinary: boolean): Promise<void> {
+    if (this.closed) return;
+    if (data.length > MAX_MESSAGE_BYTES) return this.sendError(`Message too large (over ${MAX_MESSAGE_BYTES} bytes).`);
+    if (!isBinary) {
+      const configured = this.configure(data.toString('utf8'));
+      this.starting = configured;
+      return configured;
+    }
+    if (!this.starting) return this.sendError('Send a config message before the audio.');
+    const arrivedAtMs = Date.now();
+    await this.starting;
+    this.pipeline?.push(this.decoder.decode(data), arrivedAtMs);
+  }
+
+  private async configure(text: string): Promise<void> {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return this.sendError('Malformed JSON.');
+    }
+    const parsed = configSchema.safeParse(json);
+    if (!parsed.success) return this.sendError(`Invalid config: ${parsed.error.issues[0]?.message ?? 'invalid'}.`);
+    const c = parsed.data;
+    const source = c.language ?? c.source_language;
+    const target = c.translate_language ?? c.target_language;
+    if (!source || !target) return this.sendError('The config needs "language" and "translate_language".');
+    const check = checkLanguages(this.ctx.engines, source, target, c.voice);
+    if (!check.ok) return this.sendError(check.description);
+
+    const previous = this.pipeline;
+    this.pipeline = undefined;
+    const pipeline = new TranslationPipeline(this.ctx.engines, {
+      sourceLanguage: source, targetLanguage: target, voice: c.voice, sampleRateHz: c.sample_rate,
+      vocabulary: [], dictionary: [], interim: true, final: true, translate: true,
+      endpointSilenceMs: this.ctx.config.endpointSilenceMs, maxUtteranceMs: this.ctx.config.maxUtteranceMs,
+    }, (event) => this.onPipelineEvent(event));
+    try {
+      await pipeline.start();
+    } catch (err) {
+      this.log.error({ err }, 'single-device pipeline start failed');
+      return this.sendError('The speech recognizer could not start; try again.');
+    }
+    if (this.closed) {
+      await pipeline.close(0);
+      return;
+    }
+    this.pipeline = pipeline;
+    this.decoder.decode(new Uint8Array(0));
+    // The old languages' last utterance still completes (bounded), in the background.
+    void previous?.close();
+  }
+
+  private onPipelineEvent(event: PipelineEvent): void {
+    if (this.closed) return;
+    switch (event.type) {
+      case 'transcript':
+        if (event.final) this.pendingFinals.set(event.utteranceId, { text: event.text });
+        else this.sendJson({ is_final: false, original: event.text, translation: '' });
+        return;
+      case 'translation':
+        // The final goes out with its translation, before speech synthesis starts.
+        this.sendJson({
+          is_final: true, original: this.pendingFinals.get(event.utteranceId)?.text ?? '', translation: event.text,
+          utterance_id: event.utteranceId, latency_ms: event.latencyMs,
+        });
+        this.pendingFinals.delete(event.utteranceId);
+        return;
+      case 'audio':
+        if (this.ws.readyState === this.ws.OPEN) this.ws.send(event.pcm);
+        return;
+      case 'utterance-end':
+        this.ctx.onUtterance?.(event);
+        return;
+      case 'error':
+        this.log.error({ err: event.cause }, 'single-device pipeline failed');
+        this.sendError(event.description);
+        return;
+    }
+  }
+
+  private sendJson(message: object): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(message));
+  }
+
+  private sendError(message: string): void {
+    this.sendJson({ error: message });
+  }
+
+  /** Ends the connection's pipeline (idempotent). */
+  async shutdown(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const p = this.pipeline;
+    this.pipeline = undefined;
+    await p?.close(0);
+  }
+}
