@@ -2,20 +2,23 @@
 SHELL := /bin/bash
 APT_PACKAGES := espeak-ng pocketsphinx pocketsphinx-en-us libpocketsphinx3 pocketsphinx-testdata \
 	apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en sox
+# Debian's Chromium for the browser tests (make test only).
+TEST_APT_PACKAGES := chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8080
 HOST ?= 0.0.0.0
 
-.PHONY: start test test-services deps build lint typecheck bench clean
+.PHONY: start test test-services deps test-deps apt-install build web-build lint typecheck bench clean
 # The service-backed run: the platform tests again on a real Postgres and Redis.
 TEST_POSTGRES_URL ?= postgres://127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379
 
-start: deps node_modules/.installed build
+start: deps node_modules/.installed build web-build
 	@npm link --no-audit --no-fund >/dev/null 2>&1 || echo "note: 'npm link' failed; run the CLI as 'npx tolk'"
 	node bin/tolk.js serve --port $(PORT) --host $(HOST)
 
-test: deps node_modules/.installed build lint typecheck
+test: deps test-deps node_modules/.installed build web-build lint typecheck
+	cd web && npm test
 	npm test
 	@$(MAKE) --no-print-directory test-services
 
@@ -34,7 +37,13 @@ test-services: node_modules/.installed
 
 # Debian packages: the offline engines (pocketsphinx, Apertium, espeak-ng) and the LibriVox test recordings.
 deps:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(APT_PACKAGES)"
+
+test-deps:
+	@$(MAKE) --no-print-directory apt-install PACKAGES="$(TEST_APT_PACKAGES)"
+
+apt-install:
+	@missing=$$(for p in $(PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:" $$missing; \
 		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
@@ -47,6 +56,18 @@ node_modules/.installed: package.json package-lock.json
 build: node_modules/.installed
 	npx tsc -p tsconfig.build.json
 
+# The web app (web/, Vite): its own npm project, built into web/dist and served by Tolk at /.
+WEB_SOURCES := $(shell find web/src -type f) web/index.html web/vite.config.ts web/tsconfig.json web/tsconfig.node.json
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
+	cd web && npm run build
+
+web-build: web/dist/index.html
+
 lint: node_modules/.installed
 	npx eslint .
 
@@ -57,4 +78,4 @@ bench: deps node_modules/.installed build
 	node --import tsx bench/stream-latency.ts
 
 clean:
-	rm -rf dist node_modules
+	rm -rf dist node_modules web/dist web/node_modules
