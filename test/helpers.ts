@@ -4,6 +4,7 @@ import os from 'node:os';
 import pg from 'pg';
 import { readWav } from '../src/audio/wav.js';
 import { loadConfig, type TolkConfig } from '../src/config.js';
+import { openDatabase } from '../src/db/client.js';
 import { createOfflineEngines } from '../src/providers/index.js';
 import type { Engines } from '../src/providers/registry.js';
 import { startServer, type RunningServer } from '../src/server.js';
@@ -81,7 +82,7 @@ export function testRedisUrl(): string | undefined {
  * Creates an empty database on the test Postgres server and returns its URL and how to drop it:
  * each test server gets its own, so runs never see each other's rows.
  */
-export async function createScratchDatabase(serverUrlIn: string): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createScratchDatabase(serverUrlIn: string, options: { migrate?: boolean } = {}): Promise<{ url: string; drop(): Promise<void> }> {
   const parsed = new URL(serverUrlIn);
   if (!parsed.username) parsed.username = os.userInfo().username; // trust auth as the local user
   const serverUrl = parsed.toString();
@@ -95,6 +96,8 @@ export async function createScratchDatabase(serverUrlIn: string): Promise<{ url:
   }
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
+  // As an operator would: `tolk migrate`, then start the servers.
+  if (options.migrate !== false) await (await openDatabase({ dataDir: 'memory://', databaseUrl: url.toString(), migrate: true })).close();
   return {
     url: url.toString(),
     drop: async () => {

@@ -1,6 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config.js';
 import { keysCreateCommand, keysGrantCommand } from './keys.js';
+import { migrateCommand } from './migrate.js';
 import { serveCommand } from './serve.js';
 import { translateCommand } from './translate.js';
 
@@ -47,6 +48,14 @@ keys
   .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR, default ./.tolk)')
   .action(async (keyId: string, o: { org: string; role: string; json?: boolean; dataDir?: string }) => {
     await keysGrantCommand(loadConfig(process.env, { dataDir: o.dataDir }), keyId, o);
+  });
+
+program
+  .command('migrate')
+  .description('apply pending database migrations (Postgres with DATABASE_URL, or the embedded database) and exit')
+  .option('--data-dir <dir>', 'embedded database folder (env TOLK_DATA_DIR, default ./.tolk)')
+  .action(async (o: { dataDir?: string }) => {
+    await migrateCommand(loadConfig(process.env, { dataDir: o.dataDir }));
   });
 
 program

@@ -24,16 +24,39 @@ export interface DatabaseHandle {
 /** The committed migrations (drizzle-kit output), beside `src/` and `dist/`. */
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
+/** The migrations this code expects, from drizzle-kit's journal (`drizzle/meta/_journal.json`). */
+export function expectedMigrations(): Array<{ tag: string; createdAtMs: number }> {
+  const journal = JSON.parse(fs.readFileSync(path.join(MIGRATIONS_DIR, 'meta/_journal.json'), 'utf8')) as { entries: Array<{ tag: string; when: number }> };
+  return journal.entries.map((e) => ({ tag: e.tag, createdAtMs: e.when }));
+}
+
+/** Thrown when a Postgres schema is older than the code: run `tolk migrate` (DESIGN §2 scale-out). */
+export class SchemaOutdatedError extends Error {
+  constructor(applied: number, expected: number) {
+    super(`the database schema is older than this Tolk (${applied} of ${expected} migrations applied): run \`tolk migrate\` first`);
+    this.name = 'SchemaOutdatedError';
+  }
+}
+
 /**
- * Opens the database and applies pending migrations: Postgres when `databaseUrl` is set, otherwise
- * PGlite in `<dataDir>/pgdata` (or in memory when `dataDir` is `memory://`).
+ * Opens the database. The embedded PGlite (`<dataDir>/pgdata`, or memory for `memory://`) is
+ * migrated on open: nothing else can migrate it. Postgres (`databaseUrl`) is migrated only when
+ * `migrate` is true (`tolk migrate`); otherwise its schema is checked and an older one refused, so
+ * several processes never race to change a shared schema on start-up.
+ * @throws {SchemaOutdatedError} when a Postgres schema lacks migrations this code needs.
  * @throws {Error} when the database cannot be reached or a migration fails.
  */
-export async function openDatabase(options: { dataDir: string; databaseUrl?: string | undefined }): Promise<DatabaseHandle> {
+export async function openDatabase(options: { dataDir: string; databaseUrl?: string | undefined; migrate?: boolean }): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
     const db = drizzlePg(pool, { schema });
-    await migratePg(db, { migrationsFolder: MIGRATIONS_DIR });
+    try {
+      if (options.migrate) await migratePg(db, { migrationsFolder: MIGRATIONS_DIR });
+      else await checkSchema(pool);
+    } catch (err) {
+      await pool.end();
+      throw err;
+    }
     return { db: db as unknown as Database, kind: 'postgres', close: () => pool.end() };
   }
   let dataPath: string | undefined;
@@ -45,4 +68,19 @@ export async function openDatabase(options: { dataDir: string; databaseUrl?: str
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
   return { db: db as unknown as Database, kind: 'pglite', close: () => client.close() };
+}
+
+/** Compares the migrations recorded by drizzle (`drizzle.__drizzle_migrations`) with the code's. */
+async function checkSchema(pool: pg.Pool): Promise<void> {
+  const expected = expectedMigrations();
+  const table = await pool.query<{ exists: boolean }>("select to_regclass('drizzle.__drizzle_migrations') is not null as exists");
+  let appliedLastMs = -1;
+  let applied = 0;
+  if (table.rows[0]?.exists) {
+    const rows = await pool.query<{ n: string; last: string | null }>('select count(*) as n, max(created_at) as last from drizzle.__drizzle_migrations');
+    applied = Number(rows.rows[0]?.n ?? 0);
+    appliedLastMs = Number(rows.rows[0]?.last ?? -1);
+  }
+  const needed = expected.at(-1)?.createdAtMs ?? -1;
+  if (appliedLastMs < needed) throw new SchemaOutdatedError(applied, expected.length);
 }
