@@ -17,7 +17,16 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   });
   // Frames above maxFrameBytes are answered with the documented error event; ws itself only drops
   // frames far beyond it.
-  await app.register(fastifyWebsocket, { options: { maxPayload: ctx.config.maxFrameBytes * 4 } });
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: ctx.config.maxFrameBytes * 4 },
+    // On close (SIGTERM): the listener is already closed; live streams finish their utterance in
+    // flight (bounded by drainTimeoutMs), then every socket left is closed with 1001.
+    preClose: async function drain(this: FastifyInstance) {
+      await Promise.all([...ctx.activeStreams].map((s) => (s.drain ? s.drain(ctx.config.drainTimeoutMs) : s.shutdown())));
+      for (const client of this.websocketServer.clients) client.close(1001, 'Server shutting down');
+      await new Promise<void>((resolve) => this.websocketServer.close(() => resolve()));
+    },
+  });
   app.addHook('onClose', async () => {
     await Promise.all([...ctx.activeStreams].map((s) => s.shutdown()));
   });

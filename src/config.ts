@@ -52,6 +52,8 @@ export interface TolkConfig {
   conversationCreatePerMin: number;
   /** Inactivity after which a conversation expires, in seconds (`TOLK_CONVERSATION_IDLE_TTL_S`, spec 003: 900). */
   conversationIdleTtlS: number;
+  /** On SIGTERM, how long live streams may take to finish their utterance in flight, in ms (`TOLK_DRAIN_TIMEOUT_MS`). */
+  drainTimeoutMs: number;
 }
 
 const envSchema = z.object({
@@ -76,6 +78,7 @@ const envSchema = z.object({
   SLACK_WEBHOOK_URL: z.string().url().optional(),
   TOLK_CONVERSATION_CREATE_PER_MIN: z.coerce.number().int().positive().default(20),
   TOLK_CONVERSATION_IDLE_TTL_S: z.coerce.number().int().positive().default(900),
+  TOLK_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
 });
 
 /**
@@ -114,6 +117,7 @@ export function loadConfig(
     slackWebhookUrl: e.SLACK_WEBHOOK_URL,
     conversationCreatePerMin: e.TOLK_CONVERSATION_CREATE_PER_MIN,
     conversationIdleTtlS: e.TOLK_CONVERSATION_IDLE_TTL_S,
+    drainTimeoutMs: e.TOLK_DRAIN_TIMEOUT_MS,
     ...stripUndefined(overrides),
   };
   if (config.dataDir !== 'memory://') config.dataDir = path.resolve(config.dataDir);

@@ -15,7 +15,7 @@ export interface AppContext {
   /** The Redis connection when `REDIS_URL` is set (shared rate limits and state). */
   redis?: Redis | undefined;
   /** Live `/vt` streams of this process (for the concurrency limit and shutdown). */
-  activeStreams: Set<{ shutdown(): Promise<void> }>;
+  activeStreams: Set<{ shutdown(): Promise<void>; drain?(timeoutMs: number): Promise<void> }>;
   /** Binds realtime streams to their organization and platform session (glossary, recording, revocation). */
   sessions: SessionRuntime;
   /** Called with every finished utterance (latency marks, transcript, translation). */

@@ -40,7 +40,7 @@ export async function resolveStreamKey(ctx: AppContext, key: string): Promise<Se
  * business: the connection attaches to it and reports what it sends (docs/sessions.md).
  */
 export class VtConnection implements LiveConnection {
-  private state: 'awaiting-config' | 'starting' | 'streaming' | 'closed' = 'awaiting-config';
+  private state: 'awaiting-config' | 'starting' | 'streaming' | 'draining' | 'closed' = 'awaiting-config';
   private referenceId: string | undefined;
   private pipeline: TranslationPipeline | undefined;
   private attached: AttachedStream | undefined;
@@ -252,6 +252,23 @@ export class VtConnection implements LiveConnection {
     this.sendError(status, description);
     if (this.ws.readyState === this.ws.OPEN) this.ws.close(4000 + status, description.slice(0, 120));
     void this.shutdown();
+  }
+
+  /**
+   * Graceful end for a server shutting down (DESIGN §2, SIGTERM): stops taking audio, lets the
+   * utterance in flight finish — its final, translation and speech are sent and persisted — for at
+   * most `timeoutMs`, then closes with 1001 (going away).
+   */
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.state !== 'streaming') {
+      if (this.ws.readyState === this.ws.OPEN) this.ws.close(1001, 'Server shutting down');
+      return this.shutdown();
+    }
+    this.state = 'draining';
+    clearInterval(this.resumeTimer);
+    await this.pipeline?.close(timeoutMs);
+    if (this.ws.readyState === this.ws.OPEN) this.ws.close(1001, 'Server shutting down');
+    await this.shutdown();
   }
 
   /** Ends the stream (idempotent) and releases its pipeline. */
