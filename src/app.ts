@@ -31,6 +31,10 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     await Promise.all([...ctx.activeStreams].map((s) => s.shutdown()));
   });
   await app.register(async (scope) => streamRoutes(scope, ctx));
+  app.get('/metrics', async (_request, reply) => {
+    const { contentType, body } = await ctx.metrics.render();
+    return reply.type(contentType).send(body);
+  });
   await app.register(async (scope) => platformRoutes(scope, ctx, PLATFORM_ROUTE_PLUGINS), { prefix: '/api' });
   await app.register(async (scope) => conversationRoutes(scope, ctx));
   await app.register(async (scope) => webRoutes(scope, { root: DEFAULT_WEB_ROOT }));

@@ -5,6 +5,7 @@ import type { Engines } from './providers/registry.js';
 import type { SessionRuntime } from './realtime/session-runtime.js';
 import type { Redis } from 'ioredis';
 import type { StateStore } from './state/store.js';
+import type { TolkMetrics } from './metrics.js';
 
 /** What every surface shares in one process: settings, database, state store and engines. */
 export interface AppContext {
@@ -18,6 +19,10 @@ export interface AppContext {
   activeStreams: Set<{ shutdown(): Promise<void>; drain?(timeoutMs: number): Promise<void> }>;
   /** Binds realtime streams to their organization and platform session (glossary, recording, revocation). */
   sessions: SessionRuntime;
+  /** Prometheus metrics of this process (`/metrics`). */
+  metrics: TolkMetrics;
+  /** Live conversation connections (spec 003), by kind, for the metrics. */
+  liveConversations: { single: number; room: number };
   /** Called with every finished utterance (latency marks, transcript, translation). */
   onUtterance?: (event: Extract<PipelineEvent, { type: 'utterance-end' }>) => void;
 }

@@ -13,6 +13,7 @@ import { SessionRuntime } from './realtime/session-runtime.js';
 import type { Engines } from './providers/registry.js';
 import { Redis } from 'ioredis';
 import { MemoryStateStore } from './state/store.js';
+import { TolkMetrics } from './metrics.js';
 
 /** A running Tolk server. */
 export interface RunningServer {
@@ -52,8 +53,10 @@ export async function startServer(
     redisDownLogged = true;
   });
   redis?.on('ready', () => (redisDownLogged = false));
+  const liveStreams = (): Record<string, number> => ({ vt: ctx.activeStreams.size, single: ctx.liveConversations.single, room: ctx.liveConversations.room });
   const ctx: AppContext = {
-    config, db: database.db, state, engines, redis, activeStreams: new Set(),
+    config, db: database.db, state, engines, redis, activeStreams: new Set(), liveConversations: { single: 0, room: 0 },
+    metrics: new TolkMetrics({ liveStreams: () => liveStreams(), maxStreams: config.maxStreams, stt: engines.stt }),
     sessions: new SessionRuntime({ db: () => ctx.db }),
   };
   let firstOwnerKey: string | undefined;

@@ -25,7 +25,12 @@ export async function conversationRoutes(app: FastifyInstance, ctx: AppContext):
   app.get('/api/v1/ws/single', { websocket: true }, (socket, request) => {
     const c = new SingleDeviceConnection(ctx, socket, request.log);
     live.add(c);
-    socket.on('close', () => live.delete(c));
+    ctx.metrics.streamStarted('single');
+    ctx.liveConversations.single++;
+    socket.on('close', () => {
+      live.delete(c);
+      ctx.liveConversations.single--;
+    });
   });
 
   app.get('/api/v1/ws/:conversation_id', { websocket: true }, (socket, request) => {
@@ -33,7 +38,12 @@ export async function conversationRoutes(app: FastifyInstance, ctx: AppContext):
     const { language } = request.query as { language?: string };
     const c = new RoomConnection(ctx, store, rooms, socket, id, language ?? '', request.log);
     live.add(c);
-    socket.on('close', () => live.delete(c));
+    ctx.metrics.streamStarted('room');
+    ctx.liveConversations.room++;
+    socket.on('close', () => {
+      live.delete(c);
+      ctx.liveConversations.room--;
+    });
     c.start().catch((err: unknown) => {
       request.log.error({ err }, 'conversation connection failed');
       socket.close(4500, 'Internal error');

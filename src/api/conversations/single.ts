@@ -126,6 +126,7 @@ export class SingleDeviceConnection {
         if (this.ws.readyState === this.ws.OPEN) this.ws.send(event.pcm);
         return;
       case 'utterance-end':
+        this.ctx.metrics.observeUtterance(event.latency);
         this.ctx.onUtterance?.(event);
         return;
       case 'error':

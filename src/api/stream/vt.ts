@@ -171,6 +171,7 @@ export class VtConnection implements LiveConnection {
       pipeline.push(samples, chunk.arrivedAtMs);
       attached.audioReceived((samples.length * 1000) / this.sampleRateHz);
     }
+    this.ctx.metrics.streamStarted('vt');
     this.log.info({ source: attached.sourceLanguage, target: attached.targetLanguage, organizationId: principal.organizationId }, 'vt stream started');
   }
 
@@ -193,6 +194,7 @@ export class VtConnection implements LiveConnection {
       return this.fail(event.status, event.description);
     }
     if (event.type === 'utterance-end') {
+      this.ctx.metrics.observeUtterance(event.latency);
       this.ctx.onUtterance?.(event);
       return;
     }

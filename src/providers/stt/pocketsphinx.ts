@@ -5,7 +5,7 @@ import { concatSamples } from '../../audio/pcm.js';
 import { resample } from '../../audio/resampler.js';
 import { readWav } from '../../audio/wav.js';
 import { AsyncQueue } from '../../pipeline/async-queue.js';
-import type { SttCapabilities, SttProvider, SttStream, SttStreamOptions, SttTranscript } from './types.js';
+import type { SttCapabilities, SttProvider, SttStats, SttStream, SttStreamOptions, SttTranscript } from './types.js';
 
 /** Where Debian's `pocketsphinx-en-us` installs the US English model. */
 export const POCKETSPHINX_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
@@ -111,6 +111,12 @@ export class PocketsphinxStt implements SttProvider {
   /** Background creation of spare decoders, one at a time so it never starves live streams. */
   private refilling: Promise<void> | undefined;
   private closed = false;
+  private readonly totals: SttStats = { audioMs: 0, decodeMs: 0 };
+
+  /** Audio decoded and time spent in `ps_process_raw` since start, in ms (streams only, not priming). */
+  stats(): SttStats {
+    return { ...this.totals };
+  }
 
   /**
    * @param options.modelDir - folder holding `en-us/`, `en-us.lm.bin` and `cmudict-en-us.dict`.
@@ -152,7 +158,7 @@ export class PocketsphinxStt implements SttProvider {
         if (phones && l.psAddWord(decoder, w, phones, 1) >= 0) modified = true;
       }
     }
-    return new PocketsphinxStream(decoder, (d) => this.release(d, modified));
+    return new PocketsphinxStream(decoder, (d) => this.release(d, modified), this.totals);
   }
 
   async close(): Promise<void> {
@@ -233,6 +239,7 @@ class PocketsphinxStream implements SttStream {
   constructor(
     private readonly decoder: unknown,
     private readonly onRelease: (decoder: unknown) => void,
+    private readonly totals: SttStats,
   ) {}
 
   get pendingMs(): number {
@@ -295,7 +302,10 @@ class PocketsphinxStream implements SttStream {
         l.psStartUtt(this.decoder);
         this.inUtterance = true;
       }
+      const t0 = performance.now();
       await callAsync<number>(l.psProcessRaw, this.decoder, block, block.length, 0, 0);
+      this.totals.decodeMs += performance.now() - t0;
+      this.totals.audioMs += (block.length * 1000) / 16000;
       this.decodedSamples += block.length;
       this.queuedSamples -= block.length;
       if (!withInterim) return;

@@ -55,4 +55,15 @@ export interface SttProvider {
   open(options: SttStreamOptions): Promise<SttStream>;
   /** Frees pooled engine resources. */
   close(): Promise<void>;
+  /**
+   * Totals since start, for the real-time factor (`/metrics`): audio decoded and time spent in the
+   * engine's decode calls, both in ms. Optional: engines that cannot tell omit it.
+   */
+  stats?(): SttStats;
+}
+
+/** Cumulative STT work, in ms: `decodeMs / audioMs` is the real-time factor. */
+export interface SttStats {
+  audioMs: number;
+  decodeMs: number;
 }
