@@ -44,6 +44,11 @@ export function mountRoom(root: HTMLElement, options: RoomOptions): Cleanup {
   const chat = new ChatView();
   let micState: 'idle' | 'starting' | 'live' = 'idle';
   let everConnected = false;
+  /**
+   * From each (re)connection until the server's `user_joined` for my own arrival: a partner reported
+   * then was already there, so the page does not say "Your partner joined".
+   */
+  let joining = false;
   let partnerPresent = false;
   let partnerLanguage = host ? undefined : options.partnerLanguageHint;
   let lastServerError: string | undefined;
@@ -134,7 +139,7 @@ export function mountRoom(root: HTMLElement, options: RoomOptions): Cleanup {
   }
 
   function setPartnerPresent(present: boolean, clientCount: number): void {
-    if (present !== partnerPresent && everConnected) chat.addNote(present ? 'Your partner joined' : 'Your partner left');
+    if (present !== partnerPresent && everConnected && !(present && joining)) chat.addNote(present ? 'Your partner joined' : 'Your partner left');
     partnerPresent = present;
     if (host) setInviteOpen(!present);
     renderPresence(clientCount);
@@ -151,7 +156,10 @@ export function mountRoom(root: HTMLElement, options: RoomOptions): Cleanup {
         partnerLanguage = message.lang;
         return setPartnerPresent(true, Math.max(2, Number(count.dataset.count)));
       case 'presence':
-        return setPartnerPresent(message.clientCount >= 2, message.clientCount);
+        setPartnerPresent(message.clientCount >= 2, message.clientCount);
+        // The first user_joined after connecting announces me (the server adds me, then tells everyone).
+        if (message.joined) joining = false;
+        return;
       case 'transcript':
         if (message.isInterim) {
           if (message.isMine) chat.setInterim(message.original);
@@ -180,6 +188,7 @@ export function mountRoom(root: HTMLElement, options: RoomOptions): Cleanup {
       banner.clear('connection');
       if (!everConnected) renderPresence(1);
       everConnected = true;
+      joining = true;
       if (micState === 'idle') micButton.setState('idle');
     } else if (state.kind === 'reconnecting') {
       connection.textContent = 'Reconnecting…';
