@@ -367,7 +367,13 @@ describe('platform sessions (spec 000 "Sessions", "Active Session Management")',
     });
     const clientAverageMs = clientLatencies.reduce((a, b) => a + b, 0) / clientLatencies.length;
     console.log(`# intelligence: ${figures.transcriptCount} transcripts, average latency ${figures.averageLatencyMs} ms (client saw ${Math.round(clientAverageMs)} ms), ${figures.durationSeconds} s`);
-    assert.ok(figures.averageLatencyMs !== null && Math.abs(figures.averageLatencyMs - clientAverageMs) <= 150, `server ${figures.averageLatencyMs} ms vs client ${clientAverageMs} ms`);
+    // The server measures from when it read the last speech frame, the client from when it sent it:
+    // equal on a quiet machine; under load the server reads late, so its figure may only be lower.
+    const slackMs = Math.max(150, 0.3 * clientAverageMs);
+    assert.ok(
+      figures.averageLatencyMs !== null && figures.averageLatencyMs <= clientAverageMs + 50 && figures.averageLatencyMs >= clientAverageMs - slackMs,
+      `server ${figures.averageLatencyMs} ms vs client ${clientAverageMs} ms`,
+    );
     assert.ok(figures.durationSeconds >= Math.floor(heardMs / 1000) - 1 && figures.durationSeconds <= Math.ceil(sentMs / 1000) + 2, `duration ${figures.durationSeconds} s`);
   });
 
