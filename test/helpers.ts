@@ -6,6 +6,7 @@ import { readWav } from '../src/audio/wav.js';
 import { loadConfig, type TolkConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { createOfflineEngines } from '../src/providers/index.js';
+import { PocketsphinxStt } from '../src/providers/stt/pocketsphinx.js';
 import type { Engines } from '../src/providers/registry.js';
 import { startServer, type RunningServer } from '../src/server.js';
 
@@ -59,10 +60,20 @@ export function pocketsphinxContinuous(path: string): string {
 
 let sharedEngines: Promise<Engines> | undefined;
 
-/** Engines shared by every server of one test file (loading them is the slow part). */
+/**
+ * Engines shared by every server of one test file (loading them is the slow part). Up to 8
+ * recognizers stay loaded between streams, as on a server sized for a few concurrent streams; a test
+ * that opens several streams at once loads them first with `prewarm`.
+ */
 export function testEngines(): Promise<Engines> {
-  sharedEngines ??= createOfflineEngines();
+  sharedEngines ??= createOfflineEngines({ idleDecoders: 8 });
   return sharedEngines;
+}
+
+/** Loads `count` recognizers before a test opens that many streams at once. */
+export async function prewarmRecognizers(count: number): Promise<void> {
+  const { stt } = await testEngines();
+  if (stt instanceof PocketsphinxStt) await stt.prewarm(count);
 }
 
 /**

@@ -8,7 +8,7 @@ import { concatSamples } from '../src/audio/pcm.js';
 import { resample } from '../src/audio/resampler.js';
 import { fetchSessionKey, streamAudio, vtUrl, type ReceivedEvent, type StreamAudioResult } from '../src/client/vt-client.js';
 import { closeEngines } from '../src/providers/index.js';
-import { librivoxRecordings, loadWav, pocketsphinxContinuous, startTestServer, testEngines, wordErrors } from './helpers.js';
+import { librivoxRecordings, loadWav, pocketsphinxContinuous, prewarmRecognizers, startTestServer, testEngines, wordErrors } from './helpers.js';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
 
@@ -53,6 +53,8 @@ describe('/vt with the five LibriVox recordings at real-time pace', () => {
 
   before(async () => {
     server = await startTestServer();
+    // A server sized for this load has its recognizers loaded before the calls come in.
+    await prewarmRecognizers(recordings.length);
     // All five at once, as five clients would: each at real-time pace.
     await Promise.all(recordings.map(async (r) => {
       const { samples, sampleRateHz } = loadWav(r.path);
