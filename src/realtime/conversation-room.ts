@@ -2,6 +2,8 @@ import type { Engines } from '../providers/registry.js';
 import { primaryLanguage } from '../providers/registry.js';
 import type { VoiceName } from '../providers/tts/types.js';
 import { synthesizePcm, translateWithGlossary } from '../pipeline/translate-speak.js';
+import { MemoryRoomBus, type RoomBus, type RoomEvent, type RoomJoin, type RoomMember, type RoomMembershipEvent, type RoomUnsubscribe } from './room-bus.js';
+import { SpeechSequencer } from './room-speech.js';
 
 /** A participant's connection as the room sees it (spec 003 Flow 2). */
 export interface RoomParticipant {
@@ -25,43 +27,99 @@ export interface RoomFinal {
 /** Rate of the PCM a room exchanges (spec 003: the app sends 16 kHz mono s16le). */
 export const ROOM_SAMPLE_RATE_HZ = 16000;
 
+/** A local participant and what it has been told of the membership. */
+interface Seat {
+  p: RoomParticipant;
+  /** Its join on the bus (resolves to undefined when it failed). */
+  joined: Promise<RoomJoin | undefined>;
+  /** Membership events that arrived before its own join completed. */
+  early: RoomMembershipEvent[] | undefined;
+  /** The membership version it was last told about. */
+  seen: number;
+}
+
+/** Options of a {@link ConversationRoom}. */
+export interface ConversationRoomOptions {
+  /** Voice of the translated speech. */
+  voice?: VoiceName;
+  /** Where failures that reach no caller go. */
+  log?: (err: unknown, message: string) => void;
+  /** How long a speech stream may stay silent before it is given up (default 10 s). */
+  speechStallMs?: number;
+}
+
 /**
- * One conversation's live participants and its fan-out (spec 003 Flow 2, DESIGN §3): each final is
- * translated once per listener language (not once per listener) and spoken once per language;
- * every participant gets it in their own language with `is_mine`; translated speech goes to the
- * listeners, not the speaker. Speech of consecutive finals is never interleaved for a listener.
- * Process-local: with several gateways the fan-out moves to Redis pub/sub (scale-out).
+ * One conversation's participants in this process and its fan-out (spec 003 Flow 2, DESIGN §3).
+ * Membership is the bus's, so `client_count` and `partner_language` count every process. Each
+ * final is translated once per listener language of the whole room (not once per listener), by the
+ * speaker's process, and spoken once per language; every participant gets it in their own
+ * language with `is_mine`; translated speech goes to the listeners, not the speaker, one utterance
+ * at a time. Interims stay with the speaker. The events of other processes arrive through the bus.
  */
 export class ConversationRoom {
-  private readonly participants = new Map<string, RoomParticipant>();
+  private readonly seats = new Map<string, Seat>();
+  private readonly speakers = new Map<string, SpeechSequencer>();
+  private readonly subscription: Promise<RoomUnsubscribe>;
   private speech: Promise<void> = Promise.resolve();
+  private readonly voice: VoiceName;
+  private readonly log: (err: unknown, message: string) => void;
 
   constructor(
     readonly conversationId: string,
     private readonly engines: Engines,
-    private readonly voice: VoiceName = 'female',
-    private readonly log: (err: unknown, message: string) => void = () => undefined,
-  ) {}
+    private readonly bus: RoomBus = new MemoryRoomBus(),
+    private readonly options: ConversationRoomOptions = {},
+  ) {
+    this.voice = options.voice ?? 'female';
+    this.log = options.log ?? (() => undefined);
+    this.subscription = bus.subscribe(conversationId, (event) => this.receive(event));
+    this.subscription.catch(() => undefined); // reported by the first join
+  }
 
+  /** Participants connected to this process. */
   get size(): number {
-    return this.participants.size;
+    return this.seats.size;
   }
 
-  /** Adds a participant: it learns its partner's language, everyone learns the new count. */
-  join(p: RoomParticipant): void {
-    const others = [...this.participants.values()];
-    this.participants.set(p.id, p);
-    const partner = others[0];
+  /**
+   * Adds a participant: it learns its partner's language (the longest-present other participant),
+   * those already there learn its language, everyone learns the new count.
+   * @throws {import('../domain/conversations.js').ConversationStoreUnavailableError} when the
+   * shared store is unreachable (the participant is not in the room then).
+   */
+  async join(p: RoomParticipant): Promise<void> {
+    const joining = this.subscription.then(() => this.bus.join(this.conversationId, { id: p.id, language: p.language }));
+    const seat: Seat = { p, joined: joining.catch(() => undefined), early: [], seen: 0 };
+    this.seats.set(p.id, seat);
+    let result: RoomJoin;
+    try {
+      result = await joining;
+    } catch (err) {
+      if (this.seats.get(p.id) === seat) this.seats.delete(p.id);
+      throw err;
+    }
+    if (this.seats.get(p.id) !== seat) return; // left while joining
+    const partner = result.others[0];
     if (partner) p.sendJson({ type: 'partner_language', lang: partner.language });
-    // Those already there learn the newcomer's language too (an addition to spec 003's messages).
-    for (const o of others) o.sendJson({ type: 'partner_language', lang: p.language });
-    this.broadcast({ type: 'user_joined', client_count: this.participants.size });
+    const early = seat.early ?? [];
+    seat.early = undefined;
+    // Those already here learn the newcomer's language too (an addition to spec 003's messages).
+    this.membership({ type: 'joined', member: { id: p.id, language: p.language }, count: result.count, version: result.version });
+    for (const e of early) this.tell(seat, e);
   }
 
-  /** Removes a participant and tells the others. */
-  leave(p: RoomParticipant): void {
-    if (!this.participants.delete(p.id)) return;
-    this.broadcast({ type: 'user_left', client_count: this.participants.size });
+  /** Removes a participant and tells everyone in the room. */
+  async leave(p: RoomParticipant): Promise<void> {
+    const seat = this.seats.get(p.id);
+    if (!seat) return;
+    this.seats.delete(p.id);
+    if (!(await seat.joined)) return;
+    try {
+      const result = await this.bus.leave(this.conversationId, p.id);
+      if (result) this.membership({ type: 'left', memberId: p.id, count: result.count, version: result.version });
+    } catch (err) {
+      this.log(err, 'conversation leave failed');
+    }
   }
 
   /** Sends an interim transcript to its speaker only (spec 003: "interim transcripts back to the speaker"). */
@@ -70,15 +128,24 @@ export class ConversationRoom {
   }
 
   /**
-   * Delivers a final to every participant in their language, then speaks it to the listeners of
-   * each other language. Failures of one language are logged and do not stop the others.
+   * Delivers a final to every participant of the room in their language, then speaks it to the
+   * listeners of each other language. Failures of one language are logged and do not stop the
+   * others.
    */
   async deliver(speaker: RoomParticipant, final: RoomFinal): Promise<void> {
-    const byLanguage = new Map<string, { tag: string; members: RoomParticipant[] }>();
-    for (const p of this.participants.values()) {
-      const key = primaryLanguage(p.language);
-      const group = byLanguage.get(key) ?? { tag: p.language, members: [] };
-      group.members.push(p);
+    let members: RoomMember[];
+    try {
+      members = await this.bus.members(this.conversationId);
+    } catch (err) {
+      this.log(err, 'conversation members unavailable; delivering to this process only');
+      members = [...this.seats.values()].map(({ p }) => ({ id: p.id, language: p.language }));
+    }
+    if (!members.some((m) => m.id === speaker.id)) members.push({ id: speaker.id, language: speaker.language });
+    const byLanguage = new Map<string, { tag: string; members: RoomMember[] }>();
+    for (const m of members) {
+      const key = primaryLanguage(m.language);
+      const group = byLanguage.get(key) ?? { tag: m.language, members: [] };
+      group.members.push(m);
       byLanguage.set(key, group);
     }
     const translations = new Map<string, string>();
@@ -90,27 +157,28 @@ export class ConversationRoom {
         this.log(err, 'conversation translation failed');
       }
       translations.set(key, translation);
-      const latencyMs = Math.max(0, Date.now() - final.speechEndWallMs);
-      for (const p of group.members) {
-        p.sendJson({
-          is_mine: p.id === speaker.id, is_interim: false, original: final.text, translation,
-          utterance_id: final.utteranceId, latency_ms: latencyMs,
-        });
-      }
+      this.emit({
+        type: 'final', language: key, speakerId: speaker.id, utteranceId: final.utteranceId,
+        original: final.text, translation, latencyMs: Math.max(0, Date.now() - final.speechEndWallMs),
+      });
     }));
     const speakerLanguage = primaryLanguage(speaker.language);
     const voices = new Set(this.engines.tts.capabilities.languages.map(primaryLanguage));
     const spoken = [...byLanguage].filter(([key]) => key !== speakerLanguage && voices.has(key));
     const run = this.speech.then(async () => {
       for (const [key, group] of spoken) {
-        const text = translations.get(key) ?? '';
-        const listeners = group.members.filter((p) => p.id !== speaker.id);
+        // Speech is only published when a listener of the language is served by another process.
+        const remote = group.members.some((m) => m.id !== speaker.id && !this.seats.has(m.id));
+        const streamId = `${final.utteranceId}:${key}`;
         try {
+          const text = translations.get(key) ?? '';
           for await (const pcm of synthesizePcm(this.engines.tts, text, { language: group.tag, voice: this.voice, sampleRateHz: ROOM_SAMPLE_RATE_HZ })) {
-            for (const p of listeners) p.sendAudio(pcm);
+            this.emit({ type: 'speech', language: key, streamId, speakerId: speaker.id, pcm }, remote);
           }
         } catch (err) {
           this.log(err, 'conversation speech synthesis failed');
+        } finally {
+          this.emit({ type: 'speech-end', language: key, streamId }, remote);
         }
       }
     });
@@ -118,19 +186,88 @@ export class ConversationRoom {
     await run;
   }
 
-  /** Sends `message` to every participant. */
+  /** Sends `message` to every participant connected to this process. */
   broadcast(message: object): void {
-    for (const p of this.participants.values()) p.sendJson(message);
+    for (const { p } of this.seats.values()) p.sendJson(message);
+  }
+
+  /** Stops receiving the room's events (after its last local participant left). */
+  async close(): Promise<void> {
+    for (const s of this.speakers.values()) s.close();
+    this.speakers.clear();
+    const unsubscribe = await this.subscription.catch(() => undefined);
+    await unsubscribe?.();
+  }
+
+  /** Hands an event of this process to its own participants and to the other processes. */
+  private emit(event: RoomEvent, publish = true): void {
+    this.receive(event);
+    if (publish) this.bus.publish(this.conversationId, event);
+  }
+
+  /** Delivers an event (of this process or another) to this process's participants. */
+  private receive(event: RoomEvent): void {
+    switch (event.type) {
+      case 'joined':
+      case 'left':
+        return this.membership(event);
+      case 'final':
+        for (const { p, early } of this.seats.values()) {
+          if (early || primaryLanguage(p.language) !== event.language) continue;
+          p.sendJson({
+            is_mine: p.id === event.speakerId, is_interim: false, original: event.original, translation: event.translation,
+            utterance_id: event.utteranceId, latency_ms: event.latencyMs,
+          });
+        }
+        return;
+      case 'speech':
+        return this.sequencer(event.language).push(event.streamId, event.speakerId, event.pcm);
+      case 'speech-end':
+        return this.sequencer(event.language).end(event.streamId);
+    }
+  }
+
+  /** Tells every local participant about a membership change, unless it knows a newer state. */
+  private membership(event: RoomMembershipEvent): void {
+    for (const seat of this.seats.values()) {
+      if (seat.early) seat.early.push(event);
+      else this.tell(seat, event);
+    }
+  }
+
+  private tell(seat: Seat, event: RoomMembershipEvent): void {
+    if (event.version <= seat.seen) return;
+    seat.seen = event.version;
+    if (event.type === 'joined') {
+      if (event.member.id !== seat.p.id) seat.p.sendJson({ type: 'partner_language', lang: event.member.language });
+      seat.p.sendJson({ type: 'user_joined', client_count: event.count });
+    } else {
+      seat.p.sendJson({ type: 'user_left', client_count: event.count });
+    }
+  }
+
+  /** The speech player of one language (primary subtag). */
+  private sequencer(language: string): SpeechSequencer {
+    let s = this.speakers.get(language);
+    if (!s) {
+      s = new SpeechSequencer((speakerId, pcm) => {
+        for (const { p, early } of this.seats.values()) {
+          if (!early && p.id !== speakerId && primaryLanguage(p.language) === language) p.sendAudio(pcm);
+        }
+      }, this.options.speechStallMs);
+      this.speakers.set(language, s);
+    }
+    return s;
   }
 }
 
-/** The live rooms of this process, by conversation id; a room goes away with its last participant. */
+/** The live rooms of this process, by conversation id; a room goes away with its last local participant. */
 export class ConversationRooms {
   private readonly rooms = new Map<string, ConversationRoom>();
 
   constructor(private readonly create: (conversationId: string) => ConversationRoom) {}
 
-  /** The room of a conversation, opened when its first participant arrives. */
+  /** The room of a conversation, opened when its first local participant arrives. */
   open(conversationId: string): ConversationRoom {
     let room = this.rooms.get(conversationId);
     if (!room) {
@@ -140,8 +277,10 @@ export class ConversationRooms {
     return room;
   }
 
-  /** Drops the room when nobody is left in it. */
-  release(room: ConversationRoom): void {
-    if (room.size === 0 && this.rooms.get(room.conversationId) === room) this.rooms.delete(room.conversationId);
+  /** Drops the room when nobody is left in it here. */
+  async release(room: ConversationRoom): Promise<void> {
+    if (room.size > 0 || this.rooms.get(room.conversationId) !== room) return;
+    this.rooms.delete(room.conversationId);
+    await room.close();
   }
 }

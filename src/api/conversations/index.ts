@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { MemoryConversationStore, RedisConversationStore, type ConversationStore } from '../../domain/conversations.js';
 import { ConversationRoom, ConversationRooms } from '../../realtime/conversation-room.js';
+import { MemoryRoomBus, type RoomBus } from '../../realtime/room-bus.js';
+import { RedisRoomBus } from '../../realtime/room-bus-redis.js';
 import { conversationRestRoutes } from './rest.js';
 import { RoomConnection } from './room.js';
 import { SingleDeviceConnection } from './single.js';
@@ -9,15 +11,20 @@ import { SingleDeviceConnection } from './single.js';
 /**
  * The conversations surface (spec 003): languages, conversation creation and lookup, the
  * single-device WebSocket and multi-device rooms. Conversations are kept in Redis when `REDIS_URL`
- * is set, in memory otherwise, with a 15-minute inactivity TTL.
+ * is set, in memory otherwise, with a 15-minute inactivity TTL; with Redis, a room's participants
+ * may be connected to different processes (membership and fan-out through Redis pub/sub).
  */
 export async function conversationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const ttlS = ctx.config.conversationIdleTtlS;
   const store: ConversationStore = ctx.redis ? new RedisConversationStore(ctx.redis, ttlS) : new MemoryConversationStore(ttlS);
-  const rooms = new ConversationRooms((id) => new ConversationRoom(id, ctx.engines, 'female', (err, message) => app.log.error({ err }, message)));
+  const log = (err: unknown, message: string): void => app.log.error({ err }, message);
+  // Rooms span processes through Redis pub/sub when REDIS_URL is set (docs/conversations.md "Scale-out").
+  const bus: RoomBus = ctx.redis ? new RedisRoomBus(ctx.redis, { log }) : new MemoryRoomBus();
+  const rooms = new ConversationRooms((id) => new ConversationRoom(id, ctx.engines, bus, { voice: 'female', log }));
   const live = new Set<{ shutdown(): Promise<void> }>();
   app.addHook('onClose', async () => {
     await Promise.all([...live].map((c) => c.shutdown()));
+    await bus.close();
   });
 
   await app.register(async (scope) => conversationRestRoutes(scope, ctx, store));

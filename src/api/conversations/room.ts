@@ -56,8 +56,16 @@ export class RoomConnection implements RoomParticipant {
     if (!lang || !(lang.recognized || lang.translated)) return this.refuse(4400, `Unsupported language "${this.language}".`);
     if (this.closed) return;
     await this.store.touch(this.conversationId).catch(() => false);
-    this.room = this.rooms.open(this.conversationId);
-    this.room.join(this);
+    const room = this.rooms.open(this.conversationId);
+    this.room = room;
+    try {
+      await room.join(this);
+    } catch (err) {
+      if (this.room === room) this.room = undefined;
+      await this.rooms.release(room);
+      if (err instanceof ConversationStoreUnavailableError) return this.refuse(4503, err.message);
+      throw err;
+    }
   }
 
   sendJson(message: object): void {
@@ -136,8 +144,8 @@ export class RoomConnection implements RoomParticipant {
     const room = this.room;
     this.room = undefined;
     if (room) {
-      room.leave(this);
-      this.rooms.release(room);
+      await room.leave(this);
+      await this.rooms.release(room);
     }
     await this.starting;
     const p = this.pipeline;
