@@ -54,7 +54,22 @@ export interface TolkConfig {
   conversationIdleTtlS: number;
   /** On SIGTERM, how long live streams may take to finish their utterance in flight, in ms (`TOLK_DRAIN_TIMEOUT_MS`). */
   drainTimeoutMs: number;
+  /**
+   * What this process runs (`TOLK_ROLE`, `--role`; DESIGN §2): `all` (default) serves every surface
+   * and runs pipelines in-process; `gateway` serves every surface but runs `/vt` streams on remote
+   * workers over leg 2 (spec 002 Part 3); `worker` serves only leg 2, `/api/health` and `/metrics`.
+   */
+  role: TolkRole;
+  /** Shared secret a gateway sends on leg 2 and a worker requires (`TOLK_WORKER_SECRET`); needed by `gateway` and `worker`. */
+  workerSecret: string | undefined;
+  /** leg-2 URL a worker announces in the registry (`TOLK_WORKER_URL`); derived from host and port when unset. */
+  workerUrl: string | undefined;
 }
+
+/** The roles of `tolk serve --role` (DESIGN §2 "Processes and planes"). */
+export const TOLK_ROLES = ['all', 'gateway', 'worker'] as const;
+/** One of {@link TOLK_ROLES}. */
+export type TolkRole = (typeof TOLK_ROLES)[number];
 
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
@@ -79,6 +94,9 @@ const envSchema = z.object({
   TOLK_CONVERSATION_CREATE_PER_MIN: z.coerce.number().int().positive().default(20),
   TOLK_CONVERSATION_IDLE_TTL_S: z.coerce.number().int().positive().default(900),
   TOLK_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  TOLK_ROLE: z.enum(TOLK_ROLES).default('all'),
+  TOLK_WORKER_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
+  TOLK_WORKER_URL: z.string().regex(/^wss?:\/\/\S+$/, 'a ws:// or wss:// URL').optional(),
 });
 
 /**
@@ -118,6 +136,9 @@ export function loadConfig(
     conversationCreatePerMin: e.TOLK_CONVERSATION_CREATE_PER_MIN,
     conversationIdleTtlS: e.TOLK_CONVERSATION_IDLE_TTL_S,
     drainTimeoutMs: e.TOLK_DRAIN_TIMEOUT_MS,
+    role: e.TOLK_ROLE,
+    workerSecret: e.TOLK_WORKER_SECRET,
+    workerUrl: e.TOLK_WORKER_URL,
     ...stripUndefined(overrides),
   };
   if (config.dataDir !== 'memory://') config.dataDir = path.resolve(config.dataDir);

@@ -3,6 +3,7 @@ import type { Database } from './db/client.js';
 import type { PipelineEvent } from './pipeline/translation-pipeline.js';
 import type { Engines } from './providers/registry.js';
 import type { SessionRuntime } from './realtime/session-runtime.js';
+import type { WorkerLinks } from './realtime/worker-link.js';
 import type { Redis } from 'ioredis';
 import type { StateStore } from './state/store.js';
 import type { TolkMetrics } from './metrics.js';
@@ -19,6 +20,11 @@ export interface AppContext {
   activeStreams: Set<{ shutdown(): Promise<void>; drain?(timeoutMs: number): Promise<void> }>;
   /** Binds realtime streams to their organization and platform session (glossary, recording, revocation). */
   sessions: SessionRuntime;
+  /**
+   * How `/vt` streams reach a worker (leg 2, DESIGN §2): in this process for role `all`, remote
+   * workers from the registry for role `gateway`.
+   */
+  workers: WorkerLinks;
   /** Prometheus metrics of this process (`/metrics`). */
   metrics: TolkMetrics;
   /** Live conversation connections (spec 003), by kind, for the metrics. */

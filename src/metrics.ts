@@ -1,28 +1,45 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { UtteranceLatency } from './pipeline/latency.js';
 import type { SttProvider } from './providers/stt/types.js';
+import type { WorkerLoad } from './realtime/worker-link.js';
 
 /** Buckets of the stage latency histograms, in ms (end of speech → stage). */
 const LATENCY_BUCKETS_MS = [50, 100, 200, 300, 400, 500, 650, 800, 1000, 1500, 2000, 3000, 5000, 10_000];
 
+/** How long a scrape waits for the worker registry before it leaves the worker gauges out, in ms. */
+const REGISTRY_SCRAPE_TIMEOUT_MS = 500;
+
+/** Why a gateway could not use a worker for a stream (`tolk_leg2_failures_total{reason}`). */
+export type Leg2FailureReason = 'full' | 'unreachable' | 'no-worker' | 'died';
+
 /**
  * Prometheus metrics of one Tolk process (DESIGN §3, `/metrics`): live streams per surface,
  * streams started, per-stage utterance latency histograms, the recognizer's real-time factor and
- * the process's load against its stream capacity, plus Node's default process metrics.
+ * the process's load against its stream capacity, the workers it sees (registry size, load and
+ * capacity per worker) and leg-2 failures, plus Node's default process metrics.
  */
 export class TolkMetrics {
   readonly registry = new Registry();
   private readonly streamsStarted: Counter<'surface'>;
   private readonly latency: Histogram<'stage'>;
   private readonly utterances: Counter;
+  private readonly leg2Failures: Counter<'reason'>;
   private lastStt = { audioMs: 0, decodeMs: 0 };
 
   /**
    * @param sources.liveStreams - live streams per surface (`vt`, `single`, `room`) right now.
    * @param sources.maxStreams - the process's stream capacity (`TOLK_MAX_STREAMS`).
    * @param sources.stt - the recognizer, for its real-time factor.
+   * @param sources.load - streams this process runs, for `tolk_worker_load_ratio` (default: live `vt` streams).
+   * @param sources.workers - the workers this process sees (role `all`: itself; others: the registry).
    */
-  constructor(sources: { liveStreams: () => Record<string, number>; maxStreams: number; stt: SttProvider }) {
+  constructor(sources: {
+    liveStreams: () => Record<string, number>;
+    maxStreams: number;
+    stt: SttProvider;
+    load?: () => number;
+    workers?: () => Promise<WorkerLoad[]>;
+  }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'tolk_' });
     new Gauge({
@@ -34,8 +51,54 @@ export class TolkMetrics {
     new Gauge({
       name: 'tolk_worker_load_ratio', help: 'Live /vt streams divided by the stream capacity of this process', registers,
       collect() {
-        this.set((sources.liveStreams().vt ?? 0) / Math.max(1, sources.maxStreams));
+        this.set((sources.load ? sources.load() : (sources.liveStreams().vt ?? 0)) / Math.max(1, sources.maxStreams));
       },
+    });
+    const workers = async (): Promise<WorkerLoad[] | undefined> => {
+      if (!sources.workers) return undefined;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<undefined>((r) => (timer = setTimeout(() => r(undefined), REGISTRY_SCRAPE_TIMEOUT_MS)));
+      try {
+        return await Promise.race([sources.workers(), timeout]);
+      } catch {
+        return undefined; // registry unreachable: the gauges are left out of this scrape
+      } finally {
+        clearTimeout(timer);
+      }
+    };
+    // The three worker gauges are collected concurrently: one registry read serves a scrape.
+    let scrape: { atMs: number; list: Promise<WorkerLoad[] | undefined> } | undefined;
+    const snapshot = (): Promise<WorkerLoad[] | undefined> => {
+      if (!scrape || Date.now() - scrape.atMs > 250) scrape = { atMs: Date.now(), list: workers() };
+      return scrape.list;
+    };
+    new Gauge({
+      name: 'tolk_worker_registry_size', help: 'Live workers this process can send streams to (role all: itself)', registers,
+      async collect() {
+        const list = await snapshot();
+        this.reset();
+        if (list) this.set(list.length);
+      },
+    });
+    new Gauge({
+      name: 'tolk_worker_streams', help: 'Live streams of each worker, as its registry entry reports', labelNames: ['worker'], registers,
+      async collect() {
+        const list = await snapshot();
+        this.reset();
+        for (const w of list ?? []) this.set({ worker: w.id }, w.load);
+      },
+    });
+    new Gauge({
+      name: 'tolk_worker_capacity_streams', help: 'Streams each worker accepts (its TOLK_MAX_STREAMS)', labelNames: ['worker'], registers,
+      async collect() {
+        const list = await snapshot();
+        this.reset();
+        for (const w of list ?? []) this.set({ worker: w.id }, w.capacity);
+      },
+    });
+    this.leg2Failures = new Counter({
+      name: 'tolk_leg2_failures_total', help: 'Workers that did not take or lost a stream, by reason (full, unreachable, no-worker, died)',
+      labelNames: ['reason'], registers,
     });
     const realTimeFactor = (): number | undefined => {
       const now = sources.stt.stats?.();
@@ -70,8 +133,13 @@ export class TolkMetrics {
   }
 
   /** Counts a stream started on `surface`. */
-  streamStarted(surface: 'vt' | 'single' | 'room'): void {
+  streamStarted(surface: 'vt' | 'single' | 'room' | 'leg2'): void {
     this.streamsStarted.inc({ surface });
+  }
+
+  /** Counts a worker that did not take a stream, or lost one (`died`). */
+  leg2Failure(reason: Leg2FailureReason): void {
+    this.leg2Failures.inc({ reason });
   }
 
   /** Records an utterance's latency marks. */

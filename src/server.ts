@@ -6,13 +6,19 @@ import { buildApp } from './app.js';
 import type { TolkConfig } from './config.js';
 import type { AppContext } from './context.js';
 import { openDatabase, type DatabaseHandle } from './db/client.js';
+import { getOrganizationAdmission, parseAdmissionChanges, setOrganizationAdmission } from './domain/admission.js';
 import { countApiKeys, createApiKey, type Role } from './domain/api-keys.js';
 import { grantMembership } from './domain/memberships.js';
 import { closeEngines, createOfflineEngines } from './providers/index.js';
 import { SessionRuntime } from './realtime/session-runtime.js';
 import type { Engines } from './providers/registry.js';
 import { Redis } from 'ioredis';
-import { MemoryStateStore } from './state/store.js';
+import { MemoryStateStore, type StateStore } from './state/store.js';
+import { RedisStateStore } from './state/redis-store.js';
+import { WorkerRegistry } from './state/worker-registry.js';
+import { InProcessWorkerLinks } from './realtime/in-process-worker-link.js';
+import { RemoteWorkerLinks } from './realtime/remote-worker-link.js';
+import type { WorkerLinks } from './realtime/worker-link.js';
 import { TolkMetrics } from './metrics.js';
 
 /** A running Tolk server. */
@@ -33,20 +39,38 @@ export function adminSocketPath(dataDir: string): string {
 }
 
 /**
- * Opens the database, starts the engines and listens (DESIGN §2, role `all`).
+ * Why a configuration cannot run as its role (DESIGN §2), or undefined. Gateways and workers meet
+ * through the worker registry in Redis and authenticate leg 2 with a shared secret.
+ */
+export function roleProblem(config: TolkConfig): string | undefined {
+  if (config.role === 'all') return undefined;
+  if (!config.redisUrl) return `--role ${config.role} needs REDIS_URL: gateways find workers in the worker registry in Redis`;
+  if (!config.workerSecret) return `--role ${config.role} needs TOLK_WORKER_SECRET (16+ characters, the same on every gateway and worker): it authenticates leg 2`;
+  return undefined;
+}
+
+/**
+ * Opens the database, starts the engines and listens: role `all` (every surface, pipelines in this
+ * process) or `gateway` (every surface, `/vt` streams on remote workers; DESIGN §2). Role `worker`
+ * is {@link startWorker} in `worker-server.ts`.
  * @param options.engines - engines to share (tests start them once); created when omitted.
  * @param options.bootstrapOwnerKey - create and return an owner key when the database has none.
- * @throws {Error} when the database, the engines or the port cannot be opened.
+ * @throws {Error} when the role's settings are missing, or the database, the engines or the port
+ *   cannot be opened.
  */
 export async function startServer(
   config: TolkConfig,
   options: { engines?: Engines; bootstrapOwnerKey?: boolean; adminSocket?: boolean } = {},
 ): Promise<RunningServer> {
+  if (config.role === 'worker') throw new Error('startServer runs roles all and gateway; start a worker with startWorker');
+  const problem = roleProblem(config);
+  if (problem) throw new Error(problem);
   const database: DatabaseHandle = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const ownsEngines = !options.engines;
   const engines = options.engines ?? (await createOfflineEngines({ idleDecoders: config.sttIdleDecoders }));
-  const state = new MemoryStateStore();
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000 }) : undefined;
+  // Shared when Redis is there: a session key issued by one process opens a stream on another.
+  const state: StateStore = redis ? new RedisStateStore(redis) : new MemoryStateStore();
   let redisDownLogged = false;
   redis?.on('error', (err: Error) => {
     if (!redisDownLogged) console.error(`redis: ${err.message} (requests needing Redis answer 503 until it is back)`);
@@ -54,9 +78,12 @@ export async function startServer(
   });
   redis?.on('ready', () => (redisDownLogged = false));
   const liveStreams = (): Record<string, number> => ({ vt: ctx.activeStreams.size, single: ctx.liveConversations.single, room: ctx.liveConversations.room });
+  const workers: WorkerLinks = config.role === 'gateway' && redis && config.workerSecret
+    ? new RemoteWorkerLinks(new WorkerRegistry(redis), config.workerSecret, (reason) => ctx.metrics.leg2Failure(reason))
+    : new InProcessWorkerLinks(() => ctx.engines, { endpointSilenceMs: config.endpointSilenceMs, maxUtteranceMs: config.maxUtteranceMs }, config.maxStreams);
   const ctx: AppContext = {
-    config, db: database.db, state, engines, redis, activeStreams: new Set(), liveConversations: { single: 0, room: 0 },
-    metrics: new TolkMetrics({ liveStreams: () => liveStreams(), maxStreams: config.maxStreams, stt: engines.stt }),
+    config, db: database.db, state, engines, redis, activeStreams: new Set(), liveConversations: { single: 0, room: 0 }, workers,
+    metrics: new TolkMetrics({ liveStreams: () => liveStreams(), maxStreams: config.maxStreams, stt: engines.stt, workers: () => workers.snapshot() }),
     sessions: new SessionRuntime({ db: () => ctx.db }),
   };
   let firstOwnerKey: string | undefined;
@@ -76,6 +103,7 @@ export async function startServer(
       (closing ??= (async () => {
         admin?.close();
         await app.close();
+        await workers.close();
         await state.close();
         redis?.disconnect();
         if (ownsEngines) await closeEngines(engines);
@@ -85,7 +113,7 @@ export async function startServer(
 }
 
 /**
- * Serves `POST /keys` and `POST /memberships` on a Unix socket in the data dir, so `tolk keys create` works while the
+ * Serves `POST /keys`, `POST /memberships` and `POST /orgs` on a Unix socket in the data dir, so `tolk keys create` works while the
  * server holds the embedded database. Only local users with access to the data dir can reach it.
  */
 async function listenAdmin(ctx: AppContext, dataDir: string): Promise<http.Server> {
@@ -105,6 +133,12 @@ async function listenAdmin(ctx: AppContext, dataDir: string): Promise<http.Serve
           } else if (req.method === 'POST' && req.url === '/memberships') {
             const o = JSON.parse(body) as { keyId: string; org: string; role: Role };
             answer = await grantMembership(ctx.db, { apiKeyId: o.keyId, organizationName: o.org, role: o.role });
+          } else if (req.method === 'POST' && req.url === '/orgs') {
+            // `tolk orgs set` sends `changes`; `tolk orgs show` does not (and creates nothing).
+            const o = JSON.parse(body) as { org: string; changes?: unknown };
+            answer = o.changes === undefined
+              ? await getOrganizationAdmission(ctx.db, o.org)
+              : await setOrganizationAdmission(ctx.db, o.org, parseAdmissionChanges(o.changes));
           } else {
             throw new Error('unknown admin request');
           }

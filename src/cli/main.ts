@@ -1,7 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig } from '../config.js';
+import { loadConfig, TOLK_ROLES, type TolkRole } from '../config.js';
 import { keysCreateCommand, keysGrantCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
+import { orgsSetCommand, orgsShowCommand, parseMaxStreamsOption, parseMinutesOption, parseTierOption } from './orgs.js';
 import { serveCommand } from './serve.js';
 import { translateCommand } from './translate.js';
 
@@ -14,6 +15,12 @@ function port(value: string): number {
   return n;
 }
 
+function role(value: string): TolkRole {
+  const found = TOLK_ROLES.find((r) => r === value);
+  if (!found) throw new InvalidArgumentError(`a role is one of ${TOLK_ROLES.join(', ')}`);
+  return found;
+}
+
 const program = new Command('tolk').description('Tolk: self-hostable real-time voice translation server');
 
 program
@@ -22,8 +29,9 @@ program
   .option('--port <n>', 'TCP port (env PORT, default 8080)', port)
   .option('--host <h>', 'interface to listen on (env HOST, default 0.0.0.0)')
   .option('--data-dir <dir>', 'embedded database folder (env TOLK_DATA_DIR, default ./.tolk)')
-  .action(async (o: { port?: number; host?: string; dataDir?: string }) => {
-    await serveCommand(loadConfig(process.env, { port: o.port, host: o.host, dataDir: o.dataDir }));
+  .option('--role <role>', 'all (every surface, pipelines in-process), gateway (every surface, /vt on remote workers) or worker (leg 2 only) (env TOLK_ROLE, default all)', role)
+  .action(async (o: { port?: number; host?: string; dataDir?: string; role?: TolkRole }) => {
+    await serveCommand(loadConfig(process.env, { port: o.port, host: o.host, dataDir: o.dataDir, role: o.role }));
   });
 
 const keys = program.command('keys').description('manage API keys');
@@ -48,6 +56,29 @@ keys
   .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR, default ./.tolk)')
   .action(async (keyId: string, o: { org: string; role: string; json?: boolean; dataDir?: string }) => {
     await keysGrantCommand(loadConfig(process.env, { dataDir: o.dataDir }), keyId, o);
+  });
+
+const orgs = program.command('orgs').description('organization admission: tier, minutes balance, concurrent streams (docs/admission.md)');
+orgs
+  .command('set')
+  .description('set an organization\'s tier, balance or stream limit (works whether or not the server is running)')
+  .requiredOption('--org <name>', 'organization name (created if missing)')
+  .option('--tier <n>', 'tier: 0 transcription only, 1 (default) every installed pair and voice', parseTierOption)
+  .option('--minutes <n|unlimited>', 'streaming minutes left (replaces the balance); unlimited by default', parseMinutesOption)
+  .option('--max-streams <n|unlimited>', 'concurrent streams the organization may hold; unlimited by default', parseMaxStreamsOption)
+  .option('--json', 'print {"org","organization_id","tier","tier_policy","minutes_balance_ms","max_concurrent_streams"}')
+  .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR, default ./.tolk)')
+  .action(async (o: { org: string; tier?: number; minutes?: number | 'unlimited'; maxStreams?: number | 'unlimited'; json?: boolean; dataDir?: string }) => {
+    await orgsSetCommand(loadConfig(process.env, { dataDir: o.dataDir }), o);
+  });
+orgs
+  .command('show')
+  .description('print an organization\'s tier, balance and stream limit')
+  .requiredOption('--org <name>', 'organization name')
+  .option('--json', 'print the settings as JSON (as orgs set --json)')
+  .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR, default ./.tolk)')
+  .action(async (o: { org: string; json?: boolean; dataDir?: string }) => {
+    await orgsShowCommand(loadConfig(process.env, { dataDir: o.dataDir }), o);
   });
 
 program

@@ -1,22 +1,36 @@
 import type { TolkConfig } from '../config.js';
 import { startServer } from '../server.js';
+import { startWorker } from '../worker-server.js';
 
-/** `tolk serve`: starts the server; SIGTERM/SIGINT close it gracefully (live streams end, exit 0). */
+/**
+ * `tolk serve [--role all|gateway|worker]`: starts the server (DESIGN §2); SIGTERM/SIGINT close it
+ * gracefully (live streams finish their utterance in flight, then close 1001; exit 0).
+ */
 export async function serveCommand(config: TolkConfig): Promise<void> {
-  const server = await startServer(config, { adminSocket: true });
-  const log = server.app.log;
-  if (server.firstOwnerKey) {
-    process.stdout.write(
-      `\nA default organization was created. Its owner API key (shown once, keep it safe):\n\n  ${server.firstOwnerKey}\n\n`,
-    );
+  let close: () => Promise<void>;
+  let log: { info(o: object, m: string): void; error(o: object, m: string): void };
+  if (config.role === 'worker') {
+    const worker = await startWorker(config);
+    log = worker.app.log;
+    log.info({ url: worker.url, leg2Url: worker.leg2Url, workerId: worker.workerId, role: 'worker' }, 'tolk worker listening');
+    close = worker.close;
+  } else {
+    const server = await startServer(config, { adminSocket: true });
+    log = server.app.log;
+    if (server.firstOwnerKey) {
+      process.stdout.write(
+        `\nA default organization was created. Its owner API key (shown once, keep it safe):\n\n  ${server.firstOwnerKey}\n\n`,
+      );
+    }
+    log.info({ url: server.url, dataDir: config.dataDir, database: config.databaseUrl ? 'postgres' : 'pglite', role: config.role }, 'tolk listening');
+    close = server.close;
   }
-  log.info({ url: server.url, dataDir: config.dataDir, database: config.databaseUrl ? 'postgres' : 'pglite' }, 'tolk listening');
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
-    server.close().then(
+    close().then(
       () => process.exit(0),
       (err: unknown) => {
         log.error({ err }, 'shutdown failed');

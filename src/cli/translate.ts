@@ -34,7 +34,8 @@ export async function translateCommand(file: string, o: TranslateOptions): Promi
   let baseUrl = o.url?.replace(/\/$/, '');
   let apiKey = o.apiKey ?? process.env.TOLK_API_KEY;
   if (!baseUrl) {
-    const config = loadConfig(process.env, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn' });
+    // A private in-process server: role all, whatever TOLK_ROLE says.
+    const config = loadConfig(process.env, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', role: 'all' });
     server = await startServer(config);
     baseUrl = server.url;
     apiKey = server.firstOwnerKey;

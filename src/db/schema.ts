@@ -1,11 +1,25 @@
-import { index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { bigint, check, index, integer, jsonb, pgTable, primaryKey, real, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
-/** Organizations own API keys and everything made with them (spec 000 "organization_id"). */
+/**
+ * Organizations own API keys and everything made with them (spec 000 "organization_id"), and carry
+ * the account profile that admits their streams (spec 002 Part 2 step 2, docs/admission.md).
+ */
 export const organizations = pgTable('organizations', {
   id: text('id').primaryKey(),
   name: text('name').notNull(),
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
-}, (t) => [uniqueIndex('organizations_name_idx').on(t.name)]);
+  /** Tier whose policy says which language pairs and voices the organization may use (`TIER_POLICIES`). */
+  tier: integer('tier').notNull().default(1),
+  /** Streaming time left, in ms; null is unlimited (the self-hosted default). May go below 0 by the last stream's usage. */
+  minutesBalanceMs: bigint('minutes_balance_ms', { mode: 'number' }),
+  /** Live streams the organization may hold at once, across processes; null is no organization limit. */
+  maxConcurrentStreams: integer('max_concurrent_streams'),
+}, (t) => [
+  uniqueIndex('organizations_name_idx').on(t.name),
+  check('organizations_tier_check', sql`${t.tier} >= 0`),
+  check('organizations_max_concurrent_streams_check', sql`${t.maxConcurrentStreams} >= 0`),
+]);
 
 /**
  * API keys (`ip_live_…` / `ip_test_…`). Only the SHA-256 of a key is stored; `prefix` is the

@@ -1,19 +1,23 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
-import { S16leDecoder } from '../../audio/pcm.js';
 import { authenticateApiKey } from '../../domain/api-keys.js';
 import { resolveSessionKey, type SessionKeyGrant } from '../../domain/session-keys.js';
 import type { LiveConnection } from '../../realtime/connection-registry.js';
+import { buildLeg2Config, newRequestId } from '../../realtime/leg2-config.js';
+import { parseWorkerMessage } from '../../realtime/leg2-protocol.js';
 import type { AttachedStream } from '../../realtime/session-stream.js';
-import { TranslationPipeline, type PipelineEvent } from '../../pipeline/translation-pipeline.js';
+import { WorkerRefusedError, type WorkerLink } from '../../realtime/worker-link.js';
 import { checkLanguages, isLanguageTag } from '../../providers/registry.js';
 import type { AppContext } from '../../context.js';
-import { audioProblem, errorEvent, renderEvent, streamConfigSchema, type StreamConfig } from './protocol.js';
+import { admitStream, type AdmittedStream } from './admission.js';
+import { audioProblem, errorEvent, streamConfigSchema, type StreamConfig } from './protocol.js';
 
-/** Backlog of undecoded audio at which reading from the client pauses, in ms. */
+/** Backlog of audio the worker has not taken at which reading from the client pauses, in ms. */
 const PAUSE_BACKLOG_MS = 2000;
 /** Audio accepted between the config and the start of the pipeline, in bytes (30 s at 48 kHz). */
 const MAX_EARLY_AUDIO_BYTES = 48_000 * 2 * 30;
+/** On a client's close, how long the worker may take to finish the utterance in flight, in ms. */
+const FINISH_TIMEOUT_MS = 2000;
 
 /**
  * Extracts the key from `authorization=api-key <KEY>` (also `Bearer <KEY>` or a bare key).
@@ -34,18 +38,22 @@ export async function resolveStreamKey(ctx: AppContext, key: string): Promise<Se
 }
 
 /**
- * One `/vt` connection (spec 002 Part 1): the config message, then binary PCM in and events plus
- * synthesized PCM out. Every failure is an `error` event followed by a close with 4000 + status.
- * What the stream belongs to (organization glossary, platform session) is the session runtime's
- * business: the connection attaches to it and reports what it sends (docs/sessions.md).
+ * One `/vt` connection, the gateway's side of spec 002 (Part 1 to the client, Part 2 steps 1–4):
+ * the config message; [1] the key; [2] the checks (languages, the process's stream limit, the
+ * organization's admission); [3] the leg-2 config (organization glossary, providers, tier —
+ * never sent to the client); [4] leg 2 through a {@link WorkerLink} (in-process for role `all`, a
+ * remote worker for role `gateway`), then frames pass both ways untouched. Every failure is an
+ * `error` event followed by a close with 4000 + status. What the stream belongs to (organization
+ * glossary, platform session) is the session runtime's business: the connection attaches to it and
+ * reports the finals and translations it sends (docs/sessions.md).
  */
 export class VtConnection implements LiveConnection {
   private state: 'awaiting-config' | 'starting' | 'streaming' | 'draining' | 'closed' = 'awaiting-config';
   private referenceId: string | undefined;
-  private pipeline: TranslationPipeline | undefined;
+  private link: WorkerLink | undefined;
   private attached: AttachedStream | undefined;
+  private admitted: AdmittedStream | undefined;
   private sampleRateHz = 16000;
-  private readonly decoder = new S16leDecoder();
   private resumeTimer: NodeJS.Timeout | undefined;
   private counted = false;
   private readonly earlyAudio: Array<{ data: Buffer; arrivedAtMs: number }> = [];
@@ -75,7 +83,7 @@ export class VtConnection implements LiveConnection {
       }
       if (this.state === 'starting') {
         if (!isBinary) return this.sendError(400, 'The config message was already received');
-        // Audio sent right after the config waits (bounded) until the pipeline is up.
+        // Audio sent right after the config waits (bounded) until the worker has acknowledged.
         this.earlyAudioBytes += data.length;
         if (this.earlyAudioBytes > MAX_EARLY_AUDIO_BYTES) return this.fail(429, 'Too much audio sent before the stream started');
         this.earlyAudio.push({ data: Buffer.from(data), arrivedAtMs: Date.now() });
@@ -83,9 +91,8 @@ export class VtConnection implements LiveConnection {
       }
       if (this.state !== 'streaming') return;
       if (!isBinary) return this.sendError(400, 'Unexpected text message: after the config only binary audio is accepted');
-      const samples = this.decoder.decode(data);
-      this.pipeline?.push(samples);
-      this.attached?.audioReceived((samples.length * 1000) / this.sampleRateHz);
+      this.link?.sendAudio(data);
+      this.audioReceived(this.durationMsOf(data));
       this.applyBackpressure();
     } catch (err) {
       this.log.error({ err }, 'vt message handling failed');
@@ -110,17 +117,25 @@ export class VtConnection implements LiveConnection {
     }
     const config = parsed.data.config;
 
+    // [1] Authentication.
     const key = this.queryKey ?? config.api_key;
     if (!key) return this.fail(401, 'Missing API key: pass authorization=api-key <SESSION_KEY> in the URL or api_key in the config');
     const principal = await resolveStreamKey(this.ctx, key);
     if (!principal) return this.fail(401, 'Invalid or expired API key');
 
+    // [2] Session and profile checks.
     const problem = this.validate(config);
     if (problem) return this.fail(400, problem);
     if (this.ctx.activeStreams.size >= this.ctx.config.maxStreams) {
       return this.fail(429, `Max concurrent connections exceeded (${this.ctx.config.maxStreams})`);
     }
-    if (this.state !== 'starting') return; // the client left while the key was checked
+    const admission = await admitStream(this.ctx, { principal, config, log: this.log });
+    if (!admission.ok) return this.fail(admission.status, admission.description);
+    if (this.state !== 'starting') {
+      await admission.stream.end(); // the client left while the key was checked
+      return;
+    }
+    this.admitted = admission.stream;
     this.ctx.activeStreams.add(this);
     this.counted = true;
     const result = await this.ctx.sessions.attach({
@@ -137,42 +152,42 @@ export class VtConnection implements LiveConnection {
     }
     this.attached = attached;
     this.sampleRateHz = config.audio.sample_rate;
-    const pipeline = new TranslationPipeline(
-      this.ctx.engines,
-      {
-        sourceLanguage: attached.sourceLanguage,
-        targetLanguage: attached.targetLanguage,
-        voice: config.voice as 'male' | 'female',
-        sampleRateHz: config.audio.sample_rate,
-        vocabulary: attached.vocabulary,
-        dictionary: attached.dictionary,
-        interim: config.transcript.interim,
-        final: config.transcript.final,
-        translate: config.transcript.translate,
-        endpointSilenceMs: this.ctx.config.endpointSilenceMs,
-        maxUtteranceMs: this.ctx.config.maxUtteranceMs,
-      },
-      (event) => this.onPipelineEvent(event),
-    );
+
+    // [3] Configuration enrichment: the leg-2 config (spec 002 Part 3), never sent to the client.
+    const engines = this.ctx.engines;
+    const leg2 = buildLeg2Config({
+      requestId: newRequestId(), client: config,
+      sourceLanguage: attached.sourceLanguage, targetLanguage: attached.targetLanguage,
+      vocabulary: attached.vocabulary, dictionary: await attached.dictionary(),
+      providers: { stt: engines.stt.name, translator: engines.mt.name, tts: engines.tts.name },
+      tier: admission.stream.tier,
+      organizationId: principal.binding?.organizationId ?? principal.organizationId, apiKeyId: principal.keyId,
+      sessionId: principal.binding?.sessionId, participantId: principal.binding?.participantId,
+    });
+
+    // [4] Leg 2: a worker acknowledges, then frames pass untouched.
+    let link: WorkerLink;
     try {
-      await pipeline.start();
+      link = await this.ctx.workers.open(leg2, {
+        handlers: { onText: (t) => this.onWorkerText(t), onAudio: (pcm) => this.send(pcm), onClose: (code, reason) => this.onWorkerClose(code, reason) },
+        dictionary: attached.dictionary, log: this.log,
+      });
     } catch (err) {
-      this.log.error({ err }, 'pipeline start failed');
-      return this.fail(500, 'Server failed to start the speech pipeline');
+      if (err instanceof WorkerRefusedError) return this.fail(err.status, err.description);
+      throw err;
     }
     if (this.state !== 'starting') {
-      await pipeline.close(0);
+      link.close();
       return;
     }
-    this.pipeline = pipeline;
+    this.link = link;
     this.state = 'streaming';
     for (const chunk of this.earlyAudio.splice(0)) {
-      const samples = this.decoder.decode(chunk.data);
-      pipeline.push(samples, chunk.arrivedAtMs);
-      attached.audioReceived((samples.length * 1000) / this.sampleRateHz);
+      link.sendAudio(chunk.data, chunk.arrivedAtMs);
+      this.audioReceived(this.durationMsOf(chunk.data));
     }
     this.ctx.metrics.streamStarted('vt');
-    this.log.info({ source: attached.sourceLanguage, target: attached.targetLanguage, organizationId: principal.organizationId }, 'vt stream started');
+    this.log.info({ source: attached.sourceLanguage, target: attached.targetLanguage, organizationId: principal.organizationId, workerId: link.workerId, requestId: leg2.request_id }, 'vt stream started');
   }
 
   private validate(config: StreamConfig): string | undefined {
@@ -185,28 +200,47 @@ export class VtConnection implements LiveConnection {
     return check.ok ? undefined : check.description;
   }
 
-  private onPipelineEvent(event: PipelineEvent): void {
-    // Latency marks of an utterance still reach the session while the connection closes.
-    if (event.type === 'utterance-end') this.attached?.utteranceEnded(event);
-    if (this.state === 'closed') return;
-    if (event.type === 'error') {
-      this.log.error({ err: event.cause }, 'pipeline failed');
-      return this.fail(event.status, event.description);
-    }
-    if (event.type === 'utterance-end') {
-      this.ctx.metrics.observeUtterance(event.latency);
-      this.ctx.onUtterance?.(event);
+  /** Audio forwarded to the worker: usage of the platform session and of the organization's balance. */
+  private audioReceived(durationMs: number): void {
+    this.attached?.audioReceived(durationMs);
+    this.admitted?.audioReceived(durationMs);
+  }
+
+  /** Duration of a frame of s16le mono at the stream's rate, in ms. */
+  private durationMsOf(frame: Buffer): number {
+    return (Math.floor(frame.length / 2) * 1000) / this.sampleRateHz;
+  }
+
+  /** A worker's text frame: forwarded untouched; finals and translations recorded when sent. */
+  private onWorkerText(text: string): void {
+    const m = parseWorkerMessage(text);
+    if (m.type === 'utterance-end') {
+      // Latency marks of an utterance still reach the session while the connection closes.
+      this.attached?.utteranceEnded(m.event);
+      if (this.state === 'closed') return;
+      this.ctx.metrics.observeUtterance(m.event.latency);
+      this.ctx.onUtterance?.(m.event);
       return;
     }
-    if (event.type === 'audio') {
-      this.send(event.pcm);
+    if (m.type === 'ack' || this.state === 'closed' || !this.send(text)) return;
+    // Recorded the moment it is sent: nothing a client saw is lost if a process dies.
+    if (m.type === 'final') this.attached?.finalSent(m.event);
+    else if (m.type === 'translation') this.attached?.translationSent(m.event);
+  }
+
+  /** Leg 2 ended without the gateway asking (a drain or shutdown of its own ignores this). */
+  private onWorkerClose(code: number, reason: string): void {
+    this.link = undefined;
+    if (this.state === 'closed' || this.state === 'draining') return;
+    if (code === 1000 || code === 1001 || (code >= 4000 && code < 5000)) {
+      // The worker finished, is shutting down (1001: reconnect elsewhere), or sent its error event.
+      if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, code === 1001 ? 'Server shutting down' : reason.slice(0, 120));
+      void this.shutdown();
       return;
     }
-    const text = renderEvent(event, this.referenceId);
-    if (!text || !this.send(text)) return;
-    // Recorded the moment it is sent: nothing a client saw is lost if the process dies.
-    if (event.type === 'transcript' && event.final) this.attached?.finalSent(event);
-    else if (event.type === 'translation') this.attached?.translationSent(event);
+    this.log.warn({ code, reason }, 'leg 2 dropped: the worker died');
+    this.ctx.metrics.leg2Failure('died');
+    this.fail(500, 'Server failed to process the request: the translation worker stopped; start a new stream');
   }
 
   /** Sends a frame; false when it could not be sent (connection closing, or a client not reading). */
@@ -223,12 +257,12 @@ export class VtConnection implements LiveConnection {
     return true;
   }
 
-  /** Pauses reading while the recognizer is behind; TCP flow control then slows the client. */
+  /** Pauses reading while the worker is behind; TCP flow control then slows the client. */
   private applyBackpressure(): void {
-    if (!this.pipeline || this.resumeTimer || this.pipeline.backlogMs < PAUSE_BACKLOG_MS) return;
+    if (!this.link || this.resumeTimer || this.link.backlogMs < PAUSE_BACKLOG_MS) return;
     this.ws.pause();
     this.resumeTimer = setInterval(() => {
-      if (this.state !== 'streaming' || (this.pipeline?.backlogMs ?? 0) < PAUSE_BACKLOG_MS / 2) {
+      if (this.state !== 'streaming' || (this.link?.backlogMs ?? 0) < PAUSE_BACKLOG_MS / 2) {
         clearInterval(this.resumeTimer);
         this.resumeTimer = undefined;
         this.ws.resume();
@@ -258,8 +292,8 @@ export class VtConnection implements LiveConnection {
 
   /**
    * Graceful end for a server shutting down (DESIGN §2, SIGTERM): stops taking audio, lets the
-   * utterance in flight finish — its final, translation and speech are sent and persisted — for at
-   * most `timeoutMs`, then closes with 1001 (going away).
+   * worker finish the utterance in flight — its final, translation and speech are sent and
+   * persisted — for at most `timeoutMs`, then closes with 1001 (going away).
    */
   async drain(timeoutMs: number): Promise<void> {
     if (this.state !== 'streaming') {
@@ -268,20 +302,23 @@ export class VtConnection implements LiveConnection {
     }
     this.state = 'draining';
     clearInterval(this.resumeTimer);
-    await this.pipeline?.close(timeoutMs);
+    await this.link?.drain(timeoutMs);
     if (this.ws.readyState === this.ws.OPEN) this.ws.close(1001, 'Server shutting down');
     await this.shutdown();
   }
 
-  /** Ends the stream (idempotent) and releases its pipeline. */
+  /**
+   * Ends the stream (idempotent): the worker finishes the utterance in flight quietly (its marks
+   * are still recorded), then leg 2 and the session stream close.
+   */
   async shutdown(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearInterval(this.resumeTimer);
     if (this.counted) this.ctx.activeStreams.delete(this);
-    const p = this.pipeline;
-    this.pipeline = undefined;
-    await p?.close(2000);
-    await this.attached?.close();
+    const link = this.link;
+    this.link = undefined;
+    await link?.drain(FINISH_TIMEOUT_MS);
+    await Promise.all([this.attached?.close(), this.admitted?.end()]);
   }
 }

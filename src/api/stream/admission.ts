@@ -1,0 +1,81 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { AppContext } from '../../context.js';
+import { checkStreamAdmission, createStreamCounter, recordUsage, type StreamCounter } from '../../domain/admission.js';
+import type { SessionKeyGrant } from '../../domain/session-keys.js';
+import type { StreamConfig } from './protocol.js';
+
+/** How often a live stream's audio is charged to its organization's balance, in ms. */
+const USAGE_FLUSH_INTERVAL_MS = 30_000;
+
+/** A stream the organization admitted: its tier for leg 2, and its metering until it ends. */
+export interface AdmittedStream {
+  /** The organization's tier (spec 002 Part 3 `tier`). */
+  readonly tier: number;
+  /** Audio received from the client, `durationMs` long: charged to the organization's balance. */
+  audioReceived(durationMs: number): void;
+  /** The stream ended: charges what is left and frees its concurrency slot. Idempotent, never throws. */
+  end(): Promise<void>;
+}
+
+/** The answer of {@link admitStream}: the admitted stream, or the `error` event's status and description. */
+export type StreamAdmission = { ok: true; stream: AdmittedStream } | { ok: false; status: number; description: string };
+
+/** One counter per process (per app context): shared in Redis when the process has `REDIS_URL`. */
+const counters = new WeakMap<AppContext, StreamCounter>();
+
+function counterOf(ctx: AppContext, log: FastifyBaseLogger): StreamCounter {
+  let counter = counters.get(ctx);
+  if (!counter) {
+    counter = createStreamCounter(ctx.redis, { onError: (err) => log.warn({ err }, 'stream counter unavailable; admitting without a slot') });
+    counters.set(ctx, counter);
+  }
+  return counter;
+}
+
+/**
+ * Spec 002 Part 2 step 2 for a `/vt` stream, the organization's part (the connection checks the
+ * process's `TOLK_MAX_STREAMS` before): tier, balance and concurrency through
+ * `checkStreamAdmission` (docs/admission.md), for the organization the stream belongs to (a
+ * session-bound key's session's, else the key's). An admitted stream charges the audio it receives
+ * to the organization's balance (`recordUsage`) every 30 s and when it ends.
+ * @throws {Error} when the database cannot be read (the connection answers 500).
+ */
+export async function admitStream(ctx: AppContext, request: { principal: SessionKeyGrant; config: StreamConfig; log: FastifyBaseLogger }): Promise<StreamAdmission> {
+  const organizationId = request.principal.binding?.organizationId ?? request.principal.organizationId;
+  const { config, log } = request;
+  const result = await checkStreamAdmission(ctx.db, counterOf(ctx, log), {
+    organizationId, sourceLanguage: config.source_language, targetLanguage: config.target_language, voice: config.voice,
+  });
+  if (!result.ok) return { ok: false, status: result.status, description: result.description };
+  let pendingMs = 0;
+  let charges: Promise<void> = Promise.resolve();
+  const charge = (): void => {
+    const ms = pendingMs;
+    pendingMs = 0;
+    if (ms <= 0) return;
+    charges = charges.then(async () => {
+      try {
+        await recordUsage(ctx.db, organizationId, ms);
+      } catch (err) {
+        log.error({ err, organizationId }, 'could not charge stream usage');
+      }
+    });
+  };
+  const timer = setInterval(charge, USAGE_FLUSH_INTERVAL_MS);
+  timer.unref();
+  let ended: Promise<void> | undefined;
+  return {
+    ok: true,
+    stream: {
+      tier: result.tier,
+      audioReceived: (durationMs) => void (pendingMs += durationMs),
+      end: () =>
+        (ended ??= (async () => {
+          clearInterval(timer);
+          charge();
+          await charges;
+          await result.release().catch((err: unknown) => log.warn({ err }, 'could not release the stream slot'));
+        })()),
+    },
+  };
+}

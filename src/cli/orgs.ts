@@ -1,0 +1,123 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import { InvalidArgumentError } from 'commander';
+import type { TolkConfig } from '../config.js';
+import { openDatabase, type Database } from '../db/client.js';
+import {
+  getOrganizationAdmission, setOrganizationAdmission, tierPolicy,
+  type AdmissionChanges, type OrganizationAdmission,
+} from '../domain/admission.js';
+import { adminSocketPath } from '../server.js';
+
+const MS_PER_MINUTE = 60_000;
+
+/** `--tier N`: an integer ≥ 0 (commander argument parser). */
+export function parseTierOption(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n > 2_147_483_647) throw new InvalidArgumentError('a tier is an integer ≥ 0');
+  return n;
+}
+
+/**
+ * `--minutes N|unlimited`: minutes (decimals allowed) → ms, or `unlimited` (commander turns a parsed
+ * null into '', hence the word rather than null).
+ */
+export function parseMinutesOption(value: string): number | 'unlimited' {
+  if (value.trim().toLowerCase() === 'unlimited') return 'unlimited';
+  const minutes = Number(value);
+  if (value.trim() === '' || !Number.isFinite(minutes) || minutes < 0) throw new InvalidArgumentError('give a number of minutes ≥ 0, or "unlimited"');
+  const ms = Math.round(minutes * MS_PER_MINUTE);
+  if (!Number.isSafeInteger(ms)) throw new InvalidArgumentError('too many minutes');
+  return ms;
+}
+
+/** `--max-streams N|unlimited`: an integer ≥ 0, or `unlimited` for no organization limit. */
+export function parseMaxStreamsOption(value: string): number | 'unlimited' {
+  if (value.trim().toLowerCase() === 'unlimited') return 'unlimited';
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n > 2_147_483_647) throw new InvalidArgumentError('give an integer ≥ 0, or "unlimited"');
+  return n;
+}
+
+/**
+ * `tolk orgs set`: changes an organization's tier, minutes balance and stream limit (created when
+ * missing), through the running server's admin socket when there is one, otherwise directly in the
+ * database (spec 002 Part 2 step 2, docs/admission.md).
+ * @throws {Error} when nothing is to be set or a value is invalid.
+ */
+export async function orgsSetCommand(
+  config: TolkConfig,
+  o: { org: string; tier?: number; minutes?: number | 'unlimited'; maxStreams?: number | 'unlimited'; json?: boolean },
+): Promise<void> {
+  const changes: AdmissionChanges = {};
+  if (o.tier !== undefined) changes.tier = o.tier;
+  if (o.minutes !== undefined) changes.minutesBalanceMs = o.minutes === 'unlimited' ? null : o.minutes;
+  if (o.maxStreams !== undefined) changes.maxConcurrentStreams = o.maxStreams === 'unlimited' ? null : o.maxStreams;
+  if (Object.keys(changes).length === 0) throw new Error('nothing to set: give --tier, --minutes or --max-streams');
+  const settings = await withDatabaseOrServer(config, { org: o.org, changes }, (db) => setOrganizationAdmission(db, o.org, changes));
+  print(settings, Boolean(o.json));
+}
+
+/**
+ * `tolk orgs show`: prints an organization's admission settings.
+ * @throws {Error} when there is no such organization.
+ */
+export async function orgsShowCommand(config: TolkConfig, o: { org: string; json?: boolean }): Promise<void> {
+  const settings = await withDatabaseOrServer(config, { org: o.org }, (db) => getOrganizationAdmission(db, o.org));
+  print(settings, Boolean(o.json));
+}
+
+function print(s: OrganizationAdmission, json: boolean): void {
+  const policy = tierPolicy(s.tier);
+  if (json) {
+    process.stdout.write(`${JSON.stringify({
+      org: s.name, organization_id: s.organizationId, tier: s.tier, tier_policy: policy.name,
+      minutes_balance_ms: s.minutesBalanceMs, max_concurrent_streams: s.maxConcurrentStreams,
+    })}\n`);
+    return;
+  }
+  const targets = policy.targets === 'any' ? 'every installed language pair' : 'the source language only';
+  const balance = s.minutesBalanceMs === null ? 'unlimited' : `${+(s.minutesBalanceMs / MS_PER_MINUTE).toFixed(2)} minutes (${s.minutesBalanceMs} ms)`;
+  process.stdout.write([
+    `Organization ${s.name} (${s.organizationId})`,
+    `  tier:                   ${s.tier} (${policy.name}: ${targets}; voices ${policy.voices.join(', ')})`,
+    `  minutes balance:        ${balance}`,
+    `  max concurrent streams: ${s.maxConcurrentStreams ?? 'unlimited'}`,
+    '',
+  ].join('\n'));
+}
+
+/** Asks the running server on the data dir's admin socket, else opens the database directly. */
+async function withDatabaseOrServer(
+  config: TolkConfig,
+  request: object,
+  direct: (db: Database) => Promise<OrganizationAdmission>,
+): Promise<OrganizationAdmission> {
+  const viaServer = config.databaseUrl ? undefined : await viaAdminSocket<OrganizationAdmission>(adminSocketPath(config.dataDir), '/orgs', request);
+  if (viaServer) return viaServer;
+  const handle = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  try {
+    return await direct(handle.db);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Asks a running server over its admin socket; undefined when no server answers on the socket. */
+function viaAdminSocket<T>(socketPath: string, path: string, body: object): Promise<T | undefined> {
+  if (!fs.existsSync(socketPath)) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, path, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
+      let data = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (data += c));
+      res.on('end', () => {
+        const parsed = JSON.parse(data) as T & { error?: string };
+        if (res.statusCode === 200) resolve(parsed);
+        else reject(new Error(parsed.error ?? `admin socket answered ${res.statusCode}`));
+      });
+    });
+    req.on('error', () => resolve(undefined)); // stale socket: no server is running
+    req.end(JSON.stringify(body));
+  });
+}

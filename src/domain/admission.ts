@@ -1,0 +1,353 @@
+import { randomBytes } from 'node:crypto';
+import { eq, sql } from 'drizzle-orm';
+import type { Redis } from 'ioredis';
+import type { Database } from '../db/client.js';
+import { organizations } from '../db/schema.js';
+import { primaryLanguage } from '../providers/registry.js';
+import type { VoiceName } from '../providers/tts/types.js';
+import { ensureOrganization } from './api-keys.js';
+
+// ---------------------------------------------------------------------------------------------
+// Tier policy
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What the organizations of a tier may use (spec 002 Part 2 step 2: "whether the requested language
+ * pair and voice are available under the account's tier"). Whether the installed engines can serve
+ * the pair is a separate check (`checkLanguages`); a tier only narrows it.
+ */
+export interface TierPolicy {
+  /** Lowest tier number the policy applies to; it holds up to the next policy's tier. */
+  tier: number;
+  /** Short name shown by `tolk orgs show`. */
+  name: string;
+  /**
+   * `any`: every target the installed engines offer for the source; `same-language`: only the
+   * source's own language (transcription and re-voicing, no machine translation).
+   */
+  targets: 'any' | 'same-language';
+  /** Voices (spec 002 `voice`) the tier may request. */
+  voices: readonly VoiceName[];
+}
+
+/**
+ * The tier policies, lowest first (docs/admission.md "Tiers"). Policy lives in code, not in a table:
+ * tiers are product decisions that change with the code, and the column alone is the operator's
+ * knob. Tier 1, the default of every organization, allows everything installed.
+ */
+export const TIER_POLICIES: readonly TierPolicy[] = [
+  { tier: 0, name: 'transcription', targets: 'same-language', voices: ['female'] },
+  { tier: 1, name: 'standard', targets: 'any', voices: ['female', 'male'] },
+];
+
+/**
+ * The policy of `tier`: the policy with the highest `tier` at or below it, so tiers above the last
+ * policy (e.g. the `"tier": 2` of spec 002 Part 3) get the most permissive one.
+ * @throws {RangeError} when `tier` is not an integer ≥ 0.
+ */
+export function tierPolicy(tier: number): TierPolicy {
+  if (!Number.isInteger(tier) || tier < 0) throw new RangeError(`a tier is an integer ≥ 0, not ${tier}`);
+  let chosen: TierPolicy | undefined;
+  for (const p of TIER_POLICIES) if (p.tier <= tier) chosen = p;
+  if (!chosen) throw new RangeError(`no tier policy covers tier ${tier}`);
+  return chosen;
+}
+
+/**
+ * Checks a language pair and voice against a tier policy (spec 002 Part 2 step 2).
+ * @returns undefined when allowed, else a description saying what the tier allows.
+ */
+export function checkTier(policy: TierPolicy, sourceLanguage: string, targetLanguage: string, voice: string): string | undefined {
+  const label = `tier ${policy.tier} (${policy.name})`;
+  if (policy.targets === 'same-language' && primaryLanguage(targetLanguage) !== primaryLanguage(sourceLanguage)) {
+    return `Incorrect target language "${targetLanguage}": translation is not available under ${label}; the target must be the source language (${primaryLanguage(sourceLanguage)})`;
+  }
+  if (!policy.voices.includes(voice as VoiceName)) {
+    return `Invalid voice "${voice}": not available under ${label}; available: ${policy.voices.join(', ')}`;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Concurrency counters
+// ---------------------------------------------------------------------------------------------
+
+/** A held stream slot. `release` frees it; calling it again does nothing. */
+export interface StreamSlot {
+  release(): Promise<void>;
+}
+
+/**
+ * Counts an organization's live streams for the concurrency limit (spec 002 Part 2 step 2 "whether
+ * new sessions are permitted"). One process: {@link MemoryStreamCounter}; several processes:
+ * {@link RedisStreamCounter}, so they share one count.
+ */
+export interface StreamCounter {
+  /**
+   * Takes a slot when fewer than `limit` are held, atomically (two racing callers never both take
+   * the last slot).
+   * @returns the slot, or undefined when `limit` slots are already held.
+   */
+  acquire(organizationId: string, limit: number): Promise<StreamSlot | undefined>;
+  /** Slots of the organization held now. */
+  count(organizationId: string): Promise<number>;
+}
+
+/** {@link StreamCounter} of one process, in memory. */
+export class MemoryStreamCounter implements StreamCounter {
+  private readonly held = new Map<string, number>();
+
+  async acquire(organizationId: string, limit: number): Promise<StreamSlot | undefined> {
+    const n = this.held.get(organizationId) ?? 0;
+    if (n >= limit) return undefined;
+    this.held.set(organizationId, n + 1);
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        const left = (this.held.get(organizationId) ?? 1) - 1;
+        if (left > 0) this.held.set(organizationId, left);
+        else this.held.delete(organizationId);
+      },
+    };
+  }
+
+  async count(organizationId: string): Promise<number> {
+    return this.held.get(organizationId) ?? 0;
+  }
+}
+
+/** Milliseconds now on the Redis server's clock (one clock for every process). */
+const LUA_NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)";
+/** KEYS[1] set of leases; ARGV: limit, lease id, lease TTL in ms. 1 when taken, 0 at the limit. */
+const ACQUIRE = `${LUA_NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1`;
+/** KEYS[1] set of leases; ARGV: lease id, lease TTL in ms. 1 when extended, 0 when the lease is gone. */
+const RENEW = `${LUA_NOW}
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1`;
+/** KEYS[1] set of leases: the number not expired. */
+const COUNT = `${LUA_NOW}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return redis.call('ZCARD', KEYS[1])`;
+
+/** Settings of a {@link RedisStreamCounter}. */
+export interface RedisStreamCounterOptions {
+  /** Prefix of the per-organization keys (default `tolk:streams:`). */
+  keyPrefix?: string;
+  /** How long a slot outlives its last renewal, in ms (default 60 000); renewed every third of it. */
+  leaseTtlMs?: number;
+  /**
+   * Called when Redis fails. The stream is then admitted without a slot (availability first, as
+   * the shared rate limits do) and a failed release is left to the lease TTL.
+   */
+  onError?: (err: Error) => void;
+}
+
+/**
+ * {@link StreamCounter} shared by every process on one Redis. Each slot is a lease (a member of a
+ * sorted set per organization, scored by its expiry on the Redis clock) that its holder renews while
+ * the stream lives: a crashed process's slots expire after `leaseTtlMs` on their own, and a count
+ * can never go negative, which a bare INCR/DECR counter with a TTL cannot promise.
+ */
+export class RedisStreamCounter implements StreamCounter {
+  private readonly keyPrefix: string;
+  private readonly leaseTtlMs: number;
+
+  constructor(private readonly redis: Redis, private readonly options: RedisStreamCounterOptions = {}) {
+    this.keyPrefix = options.keyPrefix ?? 'tolk:streams:';
+    this.leaseTtlMs = options.leaseTtlMs ?? 60_000;
+  }
+
+  async acquire(organizationId: string, limit: number): Promise<StreamSlot | undefined> {
+    const key = this.keyPrefix + organizationId;
+    const lease = randomBytes(12).toString('base64url');
+    try {
+      if (Number(await this.redis.eval(ACQUIRE, 1, key, limit, lease, this.leaseTtlMs)) !== 1) return undefined;
+    } catch (err) {
+      this.options.onError?.(err as Error);
+      return { release: async () => {} };
+    }
+    const renewal = setInterval(() => {
+      this.redis.eval(RENEW, 1, key, lease, this.leaseTtlMs).then(
+        (kept) => {
+          if (Number(kept) !== 1) clearInterval(renewal); // expired while the process stalled: not taken again
+        },
+        (err: unknown) => this.options.onError?.(err as Error),
+      );
+    }, Math.max(1, Math.floor(this.leaseTtlMs / 3)));
+    renewal.unref();
+    let released = false;
+    return {
+      release: async () => {
+        if (released) return;
+        released = true;
+        clearInterval(renewal);
+        await this.redis.zrem(key, lease).catch((err: unknown) => this.options.onError?.(err as Error));
+      },
+    };
+  }
+
+  async count(organizationId: string): Promise<number> {
+    return Number(await this.redis.eval(COUNT, 1, this.keyPrefix + organizationId));
+  }
+}
+
+/**
+ * The counter a process should use (spec 002 Part 2 step 2): shared in Redis when the process has a
+ * Redis connection (`REDIS_URL`), in memory otherwise. Create one per process and keep it.
+ */
+export function createStreamCounter(redis: Redis | undefined, options: RedisStreamCounterOptions = {}): StreamCounter {
+  return redis ? new RedisStreamCounter(redis, options) : new MemoryStreamCounter();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Admission and metering
+// ---------------------------------------------------------------------------------------------
+
+/** What a new stream asks for (spec 002 Part 1 config: languages and voice). */
+export interface AdmissionRequest {
+  /** The organization the stream belongs to (a bound session's, else the key's). */
+  organizationId: string;
+  sourceLanguage: string;
+  targetLanguage: string;
+  voice: string;
+}
+
+/**
+ * The answer of {@link checkStreamAdmission}: admitted with the organization's tier and the slot to
+ * release when the stream ends, or refused with the status and description of the `error` event.
+ */
+export type AdmissionResult =
+  | { ok: true; tier: number; release(): Promise<void> }
+  | { ok: false; status: 400 | 401 | 402 | 429; description: string };
+
+/**
+ * Spec 002 Part 2 step 2 ("Session & Profile Check") for a new stream, in this order so that a
+ * refused stream never holds a slot:
+ * 1. the organization exists, else 401 "Invalid API key" (a session key outliving its organization);
+ * 2. the tier allows the pair and voice, else 400 ("Incorrect target language" / "Invalid voice");
+ * 3. `minutes_balance_ms` is null or above 0, else 402 "Balance exhausted";
+ * 4. a slot is free when `max_concurrent_streams` is set, else 429 "Max concurrent connections exceeded".
+ * Call `release()` exactly when the stream ends (again is harmless).
+ * @throws {Error} when the database cannot be read.
+ */
+export async function checkStreamAdmission(db: Database, counter: StreamCounter, input: AdmissionRequest): Promise<AdmissionResult> {
+  const rows = await db
+    .select({ tier: organizations.tier, balanceMs: organizations.minutesBalanceMs, maxStreams: organizations.maxConcurrentStreams })
+    .from(organizations)
+    .where(eq(organizations.id, input.organizationId))
+    .limit(1);
+  const org = rows[0];
+  if (!org) return { ok: false, status: 401, description: 'Invalid API key: its organization no longer exists' };
+  const refusal = checkTier(tierPolicy(org.tier), input.sourceLanguage, input.targetLanguage, input.voice);
+  if (refusal) return { ok: false, status: 400, description: refusal };
+  if (org.balanceMs !== null && org.balanceMs <= 0) {
+    return { ok: false, status: 402, description: 'Balance exhausted: the organization has no streaming minutes left' };
+  }
+  if (org.maxStreams === null) return { ok: true, tier: org.tier, release: async () => {} };
+  const slot = await counter.acquire(input.organizationId, org.maxStreams);
+  if (!slot) {
+    return { ok: false, status: 429, description: `Max concurrent connections exceeded (${org.maxStreams} for this organization)` };
+  }
+  return { ok: true, tier: org.tier, release: () => slot.release() };
+}
+
+/**
+ * Meters a stream's audio against the organization's balance (spec 002 Part 2 step 2 "sufficient
+ * credit"; spec 000 "each minute … counts against your plan quota"): subtracts `audioMs`, rounded up
+ * to whole ms, in one SQL statement, so concurrent streams never lose each other's usage. The whole
+ * measured usage is charged, so the balance may end below 0; an unlimited (null) balance stays null.
+ * @param audioMs - audio received, in ms (≥ 0).
+ * @returns the balance after the charge, in ms (null: unlimited), or undefined for an unknown organization.
+ * @throws {RangeError} when `audioMs` is negative or not finite.
+ */
+export async function recordUsage(db: Database, organizationId: string, audioMs: number): Promise<{ minutesBalanceMs: number | null } | undefined> {
+  if (!Number.isFinite(audioMs) || audioMs < 0) throw new RangeError(`usage is a finite number of ms ≥ 0, not ${audioMs}`);
+  const rows = await db
+    .update(organizations)
+    .set({ minutesBalanceMs: sql`${organizations.minutesBalanceMs} - ${Math.ceil(audioMs)}` })
+    .where(eq(organizations.id, organizationId))
+    .returning({ minutesBalanceMs: organizations.minutesBalanceMs });
+  return rows[0];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Organization settings (`tolk orgs`)
+// ---------------------------------------------------------------------------------------------
+
+/** An organization's admission settings (spec 002 Part 2 step 2), as `tolk orgs show` prints them. */
+export interface OrganizationAdmission {
+  organizationId: string;
+  name: string;
+  tier: number;
+  /** Streaming time left, in ms; null is unlimited. */
+  minutesBalanceMs: number | null;
+  /** Concurrent streams allowed; null is no organization limit. */
+  maxConcurrentStreams: number | null;
+}
+
+/** Settings to change; an absent field is left as it is, null makes it unlimited. */
+export interface AdmissionChanges {
+  tier?: number;
+  minutesBalanceMs?: number | null;
+  maxConcurrentStreams?: number | null;
+}
+
+const INT32_MAX = 2_147_483_647;
+
+/**
+ * Validates settings from outside (the admin socket, the CLI) for {@link setOrganizationAdmission}.
+ * @throws {RangeError} naming the first invalid field.
+ */
+export function parseAdmissionChanges(value: unknown): AdmissionChanges {
+  if (typeof value !== 'object' || value === null) throw new RangeError('admission changes must be an object');
+  const v = value as Record<string, unknown>;
+  const whole = (field: string, max: number, nullable: boolean): number | null | undefined => {
+    const x = v[field];
+    if (x === undefined || (x === null && nullable)) return x;
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > max) {
+      throw new RangeError(`${field} must be an integer from 0 to ${max}${nullable ? ' or null (unlimited)' : ''}`);
+    }
+    return x;
+  };
+  const out: AdmissionChanges = {};
+  const tier = whole('tier', INT32_MAX, false);
+  if (typeof tier === 'number') out.tier = tier;
+  const balance = whole('minutesBalanceMs', Number.MAX_SAFE_INTEGER, true);
+  if (balance !== undefined) out.minutesBalanceMs = balance;
+  const streams = whole('maxConcurrentStreams', INT32_MAX, true);
+  if (streams !== undefined) out.maxConcurrentStreams = streams;
+  return out;
+}
+
+/**
+ * The admission settings of the organization named `name`.
+ * @throws {Error} when there is no such organization.
+ */
+export async function getOrganizationAdmission(db: Database, name: string): Promise<OrganizationAdmission> {
+  const rows = await db.select().from(organizations).where(eq(organizations.name, name)).limit(1);
+  const row = rows[0];
+  if (!row) throw new Error(`no organization named "${name}"`);
+  return { organizationId: row.id, name: row.name, tier: row.tier, minutesBalanceMs: row.minutesBalanceMs, maxConcurrentStreams: row.maxConcurrentStreams };
+}
+
+/**
+ * Changes the admission settings of the organization named `name`, created when missing (as
+ * `tolk keys create` does). Takes effect at the next stream's admission; live streams go on.
+ * @returns the settings after the change.
+ * @throws {RangeError} for an invalid value (see {@link parseAdmissionChanges}).
+ */
+export async function setOrganizationAdmission(db: Database, name: string, changes: AdmissionChanges): Promise<OrganizationAdmission> {
+  const valid = parseAdmissionChanges(changes);
+  const org = await ensureOrganization(db, name);
+  if (Object.keys(valid).length > 0) await db.update(organizations).set(valid).where(eq(organizations.id, org.id));
+  return getOrganizationAdmission(db, name);
+}

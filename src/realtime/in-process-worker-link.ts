@@ -1,0 +1,106 @@
+import type { Engines } from '../providers/registry.js';
+import type { Leg2Config } from './leg2-protocol.js';
+import { WorkerRefusedError, type WorkerLink, type WorkerLinkHandlers, type WorkerLinkOptions, type WorkerLinks, type WorkerLoad } from './worker-link.js';
+import { WorkerStream } from './worker-stream.js';
+
+/** Id of the worker of role `all`: the process itself. */
+export const IN_PROCESS_WORKER_ID = 'in-process';
+
+/**
+ * Leg 2 without a socket (role `all`, DESIGN §2): the gateway's connection drives a
+ * {@link WorkerStream} in the same process through the same {@link WorkerLink} interface a remote
+ * worker is reached through.
+ */
+class InProcessWorkerLink implements WorkerLink {
+  readonly workerId = IN_PROCESS_WORKER_ID;
+  private closed = false;
+  private ended: (() => void) | undefined;
+  private readonly endedPromise = new Promise<void>((r) => (this.ended = r));
+  readonly stream: WorkerStream;
+
+  /** @param onGone - called once when the link ends, whichever side ends it. */
+  constructor(
+    engines: Engines,
+    config: Leg2Config,
+    settings: { endpointSilenceMs: number; maxUtteranceMs: number },
+    options: WorkerLinkOptions,
+    private readonly onGone: () => void,
+  ) {
+    const h: WorkerLinkHandlers = options.handlers;
+    this.stream = new WorkerStream(engines, config, { ...settings, dictionary: options.dictionary, onFailure: (err) => options.log.error({ err }, 'pipeline failed') }, {
+      send: (frame) => {
+        if (this.closed) return;
+        if (typeof frame === 'string') h.onText(frame);
+        else h.onAudio(frame);
+      },
+      end: (code, reason) => {
+        const notify = !this.closed;
+        this.closed = true;
+        this.onGone();
+        if (notify) h.onClose(code, reason);
+        this.ended?.();
+      },
+    });
+  }
+
+  get backlogMs(): number {
+    return this.stream.backlogMs;
+  }
+
+  sendAudio(frame: Buffer, arrivedAtMs?: number): void {
+    this.stream.pushAudio(frame, arrivedAtMs);
+  }
+
+  async drain(timeoutMs: number): Promise<void> {
+    if (this.closed) return;
+    await this.stream.drain(timeoutMs, 1000, 'Stream finished');
+    await this.endedPromise;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.onGone();
+    this.ended?.();
+    void this.stream.close();
+  }
+}
+
+/**
+ * The {@link WorkerLinks} of role `all`: every stream runs in this process. Refuses nothing itself
+ * (the connection checks `TOLK_MAX_STREAMS` at step 2); answers 500 when the recognizer cannot start.
+ */
+export class InProcessWorkerLinks implements WorkerLinks {
+  private readonly live = new Set<InProcessWorkerLink>();
+
+  /**
+   * @param engines - the process's engines (read on each open: tests may replace them).
+   * @param settings - endpointing settings of the process, in ms.
+   * @param capacity - `TOLK_MAX_STREAMS`, reported in {@link snapshot}.
+   */
+  constructor(
+    private readonly engines: () => Engines,
+    private readonly settings: { endpointSilenceMs: number; maxUtteranceMs: number },
+    private readonly capacity: number,
+  ) {}
+
+  async open(config: Leg2Config, options: WorkerLinkOptions): Promise<WorkerLink> {
+    const link: InProcessWorkerLink = new InProcessWorkerLink(this.engines(), config, this.settings, options, () => this.live.delete(link));
+    try {
+      await link.stream.start();
+    } catch (err) {
+      options.log.error({ err }, 'pipeline start failed');
+      throw new WorkerRefusedError(500, 'Server failed to start the speech pipeline');
+    }
+    this.live.add(link);
+    return link;
+  }
+
+  async snapshot(): Promise<WorkerLoad[]> {
+    return [{ id: IN_PROCESS_WORKER_ID, load: this.live.size, capacity: this.capacity }];
+  }
+
+  async close(): Promise<void> {
+    for (const link of this.live) link.close();
+    this.live.clear();
+  }
+}

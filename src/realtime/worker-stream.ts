@@ -1,0 +1,182 @@
+import { S16leDecoder } from '../audio/pcm.js';
+import { errorEvent, renderEvent } from '../api/stream/protocol.js';
+import type { DictionaryEntry, DictionarySource } from '../pipeline/glossary.js';
+import { TranslationPipeline, type PipelineEvent } from '../pipeline/translation-pipeline.js';
+import type { Engines } from '../providers/registry.js';
+import type { VoiceName } from '../providers/tts/types.js';
+import { utteranceEndMessage, type Leg2Config } from './leg2-protocol.js';
+import type { UtteranceEndEvent } from './session-stream.js';
+
+/** Where a {@link WorkerStream} sends what it produces: leg 2's socket, or the in-process link. */
+export interface WorkerStreamOutput {
+  /** A text frame (Part 1 event or `utterance_end`) or binary synthesized PCM. */
+  send(frame: string | Buffer): void;
+  /**
+   * The stream ended: 1000 after a drain asked by the gateway, 1001 after a drain of the worker
+   * itself, 4000 + status after an `error` event (the frame was sent just before). Called once.
+   */
+  end(code: number, reason: string): void;
+}
+
+/** Settings of the process that runs the stream, not of the stream. */
+export interface WorkerStreamSettings {
+  /** Trailing silence that ends an utterance, in ms (`TOLK_ENDPOINT_SILENCE_MS`). */
+  endpointSilenceMs: number;
+  /** Utterance length after which a shorter pause ends it, in ms (`TOLK_MAX_UTTERANCE_MS`). */
+  maxUtteranceMs: number;
+  /**
+   * A live dictionary read before each utterance (role `all`: the organization's glossary through
+   * the cache). Without it the config's `translator.dictionary`, replaced by `dictionary` frames.
+   */
+  dictionary?: DictionarySource | undefined;
+  /** Every finished utterance, with its latency marks (the worker's `/metrics`). */
+  onUtteranceEnd?: (event: UtteranceEndEvent) => void;
+  /** A pipeline failure, for the server's log (never sent to the gateway). */
+  onFailure?: (cause: unknown) => void;
+}
+
+/**
+ * Which leg-2 config a worker cannot run, as a description for a 400 `error` event, or undefined.
+ * The gateway checks the same before it opens leg 2; the worker checks again because it owns the
+ * engines.
+ */
+export function leg2ConfigProblem(engines: Engines, config: Leg2Config): string | undefined {
+  if (config.stt.provider !== engines.stt.name) return `Unsupported stt provider "${config.stt.provider}": this worker runs ${engines.stt.name}`;
+  if (config.translator.provider !== engines.mt.name) return `Unsupported translator provider "${config.translator.provider}": this worker runs ${engines.mt.name}`;
+  if (config.tts.provider !== engines.tts.name) return `Unsupported tts provider "${config.tts.provider}": this worker runs ${engines.tts.name}`;
+  return undefined;
+}
+
+/**
+ * One stream on a worker (spec 002 Part 3): runs the {@link TranslationPipeline} for a leg-2 config,
+ * takes inbound PCM frames, and produces Part 1 events (with the config's `metadata.reference_id`),
+ * `utterance_end` frames and synthesized PCM. Shared by the worker's leg-2 endpoint and the
+ * in-process link of role `all`, so both behave the same.
+ */
+export class WorkerStream {
+  private pipeline: TranslationPipeline | undefined;
+  private readonly decoder = new S16leDecoder();
+  private readonly referenceId: string | undefined;
+  private dictionary: readonly DictionaryEntry[];
+  private state: 'new' | 'running' | 'draining' | 'ended' = 'new';
+
+  constructor(
+    private readonly engines: Engines,
+    private readonly config: Leg2Config,
+    private readonly settings: WorkerStreamSettings,
+    private readonly out: WorkerStreamOutput,
+  ) {
+    const ref = config.metadata.reference_id;
+    this.referenceId = typeof ref === 'string' || typeof ref === 'number' ? String(ref) : undefined;
+    this.dictionary = Object.entries(config.translator.dictionary).map(([source, target]) => ({ source, target }));
+  }
+
+  /**
+   * Opens the recognizer and starts the pipeline.
+   * @throws {Error} when the STT engine cannot start (the caller answers 500).
+   */
+  async start(): Promise<void> {
+    const c = this.config;
+    const pipeline = new TranslationPipeline(
+      this.engines,
+      {
+        sourceLanguage: c.source_lang,
+        targetLanguage: c.target_lang,
+        voice: c.tts.voice.id as VoiceName,
+        sampleRateHz: c.audio.sample_rate,
+        vocabulary: c.stt.vocabulary,
+        dictionary: this.settings.dictionary ?? (async () => this.dictionary),
+        interim: c.stt.interim,
+        final: c.stt.final,
+        translate: c.stt.translate,
+        endpointSilenceMs: this.settings.endpointSilenceMs,
+        maxUtteranceMs: this.settings.maxUtteranceMs,
+      },
+      (event) => this.onPipelineEvent(event),
+    );
+    await pipeline.start();
+    if (this.state !== 'new') {
+      await pipeline.close(0);
+      return;
+    }
+    this.pipeline = pipeline;
+    this.state = 'running';
+  }
+
+  /** True once started and until it ends or drains. */
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  /** Audio received but not yet decoded, in ms (the transport pauses reading while it is high). */
+  get backlogMs(): number {
+    return this.pipeline?.backlogMs ?? 0;
+  }
+
+  /**
+   * Feeds a binary frame of s16le mono PCM at the config's rate (any length; an odd byte waits for
+   * the next frame).
+   * @param arrivedAtMs - wall time the audio reached the gateway (default now).
+   */
+  pushAudio(frame: Buffer, arrivedAtMs?: number): void {
+    if (this.state !== 'running') return;
+    this.pipeline?.push(this.decoder.decode(frame), arrivedAtMs);
+  }
+
+  /** Replaces the dictionary from the next utterance (a `dictionary` frame). */
+  updateDictionary(dictionary: Record<string, string>): void {
+    this.dictionary = Object.entries(dictionary).map(([source, target]) => ({ source, target }));
+  }
+
+  /**
+   * Stops taking audio, lets the utterance in flight finish (its events are still sent) for at
+   * most `timeoutMs`, then ends with `code` (1000 when the gateway asked, 1001 when the worker
+   * shuts down).
+   */
+  async drain(timeoutMs: number, code: 1000 | 1001, reason: string): Promise<void> {
+    if (this.state === 'ended' || this.state === 'draining') return;
+    const wasRunning = this.state === 'running';
+    this.state = 'draining';
+    if (wasRunning) await this.pipeline?.close(timeoutMs);
+    this.finish(code, reason);
+  }
+
+  /** Ends at once (leg 2 closed): nothing more is sent; the pipeline is released. Idempotent. */
+  async close(): Promise<void> {
+    this.state = 'ended';
+    const p = this.pipeline;
+    this.pipeline = undefined;
+    await p?.close(0);
+  }
+
+  private finish(code: number, reason: string): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
+    const p = this.pipeline;
+    this.pipeline = undefined;
+    void p?.close(0);
+    this.out.end(code, reason);
+  }
+
+  private onPipelineEvent(event: PipelineEvent): void {
+    if (this.state === 'ended') return;
+    switch (event.type) {
+      case 'audio':
+        this.out.send(event.pcm);
+        return;
+      case 'utterance-end':
+        this.settings.onUtteranceEnd?.(event);
+        this.out.send(utteranceEndMessage(event));
+        return;
+      case 'error':
+        this.settings.onFailure?.(event.cause);
+        this.out.send(errorEvent(event.status, event.description, this.referenceId));
+        this.finish(4000 + event.status, event.description.slice(0, 120));
+        return;
+      default: {
+        const text = renderEvent(event, this.referenceId);
+        if (text) this.out.send(text);
+      }
+    }
+  }
+}
