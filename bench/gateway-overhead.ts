@@ -16,7 +16,6 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -24,6 +23,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { buildLeg2Config } from '../src/realtime/leg2-config.js';
 import { ackMessage, LEG2_PATH, leg2ConfigSchema, parseControlMessage, WORKER_SECRET_HEADER } from '../src/realtime/leg2-protocol.js';
 import { WorkerHeartbeat, WorkerRegistry } from '../src/state/worker-registry.js';
+import { freePort } from '../test/helpers.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const FRAME_MS = 20;
@@ -44,16 +44,6 @@ function percentile(values: number[], p: number): number {
 const round = (x: number): number => Math.round(x * 100) / 100;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 /** `--echo-worker <port> <secret>`: a leg-2 worker that acknowledges and echoes binary frames. */
 async function echoWorker(port: number, secret: string): Promise<void> {

@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { it } from 'node:test';
 import WebSocket from 'ws';
 import { encodeS16le } from '../src/audio/pcm.js';
-import { librivoxRecordings, loadWav } from './helpers.js';
+import { freePort, librivoxRecordings, loadWav } from './helpers.js';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 it('SIGTERM drains: the utterance in flight gets its final, translation and speech, then close 1001, exit 0', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-drain-'));

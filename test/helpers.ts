@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import pg from 'pg';
 import { readWav } from '../src/audio/wav.js';
@@ -144,5 +145,17 @@ export async function startTestServer(overrides: Partial<TolkConfig> = {}): Prom
       await close();
       await scratch?.drop();
     },
+  });
+}
+
+/** A TCP port free on 127.0.0.1 right now, for a server started in a child process. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
+    });
   });
 }

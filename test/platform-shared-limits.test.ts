@@ -1,29 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { closeEngines } from '../src/providers/index.js';
-import { startTestServer, testEngines, testPostgresUrl, testRedisUrl } from './helpers.js';
+import { freePort, startTestServer, testEngines, testPostgresUrl, testRedisUrl } from './helpers.js';
 
 const services = testPostgresUrl() && testRedisUrl();
 // `make test` runs the platform tests a second time with both set when the services answer, and
 // fails under CI=true when they do not.
 const skip = services ? false : 'Postgres and Redis not configured (TOLK_TEST_DATABASE_URL, TOLK_TEST_REDIS_URL)';
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function waitForHealth(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

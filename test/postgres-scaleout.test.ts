@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -12,7 +11,7 @@ import { concatSamples } from '../src/audio/pcm.js';
 import { resample } from '../src/audio/resampler.js';
 import { fetchSessionKey, streamAudio, vtUrl, type ReceivedEvent, type StreamAudioResult } from '../src/client/vt-client.js';
 import { LEG2_PATH, WORKER_SECRET_HEADER } from '../src/realtime/leg2-protocol.js';
-import { createScratchDatabase, librivoxRecordings, loadWav, testPostgresUrl, testRedisUrl } from './helpers.js';
+import { createScratchDatabase, freePort, librivoxRecordings, loadWav, testPostgresUrl, testRedisUrl } from './helpers.js';
 
 // `make test` runs this file with both set when Postgres and Redis answer (and fails under CI=true
 // when they do not): the scale-out needs a shared database and the worker registry in Redis.
@@ -36,16 +35,6 @@ function speech(ids: string[]): Int16Array {
   return concatSamples(parts);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
-}
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;

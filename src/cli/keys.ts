@@ -1,10 +1,9 @@
-import fs from 'node:fs';
-import http from 'node:http';
 import type { TolkConfig } from '../config.js';
 import { openDatabase } from '../db/client.js';
 import { createApiKey, type CreatedApiKey, type Role } from '../domain/api-keys.js';
 import { grantMembership } from '../domain/memberships.js';
 import { adminSocketPath } from '../server.js';
+import { viaAdminSocket } from './admin-socket.js';
 
 const ROLES: readonly Role[] = ['owner', 'admin', 'member'];
 
@@ -56,23 +55,4 @@ export async function keysGrantCommand(config: TolkConfig, keyId: string, o: { o
   }
   if (o.json) process.stdout.write(`${JSON.stringify({ key_id: keyId, org: granted.organizationName, organization_id: granted.organizationId, role: granted.role })}\n`);
   else process.stdout.write(`Key ${keyId} is now ${granted.role} of organization ${granted.organizationName} (${granted.organizationId})\n`);
-}
-
-/** Asks a running server over its admin socket; undefined when no server answers on the socket. */
-function viaAdminSocket<T>(socketPath: string, path: string, body: object): Promise<T | undefined> {
-  if (!fs.existsSync(socketPath)) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, path, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (data += c));
-      res.on('end', () => {
-        const parsed = JSON.parse(data) as T & { error?: string };
-        if (res.statusCode === 200) resolve(parsed);
-        else reject(new Error(parsed.error ?? `admin socket answered ${res.statusCode}`));
-      });
-    });
-    req.on('error', () => resolve(undefined)); // stale socket: no server is running
-    req.end(JSON.stringify(body));
-  });
 }

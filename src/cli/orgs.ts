@@ -1,5 +1,3 @@
-import fs from 'node:fs';
-import http from 'node:http';
 import { InvalidArgumentError } from 'commander';
 import type { TolkConfig } from '../config.js';
 import { openDatabase, type Database } from '../db/client.js';
@@ -8,6 +6,7 @@ import {
   type AdmissionChanges, type OrganizationAdmission,
 } from '../domain/admission.js';
 import { adminSocketPath } from '../server.js';
+import { viaAdminSocket } from './admin-socket.js';
 
 const MS_PER_MINUTE = 60_000;
 
@@ -101,23 +100,4 @@ async function withDatabaseOrServer(
   } finally {
     await handle.close();
   }
-}
-
-/** Asks a running server over its admin socket; undefined when no server answers on the socket. */
-function viaAdminSocket<T>(socketPath: string, path: string, body: object): Promise<T | undefined> {
-  if (!fs.existsSync(socketPath)) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, path, method: 'POST', headers: { 'content-type': 'application/json' } }, (res) => {
-      let data = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (data += c));
-      res.on('end', () => {
-        const parsed = JSON.parse(data) as T & { error?: string };
-        if (res.statusCode === 200) resolve(parsed);
-        else reject(new Error(parsed.error ?? `admin socket answered ${res.statusCode}`));
-      });
-    });
-    req.on('error', () => resolve(undefined)); // stale socket: no server is running
-    req.end(JSON.stringify(body));
-  });
 }
