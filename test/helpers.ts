@@ -116,6 +116,13 @@ export async function createScratchDatabase(serverUrlIn: string, options: { migr
       const c = new pg.Client({ connectionString: serverUrl });
       await c.connect();
       try {
+        // Wait for the test's own pools to finish disconnecting: forcing them off makes their
+        // sockets emit errors after the test ended. FORCE only after 5 s (a leaked connection).
+        for (let waited = 0; waited < 5000; waited += 100) {
+          const open = await c.query<{ n: string }>('select count(*) as n from pg_stat_activity where datname = $1', [name]);
+          if (Number(open.rows[0]?.n ?? 0) === 0) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
         await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       } finally {
         await c.end();

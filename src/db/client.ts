@@ -49,6 +49,9 @@ export class SchemaOutdatedError extends Error {
 export async function openDatabase(options: { dataDir: string; databaseUrl?: string | undefined; migrate?: boolean }): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
     const pool = new pg.Pool({ connectionString: options.databaseUrl, max: 10 });
+    // An idle connection dropped by the server (restart, admin termination) must not crash the
+    // process: the pool discards it and the next query opens a new one.
+    pool.on('error', (err) => console.error(`postgres: idle connection lost: ${err.message}`));
     const db = drizzlePg(pool, { schema });
     try {
       if (options.migrate) await migratePg(db, { migrationsFolder: MIGRATIONS_DIR });
