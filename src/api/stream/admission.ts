@@ -26,7 +26,7 @@ const counters = new WeakMap<AppContext, StreamCounter>();
 function counterOf(ctx: AppContext, log: FastifyBaseLogger): StreamCounter {
   let counter = counters.get(ctx);
   if (!counter) {
-    counter = createStreamCounter(ctx.redis, { onError: (err) => log.warn({ err }, 'stream counter unavailable; admitting without a slot') });
+    counter = createStreamCounter(ctx.redis, { onError: (err) => log.warn({ err }, 'stream counter: a Redis call failed (a new stream is admitted without a slot; a lost release expires with its lease)') });
     counters.set(ctx, counter);
   }
   return counter;
