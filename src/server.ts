@@ -51,7 +51,7 @@ export function roleProblem(config: TolkConfig): string | undefined {
 
 /**
  * Opens the database, starts the engines and listens: role `all` (every surface, pipelines in this
- * process) or `gateway` (every surface, `/vt` streams on remote workers; DESIGN §2). Role `worker`
+ * process) or `gateway` (every surface; `/vt` streams and conversation recognizers on remote workers, no recognizer loaded here; DESIGN §2). Role `worker`
  * is {@link startWorker} in `worker-server.ts`.
  * @param options.engines - engines to share (tests start them once); created when omitted.
  * @param options.bootstrapOwnerKey - create and return an owner key when the database has none.
@@ -67,7 +67,8 @@ export async function startServer(
   if (problem) throw new Error(problem);
   const database: DatabaseHandle = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const ownsEngines = !options.engines;
-  const engines = options.engines ?? (await createOfflineEngines({ idleDecoders: config.sttIdleDecoders }));
+  // A gateway's streams are recognized on workers: it loads no recognizer.
+  const engines = options.engines ?? (await createOfflineEngines({ idleDecoders: config.sttIdleDecoders, recognizers: config.role !== 'gateway' }));
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000 }) : undefined;
   // Shared when Redis is there: a session key issued by one process opens a stream on another.
   const state: StateStore = redis ? new RedisStateStore(redis) : new MemoryStateStore();

@@ -8,6 +8,13 @@ import { librivoxRecordings, loadWav, startTestServer, testEngines, testRedisUrl
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
 
+/**
+ * The client address of this run's creations: creation limits live in Redis for a minute in the
+ * service-backed run, so a run right after another must not share the other's budget.
+ */
+const RUN_NET = `10.${Math.floor(Math.random() * 250) + 1}.${Math.floor(Math.random() * 250) + 1}`;
+const RUN_ADDRESS = `${RUN_NET}.1`;
+
 /** A spec 003 WebSocket client that records what it receives. */
 class Peer {
   readonly json: Array<Record<string, unknown> & { atMs: number }> = [];
@@ -107,7 +114,7 @@ describe('conversations (spec 003): languages, sessions, expiry', () => {
   });
 
   it('creates a conversation with an unguessable id and a join URL; reads it back; 404 otherwise', async () => {
-    const res = await server.app.inject({ method: 'POST', url: '/api/v1/session/create', payload: { language: 'en-US', translate_language: 'es' } });
+    const res = await server.app.inject({ method: 'POST', url: '/api/v1/session/create', payload: { language: 'en-US', translate_language: 'es' }, remoteAddress: RUN_ADDRESS });
     assert.equal(res.statusCode, 200);
     const { conversation_id: id, join_url: joinUrl } = res.json<{ conversation_id: string; join_url: string }>();
     assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
@@ -117,13 +124,13 @@ describe('conversations (spec 003): languages, sessions, expiry', () => {
     const missing = await server.app.inject({ method: 'GET', url: '/api/v1/session/00000000-0000-4000-8000-000000000000' });
     assert.equal(missing.statusCode, 404);
     assert.deepEqual(missing.json(), { error: 'Session not found.' });
-    const bad = await server.app.inject({ method: 'POST', url: '/api/v1/session/create', payload: { language: 'xx', translate_language: 'es' } });
+    const bad = await server.app.inject({ method: 'POST', url: '/api/v1/session/create', payload: { language: 'xx', translate_language: 'es' }, remoteAddress: RUN_ADDRESS });
     assert.equal(bad.statusCode, 400);
     assert.match(bad.json<{ error: string }>().error, /Unsupported language "xx"/);
   });
 
   it('expires a conversation after its idle TTL (shortened to 2 s here): 404, and a join is refused with 4404', async () => {
-    const { conversation_id: id } = (await server.app.inject({ method: 'POST', url: '/api/v1/session/create', payload: { language: 'en-US', translate_language: 'es' } })).json<{ conversation_id: string }>();
+    const { conversation_id: id } = (await server.app.inject({ method: 'POST', url: '/api/v1/session/create', payload: { language: 'en-US', translate_language: 'es' }, remoteAddress: RUN_ADDRESS })).json<{ conversation_id: string }>();
     assert.equal((await server.app.inject({ method: 'GET', url: `/api/v1/session/${id}` })).statusCode, 200);
     await new Promise((r) => setTimeout(r, 2300));
     assert.equal((await server.app.inject({ method: 'GET', url: `/api/v1/session/${id}` })).statusCode, 404);
@@ -136,18 +143,18 @@ describe('conversations (spec 003): languages, sessions, expiry', () => {
   it('rate-limits conversation creation per client (429 with an error message)', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 4; i++) {
-      statuses.push((await server.app.inject({ method: 'POST', url: '/api/v1/session/create', payload: { language: 'en-US', translate_language: 'es' }, remoteAddress: '10.0.0.9' })).statusCode);
+      statuses.push((await server.app.inject({ method: 'POST', url: '/api/v1/session/create', payload: { language: 'en-US', translate_language: 'es' }, remoteAddress: `${RUN_NET}.9` })).statusCode);
     }
     assert.deepEqual(statuses, [200, 200, 200, 200]);
-    const limited = await server.app.inject({ method: 'POST', url: '/api/v1/session/create', payload: { language: 'en-US', translate_language: 'es' }, remoteAddress: '10.0.0.9' });
+    const limited = await server.app.inject({ method: 'POST', url: '/api/v1/session/create', payload: { language: 'en-US', translate_language: 'es' }, remoteAddress: `${RUN_NET}.9` });
     assert.equal(limited.statusCode, 429);
     assert.match(limited.json<{ error: string }>().error, /Too many conversations/);
-    const other = await server.app.inject({ method: 'POST', url: '/api/v1/session/create', payload: { language: 'en-US', translate_language: 'es' }, remoteAddress: '10.0.0.10' });
+    const other = await server.app.inject({ method: 'POST', url: '/api/v1/session/create', payload: { language: 'en-US', translate_language: 'es' }, remoteAddress: `${RUN_NET}.10` });
     assert.equal(other.statusCode, 200);
   });
 
   it('keeps conversations in Redis with the idle TTL when REDIS_URL is set', { skip: testRedisUrl() ? false : 'no TOLK_TEST_REDIS_URL' }, async () => {
-    const { conversation_id: id } = (await server.app.inject({ method: 'POST', url: '/api/v1/session/create', payload: { language: 'en-US', translate_language: 'ca' }, remoteAddress: '10.0.0.11' })).json<{ conversation_id: string }>();
+    const { conversation_id: id } = (await server.app.inject({ method: 'POST', url: '/api/v1/session/create', payload: { language: 'en-US', translate_language: 'ca' }, remoteAddress: `${RUN_NET}.11` })).json<{ conversation_id: string }>();
     const ttl = await server.ctx.redis?.ttl(`tolk:conversation:${id}`);
     assert.ok(ttl !== undefined && ttl > 0 && ttl <= 2, `ttl ${ttl}`);
   });
@@ -157,7 +164,7 @@ describe('conversations: errors from the state store and the engines', () => {
   it('answers 503 "Redis service is unavailable." when Redis is configured and down', async () => {
     const server = await startTestServer({ redisUrl: 'redis://127.0.0.1:1' });
     try {
-      const created = await server.app.inject({ method: 'POST', url: '/api/v1/session/create', payload: { language: 'en-US', translate_language: 'es' } });
+      const created = await server.app.inject({ method: 'POST', url: '/api/v1/session/create', payload: { language: 'en-US', translate_language: 'es' }, remoteAddress: RUN_ADDRESS });
       assert.equal(created.statusCode, 503);
       assert.deepEqual(created.json(), { error: 'Redis service is unavailable.' });
       const got = await server.app.inject({ method: 'GET', url: '/api/v1/session/00000000-0000-4000-8000-000000000000' });

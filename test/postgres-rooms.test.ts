@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
-import WebSocket from 'ws';
-import { encodeS16le } from '../src/audio/pcm.js';
 import { closeEngines } from '../src/providers/index.js';
 import type { Engines } from '../src/providers/registry.js';
 import type { RoomEvent } from '../src/realtime/room-bus.js';
 import { RedisRoomBus } from '../src/realtime/room-bus-redis.js';
 import { librivoxRecordings, loadWav, startTestServer, testEngines, testRedisUrl } from './helpers.js';
+import { Peer } from './room-peer.js';
 
 // Conversation rooms across processes (spec 003 Flow 2, DESIGN §2 "room pub/sub"): two Tolk servers
 // in this test process, each with its own Redis connections, sharing one Redis.
@@ -15,63 +14,6 @@ const redisUrl = testRedisUrl();
 const skip = redisUrl ? false : 'no TOLK_TEST_REDIS_URL (make test sets it when Redis answers): rooms across processes need Redis';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
-
-/** A spec 003 room participant that records what it receives. */
-class Peer {
-  readonly json: Array<Record<string, unknown>> = [];
-  audioBytes = 0;
-  private readonly ws: WebSocket;
-  readonly closed: Promise<void>;
-
-  constructor(server: Server, conversationId: string, readonly language: string) {
-    this.ws = new WebSocket(`${server.url.replace('http', 'ws')}/api/v1/ws/${conversationId}?language=${language}`);
-    this.closed = new Promise((resolve) => this.ws.once('close', () => resolve()));
-    this.ws.on('message', (data, isBinary) => {
-      if (isBinary) this.audioBytes += (data as Buffer).length;
-      else this.json.push(JSON.parse(data.toString()) as Record<string, unknown>);
-    });
-  }
-
-  /** Streams s16 samples at 16 kHz in 40 ms frames at real-time pace, then `silenceMs` of silence. */
-  async speak(samples: Int16Array, silenceMs = 1200): Promise<void> {
-    const all = new Int16Array(samples.length + silenceMs * 16);
-    all.set(samples);
-    const start = Date.now();
-    for (let i = 0, n = 0; i < all.length; i += 640, n++) {
-      this.ws.send(encodeS16le(all.subarray(i, i + 640)));
-      const wait = start + (n + 1) * 40 - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
-  }
-
-  finals(): Array<Record<string, unknown>> {
-    return this.json.filter((m) => m.is_interim === false);
-  }
-
-  counts(type: 'user_joined' | 'user_left'): unknown[] {
-    return this.json.filter((m) => m.type === type).map((m) => m.client_count);
-  }
-
-  async until(what: string, predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`${this.language}: timed out waiting for ${what}; got ${JSON.stringify(this.json.slice(-5))}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
-
-  /** Connects and waits for its own `user_joined`. */
-  static async join(server: Server, conversationId: string, language: string): Promise<Peer> {
-    const p = new Peer(server, conversationId, language);
-    await p.until('its user_joined', () => p.json.some((m) => m.type === 'user_joined'));
-    return p;
-  }
-
-  close(): Promise<void> {
-    this.ws.close(1000);
-    return this.closed;
-  }
-}
 
 const speech = (id: string): Int16Array => {
   const r = librivoxRecordings().find((x) => x.id.endsWith(id));
@@ -121,8 +63,8 @@ describe('conversation rooms across two Tolk processes through Redis pub/sub', {
 
   it('A (en-US) on server 1 and B (es) on server 2: global count, partner languages, A\'s final and speech reach B in Spanish, A leaving reaches B', async () => {
     const id = await createConversation('en-US', 'es');
-    const a = await Peer.join(one, id, 'en-US');
-    const b = await Peer.join(two, id, 'es');
+    const a = await Peer.join(one.url, id, 'en-US');
+    const b = await Peer.join(two.url, id, 'es');
     await a.until('A sees 2', () => a.counts('user_joined').includes(2));
     assert.deepEqual(a.counts('user_joined'), [1, 2]);
     assert.deepEqual(b.counts('user_joined'), [2]);
@@ -159,10 +101,10 @@ describe('conversation rooms across two Tolk processes through Redis pub/sub', {
 
   it('four participants over two servers in three languages: each final translated once per language, delivered to all', async () => {
     const id = await createConversation('en-US', 'ca');
-    const a = await Peer.join(one, id, 'en-US');
-    const b = await Peer.join(two, id, 'es');
-    const c = await Peer.join(two, id, 'ca');
-    const d = await Peer.join(one, id, 'es');
+    const a = await Peer.join(one.url, id, 'en-US');
+    const b = await Peer.join(two.url, id, 'es');
+    const c = await Peer.join(two.url, id, 'ca');
+    const d = await Peer.join(one.url, id, 'es');
     const peers = [a, b, c, d];
     for (const p of peers) await p.until('4 in the room', () => p.counts('user_joined').includes(4));
     assert.deepEqual(c.json.filter((m) => m.type === 'partner_language').map((m) => m.lang).slice(0, 1), ['en-US'], 'the partner is the first participant');
@@ -187,7 +129,7 @@ describe('conversation rooms across two Tolk processes through Redis pub/sub', {
 
     // A server shutting down takes its participants out of the room for the others.
     const three = await startTestServer({ redisUrl });
-    const e = await Peer.join(three, id, 'gl');
+    const e = await Peer.join(three.url, id, 'gl');
     for (const p of peers) await p.until('5 in the room', () => p.counts('user_joined').includes(5));
     await three.close();
     await e.closed;

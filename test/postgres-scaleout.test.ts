@@ -12,6 +12,7 @@ import { resample } from '../src/audio/resampler.js';
 import { fetchSessionKey, streamAudio, vtUrl, type ReceivedEvent, type StreamAudioResult } from '../src/client/vt-client.js';
 import { LEG2_PATH, WORKER_SECRET_HEADER } from '../src/realtime/leg2-protocol.js';
 import { createScratchDatabase, freePort, librivoxRecordings, loadWav, testPostgresUrl, testRedisUrl } from './helpers.js';
+import { Peer } from './room-peer.js';
 
 // `make test` runs this file with both set when Postgres and Redis answer (and fails under CI=true
 // when they do not): the scale-out needs a shared database and the worker registry in Redis.
@@ -128,6 +129,45 @@ describe('scale-out: 2 gateways + 2 workers as processes on Postgres and Redis (
     assert.equal(await closed, 4400);
   });
 
+  /** Leg-2 streams the workers have acknowledged since they started (their own /metrics). */
+  const acknowledged = async (): Promise<number> =>
+    (await Promise.all(workers.map(async (w) => (await metric(w.url, 'tolk_streams_started_total{surface="leg2"}')) ?? 0))).reduce((a, b) => a + b, 0);
+
+  it('a conversation room with A on gateway 1 and B on gateway 2: speech recognized on a worker, the final and speech reach B in Spanish', async () => {
+    const created = await fetch(`${g1.url}/api/v1/session/create`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ language: 'en-US', translate_language: 'es' }) });
+    assert.equal(created.status, 200);
+    const id = ((await created.json()) as { conversation_id: string }).conversation_id;
+    const ackedBefore = await acknowledged();
+    const a = await Peer.join(g1.url, id, 'en-US');
+    const b = await Peer.join(g2.url, id, 'es');
+    await a.until('A sees B', () => a.counts('user_joined').includes(2));
+    assert.deepEqual(b.counts('user_joined'), [2]);
+    assert.deepEqual(b.json.filter((m) => m.type === 'partner_language').map((m) => m.lang), ['en-US']);
+    await a.speak(speech(['0880']));
+    await b.until('B gets the final', () => b.finals().length >= 1, 30_000);
+    await a.until('A gets the final', () => a.finals().length >= 1);
+    const mine = a.finals()[0] as { original: string; utterance_id: string };
+    const theirs = b.finals()[0] as { is_mine: boolean; original: string; translation: string; utterance_id: string; latency_ms: number };
+    assert.match(mine.original, /young man/);
+    assert.equal(theirs.is_mine, false);
+    assert.equal(theirs.original, mine.original);
+    assert.equal(theirs.utterance_id, mine.utterance_id);
+    assert.ok(theirs.translation.length > 0 && theirs.translation !== theirs.original, `translated: ${theirs.translation}`);
+    assert.ok(a.json.some((m) => m.is_interim === true), 'the speaker sees interims');
+    await b.until('translated speech for B', () => b.audioBytes > 16000);
+    assert.equal(a.audioBytes, 0, 'the speaker does not hear their own translation');
+    console.log(`# room across gateways: "${theirs.original}" → "${theirs.translation}", ${theirs.latency_ms} ms end of speech → B's translation`);
+    // The recognizer ran on a worker (DESIGN §2), not on either gateway.
+    assert.equal(await acknowledged(), ackedBefore + 1, 'one leg-2 stream: A\'s recognizer (B did not speak)');
+    for (const g of [g1, g2]) assert.equal((await metric(g.url, 'tolk_stt_audio_seconds_total')) ?? 0, 0, `${g.name} recognized nothing itself`);
+    const rssMb = async (p: Proc) => Math.round(((await metric(p.url, 'tolk_process_resident_memory_bytes')) ?? 0) / 2 ** 20);
+    console.log(`# resident memory: gateways ${await rssMb(g1)} / ${await rssMb(g2)} MB, workers ${await rssMb(workers[0] as Proc)} / ${await rssMb(workers[1] as Proc)} MB`);
+    await a.close();
+    await b.until('A left', () => b.counts('user_left').includes(1));
+    await b.close();
+    await until('the recognizer released', async () => (await workerLoads()).every((n) => n === 0), 10_000);
+  });
+
   it('SIGKILL of a worker mid-utterance: its clients get error 500 + close 4500 within 5 s, the others finish, no final seen is lost', async () => {
     const created = await fetch(`${g1.url}/api/sessions`, {
       method: 'POST', headers: { authorization: `Bearer ${ownerKey}`, 'content-type': 'application/json' },
@@ -135,6 +175,7 @@ describe('scale-out: 2 gateways + 2 workers as processes on Postgres and Redis (
     });
     assert.equal(created.status, 200);
     const session = (await created.json()) as { sessionId: string; streamToken: string };
+    const ackedBefore = await acknowledged();
     let killAtMs = 0;
     const placement: { victim?: Proc; allStarted?: boolean } = {};
     const seen: ReceivedEvent[] = [];
@@ -150,9 +191,7 @@ describe('scale-out: 2 gateways + 2 workers as processes on Postgres and Redis (
         }
       },
     });
-    const acknowledged = async (): Promise<number> =>
-      (await Promise.all(workers.map(async (w) => (await metric(w.url, 'tolk_streams_started_total{surface="leg2"}')) ?? 0))).reduce((a, b) => a + b, 0);
-    await until('the platform stream acknowledged', async () => (await acknowledged()) === 1);
+    await until('the platform stream acknowledged', async () => (await acknowledged()) === ackedBefore + 1);
     const victim = workers[(await workerLoads()).indexOf(1)];
     assert.ok(victim);
     placement.victim = victim;
@@ -162,7 +201,7 @@ describe('scale-out: 2 gateways + 2 workers as processes on Postgres and Redis (
     for (const [i, via] of [g1, g2, g1].entries()) {
       const key = await fetchSessionKey(g1.url, ownerKey, 120);
       others.push(streamAudio({ url: vtUrl(via.url, key), config: CONFIG, samples: speech(i === 1 ? ['0920', '0930', '0880', '0890'] : ['0890', '0870', '0930', '0920']), sampleRateHz: 16000 }));
-      await until(`stream ${i + 2} acknowledged`, async () => (await acknowledged()) === i + 2, 40_000);
+      await until(`stream ${i + 2} acknowledged`, async () => (await acknowledged()) === ackedBefore + i + 2, 40_000);
     }
     const loads = await workerLoads();
     assert.deepEqual([...loads].sort(), [2, 2], 'least-loaded placement');

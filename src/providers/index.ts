@@ -8,9 +8,12 @@ import { EspeakTts } from './tts/espeak.js';
  * Pre-loads one recognizer and every MT pair so the first stream does not pay for start-up.
  * @param options.prewarm - pre-load engines (default true).
  * @param options.idleDecoders - recognizers kept loaded between streams (default 4).
+ * @param options.recognizers - false for a gateway (role `gateway`, DESIGN §2): workers recognize,
+ *   so no recognizer is pre-loaded or kept; MT and TTS stay (conversation rooms translate and speak
+ *   once per language at the gateway) and language discovery is unchanged.
  * @throws {Error} naming the missing Debian packages when an engine is not installed.
  */
-export async function createOfflineEngines(options: { prewarm?: boolean; idleDecoders?: number } = {}): Promise<Engines> {
+export async function createOfflineEngines(options: { prewarm?: boolean; idleDecoders?: number; recognizers?: boolean } = {}): Promise<Engines> {
   const missing: string[] = [];
   if (!pocketsphinxAvailable()) missing.push('libpocketsphinx3 pocketsphinx-en-us');
   const mt = new ApertiumMt();
@@ -20,11 +23,12 @@ export async function createOfflineEngines(options: { prewarm?: boolean; idleDec
   if (missing.length > 0) {
     throw new Error(`speech engines are not installed; run 'make start' or apt-get install ${missing.join(' ')}`);
   }
-  const stt = new PocketsphinxStt({ maxIdleDecoders: options.idleDecoders });
+  const recognizers = options.recognizers !== false;
+  const stt = new PocketsphinxStt({ maxIdleDecoders: recognizers ? options.idleDecoders : 0, spareDecoders: recognizers ? undefined : 0 });
   const engines = { stt, mt, tts };
   if (options.prewarm !== false) {
     const pairs = supportedPairs(engines).filter((p) => p.source !== p.target);
-    await Promise.all([stt.prewarm(1), mt.prewarm(pairs)]);
+    await Promise.all([recognizers ? stt.prewarm(1) : undefined, mt.prewarm(pairs)]);
   }
   return engines;
 }

@@ -3,9 +3,11 @@ import { describe, it } from 'node:test';
 import { mergeDictionaries } from '../pipeline/glossary.js';
 import { buildLeg2Config, dictionaryObject, newRequestId } from './leg2-config.js';
 import {
-  ackMessage, dictionaryMessage, drainMessage, leg2ConfigSchema, parseControlMessage, parseWorkerMessage, utteranceEndMessage,
+  ackMessage, dictionaryMessage, drainMessage, leg2ConfigSchema, parseControlMessage, parseWorkerMessage, translationLatencyMessage, utteranceEndMessage,
 } from './leg2-protocol.js';
 import { withGlossaryWords } from './session-runtime.js';
+import { conversationLeg2Config } from './linked-pipeline.js';
+import type { Engines } from '../providers/registry.js';
 
 describe('leg-2 config (spec 002 Part 3 "Initial Worker Message")', () => {
   const configDictionary = [
@@ -86,6 +88,23 @@ describe('leg-2 config (spec 002 Part 3 "Initial Worker Message")', () => {
     assert.equal(built.stt.translate, false);
   });
 
+  it('a conversation room speaker: recognition only (translator.mode none), no organization, the conversation id', () => {
+    const engines = { stt: { name: 'pocketsphinx' }, mt: { name: 'apertium' }, tts: { name: 'espeak-ng' } } as unknown as Engines;
+    const built = conversationLeg2Config(engines, {
+      conversationId: 'c0nv', sourceLanguage: 'en-US', targetLanguage: 'en-US', voice: 'female', sampleRateHz: 16000, translatorMode: 'none',
+    });
+    assert.equal(built.translator.mode, 'none');
+    assert.deepEqual(built.stt, { provider: 'pocketsphinx', settings: null, interim: true, final: true, translate: false, vocabulary: [] });
+    assert.deepEqual(built.metadata, { conversation_id: 'c0nv' });
+    assert.ok(leg2ConfigSchema.safeParse(JSON.parse(JSON.stringify(built))).success);
+    assert.equal(leg2ConfigSchema.safeParse({ ...built, translator: { ...built.translator, mode: 'streaming' } }).success, false, 'a mode no worker runs is refused');
+    const single = conversationLeg2Config(engines, { sourceLanguage: 'en-US', targetLanguage: 'es-ES', voice: 'male', sampleRateHz: 48000, translatorMode: 'synchronous' });
+    assert.equal(single.translator.mode, 'synchronous');
+    assert.equal(single.stt.translate, true);
+    assert.equal(single.audio.sample_rate, 48000);
+    assert.deepEqual(single.metadata, {});
+  });
+
   it('dictionaryObject keeps the first entry of a source term', () => {
     assert.deepEqual(dictionaryObject([{ source: ' a ', target: '1' }, { source: 'a', target: '2' }, { source: '', target: 'x' }]), { a: '1' });
   });
@@ -105,7 +124,8 @@ describe('leg-2 messages', () => {
     assert.deepEqual(parseWorkerMessage(utteranceEndMessage(end)), { type: 'utterance-end', event: end });
     const final = parseWorkerMessage('{"transcript":{"text":"Hello","final":true,"start":"2026-03-25T19:24:45.370+00:00","duration":436,"utterance_id":"u1","reference_id":"r"}}');
     assert.deepEqual(final, { type: 'final', event: { type: 'transcript', utteranceId: 'u1', text: 'Hello', final: true, startedAt, durationMs: 436 } });
-    assert.deepEqual(parseWorkerMessage('{"transcript":{"text":"He","final":false,"start":"2026-03-25T19:24:45.370+00:00","duration":100,"utterance_id":"u1"}}'), { type: 'other' });
+    assert.deepEqual(parseWorkerMessage('{"transcript":{"text":"He","final":false,"start":"2026-03-25T19:24:45.370+00:00","duration":100,"utterance_id":"u1"}}'), { type: 'interim', utteranceId: 'u1', text: 'He' });
+    assert.deepEqual(parseWorkerMessage(translationLatencyMessage('u1', 337)), { type: 'translation-latency', utteranceId: 'u1', latencyMs: 337 });
     const translation = parseWorkerMessage('{"translate":{"text":"Hola","final":true,"utterance_id":"u1"}}');
     assert.equal(translation.type, 'translation');
     assert.equal(translation.type === 'translation' && translation.event.text, 'Hola');

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { DictionaryEntry } from '../pipeline/glossary.js';
-import type { Leg2Config } from './leg2-protocol.js';
+import type { Leg2Config, TRANSLATOR_MODES } from './leg2-protocol.js';
 
 /** Tier of a stream when no admission check names one (Tolk has no paid tiers yet). */
 export const DEFAULT_TIER = 1;
@@ -28,9 +28,16 @@ export interface Leg2ConfigInput {
   providers: { stt: string; translator: string; tts: string };
   /** From the admission check (Part 2 step 2); {@link DEFAULT_TIER} when there is none. */
   tier?: number | undefined;
-  /** Gateway-side identity added to `metadata`; it wins over client keys of the same name. */
-  organizationId: string;
-  apiKeyId: string;
+  /**
+   * Gateway-side identity added to `metadata`; it wins over client keys of the same name. Absent
+   * for a conversation (spec 003), whose capability is its id, not a key.
+   */
+  organizationId?: string | undefined;
+  apiKeyId?: string | undefined;
+  /** For a conversation's connection (spec 003). */
+  conversationId?: string | undefined;
+  /** `translator.mode` (default `synchronous`); `none` for a conversation room's speaker (see {@link TRANSLATOR_MODES}). */
+  translatorMode?: (typeof TRANSLATOR_MODES)[number] | undefined;
   /** For a platform session's `streamToken` (spec 000). */
   sessionId?: string | undefined;
   participantId?: string | undefined;
@@ -65,8 +72,9 @@ export function buildLeg2Config(input: Leg2ConfigInput): Leg2Config {
   const vocabulary = [...input.vocabulary];
   const metadata: Record<string, unknown> = {
     ...(c.metadata ?? {}),
-    organization_id: input.organizationId,
-    api_key_id: input.apiKeyId,
+    ...(input.organizationId !== undefined ? { organization_id: input.organizationId } : {}),
+    ...(input.apiKeyId !== undefined ? { api_key_id: input.apiKeyId } : {}),
+    ...(input.conversationId !== undefined ? { conversation_id: input.conversationId } : {}),
     ...(input.sessionId !== undefined ? { session_id: input.sessionId } : {}),
     ...(input.participantId !== undefined ? { participant_id: input.participantId } : {}),
   };
@@ -79,7 +87,7 @@ export function buildLeg2Config(input: Leg2ConfigInput): Leg2Config {
     translator: {
       provider: input.providers.translator,
       settings: null,
-      mode: 'synchronous',
+      mode: input.translatorMode ?? 'synchronous',
       vocabulary,
       dictionary: dictionaryObject(input.dictionary),
     },

@@ -17,6 +17,13 @@ export const LEG2_PATH = '/internal/v1/leg2';
 /** HTTP header carrying the shared secret (`TOLK_WORKER_SECRET`) on the leg-2 upgrade request. */
 export const WORKER_SECRET_HEADER = 'x-tolk-worker-secret';
 
+/**
+ * `translator.mode` values a worker runs: `synchronous` translates and speaks each final into
+ * `target_lang`; `none` only recognizes (transcripts and `utterance_end`): a conversation room's
+ * gateway translates and speaks each final once per listener language itself.
+ */
+export const TRANSLATOR_MODES = ['synchronous', 'none'] as const;
+
 const settings = z.record(z.string(), z.unknown()).nullable();
 const words = z.array(z.string().min(1).max(200)).max(5000);
 
@@ -34,7 +41,7 @@ export const leg2ConfigSchema = z.object({
   translator: z.object({
     provider: z.string(),
     settings,
-    mode: z.string(),
+    mode: z.enum(TRANSLATOR_MODES),
     vocabulary: words,
     dictionary: z.record(z.string(), z.string()),
   }),
@@ -98,6 +105,15 @@ export function utteranceEndMessage(e: UtteranceEndEvent): string {
   });
 }
 
+/**
+ * Worker → gateway, right after a `translate` event: its latency, end of speech → translation in ms
+ * (Part 1's `translate` carries none). Consumed by the gateway (`/api/v1/ws/single` reports it as
+ * `latency_ms`), never forwarded.
+ */
+export function translationLatencyMessage(utteranceId: string, latencyMs: number): string {
+  return JSON.stringify({ translation_latency: { utterance_id: utteranceId, latency_ms: latencyMs } });
+}
+
 /** A gateway → worker text frame after the config, as the worker understands it. */
 export type ControlMessage = { type: 'dictionary'; dictionary: Record<string, string> } | { type: 'drain'; timeoutMs: number } | { type: 'unknown' };
 
@@ -125,13 +141,18 @@ export type WorkerMessage =
   | { type: 'final'; event: FinalTranscriptEvent }
   | { type: 'translation'; event: TranslationEvent }
   | { type: 'utterance-end'; event: UtteranceEndEvent }
-  /** Any other Part 1 event (interim transcript, error): forwarded, nothing to record. */
+  /** An interim transcript (forwarded; conversation connections show it to the speaker). */
+  | { type: 'interim'; utteranceId: string; text: string }
+  /** See {@link translationLatencyMessage}: consumed, never forwarded. */
+  | { type: 'translation-latency'; utteranceId: string; latencyMs: number }
+  /** Any other Part 1 event (an error): forwarded, nothing to record. */
   | { type: 'other' };
 
 const ackSchema = z.object({ ack: z.object({ request_id: z.string(), worker_id: z.string() }) });
 const transcriptSchema = z.object({
   transcript: z.object({ text: z.string(), final: z.boolean(), start: z.string(), duration: z.number(), utterance_id: z.string() }),
 });
+const translationLatencySchema = z.object({ translation_latency: z.object({ utterance_id: z.string(), latency_ms: z.number() }) });
 const translateSchema = z.object({ translate: z.object({ text: z.string(), final: z.boolean(), utterance_id: z.string() }) });
 const utteranceEndSchema = z.object({
   utterance_end: z.object({
@@ -154,7 +175,7 @@ export function parseWorkerMessage(text: string): WorkerMessage {
   const t = transcriptSchema.safeParse(json);
   if (t.success) {
     const x = t.data.transcript;
-    if (!x.final) return { type: 'other' };
+    if (!x.final) return { type: 'interim', utteranceId: x.utterance_id, text: x.text };
     return { type: 'final', event: { type: 'transcript', utteranceId: x.utterance_id, text: x.text, final: true, startedAt: new Date(x.start), durationMs: x.duration } };
   }
   const tr = translateSchema.safeParse(json);
@@ -172,6 +193,8 @@ export function parseWorkerMessage(text: string): WorkerMessage {
       },
     };
   }
+  const l = translationLatencySchema.safeParse(json);
+  if (l.success) return { type: 'translation-latency', utteranceId: l.data.translation_latency.utterance_id, latencyMs: l.data.translation_latency.latency_ms };
   const a = ackSchema.safeParse(json);
   if (a.success) return { type: 'ack', requestId: a.data.ack.request_id, workerId: a.data.ack.worker_id };
   return { type: 'other' };

@@ -4,7 +4,7 @@ import type { DictionaryEntry, DictionarySource } from '../pipeline/glossary.js'
 import { TranslationPipeline, type PipelineEvent } from '../pipeline/translation-pipeline.js';
 import type { Engines } from '../providers/registry.js';
 import type { VoiceName } from '../providers/tts/types.js';
-import { utteranceEndMessage, type Leg2Config } from './leg2-protocol.js';
+import { translationLatencyMessage, utteranceEndMessage, type Leg2Config } from './leg2-protocol.js';
 import type { UtteranceEndEvent } from './session-stream.js';
 
 /** Where a {@link WorkerStream} sends what it produces: leg 2's socket, or the in-process link. */
@@ -91,6 +91,7 @@ export class WorkerStream {
         translate: c.stt.translate,
         endpointSilenceMs: this.settings.endpointSilenceMs,
         maxUtteranceMs: this.settings.maxUtteranceMs,
+        mode: c.translator.mode === 'none' ? 'recognize' : 'translate',
       },
       (event) => this.onPipelineEvent(event),
     );
@@ -176,6 +177,7 @@ export class WorkerStream {
       default: {
         const text = renderEvent(event, this.referenceId);
         if (text) this.out.send(text);
+        if (event.type === 'translation' && event.final) this.out.send(translationLatencyMessage(event.utteranceId, event.latencyMs));
       }
     }
   }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
-import { S16leDecoder } from '../../audio/pcm.js';
 import type { AppContext } from '../../context.js';
 import { ConversationStoreUnavailableError, type ConversationStore } from '../../domain/conversations.js';
-import { TranslationPipeline, type PipelineEvent } from '../../pipeline/translation-pipeline.js';
+import { conversationLeg2Config, LinkedPipeline, type LinkedPipelineEvent } from '../../realtime/linked-pipeline.js';
+import { WorkerRefusedError } from '../../realtime/worker-link.js';
 import { ROOM_SAMPLE_RATE_HZ, type ConversationRoom, type ConversationRooms, type RoomParticipant } from '../../realtime/conversation-room.js';
 import { findConversationLanguage } from './languages.js';
 
@@ -21,9 +21,8 @@ const MAX_MESSAGE_BYTES = 256 * 1024;
 export class RoomConnection implements RoomParticipant {
   readonly id = randomUUID();
   private room: ConversationRoom | undefined;
-  private pipeline: TranslationPipeline | undefined;
+  private pipeline: LinkedPipeline | undefined;
   private starting: Promise<void> | undefined;
-  private readonly decoder = new S16leDecoder();
   private unrecognizedNoticeSent = false;
   private closed = false;
   private lastFinal = new Map<string, string>();
@@ -94,46 +93,56 @@ export class RoomConnection implements RoomParticipant {
       }
       return;
     }
+    const arrivedAtMs = Date.now();
+    // A recognizer on a worker (DESIGN §2); opened again after a worker was lost.
+    if (!this.pipeline?.open) this.starting = undefined;
     this.starting ??= this.startPipeline();
     await this.starting;
-    this.pipeline?.push(this.decoder.decode(data));
+    this.pipeline?.push(data, arrivedAtMs);
   }
 
+  /** Opens this speaker's recognizer on a worker: leg 2 with `translator.mode` `none`. */
   private async startPipeline(): Promise<void> {
-    const pipeline = new TranslationPipeline(this.ctx.engines, {
-      sourceLanguage: this.language, targetLanguage: this.language, voice: 'female', sampleRateHz: ROOM_SAMPLE_RATE_HZ,
-      vocabulary: [], dictionary: [], interim: true, final: true, translate: false, mode: 'recognize',
-      endpointSilenceMs: this.ctx.config.endpointSilenceMs, maxUtteranceMs: this.ctx.config.maxUtteranceMs,
-    }, (event) => this.onPipelineEvent(event));
+    const config = conversationLeg2Config(this.ctx.engines, {
+      conversationId: this.conversationId, sourceLanguage: this.language, targetLanguage: this.language,
+      voice: 'female', sampleRateHz: ROOM_SAMPLE_RATE_HZ, translatorMode: 'none',
+    });
+    let pipeline: LinkedPipeline;
     try {
-      await pipeline.start();
+      pipeline = await LinkedPipeline.open(this.ctx.workers, config, (event) => this.onPipelineEvent(event), this.log);
     } catch (err) {
-      this.log.error({ err }, 'conversation pipeline start failed');
-      this.sendJson({ error: 'The speech recognizer could not start; try again.' });
+      if (!(err instanceof WorkerRefusedError)) this.log.error({ err }, 'conversation pipeline start failed');
+      this.sendJson({ error: err instanceof WorkerRefusedError && err.status === 429
+        ? 'The server is at capacity; your speech is not being recognized. Try again shortly.'
+        : 'The speech recognizer could not start; try again.' });
       return;
     }
     if (this.closed) return void (await pipeline.close(0));
     this.pipeline = pipeline;
   }
 
-  private onPipelineEvent(event: PipelineEvent): void {
+  private onPipelineEvent(event: LinkedPipelineEvent): void {
     const room = this.room;
     if (!room || this.closed) return;
     if (event.type === 'transcript') {
       if (!event.final) room.interim(this, event.text);
       else this.lastFinal.set(event.utteranceId, event.text);
     } else if (event.type === 'utterance-end') {
-      const text = this.lastFinal.get(event.utteranceId) ?? event.transcript;
-      this.lastFinal.delete(event.utteranceId);
+      const e = event.event;
+      const text = this.lastFinal.get(e.utteranceId) ?? e.transcript;
+      this.lastFinal.delete(e.utteranceId);
       if (!text) return;
       void this.store.touch(this.conversationId).catch(() => false);
-      const speechEndWallMs = Date.now() - event.latency.finalTranscriptMs;
-      room.deliver(this, { utteranceId: event.utteranceId, text, speechEndWallMs }).catch((err: unknown) => {
+      const speechEndWallMs = Date.now() - e.latency.finalTranscriptMs;
+      room.deliver(this, { utteranceId: e.utteranceId, text, speechEndWallMs }).catch((err: unknown) => {
         this.log.error({ err }, 'conversation delivery failed');
       });
     } else if (event.type === 'error') {
-      this.log.error({ err: event.cause }, 'conversation pipeline failed');
+      this.log.error({ status: event.status, description: event.description }, 'conversation pipeline failed');
       this.sendJson({ error: event.description });
+    } else if (event.type === 'lost') {
+      this.log.warn({ code: event.code, reason: event.reason }, 'conversation recognizer lost: its worker stopped');
+      this.sendJson({ error: 'The speech recognizer stopped; what you say next is recognized on another worker.' });
     }
   }
 

@@ -1,10 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import { z } from 'zod';
-import { S16leDecoder } from '../../audio/pcm.js';
 import type { AppContext } from '../../context.js';
-import { TranslationPipeline, type PipelineEvent } from '../../pipeline/translation-pipeline.js';
 import { checkLanguages } from '../../providers/registry.js';
+import { conversationLeg2Config, LinkedPipeline, type ConversationPipelineRequest, type LinkedPipelineEvent } from '../../realtime/linked-pipeline.js';
+import { WorkerRefusedError } from '../../realtime/worker-link.js';
 
 /** Rates the single-device stream accepts, in Hz (the app sends 16 kHz). */
 const SAMPLE_RATES_HZ = [8000, 16000, 24000, 48000] as const;
@@ -24,6 +24,9 @@ const configSchema = z.object({
   sample_rate: z.union(SAMPLE_RATES_HZ.map((r) => z.literal(r)) as [z.ZodLiteral<8000>, z.ZodLiteral<16000>, z.ZodLiteral<24000>, z.ZodLiteral<48000>]).default(16000),
 });
 
+/** How long the previous languages' utterance in flight may take to finish after a new config, in ms. */
+const SWITCH_DRAIN_MS = 5000;
+
 /** Largest inbound message, in bytes (1 s of 48 kHz audio is 96 kB). */
 const MAX_MESSAGE_BYTES = 256 * 1024;
 
@@ -33,13 +36,15 @@ const MAX_MESSAGE_BYTES = 256 * 1024;
  * `{is_final:true, original, translation, utterance_id, latency_ms}` per utterance (latency: end of
  * speech → translation, measured by the pipeline) and the translated speech as binary PCM at the
  * config's rate. A new `config` switches languages without reconnecting: utterances already
- * recognized finish in the old languages, audio after it goes to the new ones.
+ * recognized finish in the old languages, audio after it goes to the new ones. The pipeline runs on
+ * a worker through leg 2 (DESIGN §2), in this process for role `all`.
  */
 export class SingleDeviceConnection {
-  private pipeline: TranslationPipeline | undefined;
+  private pipeline: LinkedPipeline | undefined;
   /** The pipeline being started by the latest config; audio waits for it. */
   private starting: Promise<void> | undefined;
-  private readonly decoder = new S16leDecoder();
+  /** The latest valid config: a pipeline whose worker was lost is opened again with it. */
+  private request: ConversationPipelineRequest | undefined;
   private closed = false;
   /** Finals waiting for their translation, by utterance id. */
   private readonly pendingFinals = new Map<string, { text: string }>();
@@ -65,7 +70,13 @@ export class SingleDeviceConnection {
     if (!this.starting) return this.sendError('Send a config message before the audio.');
     const arrivedAtMs = Date.now();
     await this.starting;
-    this.pipeline?.push(this.decoder.decode(data), arrivedAtMs);
+    if (this.request && !this.pipeline?.open && !this.closed) {
+      // The worker was lost: the audio that follows goes to another one.
+      const request = this.request;
+      this.starting = this.open(request);
+      await this.starting;
+    }
+    this.pipeline?.push(data, arrivedAtMs);
   }
 
   private async configure(text: string): Promise<void> {
@@ -86,28 +97,31 @@ export class SingleDeviceConnection {
 
     const previous = this.pipeline;
     this.pipeline = undefined;
-    const pipeline = new TranslationPipeline(this.ctx.engines, {
-      sourceLanguage: source, targetLanguage: target, voice: c.voice, sampleRateHz: c.sample_rate,
-      vocabulary: [], dictionary: [], interim: true, final: true, translate: true,
-      endpointSilenceMs: this.ctx.config.endpointSilenceMs, maxUtteranceMs: this.ctx.config.maxUtteranceMs,
-    }, (event) => this.onPipelineEvent(event));
+    this.request = { sourceLanguage: source, targetLanguage: target, voice: c.voice, sampleRateHz: c.sample_rate, translatorMode: 'synchronous' };
+    await this.open(this.request);
+    // The old languages' last utterance still completes (bounded), in the background.
+    void previous?.close(SWITCH_DRAIN_MS);
+  }
+
+  /** Opens the pipeline of `request` on a worker (leg 2). */
+  private async open(request: ConversationPipelineRequest): Promise<void> {
+    let pipeline: LinkedPipeline;
     try {
-      await pipeline.start();
+      pipeline = await LinkedPipeline.open(this.ctx.workers, conversationLeg2Config(this.ctx.engines, request), (event) => this.onPipelineEvent(event), this.log);
     } catch (err) {
-      this.log.error({ err }, 'single-device pipeline start failed');
-      return this.sendError('The speech recognizer could not start; try again.');
+      if (!(err instanceof WorkerRefusedError)) this.log.error({ err }, 'single-device pipeline start failed');
+      return this.sendError(err instanceof WorkerRefusedError && err.status === 429
+        ? 'The server is at capacity; try again shortly.'
+        : 'The speech recognizer could not start; try again.');
     }
-    if (this.closed) {
+    if (this.closed || this.request !== request) {
       await pipeline.close(0);
       return;
     }
     this.pipeline = pipeline;
-    this.decoder.decode(new Uint8Array(0));
-    // The old languages' last utterance still completes (bounded), in the background.
-    void previous?.close();
   }
 
-  private onPipelineEvent(event: PipelineEvent): void {
+  private onPipelineEvent(event: LinkedPipelineEvent): void {
     if (this.closed) return;
     switch (event.type) {
       case 'transcript':
@@ -126,12 +140,16 @@ export class SingleDeviceConnection {
         if (this.ws.readyState === this.ws.OPEN) this.ws.send(event.pcm);
         return;
       case 'utterance-end':
-        this.ctx.metrics.observeUtterance(event.latency);
-        this.ctx.onUtterance?.(event);
+        this.ctx.metrics.observeUtterance(event.event.latency);
+        this.ctx.onUtterance?.(event.event);
         return;
       case 'error':
-        this.log.error({ err: event.cause }, 'single-device pipeline failed');
+        this.log.error({ status: event.status, description: event.description }, 'single-device pipeline failed');
         this.sendError(event.description);
+        return;
+      case 'lost':
+        this.log.warn({ code: event.code, reason: event.reason }, 'single-device pipeline lost: its worker stopped');
+        this.sendError('The translation worker stopped; what you say next is translated on another worker.');
         return;
     }
   }

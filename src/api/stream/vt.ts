@@ -222,7 +222,7 @@ export class VtConnection implements LiveConnection {
       this.ctx.onUtterance?.(m.event);
       return;
     }
-    if (m.type === 'ack' || this.state === 'closed' || !this.send(text)) return;
+    if (m.type === 'ack' || m.type === 'translation-latency' || this.state === 'closed' || !this.send(text)) return;
     // Recorded the moment it is sent: nothing a client saw is lost if a process dies.
     if (m.type === 'final') this.attached?.finalSent(m.event);
     else if (m.type === 'translation') this.attached?.translationSent(m.event);

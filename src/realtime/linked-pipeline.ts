@@ -1,0 +1,153 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Engines } from '../providers/registry.js';
+import { buildLeg2Config, newRequestId } from './leg2-config.js';
+import { parseWorkerMessage, errorOf, type Leg2Config } from './leg2-protocol.js';
+import type { UtteranceEndEvent } from './session-stream.js';
+import type { WorkerLink, WorkerLinks } from './worker-link.js';
+
+/** What a {@link LinkedPipeline} reports, in the order the worker sent it. */
+export type LinkedPipelineEvent =
+  | { type: 'transcript'; utteranceId: string; text: string; final: boolean }
+  /** A final's translation; `latencyMs` is end of speech → translation, measured by the worker. */
+  | { type: 'translation'; utteranceId: string; text: string; latencyMs: number }
+  /** Synthesized speech, s16le mono at the config's `audio.sample_rate`. */
+  | { type: 'audio'; pcm: Buffer }
+  | { type: 'utterance-end'; event: UtteranceEndEvent }
+  /** The worker's `error` event (spec 002 Part 1); the link then ends. */
+  | { type: 'error'; status: number; description: string }
+  /**
+   * Leg 2 ended without being asked to (the worker died, or shut down with 1001). A new
+   * {@link LinkedPipeline} may be opened for the audio that follows.
+   */
+  | { type: 'lost'; code: number; reason: string };
+
+/** What a conversation connection (spec 003) asks of a worker. */
+export interface ConversationPipelineRequest {
+  conversationId?: string | undefined;
+  /** BCP-47 tags; the same for a room speaker (recognition only). */
+  sourceLanguage: string;
+  targetLanguage: string;
+  voice: string;
+  /** Rate of the PCM both ways, in Hz. */
+  sampleRateHz: number;
+  /** `synchronous`: translate and speak; `none`: recognize only. */
+  translatorMode: 'synchronous' | 'none';
+}
+
+/**
+ * The leg-2 config (spec 002 Part 3) of a conversation connection: interim and final transcripts,
+ * translations when `translatorMode` is `synchronous`, the engines the gateway sees, tier 1 (a
+ * conversation is a capability, not an organization's stream), `metadata.conversation_id`.
+ */
+export function conversationLeg2Config(engines: Engines, r: ConversationPipelineRequest): Leg2Config {
+  return buildLeg2Config({
+    requestId: newRequestId(),
+    client: {
+      audio: { format: 'pcm_s16le', sample_rate: r.sampleRateHz, channels: 1 }, voice: r.voice,
+      transcript: { interim: true, final: true, translate: r.translatorMode === 'synchronous' },
+    },
+    sourceLanguage: r.sourceLanguage, targetLanguage: r.targetLanguage, vocabulary: [], dictionary: [],
+    providers: { stt: engines.stt.name, translator: engines.mt.name, tts: engines.tts.name },
+    conversationId: r.conversationId, translatorMode: r.translatorMode,
+  });
+}
+
+/**
+ * A conversation connection's pipeline on a worker (spec 003 through spec 002 leg 2, DESIGN §2:
+ * workers own pipelines, the gateway keeps the rooms): the leg-2 config goes out through
+ * {@link WorkerLinks} (in this process for role `all`, a remote worker for role `gateway`), audio
+ * follows, and the worker's frames come back as typed events. Whoever built the config chooses
+ * what the worker does: `translator.mode` `synchronous` (translate and speak, `/ws/single`) or
+ * `none` (recognize only, a room speaker whose finals the room translates once per language).
+ */
+export class LinkedPipeline {
+  private ended = false;
+  private translationLatency = new Map<string, { text: string }>();
+
+  private constructor(private link: WorkerLink | undefined) {}
+
+  /**
+   * Opens leg 2 for `config` and waits for the worker's acknowledgement.
+   * @throws {WorkerRefusedError} when no worker takes it (429 all full, 500 none reachable, the
+   *   worker's status when it rejects the config).
+   */
+  static async open(workers: WorkerLinks, config: Leg2Config, onEvent: (event: LinkedPipelineEvent) => void, log: FastifyBaseLogger): Promise<LinkedPipeline> {
+    const pipeline = new LinkedPipeline(undefined);
+    pipeline.link = await workers.open(config, {
+      log,
+      handlers: {
+        onText: (text) => pipeline.onText(text, onEvent),
+        onAudio: (pcm) => {
+          if (!pipeline.ended) onEvent({ type: 'audio', pcm });
+        },
+        onClose: (code, reason) => {
+          const asked = pipeline.ended;
+          pipeline.ended = true;
+          pipeline.link = undefined;
+          // 1000 answers our drain; 4000 + status follows an error event already reported.
+          if (!asked && code !== 1000 && !(code >= 4000 && code < 5000)) onEvent({ type: 'lost', code, reason });
+        },
+      },
+    });
+    return pipeline;
+  }
+
+  /** True until leg 2 ends. */
+  get open(): boolean {
+    return !this.ended && this.link !== undefined;
+  }
+
+  /**
+   * Forwards s16le mono PCM at the config's rate.
+   * @param arrivedAtMs - wall time it reached the gateway.
+   */
+  push(frame: Buffer, arrivedAtMs?: number): void {
+    if (this.open) this.link?.sendAudio(frame, arrivedAtMs);
+  }
+
+  /**
+   * Ends the stream: lets the utterance in flight finish for at most `drainTimeoutMs` (its events
+   * are still reported), or drops it at once with 0. Idempotent.
+   */
+  async close(drainTimeoutMs = 0): Promise<void> {
+    const link = this.link;
+    if (!link || this.ended) return;
+    if (drainTimeoutMs > 0) {
+      await link.drain(drainTimeoutMs);
+    } else {
+      this.ended = true;
+      link.close();
+    }
+    this.ended = true;
+    this.link = undefined;
+  }
+
+  private onText(text: string, onEvent: (event: LinkedPipelineEvent) => void): void {
+    const m = parseWorkerMessage(text);
+    switch (m.type) {
+      case 'interim':
+        return onEvent({ type: 'transcript', utteranceId: m.utteranceId, text: m.text, final: false });
+      case 'final':
+        return onEvent({ type: 'transcript', utteranceId: m.event.utteranceId, text: m.event.text, final: true });
+      case 'translation':
+        // Reported with its latency, which the worker sends right after the `translate` event.
+        if (m.event.final) this.translationLatency.set(m.event.utteranceId, { text: m.event.text });
+        return;
+      case 'translation-latency': {
+        const t = this.translationLatency.get(m.utteranceId);
+        this.translationLatency.delete(m.utteranceId);
+        if (t) onEvent({ type: 'translation', utteranceId: m.utteranceId, text: t.text, latencyMs: m.latencyMs });
+        return;
+      }
+      case 'utterance-end':
+        return onEvent({ type: 'utterance-end', event: m.event });
+      case 'other': {
+        const error = errorOf(text);
+        if (error) onEvent({ type: 'error', ...error });
+        return;
+      }
+      case 'ack':
+        return;
+    }
+  }
+}
