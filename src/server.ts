@@ -11,6 +11,7 @@ import { countApiKeys, createApiKey, type Role } from './domain/api-keys.js';
 import { grantMembership } from './domain/memberships.js';
 import { closeEngines, createOfflineEngines } from './providers/index.js';
 import { SessionRuntime } from './realtime/session-runtime.js';
+import { RedisSessionPresence } from './realtime/connection-registry.js';
 import type { Engines } from './providers/registry.js';
 import { Redis } from 'ioredis';
 import { MemoryStateStore, type StateStore } from './state/store.js';
@@ -78,6 +79,15 @@ export async function startServer(
     redisDownLogged = true;
   });
   redis?.on('ready', () => (redisDownLogged = false));
+  /** Logs a Redis failure of `what` once until Redis is ready again (the connection's own error is logged above). */
+  const onceUntilReady = (what: string) => {
+    let logged = false;
+    redis?.on('ready', () => (logged = false));
+    return (err: Error): void => {
+      if (!logged) console.error(`${what}: ${err.message} (this process's own streams still count and are revoked)`);
+      logged = true;
+    };
+  };
   const liveStreams = (): Record<string, number> => ({ vt: ctx.activeStreams.size, single: ctx.liveConversations.single, room: ctx.liveConversations.room });
   const workers: WorkerLinks = config.role === 'gateway' && redis && config.workerSecret
     ? new RemoteWorkerLinks(new WorkerRegistry(redis), config.workerSecret, (reason) => ctx.metrics.leg2Failure(reason))
@@ -85,7 +95,11 @@ export async function startServer(
   const ctx: AppContext = {
     config, db: database.db, state, engines, redis, activeStreams: new Set(), liveConversations: { single: 0, room: 0 }, workers,
     metrics: new TolkMetrics({ liveStreams: () => liveStreams(), maxStreams: config.maxStreams, stt: engines.stt, workers: () => workers.snapshot() }),
-    sessions: new SessionRuntime({ db: () => ctx.db }),
+    // Revocations and "completed when the last stream closes" span every gateway when Redis is there.
+    sessions: new SessionRuntime({
+      db: () => ctx.db,
+      presence: redis ? new RedisSessionPresence(redis, { onError: onceUntilReady('session presence') }) : undefined,
+    }),
   };
   let firstOwnerKey: string | undefined;
   if (options.bootstrapOwnerKey !== false && (await countApiKeys(database.db)) === 0) {
@@ -105,6 +119,7 @@ export async function startServer(
         admin?.close();
         await app.close();
         await workers.close();
+        await ctx.sessions.connections.close();
         await state.close();
         redis?.disconnect();
         if (ownsEngines) await closeEngines(engines);

@@ -168,6 +168,49 @@ describe('scale-out: 2 gateways + 2 workers as processes on Postgres and Redis (
     await until('the recognizer released', async () => (await workerLoads()).every((n) => n === 0), 10_000);
   });
 
+  it('one session streaming through both gateways: completed only when its last stream closes; a revoke through gateway 1 ends the stream on gateway 2', async () => {
+    const created = await fetch(`${g1.url}/api/sessions`, {
+      method: 'POST', headers: { authorization: `Bearer ${ownerKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ source_lang: 'en', target_lang: 'es', speaker_name: 'Dr. Presence' }),
+    });
+    assert.equal(created.status, 200);
+    const session = (await created.json()) as { sessionId: string; participantId: string; streamToken: string };
+    const db = new pg.Client({ connectionString: scratch.url });
+    await db.connect();
+    const status = async (): Promise<string> => (await db.query('select status from sessions where id = $1', [session.sessionId])).rows[0]?.status as string;
+    try {
+      let revokeAtMs = 0;
+      let longLive!: () => void;
+      const longStarted = new Promise<void>((resolve) => (longLive = resolve));
+      // The same participant's two streams: a long one on gateway 2, a short one on gateway 1.
+      const long = streamAudio({
+        url: vtUrl(g2.url, session.streamToken), config: { ...CONFIG, transcript: { interim: true } }, samples: speech(['0880', '0890', '0870', '0920']), sampleRateHz: 16000,
+        onEvent: () => longLive(),
+      });
+      await longStarted;
+      const short = await streamAudio({ url: vtUrl(g1.url, session.streamToken), config: CONFIG, samples: speech(['0930']), sampleRateHz: 16000 });
+      assert.deepEqual(errorsOf(short.events), []);
+      assert.equal(short.closeCode, 1000);
+      await sleep(300);
+      assert.equal(await status(), 'active', 'gateway 1 closed its stream, but gateway 2 still has one');
+
+      revokeAtMs = Date.now();
+      const revoked = await fetch(`${g1.url}/api/sessions/${session.sessionId}/revoke/${session.participantId}`, { method: 'POST', headers: { authorization: `Bearer ${ownerKey}` } });
+      assert.equal(revoked.status, 200);
+      const result = await long;
+      const [error] = errorsOf(result.events);
+      assert.equal(error?.code, 403, JSON.stringify(result.events.slice(-3)));
+      assert.equal(result.closeCode, 4403);
+      console.log(`# revoke sent to gateway 1 ended the stream on gateway 2 ${error.atMs - revokeAtMs} ms later`);
+      assert.ok(error.atMs - revokeAtMs < 2000);
+      await until('the session completed', async () => (await status()) === 'completed', 5000);
+      const audit = await db.query<{ detail: { disconnectedStreams: number } }>("select detail from audit_log where action = 'session.participant_revoked' and target_id = $1", [session.participantId]);
+      assert.equal(audit.rows[0]?.detail.disconnectedStreams, 1, 'the audit counts the stream on the other gateway');
+    } finally {
+      await db.end();
+    }
+  });
+
   it('SIGKILL of a worker mid-utterance: its clients get error 500 + close 4500 within 5 s, the others finish, no final seen is lost', async () => {
     const created = await fetch(`${g1.url}/api/sessions`, {
       method: 'POST', headers: { authorization: `Bearer ${ownerKey}`, 'content-type': 'application/json' },

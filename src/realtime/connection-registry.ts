@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
 /** A live realtime connection of a session that the registry can end. */
 export interface LiveConnection {
   /**
@@ -12,9 +15,8 @@ export interface LiveConnection {
  * Management"): how many streams a session has (it completes when the last one closes) and which
  * to end when a participant is revoked.
  *
- * Process-local for now: it only sees the connections of this process. When streams are spread
- * over several gateways it moves to Redis pub/sub (a revocation is published on the session's
- * channel and every gateway disconnects its own connections; live counts become Redis counters).
+ * Process-local: it only sees the connections of this process. {@link RedisSessionPresence} adds
+ * the other processes through Redis.
  */
 export class SessionConnectionRegistry {
   private readonly bySession = new Map<string, Map<LiveConnection, string>>();
@@ -54,5 +56,175 @@ export class SessionConnectionRegistry {
     const targets = [...live].filter(([, p]) => p === participantId).map(([c]) => c);
     for (const c of targets) c.disconnect(status, description);
     return targets.length;
+  }
+}
+
+/**
+ * Where a platform session's live streams are counted and revoked (spec 000 "Active Session
+ * Management"): in this process ({@link LocalSessionPresence}, role `all` without Redis) or across
+ * every gateway on one Redis ({@link RedisSessionPresence}), so that a revocation sent to any
+ * gateway ends the participant's streams on all of them, and a session completes when its last
+ * stream closes wherever it ran.
+ */
+export interface SessionPresence {
+  /** Registers a live stream; resolves once every process can see it. Never rejects. */
+  add(sessionId: string, participantId: string, connection: LiveConnection): Promise<void>;
+  /**
+   * Forgets a stream. Never rejects.
+   * @returns the live streams the session still has, across processes.
+   */
+  remove(sessionId: string, connection: LiveConnection): Promise<number>;
+  /**
+   * Ends every live stream of a participant, wherever it runs (see {@link LiveConnection.disconnect}).
+   * Never rejects.
+   * @returns how many live streams the participant had.
+   */
+  disconnectParticipant(sessionId: string, participantId: string, status: number, description: string): Promise<number>;
+  /** Stops timers and the subscription. */
+  close(): Promise<void>;
+}
+
+/** {@link SessionPresence} of one process. */
+export class LocalSessionPresence implements SessionPresence {
+  readonly local = new SessionConnectionRegistry();
+
+  async add(sessionId: string, participantId: string, connection: LiveConnection): Promise<void> {
+    this.local.add(sessionId, participantId, connection);
+  }
+
+  async remove(sessionId: string, connection: LiveConnection): Promise<number> {
+    return this.local.remove(sessionId, connection);
+  }
+
+  async disconnectParticipant(sessionId: string, participantId: string, status: number, description: string): Promise<number> {
+    return this.local.disconnectParticipant(sessionId, participantId, status, description);
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Milliseconds now on the Redis server's clock. */
+const LUA_NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)";
+/** KEYS[1] leases of a session; ARGV: member, TTL ms. Adds or renews the lease. */
+const PUT_LEASE = `${LUA_NOW}
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 1`;
+/** KEYS[1] leases of a session; ARGV: member to drop (or ''). Returns the live leases left. */
+const DROP_LEASE = `${LUA_NOW}
+if ARGV[1] ~= '' then redis.call('ZREM', KEYS[1], ARGV[1]) end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+return redis.call('ZRANGE', KEYS[1], 0, -1)`;
+
+/** A revocation as published to every process. */
+interface Revocation {
+  sessionId: string;
+  participantId: string;
+  status: number;
+  description: string;
+}
+
+/** Settings of a {@link RedisSessionPresence}. */
+export interface RedisSessionPresenceOptions {
+  /** Prefix of the per-session keys (default `tolk:session-streams:`). */
+  keyPrefix?: string;
+  /** Pub/sub channel of revocations (default `tolk:session-revocations`). */
+  channel?: string;
+  /** How long a stream's lease outlives its last renewal, in ms (default 60 000); renewed every third. */
+  leaseTtlMs?: number;
+  /** Redis failures that reach no caller. */
+  onError?: (err: Error) => void;
+}
+
+/**
+ * {@link SessionPresence} shared by every process on one Redis. Each live stream is a lease — a
+ * member `<participant id>|<random>` of the sorted set `tolk:session-streams:<session id>`, scored by
+ * its expiry on the Redis clock and renewed by its process while the stream lives — so a process that
+ * crashes stops counting after `leaseTtlMs`. Revocations are published on one channel; every process
+ * ends its own streams of the participant. When Redis fails, this process's own streams still count
+ * and are revoked (the failure is reported to `onError`).
+ */
+export class RedisSessionPresence implements SessionPresence {
+  private readonly local = new SessionConnectionRegistry();
+  private readonly leases = new Map<LiveConnection, { key: string; member: string }>();
+  private readonly keyPrefix: string;
+  private readonly channel: string;
+  private readonly leaseTtlMs: number;
+  private readonly renewal: NodeJS.Timeout;
+  private readonly subscribed: Promise<void>;
+
+  /**
+   * @param redis - commands; a second connection is made from it for the subscription.
+   */
+  constructor(private readonly redis: Redis, private readonly options: RedisSessionPresenceOptions = {}) {
+    this.keyPrefix = options.keyPrefix ?? 'tolk:session-streams:';
+    this.channel = options.channel ?? 'tolk:session-revocations';
+    this.leaseTtlMs = options.leaseTtlMs ?? 60_000;
+    this.subscriber = redis.duplicate();
+    this.subscriber.on('error', (err: Error) => this.options.onError?.(err));
+    this.subscriber.on('message', (channel: string, text: string) => {
+      if (channel !== this.channel) return;
+      try {
+        const r = JSON.parse(text) as Revocation;
+        this.local.disconnectParticipant(r.sessionId, r.participantId, r.status, r.description);
+      } catch (err) {
+        this.options.onError?.(err as Error);
+      }
+    });
+    this.subscribed = this.subscriber.subscribe(this.channel).then(
+      () => undefined,
+      (err: unknown) => this.options.onError?.(err as Error),
+    );
+    this.renewal = setInterval(() => this.renewAll(), Math.max(1, Math.floor(this.leaseTtlMs / 3)));
+    this.renewal.unref();
+  }
+
+  private readonly subscriber: Redis;
+
+  async add(sessionId: string, participantId: string, connection: LiveConnection): Promise<void> {
+    this.local.add(sessionId, participantId, connection);
+    const lease = { key: this.keyPrefix + sessionId, member: `${participantId}|${randomBytes(9).toString('base64url')}` };
+    this.leases.set(connection, lease);
+    await this.subscribed;
+    await this.redis.eval(PUT_LEASE, 1, lease.key, lease.member, this.leaseTtlMs).catch((err: unknown) => this.options.onError?.(err as Error));
+  }
+
+  async remove(sessionId: string, connection: LiveConnection): Promise<number> {
+    const localLeft = this.local.remove(sessionId, connection);
+    const lease = this.leases.get(connection);
+    this.leases.delete(connection);
+    try {
+      const left = (await this.redis.eval(DROP_LEASE, 1, this.keyPrefix + sessionId, lease?.member ?? '')) as string[];
+      return left.length;
+    } catch (err) {
+      this.options.onError?.(err as Error);
+      return localLeft;
+    }
+  }
+
+  async disconnectParticipant(sessionId: string, participantId: string, status: number, description: string): Promise<number> {
+    const localCount = this.local.disconnectParticipant(sessionId, participantId, status, description);
+    try {
+      const live = (await this.redis.eval(DROP_LEASE, 1, this.keyPrefix + sessionId, '')) as string[];
+      const message: Revocation = { sessionId, participantId, status, description };
+      await this.redis.publish(this.channel, JSON.stringify(message));
+      return Math.max(localCount, live.filter((m) => m.startsWith(`${participantId}|`)).length);
+    } catch (err) {
+      this.options.onError?.(err as Error);
+      return localCount;
+    }
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.renewal);
+    await this.subscribed;
+    this.subscriber.disconnect();
+  }
+
+  private renewAll(): void {
+    if (this.leases.size === 0) return;
+    const batch = this.redis.pipeline();
+    for (const { key, member } of this.leases.values()) batch.eval(PUT_LEASE, 1, key, member, this.leaseTtlMs);
+    batch.exec().catch((err: unknown) => this.options.onError?.(err as Error));
   }
 }

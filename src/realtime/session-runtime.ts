@@ -5,7 +5,7 @@ import type { SessionBinding, SessionKeyGrant } from '../domain/session-keys.js'
 import { findParticipant, findSession, markParticipantJoined, markSessionActive, markSessionCompleted } from '../domain/sessions.js';
 import { mergeDictionaries, type DictionaryEntry, type DictionarySource } from '../pipeline/glossary.js';
 import { primaryLanguage } from '../providers/registry.js';
-import { SessionConnectionRegistry, type LiveConnection } from './connection-registry.js';
+import { LocalSessionPresence, type LiveConnection, type SessionPresence } from './connection-registry.js';
 import { GlossaryCache } from './glossary-cache.js';
 import { OrganizationStream, SessionStream, type AttachedStream, type StreamSettings } from './session-stream.js';
 
@@ -41,16 +41,18 @@ export type AttachResult = { ok: true; stream: AttachedStream } | { ok: false; s
  * {@link SessionRuntime.attach} and the {@link AttachedStream} it returns.
  */
 export class SessionRuntime {
-  /** Live connections per session and participant (process-local; see {@link SessionConnectionRegistry}). */
-  readonly connections = new SessionConnectionRegistry();
+  /** Live streams per session and participant: this process's, or every gateway's through Redis. */
+  readonly connections: SessionPresence;
   private readonly glossary: GlossaryCache;
 
   /**
    * @param deps.db - the database, read on each use (it may be replaced, e.g. in tests).
    * @param deps.glossaryTtlMs - how long a glossary read is reused, in ms (default 1000).
+   * @param deps.presence - where live streams are counted and revoked (default: this process only).
    */
-  constructor(private readonly deps: { db: () => Database; glossaryTtlMs?: number }) {
+  constructor(private readonly deps: { db: () => Database; glossaryTtlMs?: number; presence?: SessionPresence }) {
     this.glossary = new GlossaryCache((org, s, t) => glossaryTermsFor(deps.db(), org, s, t), deps.glossaryTtlMs ?? 1000);
+    this.connections = deps.presence ?? new LocalSessionPresence();
   }
 
   /**
@@ -66,7 +68,7 @@ export class SessionRuntime {
       return { ok: true, stream: new OrganizationStream(settings) };
     }
     // Registered before the checks, so a revocation racing with them still reaches this connection.
-    this.connections.add(binding.sessionId, binding.participantId, req.connection);
+    await this.connections.add(binding.sessionId, binding.participantId, req.connection);
     try {
       const result = await this.attachToSession(req, binding);
       if (!result.ok) await this.release(binding.sessionId, req.connection, req.log);
@@ -78,10 +80,11 @@ export class SessionRuntime {
   }
 
   /**
-   * Ends a revoked participant's live streams at once: an `error` event 403, then close 4403.
-   * @returns how many connections were ended.
+   * Ends a revoked participant's live streams at once, on every gateway: an `error` event 403, then
+   * close 4403.
+   * @returns how many live streams the participant had.
    */
-  disconnectParticipant(sessionId: string, participantId: string): number {
+  disconnectParticipant(sessionId: string, participantId: string): Promise<number> {
     return this.connections.disconnectParticipant(sessionId, participantId, 403, `Participant ${participantId} was revoked from session ${sessionId}`);
   }
 
@@ -117,7 +120,7 @@ export class SessionRuntime {
 
   /** Forgets a connection; the session completes when it was its last live one. */
   private async release(sessionId: string, connection: LiveConnection, log: FastifyBaseLogger): Promise<void> {
-    if (this.connections.remove(sessionId, connection) > 0) return;
+    if ((await this.connections.remove(sessionId, connection)) > 0) return;
     try {
       await markSessionCompleted(this.deps.db(), sessionId);
     } catch (err) {

@@ -168,7 +168,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
     if (!participant) throw new AppError('NOT_FOUND', `Participant ${participantId} not found in session ${session.id}`);
     if (session.status === 'completed') throw new AppError('CONFLICT', `Session ${session.id} is already completed`);
     await revokeParticipant(ctx.db, session.id, participantId);
-    const disconnected = ctx.sessions.disconnectParticipant(session.id, participantId);
+    const disconnected = await ctx.sessions.disconnectParticipant(session.id, participantId);
     if (ctx.config.liveKit.configured) {
       try {
         await removeRoomParticipant(ctx.config.liveKit, session.roomName, participantId);
