@@ -211,6 +211,27 @@ describe('scale-out: 2 gateways + 2 workers as processes on Postgres and Redis (
     }
   });
 
+  it('the organization\'s concurrency limit spans gateways: a stream on gateway 1 holds the only slot, gateway 2 answers 429', async () => {
+    const db = new pg.Client({ connectionString: scratch.url });
+    await db.connect();
+    try {
+      await db.query('update organizations set max_concurrent_streams = 1');
+      let live!: () => void;
+      const holding = new Promise<void>((resolve) => (live = resolve));
+      const holder = streamAudio({ url: vtUrl(g1.url, await fetchSessionKey(g1.url, ownerKey, 120)), config: CONFIG, samples: speech(['0880']), sampleRateHz: 16000, onEvent: () => live() });
+      await holding;
+      const over = await streamAudio({ url: vtUrl(g2.url, await fetchSessionKey(g2.url, ownerKey, 120)), config: CONFIG, samples: new Int16Array(16000), sampleRateHz: 16000, realtime: false, timeoutMs: 10_000 });
+      assert.deepEqual(errorsOf(over.events).map((e) => [e.code, e.description]), [[429, 'Max concurrent connections exceeded (1 for this organization)']]);
+      assert.equal(over.closeCode, 4429);
+      const held = await holder;
+      assert.deepEqual(errorsOf(held.events), [], 'the stream holding the slot is unaffected');
+      assert.ok(held.events.some((e) => e.kind === 'translate'));
+    } finally {
+      await db.query('update organizations set max_concurrent_streams = null');
+      await db.end();
+    }
+  });
+
   it('SIGKILL of a worker mid-utterance: its clients get error 500 + close 4500 within 5 s, the others finish, no final seen is lost', async () => {
     const created = await fetch(`${g1.url}/api/sessions`, {
       method: 'POST', headers: { authorization: `Bearer ${ownerKey}`, 'content-type': 'application/json' },
