@@ -22,6 +22,9 @@ import { RemoteWorkerLinks } from './realtime/remote-worker-link.js';
 import type { WorkerLinks } from './realtime/worker-link.js';
 import { TolkMetrics } from './metrics.js';
 
+/** How often a process looks for active sessions no process streams any more, in ms. */
+const ORPHAN_SWEEP_INTERVAL_MS = 60_000;
+
 /** A running Tolk server. */
 export interface RunningServer {
   app: FastifyInstance;
@@ -111,12 +114,21 @@ export async function startServer(
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const admin = options.adminSocket && config.dataDir !== 'memory://' ? await listenAdmin(ctx, config.dataDir) : undefined;
+  // Sessions whose last stream's gateway died complete once its leases expire (Redis only).
+  const sweep = redis ? setInterval(() => {
+    ctx.sessions.completeOrphanedSessions().then(
+      (ids) => ids.length > 0 && app.log.warn({ sessionIds: ids }, 'completed sessions whose last stream ended with its process'),
+      (err: unknown) => app.log.warn({ err }, 'orphaned-session sweep failed'),
+    );
+  }, ORPHAN_SWEEP_INTERVAL_MS) : undefined;
+  sweep?.unref();
   let closing: Promise<void> | undefined;
   return {
     app, ctx, url: `http://${host}:${port}`, firstOwnerKey,
     close: () =>
       (closing ??= (async () => {
         admin?.close();
+        clearInterval(sweep);
         await app.close();
         await workers.close();
         await ctx.sessions.connections.close();

@@ -2,6 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { RedisSessionPresence, type LiveConnection } from '../src/realtime/connection-registry.js';
+import { openDatabase } from '../src/db/client.js';
+import { ensureOrganization } from '../src/domain/api-keys.js';
+import { createSession, findSession, markSessionActive } from '../src/domain/sessions.js';
+import { SessionRuntime } from '../src/realtime/session-runtime.js';
 import { testRedisUrl } from './helpers.js';
 
 // Platform sessions across gateways (spec 000 "Active Session Management"): two presences on their
@@ -67,5 +71,34 @@ describe('session presence on Redis: counts and revocations span processes', { s
     // Still renewed by the live process: only the dead one's lease is gone.
     assert.equal(await one.remove('sess_2', connection()), 1);
     assert.equal(await one.remove('sess_2', alive), 0);
+  });
+
+  it('the sweep completes an active session whose only stream died with its process, and leaves a streaming one active', async () => {
+    const handle = await openDatabase({ dataDir: 'memory://' });
+    try {
+      const org = await ensureOrganization(handle.db, 'sweep');
+      const make = async () => {
+        const { session } = await createSession(handle.db, { organizationId: org.id, createdByKeyId: 'key_sweep', sourceLang: 'en', targetLang: 'es', speakerName: 'S', creatorRole: 'owner' });
+        await markSessionActive(handle.db, session.id);
+        return session.id;
+      };
+      const [orphaned, streaming] = [await make(), await make()];
+      const deadConnection = new Redis(redisUrl ?? '');
+      connections.push(deadConnection);
+      const dead = new RedisSessionPresence(deadConnection, options);
+      await dead.add(orphaned, 'usr_p', connection());
+      await dead.close(); // killed while streaming
+      const live = connection();
+      await one.add(streaming, 'usr_p', live);
+      const runtime = new SessionRuntime({ db: () => handle.db, presence: two });
+      assert.deepEqual(await runtime.completeOrphanedSessions(), [], 'both younger than a lease');
+      await sleep(options.leaseTtlMs + 100);
+      assert.deepEqual(await runtime.completeOrphanedSessions(), [orphaned]);
+      assert.equal((await findSession(handle.db, [org.id], orphaned))?.status, 'completed');
+      assert.equal((await findSession(handle.db, [org.id], streaming))?.status, 'active');
+      assert.equal(await one.remove(streaming, live), 0);
+    } finally {
+      await handle.close();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, count, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { sessionParticipants, sessions } from '../db/schema.js';
 import { primaryLanguage, supportedPairs, type Engines } from '../providers/registry.js';
@@ -131,6 +131,17 @@ export async function markSessionActive(db: Database, sessionId: string): Promis
 /** `active` → `completed` with `ended_at` = now, when the session's last live stream closed; no-op otherwise. */
 export async function markSessionCompleted(db: Database, sessionId: string): Promise<void> {
   await db.update(sessions).set({ status: 'completed', endedAt: new Date() }).where(and(eq(sessions.id, sessionId), eq(sessions.status, 'active')));
+}
+
+/**
+ * Ids of `active` sessions that started before `startedBefore`, oldest first (at most `limit`):
+ * the candidates of the orphaned-session sweep (a gateway died holding their last stream).
+ */
+export async function activeSessionIds(db: Database, startedBefore: Date, limit = 200): Promise<string[]> {
+  const rows = await db.select({ id: sessions.id }).from(sessions)
+    .where(and(eq(sessions.status, 'active'), lt(sessions.startedAt, startedBefore)))
+    .orderBy(sessions.startedAt).limit(limit);
+  return rows.map((r) => r.id);
 }
 
 /** Adds audio received over the session's streams to its usage (`usage_ms`), in ms. */

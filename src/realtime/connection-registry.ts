@@ -80,6 +80,13 @@ export interface SessionPresence {
    * @returns how many live streams the participant had.
    */
   disconnectParticipant(sessionId: string, participantId: string, status: number, description: string): Promise<number>;
+  /**
+   * Live streams of a session across processes, or undefined when this presence cannot see other
+   * processes (then nobody but the stream's own process may complete the session).
+   */
+  liveCount(sessionId: string): Promise<number | undefined>;
+  /** How long a stream outlives a crash of its process, in ms (0: it dies with it). */
+  readonly leaseTtlMs: number;
   /** Stops timers and the subscription. */
   close(): Promise<void>;
 }
@@ -99,6 +106,12 @@ export class LocalSessionPresence implements SessionPresence {
   async disconnectParticipant(sessionId: string, participantId: string, status: number, description: string): Promise<number> {
     return this.local.disconnectParticipant(sessionId, participantId, status, description);
   }
+
+  async liveCount(): Promise<undefined> {
+    return undefined;
+  }
+
+  readonly leaseTtlMs = 0;
 
   async close(): Promise<void> {}
 }
@@ -149,7 +162,7 @@ export class RedisSessionPresence implements SessionPresence {
   private readonly leases = new Map<LiveConnection, { key: string; member: string }>();
   private readonly keyPrefix: string;
   private readonly channel: string;
-  private readonly leaseTtlMs: number;
+  readonly leaseTtlMs: number;
   private readonly renewal: NodeJS.Timeout;
   private readonly subscribed: Promise<void>;
 
@@ -213,6 +226,11 @@ export class RedisSessionPresence implements SessionPresence {
       this.options.onError?.(err as Error);
       return localCount;
     }
+  }
+
+  /** @throws {Error} when Redis fails. */
+  async liveCount(sessionId: string): Promise<number> {
+    return ((await this.redis.eval(DROP_LEASE, 1, this.keyPrefix + sessionId, '')) as string[]).length;
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/client.js';
 import { glossaryTermsFor, type DictionaryTerm } from '../domain/glossary.js';
 import type { SessionBinding, SessionKeyGrant } from '../domain/session-keys.js';
-import { findParticipant, findSession, markParticipantJoined, markSessionActive, markSessionCompleted } from '../domain/sessions.js';
+import { activeSessionIds, findParticipant, findSession, markParticipantJoined, markSessionActive, markSessionCompleted } from '../domain/sessions.js';
 import { mergeDictionaries, type DictionaryEntry, type DictionarySource } from '../pipeline/glossary.js';
 import { primaryLanguage } from '../providers/registry.js';
 import { LocalSessionPresence, type LiveConnection, type SessionPresence } from './connection-registry.js';
@@ -86,6 +86,25 @@ export class SessionRuntime {
    */
   disconnectParticipant(sessionId: string, participantId: string): Promise<number> {
     return this.connections.disconnectParticipant(sessionId, participantId, 403, `Participant ${participantId} was revoked from session ${sessionId}`);
+  }
+
+  /**
+   * Completes the `active` sessions no process streams any more: their last stream's gateway died
+   * before it could complete them (its leases expired). Needs a presence that sees every process
+   * (Redis); with a process-local one it does nothing. Sessions younger than a lease are skipped.
+   * @returns the ids completed.
+   * @throws {Error} when the database or Redis fails.
+   */
+  async completeOrphanedSessions(): Promise<string[]> {
+    const ttl = this.connections.leaseTtlMs;
+    if (ttl <= 0) return [];
+    const completed: string[] = [];
+    for (const id of await activeSessionIds(this.deps.db(), new Date(Date.now() - ttl))) {
+      if ((await this.connections.liveCount(id)) !== 0) continue;
+      await markSessionCompleted(this.deps.db(), id);
+      completed.push(id);
+    }
+    return completed;
   }
 
   private async attachToSession(req: AttachRequest, binding: SessionBinding): Promise<AttachResult> {
