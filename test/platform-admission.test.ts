@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { fetchSessionKey, streamAudio, vtUrl, type ReceivedEvent, type StreamAudioResult } from '../src/client/vt-client.js';
 import { getOrganizationAdmission, setOrganizationAdmission } from '../src/domain/admission.js';
-import { librivoxRecordings, loadWav, startTestServer } from './helpers.js';
+import { closeEngines } from '../src/providers/index.js';
+import { librivoxRecordings, loadWav, startTestServer, testEngines } from './helpers.js';
 
 // Spec 002 Part 2 step 2 through `/vt` itself (docs/admission.md): the organization's tier, balance
 // and concurrency limit decide whether a stream starts. `make test` runs this file on PGlite with the
@@ -33,7 +34,10 @@ describe('/vt admission: tier 400, balance 402, concurrency 429 (spec 002 Part 2
     server = await startTestServer();
     url = vtUrl(server.url, await fetchSessionKey(server.url, server.apiKey, 600));
   });
-  after(async () => server.close());
+  after(async () => {
+    await server.close();
+    await closeEngines(await testEngines());
+  });
   beforeEach(async () => {
     await setOrganizationAdmission(server.ctx.db, org, { tier: 1, minutesBalanceMs: null, maxConcurrentStreams: null });
   });
