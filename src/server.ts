@@ -146,6 +146,7 @@ export async function startServer(
  */
 async function listenAdmin(ctx: AppContext, dataDir: string): Promise<http.Server> {
   const socketPath = adminSocketPath(dataDir);
+  fs.mkdirSync(dataDir, { recursive: true }); // with DATABASE_URL nothing else creates it
   fs.rmSync(socketPath, { force: true });
   const server = http.createServer((req, res) => {
     let body = '';

@@ -64,9 +64,10 @@ describe('scale-out: 2 gateways + 2 workers as processes on Postgres and Redis (
   let g2: Proc;
   let workers: Proc[] = [];
 
+  /** Starts `tolk serve` with its own data dir, not created yet (with DATABASE_URL, the server makes it for its admin socket). */
   async function spawnTolk(name: string, role: 'gateway' | 'worker', env: Record<string, string>): Promise<Proc> {
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--role', role, '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--role', role, '--port', String(port), '--host', '127.0.0.1', '--data-dir', path.join(dataDir, name.replace(' ', '-'))], {
       env: { ...process.env, LOG_LEVEL: 'warn', REDIS_URL: testRedisUrl(), TOLK_WORKER_SECRET: secret, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     const p: Proc = { name, child, port, url: `http://127.0.0.1:${port}`, stdout: '', stderr: '', exited: new Promise((r) => child.once('exit', (code) => r(code))) };
