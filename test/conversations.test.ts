@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import WebSocket from 'ws';
-import { encodeS16le } from '../src/audio/pcm.js';
 import type { Engines } from '../src/providers/registry.js';
 import { closeEngines } from '../src/providers/index.js';
 import { librivoxRecordings, loadWav, startTestServer, testEngines, testRedisUrl } from './helpers.js';
+import { Peer } from './room-peer.js';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
 
@@ -14,66 +13,6 @@ type Server = Awaited<ReturnType<typeof startTestServer>>;
  */
 const RUN_NET = `10.${Math.floor(Math.random() * 250) + 1}.${Math.floor(Math.random() * 250) + 1}`;
 const RUN_ADDRESS = `${RUN_NET}.1`;
-
-/** A spec 003 WebSocket client that records what it receives. */
-class Peer {
-  readonly json: Array<Record<string, unknown> & { atMs: number }> = [];
-  audioBytes = 0;
-  closeCode: number | undefined;
-  private readonly ws: WebSocket;
-  readonly opened: Promise<void>;
-  readonly closed: Promise<void>;
-
-  constructor(url: string) {
-    this.ws = new WebSocket(url);
-    this.opened = new Promise((resolve, reject) => {
-      this.ws.once('open', () => resolve());
-      this.ws.once('error', reject);
-    });
-    this.closed = new Promise((resolve) => this.ws.once('close', (code) => {
-      this.closeCode = code;
-      resolve();
-    }));
-    this.ws.on('message', (data, isBinary) => {
-      if (isBinary) this.audioBytes += (data as Buffer).length;
-      else this.json.push({ ...(JSON.parse(data.toString()) as Record<string, unknown>), atMs: Date.now() });
-    });
-  }
-
-  send(message: object): void {
-    this.ws.send(JSON.stringify(message));
-  }
-
-  /** Streams s16 samples at 16 kHz in 40 ms frames at real-time pace, then `silenceMs` of silence. */
-  async speak(samples: Int16Array, silenceMs = 1200): Promise<void> {
-    const all = new Int16Array(samples.length + (silenceMs * 16));
-    all.set(samples);
-    const start = Date.now();
-    for (let i = 0, n = 0; i < all.length; i += 640, n++) {
-      this.ws.send(encodeS16le(all.subarray(i, i + 640)));
-      const wait = start + (n + 1) * 40 - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
-  }
-
-  finals(): Array<Record<string, unknown>> {
-    return this.json.filter((m) => m.is_final === true || m.is_interim === false);
-  }
-
-  /** Waits until `predicate` holds for what was received (or fails after `timeoutMs`). */
-  async until(what: string, predicate: () => boolean, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!predicate()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(this.json.slice(-5))}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  close(): Promise<void> {
-    this.ws.close(1000);
-    return this.closed;
-  }
-}
 
 const recordings = librivoxRecordings();
 const speech = (id: string): Int16Array => {
