@@ -21,8 +21,8 @@ export interface AppContext {
   /** Binds realtime streams to their organization and platform session (glossary, recording, revocation). */
   sessions: SessionRuntime;
   /**
-   * How `/vt` streams reach a worker (leg 2, DESIGN §2): in this process for role `all`, remote
-   * workers from the registry for role `gateway`.
+   * How `/vt` streams and conversation connections reach a worker (leg 2, DESIGN §2): in this
+   * process for role `all`, remote workers from the registry for role `gateway`.
    */
   workers: WorkerLinks;
   /** Prometheus metrics of this process (`/metrics`). */

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Engines } from '../src/providers/registry.js';
+import type { WorkerLink } from '../src/realtime/worker-link.js';
 import { closeEngines } from '../src/providers/index.js';
-import { librivoxRecordings, loadWav, startTestServer, testEngines, testRedisUrl } from './helpers.js';
+import { countTranslations, librivoxSamples, startTestServer, testEngines, testRedisUrl } from './helpers.js';
 import { Peer } from './room-peer.js';
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
@@ -14,23 +15,7 @@ type Server = Awaited<ReturnType<typeof startTestServer>>;
 const RUN_NET = `10.${Math.floor(Math.random() * 250) + 1}.${Math.floor(Math.random() * 250) + 1}`;
 const RUN_ADDRESS = `${RUN_NET}.1`;
 
-const recordings = librivoxRecordings();
-const speech = (id: string): Int16Array => {
-  const r = recordings.find((x) => x.id.endsWith(id));
-  if (!r) throw new Error(`no recording ${id}`);
-  return loadWav(r.path).samples;
-};
-
-/** Counts MT calls per target language while a test runs. */
-function countTranslations(engines: Engines): { counts: Map<string, number>; restore(): void } {
-  const original = engines.mt.translate.bind(engines.mt);
-  const counts = new Map<string, number>();
-  engines.mt.translate = (input, pair) => {
-    counts.set(pair.target, (counts.get(pair.target) ?? 0) + 1);
-    return original(input, pair);
-  };
-  return { counts, restore: () => void (engines.mt.translate = original) };
-}
+const speech = librivoxSamples;
 
 describe('conversations (spec 003): languages, sessions, expiry', () => {
   let server: Server;
@@ -217,6 +202,39 @@ describe('conversations: /api/v1/ws/single and multi-device rooms over real sock
     await a.close();
     await b.until('A left', () => b.json.some((m) => m.type === 'user_left' && m.client_count === 1));
     await b.close();
+  });
+
+  it('a room speaker opens one leg 2 while the worker is slow to acknowledge, and a new one at the next audio after the worker was lost', async () => {
+    const workers = server.ctx.workers;
+    const realOpen = workers.open.bind(workers);
+    const opened: WorkerLink[] = [];
+    // A worker that takes 500 ms to acknowledge (loading a recognizer): a dozen 40 ms frames arrive meanwhile.
+    workers.open = async (config, options) => {
+      await new Promise((r) => setTimeout(r, 500));
+      const link = await realOpen(config, options);
+      opened.push(link);
+      return link;
+    };
+    try {
+      const id = await createConversation();
+      const a = await Peer.join(server.url, id, 'en-US');
+      const b = await Peer.join(server.url, id, 'es');
+      await a.speak(speech('0880'));
+      await b.until('B gets the final', () => b.finals().length >= 1);
+      assert.equal(opened.length, 1, 'one leg 2 for the speaker, not one per frame that arrived while it opened');
+      // The worker goes away (as a SIGKILL looks to the gateway): the speaker is told, and speaks on.
+      const lost = opened[0] as WorkerLink & { stream: { drain(ms: number, code: number, reason: string): Promise<void> } };
+      await lost.stream.drain(0, 1001, 'worker shutting down');
+      await a.until('the notice', () => a.json.some((m) => typeof m.error === 'string' && /recognizer stopped/.test(m.error)));
+      const before = b.finals().length;
+      await a.speak(speech('0930'));
+      await b.until('B gets the next final', () => b.finals().length > before);
+      assert.equal(opened.length, 2, 'one new leg 2 after the loss');
+      await a.close();
+      await b.close();
+    } finally {
+      workers.open = realOpen;
+    }
   });
 
   it('four participants in three languages: each final translated once per language, delivered to all', async () => {

@@ -166,3 +166,24 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * The samples of the LibriVox recording whose id ends with `idSuffix` (at the file's rate, 16 kHz).
+ * @throws {Error} when there is no such recording.
+ */
+export function librivoxSamples(idSuffix: string): Int16Array {
+  const r = librivoxRecordings().find((x) => x.id.endsWith(idSuffix));
+  if (!r) throw new Error(`no recording ${idSuffix}`);
+  return loadWav(r.path).samples;
+}
+
+/** Counts `engines.mt.translate` calls per target language until `restore()` (every server sharing `engines` counts). */
+export function countTranslations(engines: Engines): { counts: Map<string, number>; restore(): void } {
+  const original = engines.mt.translate.bind(engines.mt);
+  const counts = new Map<string, number>();
+  engines.mt.translate = (input, pair) => {
+    counts.set(pair.target, (counts.get(pair.target) ?? 0) + 1);
+    return original(input, pair);
+  };
+  return { counts, restore: () => void (engines.mt.translate = original) };
+}

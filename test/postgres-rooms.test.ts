@@ -5,7 +5,7 @@ import { closeEngines } from '../src/providers/index.js';
 import type { Engines } from '../src/providers/registry.js';
 import type { RoomEvent } from '../src/realtime/room-bus.js';
 import { RedisRoomBus } from '../src/realtime/room-bus-redis.js';
-import { librivoxRecordings, loadWav, startTestServer, testEngines, testRedisUrl } from './helpers.js';
+import { countTranslations, librivoxSamples, startTestServer, testEngines, testRedisUrl } from './helpers.js';
 import { Peer } from './room-peer.js';
 
 // Conversation rooms across processes (spec 003 Flow 2, DESIGN §2 "room pub/sub"): two Tolk servers
@@ -15,22 +15,7 @@ const skip = redisUrl ? false : 'no TOLK_TEST_REDIS_URL (make test sets it when 
 
 type Server = Awaited<ReturnType<typeof startTestServer>>;
 
-const speech = (id: string): Int16Array => {
-  const r = librivoxRecordings().find((x) => x.id.endsWith(id));
-  if (!r) throw new Error(`no recording ${id}`);
-  return loadWav(r.path).samples;
-};
-
-/** Counts MT calls per target language (both servers share the engines of this test process). */
-function countTranslations(engines: Engines): { counts: Map<string, number>; restore(): void } {
-  const original = engines.mt.translate.bind(engines.mt);
-  const counts = new Map<string, number>();
-  engines.mt.translate = (input, pair) => {
-    counts.set(pair.target, (counts.get(pair.target) ?? 0) + 1);
-    return original(input, pair);
-  };
-  return { counts, restore: () => void (engines.mt.translate = original) };
-}
+const speech = librivoxSamples;
 
 describe('conversation rooms across two Tolk processes through Redis pub/sub', { skip }, () => {
   let one: Server;

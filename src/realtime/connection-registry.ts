@@ -164,6 +164,8 @@ export class RedisSessionPresence implements SessionPresence {
   private readonly channel: string;
   readonly leaseTtlMs: number;
   private readonly renewal: NodeJS.Timeout;
+  /** The second connection, subscribed to revocations. */
+  private readonly subscriber: Redis;
   private readonly subscribed: Promise<void>;
 
   /**
@@ -191,8 +193,6 @@ export class RedisSessionPresence implements SessionPresence {
     this.renewal = setInterval(() => this.renewAll(), Math.max(1, Math.floor(this.leaseTtlMs / 3)));
     this.renewal.unref();
   }
-
-  private readonly subscriber: Redis;
 
   async add(sessionId: string, participantId: string, connection: LiveConnection): Promise<void> {
     this.local.add(sessionId, participantId, connection);

@@ -62,7 +62,8 @@ export function conversationLeg2Config(engines: Engines, r: ConversationPipeline
  */
 export class LinkedPipeline {
   private ended = false;
-  private translationLatency = new Map<string, { text: string }>();
+  /** Final translations waiting for their `translation_latency` frame, by utterance id. */
+  private readonly pendingTranslations = new Map<string, { text: string }>();
 
   private constructor(private link: WorkerLink | undefined) {}
 
@@ -131,11 +132,11 @@ export class LinkedPipeline {
         return onEvent({ type: 'transcript', utteranceId: m.event.utteranceId, text: m.event.text, final: true });
       case 'translation':
         // Reported with its latency, which the worker sends right after the `translate` event.
-        if (m.event.final) this.translationLatency.set(m.event.utteranceId, { text: m.event.text });
+        if (m.event.final) this.pendingTranslations.set(m.event.utteranceId, { text: m.event.text });
         return;
       case 'translation-latency': {
-        const t = this.translationLatency.get(m.utteranceId);
-        this.translationLatency.delete(m.utteranceId);
+        const t = this.pendingTranslations.get(m.utteranceId);
+        this.pendingTranslations.delete(m.utteranceId);
         if (t) onEvent({ type: 'translation', utteranceId: m.utteranceId, text: t.text, latencyMs: m.latencyMs });
         return;
       }
@@ -149,5 +150,60 @@ export class LinkedPipeline {
       case 'ack':
         return;
     }
+  }
+}
+
+/** After a start that failed or was refused, how long a connection's audio is dropped before it tries again, in ms. */
+export const REOPEN_BACKOFF_MS = 5000;
+
+/**
+ * A conversation connection's {@link LinkedPipeline}, opened on demand: at the first audio (or
+ * {@link OnDemandPipeline.prepare}), and again at the first audio after its worker was lost.
+ * Only one open is in flight at a time: audio that arrives meanwhile waits for it, in order. After
+ * a failed or refused open (the opener reported it to the client and returned undefined), audio is
+ * dropped for {@link REOPEN_BACKOFF_MS}, then the next audio tries again.
+ */
+export class OnDemandPipeline {
+  private current: LinkedPipeline | undefined;
+  private opening: Promise<void> | undefined;
+  private failedAtMs = Number.NEGATIVE_INFINITY;
+  private closed = false;
+
+  /** @param open - opens the pipeline, or reports why it cannot to the client and returns undefined. Must not reject. */
+  constructor(private readonly open: () => Promise<LinkedPipeline | undefined>) {}
+
+  /** Starts opening now, unless a pipeline is open or opening; resolves when that is done. */
+  prepare(): Promise<void> {
+    if (this.closed || this.current?.open) return Promise.resolve();
+    if (this.opening) return this.opening;
+    if (Date.now() - this.failedAtMs < REOPEN_BACKOFF_MS) return Promise.resolve();
+    this.opening = this.open().then(async (pipeline) => {
+      this.opening = undefined;
+      if (!pipeline) {
+        this.failedAtMs = Date.now();
+        return;
+      }
+      if (this.closed) return pipeline.close(0);
+      this.current = pipeline;
+    });
+    return this.opening;
+  }
+
+  /**
+   * Forwards s16le mono PCM, opening the pipeline first when needed (see the class).
+   * @param arrivedAtMs - wall time it reached the gateway.
+   */
+  async push(frame: Buffer, arrivedAtMs: number): Promise<void> {
+    if (!this.current?.open) await this.prepare();
+    this.current?.push(frame, arrivedAtMs);
+  }
+
+  /** Ends it: the utterance in flight may finish for `drainTimeoutMs` (0: at once). Idempotent. */
+  async close(drainTimeoutMs = 0): Promise<void> {
+    this.closed = true;
+    await this.opening;
+    const p = this.current;
+    this.current = undefined;
+    await p?.close(drainTimeoutMs);
   }
 }

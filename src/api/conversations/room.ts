@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../../context.js';
 import { ConversationStoreUnavailableError, type ConversationStore } from '../../domain/conversations.js';
-import { conversationLeg2Config, LinkedPipeline, type LinkedPipelineEvent } from '../../realtime/linked-pipeline.js';
+import { conversationLeg2Config, LinkedPipeline, OnDemandPipeline, type LinkedPipelineEvent } from '../../realtime/linked-pipeline.js';
 import { WorkerRefusedError } from '../../realtime/worker-link.js';
 import { ROOM_SAMPLE_RATE_HZ, type ConversationRoom, type ConversationRooms, type RoomParticipant } from '../../realtime/conversation-room.js';
 import { findConversationLanguage } from './languages.js';
@@ -21,8 +21,8 @@ const MAX_MESSAGE_BYTES = 256 * 1024;
 export class RoomConnection implements RoomParticipant {
   readonly id = randomUUID();
   private room: ConversationRoom | undefined;
-  private pipeline: LinkedPipeline | undefined;
-  private starting: Promise<void> | undefined;
+  /** This speaker's recognizer on a worker (DESIGN §2), opened at their first audio and again after its worker was lost. */
+  private readonly pipeline = new OnDemandPipeline(() => this.startPipeline());
   private unrecognizedNoticeSent = false;
   private closed = false;
   private lastFinal = new Map<string, string>();
@@ -93,32 +93,24 @@ export class RoomConnection implements RoomParticipant {
       }
       return;
     }
-    const arrivedAtMs = Date.now();
-    // A recognizer on a worker (DESIGN §2); opened again after a worker was lost.
-    if (!this.pipeline?.open) this.starting = undefined;
-    this.starting ??= this.startPipeline();
-    await this.starting;
-    this.pipeline?.push(data, arrivedAtMs);
+    await this.pipeline.push(data, Date.now());
   }
 
   /** Opens this speaker's recognizer on a worker: leg 2 with `translator.mode` `none`. */
-  private async startPipeline(): Promise<void> {
+  private async startPipeline(): Promise<LinkedPipeline | undefined> {
     const config = conversationLeg2Config(this.ctx.engines, {
       conversationId: this.conversationId, sourceLanguage: this.language, targetLanguage: this.language,
       voice: 'female', sampleRateHz: ROOM_SAMPLE_RATE_HZ, translatorMode: 'none',
     });
-    let pipeline: LinkedPipeline;
     try {
-      pipeline = await LinkedPipeline.open(this.ctx.workers, config, (event) => this.onPipelineEvent(event), this.log);
+      return await LinkedPipeline.open(this.ctx.workers, config, (event) => this.onPipelineEvent(event), this.log);
     } catch (err) {
       if (!(err instanceof WorkerRefusedError)) this.log.error({ err }, 'conversation pipeline start failed');
       this.sendJson({ error: err instanceof WorkerRefusedError && err.status === 429
         ? 'The server is at capacity; your speech is not being recognized. Try again shortly.'
         : 'The speech recognizer could not start; try again.' });
-      return;
+      return undefined;
     }
-    if (this.closed) return void (await pipeline.close(0));
-    this.pipeline = pipeline;
   }
 
   private onPipelineEvent(event: LinkedPipelineEvent): void {
@@ -156,9 +148,6 @@ export class RoomConnection implements RoomParticipant {
       await room.leave(this);
       await this.rooms.release(room);
     }
-    await this.starting;
-    const p = this.pipeline;
-    this.pipeline = undefined;
-    await p?.close(0);
+    await this.pipeline.close(0);
   }
 }

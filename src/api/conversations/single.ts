@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { checkLanguages } from '../../providers/registry.js';
-import { conversationLeg2Config, LinkedPipeline, type ConversationPipelineRequest, type LinkedPipelineEvent } from '../../realtime/linked-pipeline.js';
+import { conversationLeg2Config, LinkedPipeline, OnDemandPipeline, type ConversationPipelineRequest, type LinkedPipelineEvent } from '../../realtime/linked-pipeline.js';
 import { WorkerRefusedError } from '../../realtime/worker-link.js';
 
 /** Rates the single-device stream accepts, in Hz (the app sends 16 kHz). */
@@ -40,11 +40,10 @@ const MAX_MESSAGE_BYTES = 256 * 1024;
  * a worker through leg 2 (DESIGN §2), in this process for role `all`.
  */
 export class SingleDeviceConnection {
-  private pipeline: LinkedPipeline | undefined;
-  /** The pipeline being started by the latest config; audio waits for it. */
+  /** The pipeline of the latest valid config, on a worker; opened again after its worker was lost. */
+  private pipeline: OnDemandPipeline | undefined;
+  /** The latest config being applied; audio waits for it. */
   private starting: Promise<void> | undefined;
-  /** The latest valid config: a pipeline whose worker was lost is opened again with it. */
-  private request: ConversationPipelineRequest | undefined;
   private closed = false;
   /** Finals waiting for their translation, by utterance id. */
   private readonly pendingFinals = new Map<string, { text: string }>();
@@ -70,13 +69,7 @@ export class SingleDeviceConnection {
     if (!this.starting) return this.sendError('Send a config message before the audio.');
     const arrivedAtMs = Date.now();
     await this.starting;
-    if (this.request && !this.pipeline?.open && !this.closed) {
-      // The worker was lost: the audio that follows goes to another one.
-      const request = this.request;
-      this.starting = this.open(request);
-      await this.starting;
-    }
-    this.pipeline?.push(data, arrivedAtMs);
+    await this.pipeline?.push(data, arrivedAtMs);
   }
 
   private async configure(text: string): Promise<void> {
@@ -96,29 +89,27 @@ export class SingleDeviceConnection {
     if (!check.ok) return this.sendError(check.description);
 
     const previous = this.pipeline;
-    this.pipeline = undefined;
-    this.request = { sourceLanguage: source, targetLanguage: target, voice: c.voice, sampleRateHz: c.sample_rate, translatorMode: 'synchronous' };
-    await this.open(this.request);
+    const request: ConversationPipelineRequest = { sourceLanguage: source, targetLanguage: target, voice: c.voice, sampleRateHz: c.sample_rate, translatorMode: 'synchronous' };
+    const pipeline = new OnDemandPipeline(() => this.open(request));
+    this.pipeline = pipeline;
+    // Opened now, so the first audio does not wait for a worker's acknowledgement.
+    await pipeline.prepare();
+    if (this.closed) await pipeline.close(0);
     // The old languages' last utterance still completes (bounded), in the background.
     void previous?.close(SWITCH_DRAIN_MS);
   }
 
-  /** Opens the pipeline of `request` on a worker (leg 2). */
-  private async open(request: ConversationPipelineRequest): Promise<void> {
-    let pipeline: LinkedPipeline;
+  /** Opens the pipeline of `request` on a worker (leg 2); undefined after telling the client why it could not. */
+  private async open(request: ConversationPipelineRequest): Promise<LinkedPipeline | undefined> {
     try {
-      pipeline = await LinkedPipeline.open(this.ctx.workers, conversationLeg2Config(this.ctx.engines, request), (event) => this.onPipelineEvent(event), this.log);
+      return await LinkedPipeline.open(this.ctx.workers, conversationLeg2Config(this.ctx.engines, request), (event) => this.onPipelineEvent(event), this.log);
     } catch (err) {
       if (!(err instanceof WorkerRefusedError)) this.log.error({ err }, 'single-device pipeline start failed');
-      return this.sendError(err instanceof WorkerRefusedError && err.status === 429
+      this.sendError(err instanceof WorkerRefusedError && err.status === 429
         ? 'The server is at capacity; try again shortly.'
         : 'The speech recognizer could not start; try again.');
+      return undefined;
     }
-    if (this.closed || this.request !== request) {
-      await pipeline.close(0);
-      return;
-    }
-    this.pipeline = pipeline;
   }
 
   private onPipelineEvent(event: LinkedPipelineEvent): void {
