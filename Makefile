@@ -8,16 +8,23 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8080
 HOST ?= 0.0.0.0
 
-.PHONY: start test test-services deps test-deps apt-install build web-build lint typecheck bench clean
-# The service-backed run: the platform tests again on a real Postgres and Redis.
-TEST_POSTGRES_URL ?= postgres://127.0.0.1:5432/test
+.PHONY: start test test-services services livekit deps test-deps apt-install build web-build lint typecheck bench clean
+# The service-backed run: the platform tests again on a real Postgres and Redis (`make services`
+# starts both on loopback when they do not answer; role and password `tolk`).
+TEST_POSTGRES_URL ?= postgres://tolk:tolk@127.0.0.1:5432/test
 TEST_REDIS_URL ?= redis://127.0.0.1:6379
+# The real LiveKit SFU of the rooms tests: built once per machine with the Go toolchain into .tools/,
+# or any livekit-server binary given as LIVEKIT_SERVER_BIN.
+LIVEKIT_VERSION := v1.13.5
+LIVEKIT_SERVER_BIN ?= $(CURDIR)/.tools/livekit-$(LIVEKIT_VERSION)/livekit-server
+export LIVEKIT_SERVER_BIN
+GO ?= $(shell command -v go || echo /usr/local/go/bin/go)
 
 start: deps node_modules/.installed build web-build
 	@npm link --no-audit --no-fund >/dev/null 2>&1 || echo "note: 'npm link' failed; run the CLI as 'npx tolk'"
 	node bin/tolk.js serve --port $(PORT) --host $(HOST)
 
-test: deps test-deps node_modules/.installed build web-build lint typecheck
+test: deps test-deps node_modules/.installed build web-build lint typecheck services livekit
 	cd web && npm test
 	npm test
 	@$(MAKE) --no-print-directory test-services
@@ -33,6 +40,21 @@ test-services: node_modules/.installed
 		echo "CI=true but Postgres (127.0.0.1:5432) or Redis (127.0.0.1:6379) does not answer"; exit 1; \
 	else \
 		echo "SKIPPED: the Postgres/Redis run (neither TEST_POSTGRES_URL nor TEST_REDIS_URL answers)"; \
+	fi
+
+# Postgres and Redis on 127.0.0.1 for the service-backed tests: installed from Debian packages and
+# started when they do not answer, left as they are when they do (scripts/services.sh).
+services:
+	@bash scripts/services.sh
+
+# livekit-server for the rooms tests, from the Go module proxy; skipped when the binary is there.
+# A failed build fails under CI=true; elsewhere the LiveKit tests then report themselves skipped.
+livekit:
+	@if [ ! -x "$(LIVEKIT_SERVER_BIN)" ]; then \
+		echo "building livekit-server $(LIVEKIT_VERSION) with go install (first run only: about 3 minutes)"; \
+		tmp=$$(mktemp -d) && GOBIN=$$tmp "$(GO)" install github.com/livekit/livekit-server/cmd/server@$(LIVEKIT_VERSION) \
+			&& mkdir -p "$(dir $(LIVEKIT_SERVER_BIN))" && mv "$$tmp/server" "$(LIVEKIT_SERVER_BIN)" && rm -rf "$$tmp" \
+			|| { echo "livekit-server $(LIVEKIT_VERSION) did not build"; [ "$$CI" != true ] || exit 1; }; \
 	fi
 
 # Debian packages: the offline engines (pocketsphinx, Apertium, espeak-ng) and the LibriVox test recordings.
@@ -78,4 +100,4 @@ bench: deps node_modules/.installed build
 	node --import tsx bench/stream-latency.ts
 
 clean:
-	rm -rf dist node_modules web/dist web/node_modules
+	rm -rf dist node_modules web/dist web/node_modules .tools
