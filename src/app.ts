@@ -8,6 +8,22 @@ import type { AppContext } from './context.js';
 import { PLATFORM_ROUTE_PLUGINS } from './api/platform/routes.js';
 
 /**
+ * JSON bodies as Fastify parses them (prototype-poisoning guard included), except that an empty
+ * body is `{}`: many HTTP clients send `Content-Type: application/json` on every request, also on
+ * routes that take no body (`DELETE /api/api-keys/:id`, `POST /api/sessions/:id/escalate`…), and
+ * such a request is not malformed (docs/decisions.md).
+ */
+function acceptEmptyJsonBodies(app: FastifyInstance): void {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    const text = typeof body === 'string' ? body : body.toString('utf8');
+    if (text.trim() === '') return done(null, {});
+    parseJson(request, text, done);
+  });
+}
+
+/**
  * Builds the Fastify instance with every surface mounted, without listening (tests use `inject()`
  * or `listen({ port: 0 })`). Closing the app ends every live stream.
  */
@@ -15,6 +31,7 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: ctx.config.logLevel },
   });
+  acceptEmptyJsonBodies(app);
   // Frames above maxFrameBytes are answered with the documented error event; ws itself only drops
   // frames far beyond it.
   await app.register(fastifyWebsocket, {

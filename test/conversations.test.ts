@@ -58,7 +58,7 @@ describe('conversations (spec 003): languages, sessions, expiry', () => {
     assert.equal((await server.app.inject({ method: 'GET', url: `/api/v1/session/${id}` })).statusCode, 200);
     await new Promise((r) => setTimeout(r, 2300));
     assert.equal((await server.app.inject({ method: 'GET', url: `/api/v1/session/${id}` })).statusCode, 404);
-    const peer = new Peer(`${server.url.replace('http', 'ws')}/api/v1/ws/${id}?language=en-US`);
+    const peer = new Peer(`${server.url.replace('http', 'ws')}/api/v1/ws/${id}?language=en-US&speech=true`);
     await peer.closed;
     assert.equal(peer.closeCode, 4404);
     assert.deepEqual(peer.json.map(({ atMs: _, ...m }) => m), [{ error: 'Session not found.' }]);
@@ -142,7 +142,7 @@ describe('conversations: /api/v1/ws/single and multi-device rooms over real sock
   it('single device: interims, then finals with the translation and latency, speech back; a new config switches languages mid-stream', async () => {
     const peer = new Peer(`${ws}/api/v1/ws/single`);
     await peer.opened;
-    peer.send({ type: 'config', language: 'en-US', translate_language: 'es', voice: 'female', sample_rate: 16000 });
+    peer.send({ type: 'config', language: 'en-US', translate_language: 'es', voice: 'female', sample_rate: 16000, speech: true });
     await peer.speak(speech('0880'));
     await peer.until('a Spanish final', () => peer.finals().length >= 1);
     const spanish = peer.finals();
@@ -175,9 +175,9 @@ describe('conversations: /api/v1/ws/single and multi-device rooms over real sock
 
   it('two participants: joins and partner language, interims to the speaker only, each final in each listener\'s language, speech to the listener', async () => {
     const id = await createConversation();
-    const a = new Peer(`${ws}/api/v1/ws/${id}?language=en-US`);
+    const a = new Peer(`${ws}/api/v1/ws/${id}?language=en-US&speech=true`);
     await a.until('A joined', () => a.json.some((m) => m.type === 'user_joined'));
-    const b = new Peer(`${ws}/api/v1/ws/${id}?language=es`);
+    const b = new Peer(`${ws}/api/v1/ws/${id}?language=es&speech=true`);
     await b.until('B joined', () => b.json.some((m) => m.type === 'user_joined'));
     await a.until('A sees 2', () => a.json.some((m) => m.type === 'user_joined' && m.client_count === 2));
     assert.deepEqual(b.json.filter((m) => m.type === 'partner_language').map((m) => m.lang), ['en-US']);
@@ -242,7 +242,7 @@ describe('conversations: /api/v1/ws/single and multi-device rooms over real sock
     const langs = ['en-US', 'es', 'es', 'ca'];
     const peers: Peer[] = [];
     for (const lang of langs) {
-      const p = new Peer(`${ws}/api/v1/ws/${id}?language=${lang}`);
+      const p = new Peer(`${ws}/api/v1/ws/${id}?language=${lang}&speech=true`);
       await p.until('joined', () => p.json.some((m) => m.type === 'user_joined'));
       peers.push(p);
     }

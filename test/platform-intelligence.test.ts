@@ -71,7 +71,7 @@ describe('GET /api/sessions/:id/intelligence', () => {
       urgencyLevel: 'urgent',
       transcriptCount: 5,
       speakerCount: 2,
-      averageConfidence: null,
+      averageConfidence: 0, // no transcript carries one
       averageLatencyMs: 340, // (300 + 420 + 350 + 291) / 4 = 340.25
       durationSeconds: 1320,
     });

@@ -32,9 +32,12 @@ export class Peer {
     });
   }
 
-  /** Connects to a room on the server at `baseUrl` (`http://host:port`) and waits for its own `user_joined`. */
-  static async join(baseUrl: string, conversationId: string, language: string): Promise<Peer> {
-    const p = new Peer(`${baseUrl.replace('http', 'ws')}/api/v1/ws/${conversationId}?language=${language}`, language);
+  /**
+   * Connects to a room on the server at `baseUrl` (`http://host:port`) and waits for its own
+   * `user_joined`; asks for the translated speech (`speech=true`) unless `speech` is false.
+   */
+  static async join(baseUrl: string, conversationId: string, language: string, speech = true): Promise<Peer> {
+    const p = new Peer(`${baseUrl.replace('http', 'ws')}/api/v1/ws/${conversationId}?language=${language}${speech ? '&speech=true' : ''}`, language);
     await p.until('its user_joined', () => p.json.some((m) => m.type === 'user_joined'));
     return p;
   }

@@ -12,6 +12,8 @@ export type ReceivedEvent =
 export interface StreamAudioOptions {
   /** WebSocket URL of `/vt`, with the `authorization` query parameter when used. */
   url: string;
+  /** Headers of the WebSocket upgrade request, e.g. `{ authorization: 'Bearer <key>' }`. */
+  headers?: Record<string, string>;
   /** The `config` object of spec 002 Part 1 (without the `config` wrapper). */
   config: Record<string, unknown>;
   /** Mono s16 samples at `sampleRateHz`. */
@@ -57,7 +59,7 @@ export async function streamAudio(options: StreamAudioOptions): Promise<StreamAu
   const frameMs = options.frameMs ?? 20;
   const realtime = options.realtime ?? true;
   const frameSamples = Math.round((options.sampleRateHz * frameMs) / 1000);
-  const ws = new WebSocket(options.url);
+  const ws = new WebSocket(options.url, { headers: options.headers });
   const events: ReceivedEvent[] = [];
   const audioDecoder = new S16leDecoder();
   const audioParts: Int16Array[] = [];

@@ -52,13 +52,13 @@ describe('computeSessionIntelligence: a clinic visit', () => {
 });
 
 describe('computeSessionIntelligence: edge cases', () => {
-  it('reports null confidence and latency when the engine gave none (offline pocketsphinx)', () => {
+  it('reports 0 confidence and latency (numbers, as spec 000 shows them) when the engine gave none', () => {
     const result = computeSessionIntelligence({
       startedAt: new Date(0), endedAt: new Date(61_499),
       utterances: [said('a', 'hello there'), said('a', 'how are you'), said('b', 'fine thanks')],
     });
-    assert.equal(result.averageConfidence, null);
-    assert.equal(result.averageLatencyMs, null);
+    assert.equal(result.averageConfidence, 0);
+    assert.equal(result.averageLatencyMs, 0);
     assert.equal(result.transcriptCount, 3);
     assert.equal(result.speakerCount, 2);
     assert.equal(result.durationSeconds, 61);
@@ -68,7 +68,7 @@ describe('computeSessionIntelligence: edge cases', () => {
     const result = computeSessionIntelligence({ startedAt: null, endedAt: new Date(), utterances: [said('a', '  ', 0.5, 100)] });
     assert.deepEqual(result, {
       overallSentiment: 'neutral', sentimentScore: 0, extractedTopics: [], actionItems: [], urgencyLevel: 'standard',
-      transcriptCount: 0, speakerCount: 0, averageConfidence: null, averageLatencyMs: null, durationSeconds: 0,
+      transcriptCount: 0, speakerCount: 0, averageConfidence: 0, averageLatencyMs: 0, durationSeconds: 0,
     });
   });
 

@@ -53,14 +53,13 @@ export interface SessionIntelligence {
   /** Distinct participants among those transcripts. */
   speakerCount: number;
   /**
-   * Mean recognizer confidence in 0..1, 2 decimals, over the transcripts that have one; null when the
-   * engine reported none. The offline pocketsphinx recognizer runs single-pass (`-bestpath no`), and
-   * without bestpath its `ps_get_prob` always answers a posterior of 1.0, which says nothing; its
-   * transcripts are stored without a confidence, so a session it recognized has null here.
+   * Mean recognizer confidence in 0..1, 2 decimals, over the transcripts that have one (for
+   * pocketsphinx: the mean word posterior of each transcript of two words or more). Always a number,
+   * as spec 000 shows it: 0 when no transcript carries a confidence (docs/intelligence.md).
    */
-  averageConfidence: number | null;
-  /** Mean end-of-speech → translation latency in whole ms; null when none was measured. */
-  averageLatencyMs: number | null;
+  averageConfidence: number;
+  /** Mean end-of-speech → translation latency in whole ms; 0 when none was measured. */
+  averageLatencyMs: number;
   /** `ended_at − started_at` in whole seconds (0 when either is missing). */
   durationSeconds: number;
 }
@@ -139,8 +138,8 @@ export function computeSessionIntelligence(input: IntelligenceInput): SessionInt
     urgencyLevel: urgencyLevelOf(texts),
     transcriptCount: spoken.length,
     speakerCount: new Set(spoken.map((u) => u.participantId)).size,
-    averageConfidence: roundTo(meanOf(spoken.map((u) => u.confidence)), 2),
-    averageLatencyMs: roundTo(meanOf(spoken.map((u) => u.translationLatencyMs)), 0),
+    averageConfidence: roundTo(meanOf(spoken.map((u) => u.confidence)), 2) ?? 0,
+    averageLatencyMs: roundTo(meanOf(spoken.map((u) => u.translationLatencyMs)), 0) ?? 0,
     durationSeconds: durationSecondsOf(input.startedAt, input.endedAt),
   };
 }

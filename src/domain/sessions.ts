@@ -153,10 +153,10 @@ export async function addSessionUsage(db: Database, sessionId: string, audioMs: 
 
 /**
  * Wall-clock length of a session in whole seconds: `ended_at − started_at` once completed, time
- * since `started_at` while active, null before it started.
+ * since `started_at` while active, 0 before it started (spec 000 shows a number; docs/sessions.md).
  */
-export function sessionDurationSeconds(session: SessionRecord, now: Date = new Date()): number | null {
-  if (!session.startedAt) return null;
+export function sessionDurationSeconds(session: SessionRecord, now: Date = new Date()): number {
+  if (!session.startedAt) return 0;
   const end = session.endedAt ?? now;
   return Math.max(0, Math.round((end.getTime() - session.startedAt.getTime()) / 1000));
 }

@@ -45,9 +45,13 @@ export async function recordUtteranceTranslation(db: Database, utteranceId: stri
   await db.update(utterances).set({ translation }).where(eq(utterances.id, utteranceId));
 }
 
-/** Adds an utterance's latency marks (ms). No-op when the utterance was never recorded. */
-export async function recordUtteranceLatency(db: Database, utteranceId: string, latency: UtteranceLatencyMs): Promise<void> {
+/**
+ * Adds what is known once an utterance ended: its latency marks (ms) and the recognizer's
+ * confidence (0..1, null when the engine gave none). No-op when the utterance was never recorded.
+ */
+export async function recordUtteranceEnd(db: Database, utteranceId: string, latency: UtteranceLatencyMs, confidence: number | null): Promise<void> {
   await db.update(utterances).set({
+    confidence,
     finalLatencyMs: Math.round(latency.finalMs),
     translationLatencyMs: Math.round(latency.translationMs),
     firstAudioLatencyMs: latency.firstAudioMs === null ? null : Math.round(latency.firstAudioMs),

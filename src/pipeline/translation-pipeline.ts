@@ -57,11 +57,12 @@ export type PipelineEvent =
   | { type: 'audio'; utteranceId: string; pcm: Buffer }
   /**
    * All events of an utterance are out; latency marks attached. `startedAt` and `durationMs` are
-   * those of its final transcript.
+   * those of its final transcript; `confidence` is the recognizer's in it (0..1), null when the
+   * engine gave none.
    */
   | {
       type: 'utterance-end'; utteranceId: string; latency: UtteranceLatency; transcript: string; translation: string;
-      startedAt: Date; durationMs: number;
+      startedAt: Date; durationMs: number; confidence: number | null;
     }
   /** The pipeline failed; `cause` is for the server's log, never for the client. */
   | { type: 'error'; status: number; description: string; cause: unknown };
@@ -202,9 +203,10 @@ export class TranslationPipeline {
     if (this.options.final) {
       this.emit({ type: 'transcript', utteranceId: u.id, text: t.text, final: true, startedAt, durationMs });
     }
-    const final = { utteranceId: u.id, text: t.text, startedAt, durationMs };
+    const confidence = t.confidence ?? null;
+    const final = { utteranceId: u.id, text: t.text, startedAt, durationMs, confidence };
     if (this.options.mode === 'recognize') {
-      this.emit({ type: 'utterance-end', utteranceId: u.id, latency: this.clock.finish(u.id), transcript: t.text, translation: '', startedAt, durationMs });
+      this.emit({ type: 'utterance-end', utteranceId: u.id, latency: this.clock.finish(u.id), transcript: t.text, translation: '', startedAt, durationMs, confidence });
       return;
     }
     this.output = this.output.then(() => this.translateAndSpeak(final)).catch((err: unknown) => this.fail(err));
@@ -222,7 +224,7 @@ export class TranslationPipeline {
     return this.lastDictionary;
   }
 
-  private async translateAndSpeak(final: { utteranceId: string; text: string; startedAt: Date; durationMs: number }): Promise<void> {
+  private async translateAndSpeak(final: { utteranceId: string; text: string; startedAt: Date; durationMs: number; confidence: number | null }): Promise<void> {
     if (this.failed) return;
     const { utteranceId, text } = final;
     const { sourceLanguage, targetLanguage, voice } = this.options;
@@ -237,7 +239,7 @@ export class TranslationPipeline {
     }
     this.emit({
       type: 'utterance-end', utteranceId, latency: this.clock.finish(utteranceId), transcript: text, translation,
-      startedAt: final.startedAt, durationMs: final.durationMs,
+      startedAt: final.startedAt, durationMs: final.durationMs, confidence: final.confidence,
     });
   }
 

@@ -118,7 +118,7 @@ describe('leg-2 messages', () => {
     assert.deepEqual(parseControlMessage('{"nope":1}'), { type: 'unknown' });
     const startedAt = new Date('2026-03-25T19:24:45.370Z');
     const end = {
-      type: 'utterance-end' as const, utteranceId: 'u1', transcript: 'hello', translation: 'hola', startedAt, durationMs: 436,
+      type: 'utterance-end' as const, utteranceId: 'u1', transcript: 'hello', translation: 'hola', startedAt, durationMs: 436, confidence: 0.87,
       latency: { endpointMs: 310, finalTranscriptMs: 350, translationMs: 380, firstAudioByteMs: null },
     };
     assert.deepEqual(parseWorkerMessage(utteranceEndMessage(end)), { type: 'utterance-end', event: end });

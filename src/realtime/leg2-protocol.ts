@@ -96,7 +96,7 @@ export function utteranceEndMessage(e: UtteranceEndEvent): string {
   return JSON.stringify({
     utterance_end: {
       utterance_id: e.utteranceId, transcript: e.transcript, translation: e.translation,
-      start: e.startedAt.toISOString(), duration: e.durationMs,
+      start: e.startedAt.toISOString(), duration: e.durationMs, confidence: e.confidence,
       latency: {
         endpoint_ms: e.latency.endpointMs, final_transcript_ms: e.latency.finalTranscriptMs,
         translation_ms: e.latency.translationMs, first_audio_ms: e.latency.firstAudioByteMs,
@@ -157,6 +157,8 @@ const translateSchema = z.object({ translate: z.object({ text: z.string(), final
 const utteranceEndSchema = z.object({
   utterance_end: z.object({
     utterance_id: z.string(), transcript: z.string(), translation: z.string(), start: z.string(), duration: z.number(),
+    // Absent from workers older than the field: no confidence.
+    confidence: z.number().min(0).max(1).nullable().default(null),
     latency: z.object({ endpoint_ms: z.number(), final_transcript_ms: z.number(), translation_ms: z.number(), first_audio_ms: z.number().nullable() }),
   }),
 });
@@ -188,7 +190,7 @@ export function parseWorkerMessage(text: string): WorkerMessage {
       type: 'utterance-end',
       event: {
         type: 'utterance-end', utteranceId: x.utterance_id, transcript: x.transcript, translation: x.translation,
-        startedAt: new Date(x.start), durationMs: x.duration,
+        startedAt: new Date(x.start), durationMs: x.duration, confidence: x.confidence,
         latency: { endpointMs: x.latency.endpoint_ms, finalTranscriptMs: x.latency.final_transcript_ms, translationMs: x.latency.translation_ms, firstAudioByteMs: x.latency.first_audio_ms },
       },
     };

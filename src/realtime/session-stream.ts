@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/client.js';
 import { addSessionUsage } from '../domain/sessions.js';
-import { recordFinalUtterance, recordUtteranceLatency, recordUtteranceTranslation } from '../domain/utterances.js';
+import { recordFinalUtterance, recordUtteranceEnd, recordUtteranceTranslation } from '../domain/utterances.js';
 import type { DictionarySource } from '../pipeline/glossary.js';
 import type { PipelineEvent } from '../pipeline/translation-pipeline.js';
 
@@ -124,9 +124,9 @@ export class SessionStream extends OrganizationStream {
       this.enqueue('utterance translation', () => recordUtteranceTranslation(this.o.db(), e.utteranceId, e.translation));
     }
     const l = e.latency;
-    this.enqueue('utterance latency', () => recordUtteranceLatency(this.o.db(), e.utteranceId, {
+    this.enqueue('utterance end', () => recordUtteranceEnd(this.o.db(), e.utteranceId, {
       finalMs: l.finalTranscriptMs, translationMs: l.translationMs, firstAudioMs: l.firstAudioByteMs,
-    }));
+    }, e.confidence));
   }
 
   override audioReceived(durationMs: number): void {

@@ -42,8 +42,8 @@ export async function conversationRoutes(app: FastifyInstance, ctx: AppContext):
 
   app.get('/api/v1/ws/:conversation_id', { websocket: true }, (socket, request) => {
     const { conversation_id: id } = request.params as { conversation_id: string };
-    const { language } = request.query as { language?: string };
-    const c = new RoomConnection(ctx, store, rooms, socket, id, language ?? '', request.log);
+    const { language, speech } = request.query as { language?: string; speech?: string };
+    const c = new RoomConnection(ctx, store, rooms, socket, id, { language: language ?? '', speech: speech === 'true' || speech === '1' }, request.log);
     live.add(c);
     ctx.metrics.streamStarted('room');
     ctx.liveConversations.room++;

@@ -16,10 +16,15 @@ const MAX_MESSAGE_BYTES = 256 * 1024;
  * connect: an unknown or expired conversation is `{"error":"Session not found."}` + close 4404, an
  * unsupported language `{"error":"Unsupported language …"}` + close 4400, an unreachable Redis
  * `{"error":"Redis service is unavailable."}` + close 4503. Then binary PCM s16le 16 kHz in; the
- * room sends interims to this speaker and finals to everyone (see {@link ConversationRoom}).
+ * room sends interims to this speaker and finals to everyone (see {@link ConversationRoom}), and the
+ * others' translated speech (PCM s16le mono 16 kHz) when the URL asks for it with `speech=true`.
  */
 export class RoomConnection implements RoomParticipant {
   readonly id = randomUUID();
+  /** BCP-47 tag of the language this participant speaks and reads (`?language=`). */
+  readonly language: string;
+  /** Whether this participant asked for the translated speech (`?speech=true`). */
+  private readonly speech: boolean;
   private room: ConversationRoom | undefined;
   /** This speaker's recognizer on a worker (DESIGN §2), opened at their first audio and again after its worker was lost. */
   private readonly pipeline = new OnDemandPipeline(() => this.startPipeline());
@@ -33,9 +38,11 @@ export class RoomConnection implements RoomParticipant {
     private readonly rooms: ConversationRooms,
     private readonly ws: WebSocket,
     private readonly conversationId: string,
-    readonly language: string,
+    options: { language: string; speech: boolean },
     private readonly log: FastifyBaseLogger,
   ) {
+    this.language = options.language;
+    this.speech = options.speech;
     ws.on('message', (data, isBinary) => void this.onMessage(data as Buffer, isBinary));
     ws.on('close', () => void this.shutdown());
     ws.on('error', () => void this.shutdown());
@@ -72,7 +79,7 @@ export class RoomConnection implements RoomParticipant {
   }
 
   sendAudio(pcm: Buffer): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(pcm);
+    if (this.speech && this.ws.readyState === this.ws.OPEN) this.ws.send(pcm);
   }
 
   private refuse(code: number, message: string): void {

@@ -1,28 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
-import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { checkLanguages } from '../../providers/registry.js';
 import { conversationLeg2Config, LinkedPipeline, OnDemandPipeline, type ConversationPipelineRequest, type LinkedPipelineEvent } from '../../realtime/linked-pipeline.js';
 import { WorkerRefusedError } from '../../realtime/worker-link.js';
-
-/** Rates the single-device stream accepts, in Hz (the app sends 16 kHz). */
-const SAMPLE_RATES_HZ = [8000, 16000, 24000, 48000] as const;
-
-/**
- * The `config` message of `/api/v1/ws/single` (spec 003 Flow 1). Spec 003 names no fields; Tolk
- * uses those of `POST /api/v1/session/create` (`language`, `translate_language`) and also accepts
- * `source_language`/`target_language` (docs/conversations.md).
- */
-const configSchema = z.object({
-  type: z.literal('config').optional(),
-  language: z.string().optional(),
-  translate_language: z.string().optional(),
-  source_language: z.string().optional(),
-  target_language: z.string().optional(),
-  voice: z.enum(['male', 'female']).default('female'),
-  sample_rate: z.union(SAMPLE_RATES_HZ.map((r) => z.literal(r)) as [z.ZodLiteral<8000>, z.ZodLiteral<16000>, z.ZodLiteral<24000>, z.ZodLiteral<48000>]).default(16000),
-});
+import { parseSingleDeviceConfig } from './single-config.js';
 
 /** How long the previous languages' utterance in flight may take to finish after a new config, in ms. */
 const SWITCH_DRAIN_MS = 5000;
@@ -34,8 +16,8 @@ const MAX_MESSAGE_BYTES = 256 * 1024;
  * One `/api/v1/ws/single` connection (spec 003 Flow 1): a `config` message, then binary PCM s16le;
  * out come `{is_final:false, original, translation:""}` while the person speaks, one
  * `{is_final:true, original, translation, utterance_id, latency_ms}` per utterance (latency: end of
- * speech → translation, measured by the pipeline) and the translated speech as binary PCM at the
- * config's rate. A new `config` switches languages without reconnecting: utterances already
+ * speech → translation, measured by the pipeline) and, when the config asks for it (`"speech": true`),
+ * the translated speech as binary PCM s16le mono at the config's rate. A new `config` switches languages without reconnecting: utterances already
  * recognized finish in the old languages, audio after it goes to the new ones. The pipeline runs on
  * a worker through leg 2 (DESIGN §2), in this process for role `all`.
  */
@@ -45,6 +27,8 @@ export class SingleDeviceConnection {
   /** The latest config being applied; audio waits for it. */
   private starting: Promise<void> | undefined;
   private closed = false;
+  /** Whether the latest config asked for the translated speech (`"speech": true`). */
+  private speech = false;
   /** Finals waiting for their translation, by utterance id. */
   private readonly pendingFinals = new Map<string, { text: string }>();
 
@@ -79,17 +63,15 @@ export class SingleDeviceConnection {
     } catch {
       return this.sendError('Malformed JSON.');
     }
-    const parsed = configSchema.safeParse(json);
-    if (!parsed.success) return this.sendError(`Invalid config: ${parsed.error.issues[0]?.message ?? 'invalid'}.`);
-    const c = parsed.data;
-    const source = c.language ?? c.source_language;
-    const target = c.translate_language ?? c.target_language;
-    if (!source || !target) return this.sendError('The config needs "language" and "translate_language".');
-    const check = checkLanguages(this.ctx.engines, source, target, c.voice);
+    const parsed = parseSingleDeviceConfig(json);
+    if (!parsed.ok) return this.sendError(parsed.error);
+    const c = parsed.config;
+    const check = checkLanguages(this.ctx.engines, c.sourceLanguage, c.targetLanguage, c.voice);
     if (!check.ok) return this.sendError(check.description);
 
+    this.speech = c.speech;
     const previous = this.pipeline;
-    const request: ConversationPipelineRequest = { sourceLanguage: source, targetLanguage: target, voice: c.voice, sampleRateHz: c.sample_rate, translatorMode: 'synchronous' };
+    const request: ConversationPipelineRequest = { sourceLanguage: c.sourceLanguage, targetLanguage: c.targetLanguage, voice: c.voice, sampleRateHz: c.sampleRateHz, translatorMode: 'synchronous' };
     const pipeline = new OnDemandPipeline(() => this.open(request));
     this.pipeline = pipeline;
     // Opened now, so the first audio does not wait for a worker's acknowledgement.
@@ -128,7 +110,7 @@ export class SingleDeviceConnection {
         this.pendingFinals.delete(event.utteranceId);
         return;
       case 'audio':
-        if (this.ws.readyState === this.ws.OPEN) this.ws.send(event.pcm);
+        if (this.speech && this.ws.readyState === this.ws.OPEN) this.ws.send(event.pcm);
         return;
       case 'utterance-end':
         this.ctx.metrics.observeUtterance(event.event.latency);

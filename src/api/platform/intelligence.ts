@@ -14,8 +14,8 @@ export const sessionIntelligenceResponse = z.object({
   urgencyLevel: z.enum(['standard', 'elevated', 'urgent']),
   transcriptCount: z.number().int().describe('Final transcripts with words'),
   speakerCount: z.number().int().describe('Distinct participants who spoke'),
-  averageConfidence: z.number().nullable().describe('Mean recognizer confidence in 0..1; null when the engine reports none'),
-  averageLatencyMs: z.number().int().nullable().describe('Mean end-of-speech → translation latency in ms; null when none was measured'),
+  averageConfidence: z.number().min(0).max(1).describe('Mean recognizer confidence in 0..1 over the transcripts that have one; 0 when none has'),
+  averageLatencyMs: z.number().int().describe('Mean end-of-speech → translation latency in ms; 0 when none was measured'),
   durationSeconds: z.number().int().describe('ended_at − started_at in whole seconds'),
 });
 

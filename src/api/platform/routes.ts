@@ -1,7 +1,8 @@
 import { intelligenceRoutes } from './intelligence.js';
 import { glossaryRoutes } from './glossary.js';
 import type { PlatformRoutePlugin } from './index.js';
+import { notImplementedRoutes } from './not-implemented.js';
 import { sessionRoutes } from './sessions.js';
 
 /** The authenticated platform route plugins, in registration order. */
-export const PLATFORM_ROUTE_PLUGINS: readonly PlatformRoutePlugin[] = [intelligenceRoutes, glossaryRoutes, sessionRoutes];
+export const PLATFORM_ROUTE_PLUGINS: readonly PlatformRoutePlugin[] = [intelligenceRoutes, glossaryRoutes, sessionRoutes, notImplementedRoutes];

@@ -34,8 +34,9 @@ const created = z.object({
 });
 const orgQuery = { organization_id: z.string().min(1).max(100).optional().describe("Organization to list (default: the key's own)") };
 const listQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20).describe('Max results (1–100, default 20)'),
-  offset: z.coerce.number().int().min(0).default(0).describe('Results to skip (default 0)'),
+  // Spec 000 says "max 100": a larger limit is capped, not refused; a negative offset counts as 0.
+  limit: z.coerce.number().int().default(20).transform((n) => Math.min(100, Math.max(1, n))).describe('Max results (default 20; capped to 1–100)'),
+  offset: z.coerce.number().int().default(0).transform((n) => Math.max(0, n)).describe('Results to skip (default 0; negative counts as 0)'),
   ...orgQuery,
 });
 const listedSession = z.object({
@@ -43,16 +44,16 @@ const listedSession = z.object({
   status: z.enum(['created', 'active', 'completed']),
   source_lang: z.string(),
   target_lang: z.string(),
-  started_at: z.string().nullable(),
-  ended_at: z.string().nullable(),
-  duration_seconds: z.number().int().nullable(),
+  started_at: z.string().describe('When the first stream started; the creation time while none has (status created)'),
+  ended_at: z.string().nullable().describe('When the session completed; null until then'),
+  duration_seconds: z.number().int().describe('ended_at (or now) − started_at; 0 before the first stream'),
 });
 const activeSession = z.object({
   id: z.string(),
   status: z.literal('active'),
   source_lang: z.string(),
   target_lang: z.string(),
-  started_at: z.string().nullable(),
+  started_at: z.string().describe('When the first stream started; the creation time while none has'),
   participants: z.array(z.object({ user_id: z.string(), role: z.enum(['owner', 'admin', 'member']) })),
 });
 const revokeParams = z.object({ id: z.string().min(1).max(100), participantId: z.string().min(1).max(100) });
@@ -132,7 +133,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
     return {
       sessions: page.sessions.map((s) => ({
         id: s.id, status: s.status, source_lang: s.sourceLang, target_lang: s.targetLang,
-        started_at: iso(s.startedAt), ended_at: iso(s.endedAt), duration_seconds: sessionDurationSeconds(s, now),
+        started_at: (s.startedAt ?? s.createdAt).toISOString(), ended_at: iso(s.endedAt), duration_seconds: sessionDurationSeconds(s, now),
       })),
       total: page.total,
     };
@@ -148,7 +149,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
     const active = await listActiveSessions(ctx.db, org.id);
     return {
       sessions: active.map(({ session: s, participants }) => ({
-        id: s.id, status: 'active' as const, source_lang: s.sourceLang, target_lang: s.targetLang, started_at: iso(s.startedAt),
+        id: s.id, status: 'active' as const, source_lang: s.sourceLang, target_lang: s.targetLang, started_at: (s.startedAt ?? s.createdAt).toISOString(),
         participants: participants.map((p) => ({ user_id: p.userId, role: p.role })),
       })),
     };

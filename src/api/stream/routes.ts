@@ -7,6 +7,20 @@ import { errorEvent } from './protocol.js';
 import { keyFromAuthorization, VtConnection } from './vt.js';
 
 /**
+ * The key a `/vt` client sent when it connected, in order of precedence (docs/decisions.md): the
+ * `authorization` query parameter (spec 002 Part 1; the name in any case), then the
+ * `Authorization` header (the session flow of spec 002 Part 2). Either may read `api-key <KEY>`,
+ * `Bearer <KEY>` or the bare key. Undefined when neither is there; the config's `api_key` is the
+ * last resort, read by the connection.
+ */
+export function connectKey(query: Record<string, unknown>, authorizationHeader: string | undefined): string | undefined {
+  const name = Object.keys(query).find((k) => k.toLowerCase() === 'authorization');
+  const raw = name === undefined ? undefined : query[name];
+  const fromQuery = keyFromAuthorization(typeof raw === 'string' ? raw : Array.isArray(raw) ? String(raw[0]) : undefined);
+  return fromQuery || keyFromAuthorization(authorizationHeader) || undefined;
+}
+
+/**
  * The stream surface (spec 002 Part 1): `GET /v2/sdk/voice-translation/session/token` and the
  * `/vt` WebSocket. HTTP errors use the stream's error shape `{"error":{code,reason,description}}`.
  */
@@ -33,8 +47,7 @@ export async function streamRoutes(app: FastifyInstance, ctx: AppContext): Promi
   });
 
   app.get('/vt', { websocket: true }, (socket, request) => {
-    const query = request.query as Record<string, string | undefined>;
-    const key = keyFromAuthorization(query.authorization);
+    const key = connectKey(request.query as Record<string, unknown>, request.headers.authorization);
     new VtConnection(ctx, socket, key, request.log);
   });
 }

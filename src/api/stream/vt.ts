@@ -62,7 +62,8 @@ export class VtConnection implements LiveConnection {
   constructor(
     private readonly ctx: AppContext,
     private readonly ws: WebSocket,
-    private readonly queryKey: string | undefined,
+    /** The key sent on connect (query string or `Authorization` header, see `connectKey`). */
+    private readonly connectKey: string | undefined,
     private readonly log: FastifyBaseLogger,
   ) {
     ws.on('message', (data, isBinary) => void this.onMessage(data as Buffer, isBinary));
@@ -118,8 +119,8 @@ export class VtConnection implements LiveConnection {
     const config = parsed.data.config;
 
     // [1] Authentication.
-    const key = this.queryKey ?? config.api_key;
-    if (!key) return this.fail(401, 'Missing API key: pass authorization=api-key <SESSION_KEY> in the URL or api_key in the config');
+    const key = this.connectKey ?? config.api_key;
+    if (!key) return this.fail(401, 'Missing API key: pass authorization=api-key <SESSION_KEY> in the URL, an Authorization header, or api_key in the config');
     const principal = await resolveStreamKey(this.ctx, key);
     if (!principal) return this.fail(401, 'Invalid or expired API key');
 

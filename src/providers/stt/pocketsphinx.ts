@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import koffi from 'koffi';
 import { concatSamples } from '../../audio/pcm.js';
 import { resample } from '../../audio/resampler.js';
 import { readWav } from '../../audio/wav.js';
 import { AsyncQueue } from '../../pipeline/async-queue.js';
+import { callAsync, loadLib } from './pocketsphinx-lib.js';
+import { hypothesisConfidence } from './pocketsphinx-confidence.js';
 import type { SttCapabilities, SttProvider, SttStats, SttStream, SttStreamOptions, SttTranscript } from './types.js';
 
 /** Where Debian's `pocketsphinx-en-us` installs the US English model. */
@@ -30,54 +31,6 @@ const PRIMER_TEXT =
 
 /** Samples handed to the decoder per call (100 ms at 16 kHz): fewer calls, interims every 100 ms. */
 const DECODE_BLOCK_SAMPLES = 1600;
-
-interface PocketsphinxLib {
-  cmdLnParse: (inout: null, defn: unknown, argc: number, argv: string[], strict: number) => unknown;
-  psArgs: () => unknown;
-  psInit: KoffiFn;
-  psFree: (ps: unknown) => number;
-  psStartUtt: (ps: unknown) => number;
-  psEndUtt: KoffiFn;
-  psProcessRaw: KoffiFn;
-  psGetHyp: (ps: unknown, score: number[]) => string | null;
-  psLookupWord: (ps: unknown, word: string) => string | null;
-  psAddWord: (ps: unknown, word: string, phones: string, update: number) => number;
-}
-
-type KoffiFn = ((...args: unknown[]) => unknown) & {
-  async: (...args: unknown[]) => void;
-};
-
-let lib: PocketsphinxLib | undefined;
-
-function loadLib(): PocketsphinxLib {
-  if (lib) return lib;
-  const sb = koffi.load('libsphinxbase.so.3');
-  const ps = koffi.load('libpocketsphinx.so.3');
-  const errSetLogfp = sb.func('void err_set_logfp(void *fp)');
-  errSetLogfp(null);
-  lib = {
-    cmdLnParse: sb.func('void *cmd_ln_parse_r(void *inout, void *defn, int argc, const char **argv, int strict)'),
-    psArgs: ps.func('void *ps_args()'),
-    psInit: ps.func('void *ps_init(void *config)') as KoffiFn,
-    psFree: ps.func('int ps_free(void *ps)'),
-    psStartUtt: ps.func('int ps_start_utt(void *ps)'),
-    psEndUtt: ps.func('int ps_end_utt(void *ps)') as KoffiFn,
-    psProcessRaw: ps.func(
-      'int ps_process_raw(void *ps, const int16_t *data, size_t n, int no_search, int full_utt)',
-    ) as KoffiFn,
-    psGetHyp: ps.func('const char *ps_get_hyp(void *ps, _Out_ int32_t *score)'),
-    psLookupWord: ps.func('const char *ps_lookup_word(void *ps, const char *word)'),
-    psAddWord: ps.func('int ps_add_word(void *ps, const char *word, const char *phones, int update)'),
-  };
-  return lib;
-}
-
-function callAsync<T>(fn: KoffiFn, ...args: unknown[]): Promise<T> {
-  return new Promise((resolve, reject) => {
-    fn.async(...args, (err: Error | null, result: T) => (err ? reject(err) : resolve(result)));
-  });
-}
 
 /** Whether the pocketsphinx library and the en-us model are installed. */
 export function pocketsphinxAvailable(modelDir = POCKETSPHINX_MODEL_DIR): boolean {
@@ -155,7 +108,7 @@ export class PocketsphinxStt implements SttProvider {
       const w = word.toLowerCase();
       if (l.psLookupWord(decoder, w) === null) {
         const phones = guessPhones(w);
-        if (phones && l.psAddWord(decoder, w, phones, 1) >= 0) modified = true;
+        if (phones && (await callAsync<number>(l.psAddWord, decoder, w, phones, 1)) >= 0) modified = true;
       }
     }
     return new PocketsphinxStream(decoder, (d) => this.release(d, modified), this.totals);
@@ -260,11 +213,13 @@ class PocketsphinxStream implements SttStream {
     const result = this.chain.then(async () => {
       const l = loadLib();
       let text = '';
+      let confidence: number | undefined;
       if (this.inUtterance) {
         await callAsync<number>(l.psEndUtt, this.decoder);
         text = (l.psGetHyp(this.decoder, [0]) ?? '').trim();
+        if (text) confidence = await hypothesisConfidence(this.decoder);
       }
-      const final: SttTranscript = { type: 'final', text, audioMs: (this.decodedSamples * 1000) / 16000 };
+      const final: SttTranscript = { type: 'final', text, audioMs: (this.decodedSamples * 1000) / 16000, confidence };
       this.inUtterance = false;
       this.decodedSamples = 0;
       this.lastInterim = '';

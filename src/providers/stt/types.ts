@@ -22,6 +22,11 @@ export interface SttTranscript {
   text: string;
   /** Audio decoded so far in this utterance, in ms. */
   audioMs: number;
+  /**
+   * Finals only: the engine's confidence in the transcript, 0..1; undefined when the engine gives
+   * none for this utterance.
+   */
+  confidence?: number;
 }
 
 /** Options of one recognition stream. */

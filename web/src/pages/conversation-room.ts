@@ -249,7 +249,7 @@ export function mountRoom(root: HTMLElement, options: RoomOptions): Cleanup {
   }
 
   const socket = new ReconnectingSocket({
-    path: () => `/api/v1/ws/${encodeURIComponent(options.conversationId)}?language=${encodeURIComponent(options.language)}`,
+    path: () => `/api/v1/ws/${encodeURIComponent(options.conversationId)}?language=${encodeURIComponent(options.language)}&speech=true`,
     onText: handleText,
     onBinary: (data) => player.enqueue(data),
     onState: showSocketState,

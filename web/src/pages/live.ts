@@ -104,7 +104,7 @@ export function mountLive(root: HTMLElement): Cleanup {
 
   function sendConfig(): void {
     if (!socket?.isOpen || !source || !target) return;
-    socket.send(JSON.stringify({ type: 'config', language: source, translate_language: target, voice, sample_rate: CAPTURE_SAMPLE_RATE_HZ }));
+    socket.send(JSON.stringify({ type: 'config', language: source, translate_language: target, voice, sample_rate: CAPTURE_SAMPLE_RATE_HZ, speech: true }));
   }
 
   async function loadCatalog(): Promise<void> {
