@@ -1,6 +1,7 @@
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { conversationRoutes } from './api/conversations/index.js';
+import { startHeartbeat } from './api/heartbeat.js';
 import { platformRoutes } from './api/platform/index.js';
 import { DEFAULT_WEB_ROOT, webRoutes } from './api/web/routes.js';
 import { streamRoutes } from './api/stream/routes.js';
@@ -44,7 +45,9 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
       await new Promise<void>((resolve) => this.websocketServer.close(() => resolve()));
     },
   });
+  const stopHeartbeat = startHeartbeat(app.websocketServer, ctx.config.streamLimits.pingIntervalMs);
   app.addHook('onClose', async () => {
+    stopHeartbeat();
     await Promise.all([...ctx.activeStreams].map((s) => s.shutdown()));
   });
   await app.register(async (scope) => streamRoutes(scope, ctx));

@@ -31,6 +31,15 @@ export interface TolkConfig {
   /** Concurrent pipelines one process accepts before answering 429 (`TOLK_MAX_STREAMS`). */
   maxStreams: number;
   /**
+   * Limits that keep one client or tenant from holding the process's stream slots (docs/security.md):
+   * `orgShare` — the fraction of `maxStreams` one organization (or all unauthenticated conversations
+   * together) may hold (`TOLK_ORG_STREAM_SHARE`, 0–1); `configTimeoutMs` — time a new socket has to
+   * send its config (`TOLK_CONFIG_TIMEOUT_MS`); `idleAudioTimeoutMs` — time a stream may go without
+   * audio (`TOLK_IDLE_AUDIO_TIMEOUT_S`); `pingIntervalMs` — WebSocket ping period, a peer that
+   * misses one pong is dropped (`TOLK_WS_PING_INTERVAL_MS`).
+   */
+  streamLimits: { orgShare: number; configTimeoutMs: number; idleAudioTimeoutMs: number; pingIntervalMs: number };
+  /**
    * Speech recognizers kept loaded between streams (`TOLK_STT_IDLE_DECODERS`). Each holds ~60 MB;
    * a stream that finds none waits ~1 s of CPU for one to load. Size it to the expected concurrency.
    */
@@ -84,6 +93,10 @@ const envSchema = z.object({
   TOLK_ENDPOINT_SILENCE_MS: z.coerce.number().int().min(100).max(5000).default(300),
   TOLK_MAX_UTTERANCE_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
   TOLK_MAX_STREAMS: z.coerce.number().int().positive().default(32),
+  TOLK_ORG_STREAM_SHARE: z.coerce.number().gt(0).max(1).default(0.75),
+  TOLK_CONFIG_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  TOLK_IDLE_AUDIO_TIMEOUT_S: z.coerce.number().int().min(1).max(86_400).default(60),
+  TOLK_WS_PING_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   TOLK_STT_IDLE_DECODERS: z.coerce.number().int().min(0).max(256).default(4),
   REDIS_URL: z.string().min(1).optional(),
   TOLK_RATE_LIMIT_PER_MIN: z.coerce.number().int().positive().default(100),
@@ -128,6 +141,10 @@ export function loadConfig(
     endpointSilenceMs: e.TOLK_ENDPOINT_SILENCE_MS,
     maxUtteranceMs: e.TOLK_MAX_UTTERANCE_MS,
     maxStreams: e.TOLK_MAX_STREAMS,
+    streamLimits: {
+      orgShare: e.TOLK_ORG_STREAM_SHARE, configTimeoutMs: e.TOLK_CONFIG_TIMEOUT_MS,
+      idleAudioTimeoutMs: e.TOLK_IDLE_AUDIO_TIMEOUT_S * 1000, pingIntervalMs: e.TOLK_WS_PING_INTERVAL_MS,
+    },
     sttIdleDecoders: e.TOLK_STT_IDLE_DECODERS,
     redisUrl: e.REDIS_URL,
     rateLimitPerMin: e.TOLK_RATE_LIMIT_PER_MIN,

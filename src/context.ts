@@ -3,6 +3,7 @@ import type { Database } from './db/client.js';
 import type { PipelineEvent } from './pipeline/translation-pipeline.js';
 import type { Engines } from './providers/registry.js';
 import type { SessionRuntime } from './realtime/session-runtime.js';
+import type { StreamSlots } from './realtime/stream-slots.js';
 import type { WorkerLinks } from './realtime/worker-link.js';
 import type { Redis } from 'ioredis';
 import type { StateStore } from './state/store.js';
@@ -16,7 +17,9 @@ export interface AppContext {
   engines: Engines;
   /** The Redis connection when `REDIS_URL` is set (shared rate limits and state). */
   redis?: Redis | undefined;
-  /** Live `/vt` streams of this process (for the concurrency limit and shutdown). */
+  /** Stream slots of this process: every transport's live streams, per tenant (docs/security.md). */
+  slots: StreamSlots;
+  /** Live `/vt` streams of this process (for shutdown and the metrics). */
   activeStreams: Set<{ shutdown(): Promise<void>; drain?(timeoutMs: number): Promise<void> }>;
   /** Binds realtime streams to their organization and platform session (glossary, recording, revocation). */
   sessions: SessionRuntime;

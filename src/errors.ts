@@ -8,6 +8,7 @@ export const ERROR_CODES = {
   PAYMENT_REQUIRED: { status: 402, reason: 'Payment Required' },
   FORBIDDEN: { status: 403, reason: 'Forbidden' },
   NOT_FOUND: { status: 404, reason: 'Not Found' },
+  REQUEST_TIMEOUT: { status: 408, reason: 'Request Timeout' },
   CONFLICT: { status: 409, reason: 'Conflict' },
   UNPROCESSABLE: { status: 422, reason: 'Unprocessable Entity' },
   RATE_LIMITED: { status: 429, reason: 'Too Many Requests' },

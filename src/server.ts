@@ -11,6 +11,7 @@ import { countApiKeys, createApiKey, type Role } from './domain/api-keys.js';
 import { grantMembership } from './domain/memberships.js';
 import { closeEngines, createOfflineEngines } from './providers/index.js';
 import { SessionRuntime } from './realtime/session-runtime.js';
+import { StreamSlots } from './realtime/stream-slots.js';
 import { RedisSessionPresence } from './realtime/connection-registry.js';
 import type { Engines } from './providers/registry.js';
 import { Redis } from 'ioredis';
@@ -96,7 +97,7 @@ export async function startServer(
     ? new RemoteWorkerLinks(new WorkerRegistry(redis), config.workerSecret, (reason) => ctx.metrics.leg2Failure(reason))
     : new InProcessWorkerLinks(() => ctx.engines, { endpointSilenceMs: config.endpointSilenceMs, maxUtteranceMs: config.maxUtteranceMs }, config.maxStreams);
   const ctx: AppContext = {
-    config, db: database.db, state, engines, redis, activeStreams: new Set(), liveConversations: { single: 0, room: 0 }, workers,
+    config, db: database.db, state, engines, redis, slots: new StreamSlots(config.maxStreams, config.streamLimits.orgShare), activeStreams: new Set(), liveConversations: { single: 0, room: 0 }, workers,
     metrics: new TolkMetrics({ liveStreams: () => liveStreams(), maxStreams: config.maxStreams, stt: engines.stt, workers: () => workers.snapshot() }),
     // Revocations and "completed when the last stream closes" span every gateway when Redis is there.
     sessions: new SessionRuntime({

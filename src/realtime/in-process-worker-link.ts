@@ -66,8 +66,9 @@ class InProcessWorkerLink implements WorkerLink {
 }
 
 /**
- * The {@link WorkerLinks} of role `all`: every stream runs in this process. Refuses nothing itself
- * (the connection checks `TOLK_MAX_STREAMS` at step 2); answers 500 when the recognizer cannot start.
+ * The {@link WorkerLinks} of role `all`: every stream runs in this process. Refuses with 429 past
+ * `TOLK_MAX_STREAMS` pipelines of every transport together (the gateway's `StreamSlots` refuse
+ * first); answers 500 when the recognizer cannot start.
  */
 export class InProcessWorkerLinks implements WorkerLinks {
   private readonly live = new Set<InProcessWorkerLink>();
@@ -84,6 +85,8 @@ export class InProcessWorkerLinks implements WorkerLinks {
   ) {}
 
   async open(config: Leg2Config, options: WorkerLinkOptions): Promise<WorkerLink> {
+    // The gateway's slots normally refuse first; this bounds the pipelines whatever opens them.
+    if (this.live.size >= this.capacity) throw new WorkerRefusedError(429, `Max concurrent connections exceeded (${this.capacity})`);
     const link: InProcessWorkerLink = new InProcessWorkerLink(this.engines(), config, this.settings, options, () => this.live.delete(link));
     try {
       await link.stream.start();

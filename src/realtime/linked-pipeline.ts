@@ -198,6 +198,17 @@ export class OnDemandPipeline {
     this.current?.push(frame, arrivedAtMs);
   }
 
+  /**
+   * Closes the open pipeline (its recognizer goes back to the worker) but not this: the next audio
+   * opens a new one. The utterance in flight may finish for `drainTimeoutMs`.
+   */
+  async release(drainTimeoutMs = 0): Promise<void> {
+    await this.opening;
+    const p = this.current;
+    this.current = undefined;
+    await p?.close(drainTimeoutMs);
+  }
+
   /** Ends it: the utterance in flight may finish for `drainTimeoutMs` (0: at once). Idempotent. */
   async close(drainTimeoutMs = 0): Promise<void> {
     this.closed = true;

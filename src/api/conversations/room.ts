@@ -5,6 +5,8 @@ import type { AppContext } from '../../context.js';
 import { ConversationStoreUnavailableError, type ConversationStore } from '../../domain/conversations.js';
 import { conversationLeg2Config, LinkedPipeline, OnDemandPipeline, type LinkedPipelineEvent } from '../../realtime/linked-pipeline.js';
 import { WorkerRefusedError } from '../../realtime/worker-link.js';
+import { IdleTimer } from '../../realtime/idle-timer.js';
+import { CONVERSATIONS_TENANT, type StreamSlot } from '../../realtime/stream-slots.js';
 import { ROOM_SAMPLE_RATE_HZ, type ConversationRoom, type ConversationRooms, type RoomParticipant } from '../../realtime/conversation-room.js';
 import { findConversationLanguage } from './languages.js';
 
@@ -29,6 +31,10 @@ export class RoomConnection implements RoomParticipant {
   /** This speaker's recognizer on a worker (DESIGN §2), opened at their first audio and again after its worker was lost. */
   private readonly pipeline = new OnDemandPipeline(() => this.startPipeline());
   private unrecognizedNoticeSent = false;
+  /** The slot of this speaker's recognizer (every transport counts against `TOLK_MAX_STREAMS`), while it is open. */
+  private slot: StreamSlot | undefined;
+  /** A speaker silent for the idle-audio timeout gives its recognizer back; the next audio opens one again. */
+  private readonly idleTimer = new IdleTimer(() => void this.releaseRecognizer());
   private closed = false;
   private lastFinal = new Map<string, string>();
 
@@ -100,7 +106,15 @@ export class RoomConnection implements RoomParticipant {
       }
       return;
     }
+    this.idleTimer.touch();
     await this.pipeline.push(data, Date.now());
+  }
+
+  /** Gives the recognizer and its slot back while the participant keeps listening. */
+  private async releaseRecognizer(): Promise<void> {
+    await this.pipeline.release(2000);
+    this.slot?.release();
+    this.slot = undefined;
   }
 
   /** Opens this speaker's recognizer on a worker: leg 2 with `translator.mode` `none`. */
@@ -109,9 +123,21 @@ export class RoomConnection implements RoomParticipant {
       conversationId: this.conversationId, sourceLanguage: this.language, targetLanguage: this.language,
       voice: 'female', sampleRateHz: ROOM_SAMPLE_RATE_HZ, translatorMode: 'none',
     });
+    if (!this.slot) {
+      const slot = this.ctx.slots.acquire(CONVERSATIONS_TENANT);
+      if (!slot.ok) {
+        this.sendJson({ error: 'The server is at capacity; your speech is not being recognized. Try again shortly.' });
+        return undefined;
+      }
+      this.slot = slot.slot;
+    }
     try {
-      return await LinkedPipeline.open(this.ctx.workers, config, (event) => this.onPipelineEvent(event), this.log);
+      const pipeline = await LinkedPipeline.open(this.ctx.workers, config, (event) => this.onPipelineEvent(event), this.log);
+      this.idleTimer.arm(this.ctx.config.streamLimits.idleAudioTimeoutMs);
+      return pipeline;
     } catch (err) {
+      this.slot.release();
+      this.slot = undefined;
       if (!(err instanceof WorkerRefusedError)) this.log.error({ err }, 'conversation pipeline start failed');
       this.sendJson({ error: err instanceof WorkerRefusedError && err.status === 429
         ? 'The server is at capacity; your speech is not being recognized. Try again shortly.'
@@ -155,6 +181,9 @@ export class RoomConnection implements RoomParticipant {
       await room.leave(this);
       await this.rooms.release(room);
     }
+    this.idleTimer.stop();
     await this.pipeline.close(0);
+    this.slot?.release();
+    this.slot = undefined;
   }
 }

@@ -4,6 +4,8 @@ import type { AppContext } from '../../context.js';
 import { checkLanguages } from '../../providers/registry.js';
 import { conversationLeg2Config, LinkedPipeline, OnDemandPipeline, type ConversationPipelineRequest, type LinkedPipelineEvent } from '../../realtime/linked-pipeline.js';
 import { WorkerRefusedError } from '../../realtime/worker-link.js';
+import { IdleTimer } from '../../realtime/idle-timer.js';
+import { CONVERSATIONS_TENANT, type StreamSlot } from '../../realtime/stream-slots.js';
 import { parseSingleDeviceConfig } from './single-config.js';
 
 /** How long the previous languages' utterance in flight may take to finish after a new config, in ms. */
@@ -11,6 +13,10 @@ const SWITCH_DRAIN_MS = 5000;
 
 /** Largest inbound message, in bytes (1 s of 48 kHz audio is 96 kB). */
 const MAX_MESSAGE_BYTES = 256 * 1024;
+
+/** Config messages a connection may send: a burst of this many, then one a second (docs/security.md). */
+const CONFIG_BURST = 3;
+const CONFIG_REFILL_MS = 1000;
 
 /**
  * One `/api/v1/ws/single` connection (spec 003 Flow 1): a `config` message, then binary PCM s16le;
@@ -29,6 +35,16 @@ export class SingleDeviceConnection {
   private closed = false;
   /** Whether the latest config asked for the translated speech (`"speech": true`). */
   private speech = false;
+  /** The connection's stream slot (every transport counts against `TOLK_MAX_STREAMS`), from its first valid config. */
+  private slot: StreamSlot | undefined;
+  /** Config messages left in the burst, and when the last one was counted. */
+  private configTokens = CONFIG_BURST;
+  private configTokensAtMs = Date.now();
+  /** No config within the config timeout, then no audio within the idle-audio timeout, ends the connection. */
+  private readonly idleTimer = new IdleTimer(() => {
+    const limits = this.ctx.config.streamLimits;
+    this.end(4408, this.slot ? `No audio received for ${limits.idleAudioTimeoutMs / 1000} s.` : `No config message within ${limits.configTimeoutMs / 1000} s of connecting.`);
+  });
   /** Finals waiting for their translation, by utterance id. */
   private readonly pendingFinals = new Map<string, { text: string }>();
 
@@ -40,6 +56,7 @@ export class SingleDeviceConnection {
     ws.on('message', (data, isBinary) => void this.onMessage(data as Buffer, isBinary));
     ws.on('close', () => void this.shutdown());
     ws.on('error', () => void this.shutdown());
+    this.idleTimer.arm(ctx.config.streamLimits.configTimeoutMs);
   }
 
   private async onMessage(data: Buffer, isBinary: boolean): Promise<void> {
@@ -51,12 +68,14 @@ export class SingleDeviceConnection {
       return configured;
     }
     if (!this.starting) return this.sendError('Send a config message before the audio.');
+    this.idleTimer.touch();
     const arrivedAtMs = Date.now();
     await this.starting;
     await this.pipeline?.push(data, arrivedAtMs);
   }
 
   private async configure(text: string): Promise<void> {
+    if (!this.takeConfigToken()) return this.sendError('Too many config messages: send at most one a second.');
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -69,6 +88,12 @@ export class SingleDeviceConnection {
     const check = checkLanguages(this.ctx.engines, c.sourceLanguage, c.targetLanguage, c.voice);
     if (!check.ok) return this.sendError(check.description);
 
+    if (!this.slot) {
+      const slot = this.ctx.slots.acquire(CONVERSATIONS_TENANT);
+      if (!slot.ok) return this.sendError(`The server is at capacity; try again shortly. (${slot.description})`);
+      this.slot = slot.slot;
+      this.idleTimer.arm(this.ctx.config.streamLimits.idleAudioTimeoutMs);
+    }
     this.speech = c.speech;
     const previous = this.pipeline;
     const request: ConversationPipelineRequest = { sourceLanguage: c.sourceLanguage, targetLanguage: c.targetLanguage, voice: c.voice, sampleRateHz: c.sampleRateHz, translatorMode: 'synchronous' };
@@ -127,6 +152,26 @@ export class SingleDeviceConnection {
     }
   }
 
+  /** Token bucket of config messages: {@link CONFIG_BURST}, refilled one per {@link CONFIG_REFILL_MS}. */
+  private takeConfigToken(): boolean {
+    const now = Date.now();
+    const refill = Math.floor((now - this.configTokensAtMs) / CONFIG_REFILL_MS);
+    if (refill > 0) {
+      this.configTokens = Math.min(CONFIG_BURST, this.configTokens + refill);
+      this.configTokensAtMs += refill * CONFIG_REFILL_MS;
+    }
+    if (this.configTokens === 0) return false;
+    this.configTokens--;
+    return true;
+  }
+
+  /** Sends `{"error": message}`, closes with `code` and ends the pipeline. */
+  private end(code: number, message: string): void {
+    this.sendError(message);
+    if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, 'Timeout');
+    void this.shutdown();
+  }
+
   private sendJson(message: object): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(message));
   }
@@ -139,6 +184,8 @@ export class SingleDeviceConnection {
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.idleTimer.stop();
+    this.slot?.release();
     const p = this.pipeline;
     this.pipeline = undefined;
     await p?.close(0);

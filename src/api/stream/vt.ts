@@ -7,6 +7,8 @@ import { buildLeg2Config, newRequestId } from '../../realtime/leg2-config.js';
 import { parseWorkerMessage } from '../../realtime/leg2-protocol.js';
 import type { AttachedStream } from '../../realtime/session-stream.js';
 import { WorkerRefusedError, type WorkerLink } from '../../realtime/worker-link.js';
+import { IdleTimer } from '../../realtime/idle-timer.js';
+import type { StreamSlot } from '../../realtime/stream-slots.js';
 import { checkLanguages, isLanguageTag } from '../../providers/registry.js';
 import type { AppContext } from '../../context.js';
 import { admitStream, type AdmittedStream } from './admission.js';
@@ -58,6 +60,14 @@ export class VtConnection implements LiveConnection {
   private counted = false;
   private readonly earlyAudio: Array<{ data: Buffer; arrivedAtMs: number }> = [];
   private earlyAudioBytes = 0;
+  /** This stream's slot of the process (`TOLK_MAX_STREAMS`, per-organization share). */
+  private slot: StreamSlot | undefined;
+  /** Ends a socket that sends no config, then a stream that sends no audio (docs/stream-protocol.md). */
+  private readonly idleTimer = new IdleTimer(() => {
+    const limits = this.ctx.config.streamLimits;
+    if (this.state === 'awaiting-config') this.fail(408, `No config message within ${limits.configTimeoutMs / 1000} s of connecting`);
+    else if (this.state === 'streaming') this.fail(408, `No audio received for ${limits.idleAudioTimeoutMs / 1000} s`);
+  });
 
   constructor(
     private readonly ctx: AppContext,
@@ -69,6 +79,7 @@ export class VtConnection implements LiveConnection {
     ws.on('message', (data, isBinary) => void this.onMessage(data as Buffer, isBinary));
     ws.on('close', () => void this.shutdown());
     ws.on('error', (err) => this.log.warn({ err }, 'vt socket error'));
+    this.idleTimer.arm(ctx.config.streamLimits.configTimeoutMs);
   }
 
   private async onMessage(data: Buffer, isBinary: boolean): Promise<void> {
@@ -93,6 +104,7 @@ export class VtConnection implements LiveConnection {
       if (this.state !== 'streaming') return;
       if (!isBinary) return this.sendError(400, 'Unexpected text message: after the config only binary audio is accepted');
       this.link?.sendAudio(data);
+      this.idleTimer.touch();
       this.audioReceived(this.durationMsOf(data));
       this.applyBackpressure();
     } catch (err) {
@@ -127,9 +139,9 @@ export class VtConnection implements LiveConnection {
     // [2] Session and profile checks.
     const problem = this.validate(config);
     if (problem) return this.fail(400, problem);
-    if (this.ctx.activeStreams.size >= this.ctx.config.maxStreams) {
-      return this.fail(429, `Max concurrent connections exceeded (${this.ctx.config.maxStreams})`);
-    }
+    const slot = this.ctx.slots.acquire(principal.binding?.organizationId ?? principal.organizationId);
+    if (!slot.ok) return this.fail(429, slot.description);
+    this.slot = slot.slot;
     const admission = await admitStream(this.ctx, { principal, config, log: this.log });
     if (!admission.ok) return this.fail(admission.status, admission.description);
     if (this.state !== 'starting') {
@@ -183,6 +195,8 @@ export class VtConnection implements LiveConnection {
     }
     this.link = link;
     this.state = 'streaming';
+    // From now on the timer measures the client's silence.
+    this.idleTimer.arm(this.ctx.config.streamLimits.idleAudioTimeoutMs);
     for (const chunk of this.earlyAudio.splice(0)) {
       link.sendAudio(chunk.data, chunk.arrivedAtMs);
       this.audioReceived(this.durationMsOf(chunk.data));
@@ -316,6 +330,8 @@ export class VtConnection implements LiveConnection {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearInterval(this.resumeTimer);
+    this.idleTimer.stop();
+    this.slot?.release();
     if (this.counted) this.ctx.activeStreams.delete(this);
     const link = this.link;
     this.link = undefined;

@@ -6,6 +6,7 @@ import { readWav } from '../../audio/wav.js';
 import { AsyncQueue } from '../../pipeline/async-queue.js';
 import { callAsync, loadLib } from './pocketsphinx-lib.js';
 import { hypothesisConfidence } from './pocketsphinx-confidence.js';
+import { DecoderPool, vocabularyKey } from './pocketsphinx-pool.js';
 import type { SttCapabilities, SttProvider, SttStats, SttStream, SttStreamOptions, SttTranscript } from './types.js';
 
 /** Where Debian's `pocketsphinx-en-us` installs the US English model. */
@@ -56,7 +57,7 @@ export class PocketsphinxStt implements SttProvider {
     vocabulary: true,
     sampleRateHz: 16000,
   };
-  private readonly idle: unknown[] = [];
+  private readonly pool: DecoderPool;
   private readonly maxIdle: number;
   private readonly spare: number;
   private readonly modelDir: string;
@@ -85,13 +86,14 @@ export class PocketsphinxStt implements SttProvider {
     this.decoderArgs = options.decoderArgs ?? POCKETSPHINX_DECODER_ARGS;
     this.maxIdle = options.maxIdleDecoders ?? 4;
     this.spare = Math.min(options.spareDecoders ?? 1, this.maxIdle);
+    this.pool = new DecoderPool(this.maxIdle, (d) => loadLib().psFree(d));
   }
 
   /** Loads decoders until `count` are idle (at most the pool's size), ahead of the next streams. */
   async prewarm(count = 1): Promise<void> {
-    const missing = Math.min(count, this.maxIdle) - this.idle.length;
+    const missing = Math.min(count, this.maxIdle) - this.pool.plainCount;
     const made = await Promise.all(Array.from({ length: Math.max(0, missing) }, () => this.createDecoder()));
-    for (const d of made) this.release(d, false);
+    for (const d of made) this.pool.put(d, '');
   }
 
   async open(options: SttStreamOptions): Promise<SttStream> {
@@ -99,34 +101,29 @@ export class PocketsphinxStt implements SttProvider {
     if (!this.capabilities.languages.includes(primary)) {
       throw new Error(`pocketsphinx does not recognize ${options.language}`);
     }
-    const decoder = this.idle.pop() ?? (await this.createDecoder());
-    this.refill();
-    const l = loadLib();
-    let modified = false;
-    for (const word of options.vocabulary ?? []) {
-      // Words already in the dictionary are recognizable as they are; others need a pronunciation.
-      const w = word.toLowerCase();
-      if (l.psLookupWord(decoder, w) === null) {
-        const phones = guessPhones(w);
-        if (phones && (await callAsync<number>(l.psAddWord, decoder, w, phones, 1)) >= 0) modified = true;
-      }
+    const key = vocabularyKey(options.vocabulary ?? []);
+    let decoder = key ? this.pool.take(key) : undefined;
+    let decoderKey = key;
+    if (decoder === undefined) {
+      decoder = this.pool.take('') ?? (await this.createDecoder());
+      if (!(await addVocabulary(decoder, key ? key.split('\n') : []))) decoderKey = '';
     }
-    return new PocketsphinxStream(decoder, (d) => this.release(d, modified), this.totals);
+    this.refill();
+    return new PocketsphinxStream(decoder, (d) => this.pool.put(d, decoderKey), this.totals);
   }
 
   async close(): Promise<void> {
     this.closed = true;
     await this.refilling;
-    const l = loadLib();
-    for (const d of this.idle.splice(0)) l.psFree(d);
+    this.pool.clear();
   }
 
   /** Loads decoders in the background until `spare` are idle. */
   private refill(): void {
-    if (this.refilling || this.closed || this.idle.length >= this.spare) return;
+    if (this.refilling || this.closed || this.pool.plainCount >= this.spare) return;
     this.refilling = (async () => {
       try {
-        while (!this.closed && this.idle.length < this.spare) this.idle.push(await this.createDecoder());
+        while (!this.closed && this.pool.plainCount < this.spare) this.pool.put(await this.createDecoder(), '');
       } catch {
         // Loading failed (out of memory?): the next open() loads on demand and reports the error.
       } finally {
@@ -170,11 +167,6 @@ export class PocketsphinxStt implements SttProvider {
       await callAsync<number>(l.psEndUtt, decoder);
     }
     return decoder;
-  }
-
-  private release(decoder: unknown, modified: boolean): void {
-    if (!modified && this.idle.length < this.maxIdle) this.idle.push(decoder);
-    else loadLib().psFree(decoder);
   }
 }
 
@@ -271,6 +263,25 @@ class PocketsphinxStream implements SttStream {
       }
     });
   }
+}
+
+/**
+ * Makes the out-of-dictionary `words` recognizable on `decoder` (a letter-to-phone spelling each),
+ * off the event loop: `ps_add_word` rebuilds the search, so it is asked to only after the last word.
+ * @returns whether any word was added (the decoder then differs from a plain one).
+ */
+async function addVocabulary(decoder: unknown, words: readonly string[]): Promise<boolean> {
+  const l = loadLib();
+  const missing = words.flatMap((w) => {
+    const phones = l.psLookupWord(decoder, w) === null ? guessPhones(w) : undefined;
+    return phones ? [{ word: w, phones }] : [];
+  });
+  let added = false;
+  for (const [i, m] of missing.entries()) {
+    const update = i === missing.length - 1 ? 1 : 0;
+    if ((await callAsync<number>(l.psAddWord, decoder, m.word, m.phones, update)) >= 0) added = true;
+  }
+  return added;
 }
 
 /**

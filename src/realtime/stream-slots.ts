@@ -1,0 +1,73 @@
+/** The tenant of unauthenticated conversation streams (spec 003): they share one slot budget. */
+export const CONVERSATIONS_TENANT = 'conversations';
+
+/** A held slot; `release` is idempotent. */
+export interface StreamSlot {
+  release(): void;
+}
+
+/** Why a slot was refused: the process is full, or the tenant holds its share. */
+export type SlotRefusal = { reason: 'capacity'; description: string } | { reason: 'tenant-share'; description: string };
+
+/**
+ * The stream slots of one process (docs/security.md): every live stream of every transport (`/vt`,
+ * `/api/v1/ws/single`, a room speaker's recognizer) holds one, so `TOLK_MAX_STREAMS` bounds them
+ * all together, and no tenant — an organization, or all unauthenticated conversations together —
+ * holds more than `orgShare` of them, so one tenant cannot lock the others out.
+ */
+export class StreamSlots {
+  private readonly byTenant = new Map<string, number>();
+  private total = 0;
+
+  /**
+   * @param capacity - slots of the process (`TOLK_MAX_STREAMS`).
+   * @param tenantShare - fraction (0–1] of `capacity` one tenant may hold; at least 1 slot.
+   */
+  constructor(readonly capacity: number, tenantShare: number) {
+    this.tenantCap = Math.max(1, Math.floor(capacity * tenantShare));
+  }
+
+  /** Slots one tenant may hold at most. */
+  readonly tenantCap: number;
+
+  /** Slots held now. */
+  get held(): number {
+    return this.total;
+  }
+
+  /** Slots `tenant` holds now. */
+  heldBy(tenant: string): number {
+    return this.byTenant.get(tenant) ?? 0;
+  }
+
+  /**
+   * Takes a slot for `tenant`.
+   * @returns the slot, or why there is none (for a 429 answer).
+   */
+  acquire(tenant: string): { ok: true; slot: StreamSlot } | ({ ok: false } & SlotRefusal) {
+    if (this.total >= this.capacity) {
+      return { ok: false, reason: 'capacity', description: `Max concurrent connections exceeded (${this.capacity})` };
+    }
+    const mine = this.heldBy(tenant);
+    if (mine >= this.tenantCap) {
+      const who = tenant === CONVERSATIONS_TENANT ? 'Conversations already hold' : 'This organization already holds';
+      return { ok: false, reason: 'tenant-share', description: `${who} ${mine} of this server's ${this.capacity} stream slots (the most one may hold)` };
+    }
+    this.total++;
+    this.byTenant.set(tenant, mine + 1);
+    let released = false;
+    return {
+      ok: true,
+      slot: {
+        release: () => {
+          if (released) return;
+          released = true;
+          this.total--;
+          const left = (this.byTenant.get(tenant) ?? 1) - 1;
+          if (left > 0) this.byTenant.set(tenant, left);
+          else this.byTenant.delete(tenant);
+        },
+      },
+    };
+  }
+}
