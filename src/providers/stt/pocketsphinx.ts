@@ -7,6 +7,7 @@ import { AsyncQueue } from '../../pipeline/async-queue.js';
 import { callAsync, loadLib } from './pocketsphinx-lib.js';
 import { hypothesisConfidence } from './pocketsphinx-confidence.js';
 import { DecoderPool, vocabularyKey } from './pocketsphinx-pool.js';
+import { limitMallocArenas, scheduleHeapTrim } from './native-heap.js';
 import type { SttCapabilities, SttProvider, SttStats, SttStream, SttStreamOptions, SttTranscript } from './types.js';
 
 /** Where Debian's `pocketsphinx-en-us` installs the US English model. */
@@ -86,7 +87,11 @@ export class PocketsphinxStt implements SttProvider {
     this.decoderArgs = options.decoderArgs ?? POCKETSPHINX_DECODER_ARGS;
     this.maxIdle = options.maxIdleDecoders ?? 4;
     this.spare = Math.min(options.spareDecoders ?? 1, this.maxIdle);
-    this.pool = new DecoderPool(this.maxIdle, (d) => loadLib().psFree(d));
+    limitMallocArenas(2);
+    this.pool = new DecoderPool(this.maxIdle, (d) => {
+      loadLib().psFree(d);
+      scheduleHeapTrim();
+    });
   }
 
   /** Loads decoders until `count` are idle (at most the pool's size), ahead of the next streams. */
