@@ -20,6 +20,11 @@ export interface TolkConfig {
   sessionKeyTtlDefaultS: number;
   /** Largest accepted `expiration_ttl`, in seconds (`TOLK_SESSION_KEY_TTL_MAX_S`). */
   sessionKeyTtlMaxS: number;
+  /**
+   * Live session keys (`vt_…`, from the token endpoint or `POST /api/sessions`) one API key may hold
+   * at once (`TOLK_MAX_SESSION_KEYS_PER_KEY`); past it, issuing answers 429.
+   */
+  maxSessionKeysPerKey: number;
   /** Largest accepted inbound WebSocket message, in bytes (`TOLK_MAX_FRAME_BYTES`). */
   maxFrameBytes: number;
   /** Outbound bytes a client may leave unread before it is disconnected (`TOLK_MAX_BUFFERED_BYTES`). */
@@ -88,6 +93,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TOLK_SESSION_KEY_TTL_DEFAULT_S: z.coerce.number().int().positive().default(300),
   TOLK_SESSION_KEY_TTL_MAX_S: z.coerce.number().int().positive().default(86_400),
+  TOLK_MAX_SESSION_KEYS_PER_KEY: z.coerce.number().int().positive().default(1000),
   TOLK_MAX_FRAME_BYTES: z.coerce.number().int().positive().default(256 * 1024),
   TOLK_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(8 * 1024 * 1024),
   TOLK_ENDPOINT_SILENCE_MS: z.coerce.number().int().min(100).max(5000).default(300),
@@ -136,6 +142,7 @@ export function loadConfig(
     logLevel: e.LOG_LEVEL,
     sessionKeyTtlDefaultS: e.TOLK_SESSION_KEY_TTL_DEFAULT_S,
     sessionKeyTtlMaxS: e.TOLK_SESSION_KEY_TTL_MAX_S,
+    maxSessionKeysPerKey: e.TOLK_MAX_SESSION_KEYS_PER_KEY,
     maxFrameBytes: e.TOLK_MAX_FRAME_BYTES,
     maxBufferedBytes: e.TOLK_MAX_BUFFERED_BYTES,
     endpointSilenceMs: e.TOLK_ENDPOINT_SILENCE_MS,

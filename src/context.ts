@@ -2,6 +2,7 @@ import type { TolkConfig } from './config.js';
 import type { Database } from './db/client.js';
 import type { PipelineEvent } from './pipeline/translation-pipeline.js';
 import type { Engines } from './providers/registry.js';
+import type { SessionKeyIssuer } from './domain/session-keys.js';
 import type { SessionRuntime } from './realtime/session-runtime.js';
 import type { StreamSlots } from './realtime/stream-slots.js';
 import type { WorkerLinks } from './realtime/worker-link.js';
@@ -15,6 +16,11 @@ export interface AppContext {
   db: Database;
   state: StateStore;
   engines: Engines;
+  /**
+   * Where session keys (`vt_…`) are stored and counted per API key (`TOLK_MAX_SESSION_KEYS_PER_KEY`):
+   * `store` is {@link AppContext.state}; the ledger is in Redis when `REDIS_URL` is set.
+   */
+  sessionKeys: SessionKeyIssuer;
   /** The Redis connection when `REDIS_URL` is set (shared rate limits and state). */
   redis?: Redis | undefined;
   /** Stream slots of this process: every transport's live streams, per tenant (docs/security.md). */

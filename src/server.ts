@@ -17,6 +17,7 @@ import type { Engines } from './providers/registry.js';
 import { Redis } from 'ioredis';
 import { MemoryStateStore, type StateStore } from './state/store.js';
 import { RedisStateStore } from './state/redis-store.js';
+import { MemorySessionKeyLedger, RedisSessionKeyLedger } from './state/session-key-ledger.js';
 import { WorkerRegistry } from './state/worker-registry.js';
 import { InProcessWorkerLinks } from './realtime/in-process-worker-link.js';
 import { RemoteWorkerLinks } from './realtime/remote-worker-link.js';
@@ -97,7 +98,10 @@ export async function startServer(
     ? new RemoteWorkerLinks(new WorkerRegistry(redis), config.workerSecret, (reason) => ctx.metrics.leg2Failure(reason))
     : new InProcessWorkerLinks(() => ctx.engines, { endpointSilenceMs: config.endpointSilenceMs, maxUtteranceMs: config.maxUtteranceMs }, config.maxStreams);
   const ctx: AppContext = {
-    config, db: database.db, state, engines, redis, slots: new StreamSlots(config.maxStreams, config.streamLimits.orgShare), activeStreams: new Set(), liveConversations: { single: 0, room: 0 }, workers,
+    config, db: database.db, state, engines, redis,
+    slots: new StreamSlots(config.maxStreams, config.streamLimits.orgShare),
+    sessionKeys: { store: state, ledger: redis ? new RedisSessionKeyLedger(redis) : new MemorySessionKeyLedger(), maxPerKey: config.maxSessionKeysPerKey },
+    activeStreams: new Set(), liveConversations: { single: 0, room: 0 }, workers,
     metrics: new TolkMetrics({ liveStreams: () => liveStreams(), maxStreams: config.maxStreams, stt: engines.stt, workers: () => workers.snapshot() }),
     // Revocations and "completed when the last stream closes" span every gateway when Redis is there.
     sessions: new SessionRuntime({

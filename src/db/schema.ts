@@ -64,6 +64,11 @@ export const sessions = pgTable('sessions', {
   endedAt: timestamp('ended_at', { withTimezone: true }),
   /** Audio received over the session's streams, in ms (usage metering). */
   usageMs: integer('usage_ms').notNull().default(0),
+  /**
+   * `test` when created with an `ip_test_` key: its streams (and so `usage_ms`) are test usage, never
+   * charged to the organization's balance (docs/platform.md "Test mode").
+   */
+  mode: text('mode', { enum: ['live', 'test'] }).notNull().default('live'),
 }, (t) => [index('sessions_org_idx').on(t.organizationId, t.createdAt)]);
 
 /** Who may join a session; a revoked participant is disconnected and refused from then on. */

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, count, eq, isNull, ne } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { apiKeys, organizations } from '../db/schema.js';
 
@@ -11,11 +11,17 @@ export interface KeyPrincipal {
   keyId: string;
   organizationId: string;
   role: Role;
+  /** `live` for `ip_live_` keys, `test` for `ip_test_` keys (docs/platform.md "Test mode"). */
   mode: 'live' | 'test';
+  /**
+   * {@link keyFingerprint} of the key's stored hash when it was authenticated: a rotation changes
+   * it, so what the key issued (session keys) can tell that it was rotated away.
+   */
+  keyFingerprint: string;
 }
 
 /** A newly created key: the only time `key` is ever available. */
-export interface CreatedApiKey extends KeyPrincipal {
+export interface CreatedApiKey extends Omit<KeyPrincipal, 'keyFingerprint'> {
   key: string;
   name: string;
   organizationName: string;
@@ -36,6 +42,14 @@ function randomBase62(length: number): string {
 /** SHA-256 of a key, hex: what is stored. */
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+/**
+ * A fingerprint of a stored key hash (32 hex characters of its SHA-256): what a session key records
+ * of the API key that issued it, without carrying the hash itself into the state store.
+ */
+export function keyFingerprint(keyHash: string): string {
+  return createHash('sha256').update(keyHash, 'utf8').digest('hex').slice(0, 32);
 }
 
 /** A random id with a type prefix, e.g. `org_3k…`. */
@@ -94,7 +108,21 @@ export async function authenticateApiKey(db: Database, key: string): Promise<Key
   const row = rows[0];
   if (!row || !timingSafeEqual(Buffer.from(row.keyHash, 'hex'), Buffer.from(hash, 'hex'))) return undefined;
   await db.update(apiKeys).set({ lastUsedAt: new Date() }).where(eq(apiKeys.id, row.id));
-  return { keyId: row.id, organizationId: row.organizationId, role: row.role, mode: row.mode };
+  return { keyId: row.id, organizationId: row.organizationId, role: row.role, mode: row.mode, keyFingerprint: keyFingerprint(row.keyHash) };
+}
+
+/**
+ * The principal of key `keyId` when it still exists, is not revoked and its stored hash still has
+ * `fingerprint` (it was not rotated since), else undefined. One primary-key query; `last_used_at`
+ * is left alone. Used to check what a key issued (session keys) against the key as it is now.
+ */
+export async function currentKeyPrincipal(db: Database, keyId: string, fingerprint: string): Promise<KeyPrincipal | undefined> {
+  const rows = await db.select().from(apiKeys).where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt))).limit(1);
+  const row = rows[0];
+  if (!row) return undefined;
+  const now = keyFingerprint(row.keyHash);
+  if (now.length !== fingerprint.length || !timingSafeEqual(Buffer.from(now), Buffer.from(fingerprint))) return undefined;
+  return { keyId: row.id, organizationId: row.organizationId, role: row.role, mode: row.mode, keyFingerprint: now };
 }
 
 /** Number of keys in the database (0 on a fresh install). */
@@ -136,25 +164,70 @@ export async function createOrganizationKey(
   return { id, name: options.name, key, role: options.role };
 }
 
+/** A key of an organization as key management sees it (never its secret). */
+export interface OrganizationKey {
+  id: string;
+  name: string;
+  role: Role;
+  mode: 'live' | 'test';
+}
+
 /**
- * Replaces a key's secret (spec 000 `POST /api/api-keys/:id/rotate`): same id, name and role, a new
- * key; the old one is rejected from this moment.
+ * Key `keyId` of organization `organizationId`, or undefined when the organization has no such live
+ * key (another organization's id is indistinguishable from an unknown one).
+ */
+export async function findOrganizationKey(db: Database, organizationId: string, keyId: string): Promise<OrganizationKey | undefined> {
+  const rows = await db
+    .select({ id: apiKeys.id, name: apiKeys.name, role: apiKeys.role, mode: apiKeys.mode })
+    .from(apiKeys)
+    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.organizationId, organizationId), isNull(apiKeys.revokedAt)))
+    .limit(1);
+  return rows[0];
+}
+
+/**
+ * Replaces a key's secret (spec 000 `POST /api/api-keys/:id/rotate`): same id, name, role and mode,
+ * a new key; the old one — and every session key it issued — is rejected from this moment. Who may
+ * rotate which key is `keyActionRefusal`'s business (checked by the caller).
  * @returns undefined when the organization has no such key.
  */
 export async function rotateApiKey(db: Database, organizationId: string, keyId: string): Promise<{ id: string; name: string; key: string } | undefined> {
-  const rows = await db.select().from(apiKeys).where(and(eq(apiKeys.id, keyId), eq(apiKeys.organizationId, organizationId), isNull(apiKeys.revokedAt))).limit(1);
-  const row = rows[0];
+  const row = await findOrganizationKey(db, organizationId, keyId);
   if (!row) return undefined;
   const key = `ip_${row.mode}_${randomBase62(32)}`;
   await db.update(apiKeys).set({ keyHash: hashApiKey(key), prefix: `${key.slice(0, 12)}…`, lastUsedAt: null }).where(eq(apiKeys.id, row.id));
   return { id: row.id, name: row.name, key };
 }
 
+/** The outcome of {@link deleteApiKey}. */
+export type DeleteKeyResult = 'deleted' | 'not-found' | 'last-owner';
+
 /**
- * Deletes a key for good (spec 000 `DELETE /api/api-keys/:id`); requests with it are 401 at once.
- * @returns false when the organization has no such key.
+ * Deletes a key for good (spec 000 `DELETE /api/api-keys/:id`); requests with it, and the session
+ * keys it issued, are 401 at once. An organization never loses its last owner key, nor its last
+ * live owner key (test keys cannot manage live keys): deleting it is refused (`last-owner`). The organization's row is locked for the check, so two concurrent
+ * deletions of its last two owner keys cannot both succeed. Who may delete which key is
+ * `keyActionRefusal`'s business (checked by the caller).
+ * @returns `not-found` when the organization has no such key.
  */
-export async function deleteApiKey(db: Database, organizationId: string, keyId: string): Promise<boolean> {
-  const deleted = await db.delete(apiKeys).where(and(eq(apiKeys.id, keyId), eq(apiKeys.organizationId, organizationId))).returning({ id: apiKeys.id });
-  return deleted.length > 0;
+export async function deleteApiKey(db: Database, organizationId: string, keyId: string): Promise<DeleteKeyResult> {
+  return db.transaction(async (tx) => {
+    await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.id, organizationId)).for('update');
+    const rows = await tx.select({ role: apiKeys.role, mode: apiKeys.mode }).from(apiKeys).where(and(eq(apiKeys.id, keyId), eq(apiKeys.organizationId, organizationId))).limit(1);
+    const target = rows[0];
+    if (!target) return 'not-found';
+    if (target.role === 'owner') {
+      // A live owner key is replaced only by another live one: test keys cannot manage live keys.
+      const others = await tx
+        .select({ n: count() })
+        .from(apiKeys)
+        .where(and(
+          eq(apiKeys.organizationId, organizationId), eq(apiKeys.role, 'owner'), isNull(apiKeys.revokedAt), ne(apiKeys.id, keyId),
+          target.mode === 'live' ? eq(apiKeys.mode, 'live') : undefined,
+        ));
+      if ((others[0]?.n ?? 0) === 0) return 'last-owner';
+    }
+    await tx.delete(apiKeys).where(and(eq(apiKeys.id, keyId), eq(apiKeys.organizationId, organizationId)));
+    return 'deleted';
+  });
 }

@@ -43,6 +43,8 @@ export interface CreateSessionOptions {
   speakerName: string;
   /** The creator's role in the organization; the creator becomes the first participant with it. */
   creatorRole: Role;
+  /** The creating key's mode (default `live`): a `test` session's usage is never charged. */
+  mode?: 'live' | 'test' | undefined;
 }
 
 /**
@@ -55,7 +57,7 @@ export async function createSession(db: Database, o: CreateSessionOptions): Prom
   const participantId = newId('usr');
   const [session] = await db.insert(sessions).values({
     id, organizationId: o.organizationId, createdByKeyId: o.createdByKeyId, sourceLang: o.sourceLang, targetLang: o.targetLang,
-    speakerName: o.speakerName, status: 'created', roomName: id,
+    speakerName: o.speakerName, status: 'created', roomName: id, mode: o.mode ?? 'live',
   }).returning();
   if (!session) throw new Error('session insert returned no row');
   await db.insert(sessionParticipants).values({ sessionId: id, userId: participantId, role: o.creatorRole, speakerName: o.speakerName });

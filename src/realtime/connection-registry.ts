@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { KeyConnectionRegistry } from './key-connections.js';
 
 /** A live realtime connection of a session that the registry can end. */
 export interface LiveConnection {
@@ -85,6 +86,15 @@ export interface SessionPresence {
    * processes (then nobody but the stream's own process may complete the session).
    */
   liveCount(sessionId: string): Promise<number | undefined>;
+  /** Registers a live stream of API key `keyId` (opened with it or a session key it issued). */
+  addKeyStream(keyId: string, connection: LiveConnection): void;
+  /** Forgets a stream of API key `keyId` (again is harmless). */
+  removeKeyStream(keyId: string, connection: LiveConnection): void;
+  /**
+   * Ends every live stream of API key `keyId` (rotated or deleted), wherever it runs. Never rejects.
+   * @returns how many streams this process ended (other processes end theirs on their own).
+   */
+  disconnectKey(keyId: string, status: number, description: string): Promise<number>;
   /** How long a stream outlives a crash of its process, in ms (0: it dies with it). */
   readonly leaseTtlMs: number;
   /** Stops timers and the subscription. */
@@ -94,6 +104,7 @@ export interface SessionPresence {
 /** {@link SessionPresence} of one process. */
 export class LocalSessionPresence implements SessionPresence {
   readonly local = new SessionConnectionRegistry();
+  readonly keys = new KeyConnectionRegistry();
 
   async add(sessionId: string, participantId: string, connection: LiveConnection): Promise<void> {
     this.local.add(sessionId, participantId, connection);
@@ -109,6 +120,18 @@ export class LocalSessionPresence implements SessionPresence {
 
   async liveCount(): Promise<undefined> {
     return undefined;
+  }
+
+  addKeyStream(keyId: string, connection: LiveConnection): void {
+    this.keys.add(keyId, connection);
+  }
+
+  removeKeyStream(keyId: string, connection: LiveConnection): void {
+    this.keys.remove(keyId, connection);
+  }
+
+  async disconnectKey(keyId: string, status: number, description: string): Promise<number> {
+    return this.keys.disconnectKey(keyId, status, description);
   }
 
   readonly leaseTtlMs = 0;
@@ -129,19 +152,19 @@ if ARGV[1] ~= '' then redis.call('ZREM', KEYS[1], ARGV[1]) end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 return redis.call('ZRANGE', KEYS[1], 0, -1)`;
 
-/** A revocation as published to every process. */
-interface Revocation {
-  sessionId: string;
-  participantId: string;
-  status: number;
-  description: string;
-}
+/**
+ * A revocation as published to every process: a session's participant (no `kind`, as before key
+ * revocations existed), or every stream of an API key (`kind: 'key'`).
+ */
+type Revocation =
+  | { kind?: 'participant'; sessionId: string; participantId: string; status: number; description: string }
+  | { kind: 'key'; keyId: string; status: number; description: string };
 
 /** Settings of a {@link RedisSessionPresence}. */
 export interface RedisSessionPresenceOptions {
   /** Prefix of the per-session keys (default `tolk:session-streams:`). */
   keyPrefix?: string;
-  /** Pub/sub channel of revocations (default `tolk:session-revocations`). */
+  /** Pub/sub channel of revocations, of participants and of API keys (default `tolk:session-revocations`). */
   channel?: string;
   /** How long a stream's lease outlives its last renewal, in ms (default 60 000); renewed every third. */
   leaseTtlMs?: number;
@@ -153,12 +176,13 @@ export interface RedisSessionPresenceOptions {
  * {@link SessionPresence} shared by every process on one Redis. Each live stream is a lease — a
  * member `<participant id>|<random>` of the sorted set `tolk:session-streams:<session id>`, scored by
  * its expiry on the Redis clock and renewed by its process while the stream lives — so a process that
- * crashes stops counting after `leaseTtlMs`. Revocations are published on one channel; every process
- * ends its own streams of the participant. When Redis fails, this process's own streams still count
+ * crashes stops counting after `leaseTtlMs`. Revocations — of a participant, or of an API key that
+ * was rotated or deleted — are published on one channel; every process ends its own streams of it. When Redis fails, this process's own streams still count
  * and are revoked (the failure is reported to `onError`).
  */
 export class RedisSessionPresence implements SessionPresence {
   private readonly local = new SessionConnectionRegistry();
+  private readonly keys = new KeyConnectionRegistry();
   private readonly leases = new Map<LiveConnection, { key: string; member: string }>();
   private readonly keyPrefix: string;
   private readonly channel: string;
@@ -181,7 +205,8 @@ export class RedisSessionPresence implements SessionPresence {
       if (channel !== this.channel) return;
       try {
         const r = JSON.parse(text) as Revocation;
-        this.local.disconnectParticipant(r.sessionId, r.participantId, r.status, r.description);
+        if (r.kind === 'key') this.keys.disconnectKey(r.keyId, r.status, r.description);
+        else this.local.disconnectParticipant(r.sessionId, r.participantId, r.status, r.description);
       } catch (err) {
         this.options.onError?.(err as Error);
       }
@@ -226,6 +251,21 @@ export class RedisSessionPresence implements SessionPresence {
       this.options.onError?.(err as Error);
       return localCount;
     }
+  }
+
+  addKeyStream(keyId: string, connection: LiveConnection): void {
+    this.keys.add(keyId, connection);
+  }
+
+  removeKeyStream(keyId: string, connection: LiveConnection): void {
+    this.keys.remove(keyId, connection);
+  }
+
+  async disconnectKey(keyId: string, status: number, description: string): Promise<number> {
+    const ended = this.keys.disconnectKey(keyId, status, description);
+    const message: Revocation = { kind: 'key', keyId, status, description };
+    await this.redis.publish(this.channel, JSON.stringify(message)).catch((err: unknown) => this.options.onError?.(err as Error));
+    return ended;
   }
 
   /** @throws {Error} when Redis fails. */

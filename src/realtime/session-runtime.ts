@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/client.js';
 import { glossaryTermsFor, type DictionaryTerm } from '../domain/glossary.js';
-import type { SessionBinding, SessionKeyGrant } from '../domain/session-keys.js';
+import { confirmGrant, type SessionBinding, type SessionKeyGrant } from '../domain/session-keys.js';
 import { activeSessionIds, findParticipant, findSession, markParticipantJoined, markSessionActive, markSessionCompleted } from '../domain/sessions.js';
 import { mergeDictionaries, type DictionaryEntry, type DictionarySource } from '../pipeline/glossary.js';
 import { primaryLanguage } from '../providers/registry.js';
@@ -56,21 +56,53 @@ export class SessionRuntime {
   }
 
   /**
-   * Starts a stream. A key without a session binding gets its organization's glossary. A session's
-   * key must name a session that still exists (else 404), a participant not revoked (403), a session
-   * not completed (409) and the session's languages (400); the session then becomes `active`.
+   * Starts a stream. First the API key behind the grant must still stand (not deleted, not rotated
+   * since the session key was issued), else 401; the stream is registered under it before that
+   * check, so a rotation or deletion racing with the start still ends it. A key without a session
+   * binding gets its organization's glossary. A session's key must name a session that still exists
+   * (else 404), a participant not revoked (403), a session not completed (409) and the session's
+   * languages (400); the session then becomes `active`.
    * @throws {Error} when the database fails (the connection answers 500).
    */
   async attach(req: AttachRequest): Promise<AttachResult> {
+    const { keyId } = req.grant;
+    this.connections.addKeyStream(keyId, req.connection);
+    const forgetKey = (): void => this.connections.removeKeyStream(keyId, req.connection);
+    try {
+      if (!(await confirmGrant(this.deps.db(), req.grant))) {
+        forgetKey();
+        return { ok: false, status: 401, description: 'Invalid or expired API key: the API key behind it was rotated or deleted' };
+      }
+      const result = await this.attachStream(req, forgetKey);
+      if (!result.ok) forgetKey();
+      return result;
+    } catch (err) {
+      forgetKey();
+      throw err;
+    }
+  }
+
+  /**
+   * Ends every live stream of an API key that was rotated or deleted, on every gateway — opened
+   * with the key itself or with a session key or `streamToken` it issued: an `error` event 401, then
+   * close 4401 (docs/stream-protocol.md "Revocation").
+   * @returns how many live streams this process ended.
+   */
+  disconnectKey(keyId: string, change: 'rotated' | 'deleted'): Promise<number> {
+    return this.connections.disconnectKey(keyId, 401, `Invalid API key: API key ${keyId} was ${change}; get a new session key with a current API key`);
+  }
+
+  /** {@link attach} once the key stands; `onClosed` runs when the stream closes. */
+  private async attachStream(req: AttachRequest, onClosed: () => void): Promise<AttachResult> {
     const binding = req.grant.binding;
     if (!binding) {
       const settings = await this.settings(req, req.grant.organizationId, req.sourceLanguage, req.targetLanguage);
-      return { ok: true, stream: new OrganizationStream(settings) };
+      return { ok: true, stream: new OrganizationStream({ ...settings, onClosed }) };
     }
     // Registered before the checks, so a revocation racing with them still reaches this connection.
     await this.connections.add(binding.sessionId, binding.participantId, req.connection);
     try {
-      const result = await this.attachToSession(req, binding);
+      const result = await this.attachToSession(req, binding, onClosed);
       if (!result.ok) await this.release(binding.sessionId, req.connection, req.log);
       return result;
     } catch (err) {
@@ -107,7 +139,7 @@ export class SessionRuntime {
     return completed;
   }
 
-  private async attachToSession(req: AttachRequest, binding: SessionBinding): Promise<AttachResult> {
+  private async attachToSession(req: AttachRequest, binding: SessionBinding, onClosed: () => void): Promise<AttachResult> {
     const db = this.deps.db();
     const session = await findSession(db, [binding.organizationId], binding.sessionId);
     if (!session) return { ok: false, status: 404, description: `Session ${binding.sessionId} does not exist` };
@@ -131,7 +163,10 @@ export class SessionRuntime {
       ...settings, db: this.deps.db, log: req.log, organizationId: session.organizationId, sessionId: session.id,
       participantId: participant.userId, speakerName: participant.speakerName,
       sendsFinals: req.sendsFinals, sendsTranslations: req.sendsTranslations,
-      onClosed: () => this.release(session.id, req.connection, req.log),
+      onClosed: async () => {
+        onClosed();
+        await this.release(session.id, req.connection, req.log);
+      },
     });
     req.log.info({ sessionId: session.id, participantId: participant.userId }, 'session stream attached');
     return { ok: true, stream };

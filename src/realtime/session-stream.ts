@@ -43,6 +43,8 @@ export interface StreamSettings {
   targetLanguage: string;
   vocabulary: readonly string[];
   dictionary: DictionarySource;
+  /** Called once when the stream closes (the runtime forgets the connection). */
+  onClosed?: (() => void | Promise<void>) | undefined;
 }
 
 /** A stream that belongs to no session: the organization's glossary applies, nothing is recorded. */
@@ -51,8 +53,9 @@ export class OrganizationStream implements AttachedStream {
   readonly targetLanguage: string;
   readonly vocabulary: readonly string[];
   readonly dictionary: DictionarySource;
+  private closed: Promise<void> | undefined;
 
-  constructor(settings: StreamSettings) {
+  constructor(private readonly settings: StreamSettings) {
     this.sourceLanguage = settings.sourceLanguage;
     this.targetLanguage = settings.targetLanguage;
     this.vocabulary = settings.vocabulary;
@@ -63,7 +66,12 @@ export class OrganizationStream implements AttachedStream {
   translationSent(_event: TranslationEvent): void {}
   utteranceEnded(_event: UtteranceEndEvent): void {}
   audioReceived(_durationMs: number): void {}
-  async close(): Promise<void> {}
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      await this.settings.onClosed?.();
+    })();
+    return this.closed;
+  }
 }
 
 /** How often received audio is added to the session's `usage_ms`, in ms. */

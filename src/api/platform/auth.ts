@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { authenticateApiKey, type KeyPrincipal, type Role } from '../../domain/api-keys.js';
+import { roleAtLeast } from '../../domain/key-policy.js';
 import { AppError } from '../../errors.js';
 
 declare module 'fastify' {
@@ -30,12 +31,8 @@ export function authenticate(ctx: AppContext) {
   };
 }
 
-const RANK: Record<Role, number> = { member: 0, admin: 1, owner: 2 };
-
-/** True when `role` is at least `required` (owner > admin > member). */
-export function roleAtLeast(role: Role, required: Role): boolean {
-  return RANK[role] >= RANK[required];
-}
+/** True when `role` is at least `required` (owner > admin > member); see `domain/key-policy.ts`. */
+export { roleAtLeast };
 
 /**
  * The authenticated principal of a request behind {@link authenticate}.

@@ -6,7 +6,7 @@ import type { KeyPrincipal, Role } from '../../domain/api-keys.js';
 import { recordAudit } from '../../domain/audit.js';
 import { escalateSession } from '../../domain/escalations.js';
 import { organizationsOf, roleInOrganization } from '../../domain/memberships.js';
-import { issueSessionKey } from '../../domain/session-keys.js';
+import { reserveSessionKey } from '../../domain/session-keys.js';
 import {
   createSession, findParticipant, findSession, listActiveSessions, listSessions, revokeParticipant,
   sessionDurationSeconds, sessionLanguageProblem, type SessionRecord,
@@ -109,12 +109,15 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
     if (problem) throw new AppError('BAD_REQUEST', problem);
     const org = await actingOrganization(ctx, principal, request.body.organization_id);
     const speakerName = request.body.speaker_name ?? 'Speaker';
-    const { session, participantId } = await createSession(ctx.db, {
-      organizationId: org.id, createdByKeyId: principal.keyId, sourceLang, targetLang, speakerName, creatorRole: org.role,
-    });
     const ttlS = ctx.config.sessionKeyTtlMaxS;
+    // The streamToken's place under the key's session-key limit is taken before the session exists.
+    const stream = await reserveSessionKey(ctx.sessionKeys, principal, ttlS);
+    if (!stream) throw new AppError('RATE_LIMITED', `Too many live session keys: this API key already holds ${ctx.sessionKeys.maxPerKey} (stream tokens and session keys); wait until some expire`);
+    const { session, participantId } = await createSession(ctx.db, {
+      organizationId: org.id, createdByKeyId: principal.keyId, sourceLang, targetLang, speakerName, creatorRole: org.role, mode: principal.mode,
+    });
     const roomToken = await mintRoomToken(ctx.config.liveKit, { room: session.roomName, identity: participantId, name: speakerName, ttlS });
-    const stream = await issueSessionKey(ctx.state, principal, ttlS, { organizationId: org.id, sessionId: session.id, participantId });
+    await stream.activate({ organizationId: org.id, sessionId: session.id, participantId });
     return {
       sessionId: session.id, roomToken, liveKitUrl: ctx.config.liveKit.url, participantId,
       streamUrl: streamUrlOf(request), streamToken: stream.sessionKey,

@@ -37,7 +37,9 @@ function counterOf(ctx: AppContext, log: FastifyBaseLogger): StreamCounter {
  * process's `TOLK_MAX_STREAMS` before): tier, balance and concurrency through
  * `checkStreamAdmission` (docs/admission.md), for the organization the stream belongs to (a
  * session-bound key's session's, else the key's). An admitted stream charges the audio it receives
- * to the organization's balance (`recordUsage`) every 30 s and when it ends.
+ * to the organization's balance (`recordUsage`) every 30 s and when it ends — unless it was opened
+ * in test mode (an `ip_test_` key, or a session key or `streamToken` it issued): test streams are
+ * admitted by the same checks but never charged (docs/platform.md "Test mode").
  * @throws {Error} when the database cannot be read (the connection answers 500).
  */
 export async function admitStream(ctx: AppContext, request: { principal: SessionKeyGrant; config: StreamConfig; log: FastifyBaseLogger }): Promise<StreamAdmission> {
@@ -47,12 +49,13 @@ export async function admitStream(ctx: AppContext, request: { principal: Session
     organizationId, sourceLanguage: config.source_language, targetLanguage: config.target_language, voice: config.voice,
   });
   if (!result.ok) return { ok: false, status: result.status, description: result.description };
+  const charged = request.principal.mode !== 'test';
   let pendingMs = 0;
   let charges: Promise<void> = Promise.resolve();
   const charge = (): void => {
     const ms = pendingMs;
     pendingMs = 0;
-    if (ms <= 0) return;
+    if (ms <= 0 || !charged) return;
     charges = charges.then(async () => {
       try {
         await recordUsage(ctx.db, organizationId, ms);

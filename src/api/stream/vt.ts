@@ -33,10 +33,13 @@ export function keyFromAuthorization(value: string | undefined): string | undefi
 
 /**
  * Resolves a session key (from the token endpoint, or a platform session's `streamToken` with its
- * session binding) or an API key to its grant.
+ * session binding) or an API key to its grant; undefined when unknown, expired, or when the API key
+ * behind it was rotated or deleted.
+ * @throws {Error} when the state store or the database fails.
  */
 export async function resolveStreamKey(ctx: AppContext, key: string): Promise<SessionKeyGrant | undefined> {
-  return (await resolveSessionKey(ctx.state, key)) ?? (await authenticateApiKey(ctx.db, key));
+  if (key.startsWith('vt_')) return resolveSessionKey(ctx.state, ctx.db, key);
+  return authenticateApiKey(ctx.db, key);
 }
 
 /**
