@@ -64,6 +64,8 @@ describe('/vt bad input: documented error event, close 4000 + status, healthy se
     { name: 'unsupported language pair', status: 400, messages: () => [JSON.stringify({ config: { ...GOOD_CONFIG, target_language: 'de-DE' } })], description: /Unsupported target_language/ },
     { name: 'malformed target language', status: 400, messages: () => [JSON.stringify({ config: { ...GOOD_CONFIG, target_language: 'spanish!' } })], description: /Incorrect target_language/ },
     { name: 'invalid voice', status: 400, messages: () => [JSON.stringify({ config: { ...GOOD_CONFIG, voice: 'robot' } })], description: /Invalid voice/ },
+    // Its description is over 123 bytes of UTF-8: the close reason is cut on a character boundary.
+    { name: 'a voice of 100 "é"', status: 400, messages: () => [JSON.stringify({ config: { ...GOOD_CONFIG, voice: 'é'.repeat(100) } })], description: /Invalid voice "é+"/ },
     { name: 'missing voice', status: 400, messages: () => [JSON.stringify({ config: { ...GOOD_CONFIG, voice: undefined } })], description: /voice is required/ },
     { name: 'a target language with no installed voice', status: 400, messages: () => [JSON.stringify({ config: { ...GOOD_CONFIG, target_language: 'gl-ES' } })], description: /Invalid voice/ },
     {

@@ -1,4 +1,5 @@
 import { S16leDecoder } from '../audio/pcm.js';
+import { closeReason } from './close-reason.js';
 import { errorEvent, renderEvent } from '../api/stream/protocol.js';
 import type { DictionaryEntry, DictionarySource } from '../pipeline/glossary.js';
 import { TranslationPipeline, type PipelineEvent } from '../pipeline/translation-pipeline.js';
@@ -172,7 +173,7 @@ export class WorkerStream {
       case 'error':
         this.settings.onFailure?.(event.cause);
         this.out.send(errorEvent(event.status, event.description, this.referenceId));
-        this.finish(4000 + event.status, event.description.slice(0, 120));
+        this.finish(4000 + event.status, closeReason(event.description));
         return;
       default: {
         const text = renderEvent(event, this.referenceId);

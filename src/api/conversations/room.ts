@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { closeReason } from '../../realtime/close-reason.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../../context.js';
@@ -91,7 +92,7 @@ export class RoomConnection implements RoomParticipant {
   private refuse(code: number, message: string): void {
     this.sendJson({ error: message });
     this.closed = true;
-    this.ws.close(code, message.slice(0, 120));
+    this.ws.close(code, closeReason(message));
   }
 
   private async onMessage(data: Buffer, isBinary: boolean): Promise<void> {

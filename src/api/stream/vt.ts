@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { closeReason } from '../../realtime/close-reason.js';
 import type { WebSocket } from 'ws';
 import { authenticateApiKey } from '../../domain/api-keys.js';
 import { resolveSessionKey, type SessionKeyGrant } from '../../domain/session-keys.js';
@@ -252,7 +253,7 @@ export class VtConnection implements LiveConnection {
     if (this.state === 'closed' || this.state === 'draining') return;
     if (code === 1000 || code === 1001 || (code >= 4000 && code < 5000)) {
       // The worker finished, is shutting down (1001: reconnect elsewhere), or sent its error event.
-      if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, code === 1001 ? 'Server shutting down' : reason.slice(0, 120));
+      if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, code === 1001 ? 'Server shutting down' : closeReason(reason));
       void this.shutdown();
       return;
     }
@@ -304,7 +305,7 @@ export class VtConnection implements LiveConnection {
   private fail(status: number, description: string): void {
     if (this.state === 'closed') return;
     this.sendError(status, description);
-    if (this.ws.readyState === this.ws.OPEN) this.ws.close(4000 + status, description.slice(0, 120));
+    if (this.ws.readyState === this.ws.OPEN) this.ws.close(4000 + status, closeReason(description));
     void this.shutdown();
   }
 

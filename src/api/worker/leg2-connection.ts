@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { closeReason } from '../../realtime/close-reason.js';
 import type { WebSocket } from 'ws';
 import type { TolkMetrics } from '../../metrics.js';
 import { checkLanguages, isLanguageTag, type Engines } from '../../providers/registry.js';
@@ -184,7 +185,7 @@ export class Leg2Connection {
     if (this.state === 'closed') return;
     if (this.ws.readyState === this.ws.OPEN) {
       this.ws.send(errorEvent(status, description, this.referenceId));
-      this.ws.close(4000 + status, description.slice(0, 120));
+      this.ws.close(4000 + status, closeReason(description));
     }
     void this.shutdown();
   }
