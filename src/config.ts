@@ -172,3 +172,14 @@ export function loadConfig(
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+/**
+ * Why a configuration cannot run as its role (DESIGN §2), or undefined. Gateways and workers meet
+ * through the worker registry in Redis and authenticate leg 2 with a shared secret.
+ */
+export function roleProblem(config: TolkConfig): string | undefined {
+  if (config.role === 'all') return undefined;
+  if (!config.redisUrl) return `--role ${config.role} needs REDIS_URL: gateways find workers in the worker registry in Redis`;
+  if (!config.workerSecret) return `--role ${config.role} needs TOLK_WORKER_SECRET (16+ characters, the same on every gateway and worker): it authenticates leg 2`;
+  return undefined;
+}

@@ -3,7 +3,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
-import type { TolkConfig } from './config.js';
+import { roleProblem, type TolkConfig } from './config.js';
 import type { AppContext } from './context.js';
 import { openDatabase, type DatabaseHandle } from './db/client.js';
 import { getOrganizationAdmission, parseAdmissionChanges, setOrganizationAdmission } from './domain/admission.js';
@@ -42,17 +42,6 @@ export interface RunningServer {
 /** Path of the local admin socket through which `tolk keys create` reaches a running server. */
 export function adminSocketPath(dataDir: string): string {
   return path.join(dataDir, 'admin.sock');
-}
-
-/**
- * Why a configuration cannot run as its role (DESIGN §2), or undefined. Gateways and workers meet
- * through the worker registry in Redis and authenticate leg 2 with a shared secret.
- */
-export function roleProblem(config: TolkConfig): string | undefined {
-  if (config.role === 'all') return undefined;
-  if (!config.redisUrl) return `--role ${config.role} needs REDIS_URL: gateways find workers in the worker registry in Redis`;
-  if (!config.workerSecret) return `--role ${config.role} needs TOLK_WORKER_SECRET (16+ characters, the same on every gateway and worker): it authenticates leg 2`;
-  return undefined;
 }
 
 /**

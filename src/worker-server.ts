@@ -4,12 +4,11 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { buildWorkerApp } from './api/worker/routes.js';
 import type { Leg2Connection, WorkerRuntime } from './api/worker/leg2-connection.js';
-import type { TolkConfig } from './config.js';
+import { roleProblem, type TolkConfig } from './config.js';
 import { TolkMetrics } from './metrics.js';
 import { closeEngines, createOfflineEngines } from './providers/index.js';
 import type { Engines } from './providers/registry.js';
 import { LEG2_PATH } from './realtime/leg2-protocol.js';
-import { roleProblem } from './server.js';
 import { WorkerHeartbeat, WorkerRegistry } from './state/worker-registry.js';
 
 /** A running worker process (role `worker`). */

@@ -3,8 +3,8 @@ import { eq, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Database } from '../db/client.js';
 import { organizations } from '../db/schema.js';
-import { primaryLanguage } from '../providers/registry.js';
-import type { VoiceName } from '../providers/tts/types.js';
+import { primaryLanguage } from '../common/language-tags.js';
+import type { VoiceName } from '../common/voices.js';
 import { ensureOrganization } from './api-keys.js';
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { glossaryTerms } from '../db/schema.js';
 import { AppError } from '../errors.js';
-import { primaryLanguage, supportedPairs, type Engines } from '../providers/registry.js';
+import { primaryLanguage } from '../common/language-tags.js';
 import { newId } from './api-keys.js';
 
 /** A source → target term pair as the pipeline enforces it. */
@@ -49,9 +49,12 @@ export async function glossaryTermsFor(db: Database, organizationId: string, sou
   return rows;
 }
 
-/** The language pairs a glossary may be kept for: those the installed engines translate, sorted (`en-es`, …). */
-export function glossaryLanguagePairs(engines: Engines): string[] {
-  return [...new Set(supportedPairs(engines).map((p) => `${p.source}-${p.target}`))].sort();
+/**
+ * The language pairs a glossary may be kept for: those the installed engines translate, sorted
+ * (`en-es`, …). `pairs` come from `supportedPairs` of the provider registry.
+ */
+export function glossaryLanguagePairs(pairs: ReadonlyArray<{ source: string; target: string }>): string[] {
+  return [...new Set(pairs.map((p) => `${p.source}-${p.target}`))].sort();
 }
 
 /**

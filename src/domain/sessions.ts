@@ -1,8 +1,15 @@
 import { and, count, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
 import { sessionParticipants, sessions } from '../db/schema.js';
-import { primaryLanguage, supportedPairs, type Engines } from '../providers/registry.js';
+import { primaryLanguage } from '../common/language-tags.js';
 import { newId, type Role } from './api-keys.js';
+
+/** A language pair the installed engines offer: primary subtags, and whether the target has a voice. */
+export interface OfferedPair {
+  source: string;
+  target: string;
+  speech: boolean;
+}
 
 /** Session status of spec 000 "Sessions": `created` → `active` (first stream) → `completed` (last stream closed). */
 export type SessionStatus = 'created' | 'active' | 'completed';
@@ -16,10 +23,11 @@ export type ParticipantRecord = typeof sessionParticipants.$inferSelect;
 /**
  * Checks a session's language pair against what the installed engines can do together (STT for the
  * source, MT from source to target, a synthesized voice for the target); never a hard-coded list.
+ * @param pairs - the engines' pairs (primary subtags; `speech` when the target has a voice), from
+ *   `supportedPairs` of the provider registry.
  * @returns a description naming the problem and the supported values, or undefined when usable.
  */
-export function sessionLanguageProblem(engines: Engines, sourceLang: string, targetLang: string): string | undefined {
-  const pairs = supportedPairs(engines);
+export function sessionLanguageProblem(pairs: readonly OfferedPair[], sourceLang: string, targetLang: string): string | undefined {
   const s = primaryLanguage(sourceLang);
   const t = primaryLanguage(targetLang);
   if (!pairs.some((p) => p.source === s)) {

@@ -1,7 +1,7 @@
 import { encodeS16le } from '../audio/pcm.js';
 import { StreamingResampler } from '../audio/resampler.js';
 import type { MtProvider } from '../providers/mt/types.js';
-import { primaryLanguage } from '../providers/registry.js';
+import { primaryLanguage } from '../common/language-tags.js';
 import type { TtsProvider, VoiceName } from '../providers/tts/types.js';
 import { protectTerms, restoreTerms, type DictionaryEntry } from './glossary.js';
 

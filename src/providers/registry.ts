@@ -1,3 +1,4 @@
+import { primaryLanguage } from '../common/language-tags.js';
 import type { LanguagePair, MtProvider } from './mt/types.js';
 import type { SttProvider } from './stt/types.js';
 import type { TtsProvider, VoiceName } from './tts/types.js';
@@ -15,15 +16,6 @@ export interface SupportedPair extends LanguagePair {
   speech: boolean;
 }
 
-/** Primary language subtag of a BCP 47 tag, lower case (`es-ES` → `es`). */
-export function primaryLanguage(tag: string): string {
-  return (tag.split('-')[0] ?? '').toLowerCase();
-}
-
-/** A syntactically valid BCP 47 language tag of the common `ll[-Script][-RR]` forms. */
-export function isLanguageTag(tag: unknown): tag is string {
-  return typeof tag === 'string' && /^[A-Za-z]{2,3}(-[A-Za-z]{4})?(-([A-Za-z]{2}|\d{3}))?$/.test(tag);
-}
 
 /**
  * What the installed engines can do together: sources the STT recognizes, each paired with the MT

@@ -1,5 +1,5 @@
 import type { Engines } from '../providers/registry.js';
-import { primaryLanguage } from '../providers/registry.js';
+import { primaryLanguage } from '../common/language-tags.js';
 import type { VoiceName } from '../providers/tts/types.js';
 import { synthesizePcm, translateWithGlossary } from '../pipeline/translate-speak.js';
 import { MemoryRoomBus, type RoomBus, type RoomEvent, type RoomJoin, type RoomMember, type RoomMembershipEvent, type RoomUnsubscribe } from './room-bus.js';

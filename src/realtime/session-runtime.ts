@@ -4,7 +4,7 @@ import { glossaryTermsFor, type DictionaryTerm } from '../domain/glossary.js';
 import { confirmGrant, type SessionBinding, type SessionKeyGrant } from '../domain/session-keys.js';
 import { activeSessionIds, findParticipant, findSession, markParticipantJoined, markSessionActive, markSessionCompleted } from '../domain/sessions.js';
 import { mergeDictionaries, type DictionaryEntry, type DictionarySource } from '../pipeline/glossary.js';
-import { primaryLanguage } from '../providers/registry.js';
+import { primaryLanguage } from '../common/language-tags.js';
 import { LocalSessionPresence, type LiveConnection, type SessionPresence } from './connection-registry.js';
 import { GlossaryCache } from './glossary-cache.js';
 import { OrganizationStream, SessionStream, type AttachedStream, type StreamSettings } from './session-stream.js';

@@ -1,6 +1,6 @@
 import { S16leDecoder } from '../audio/pcm.js';
-import { closeReason } from './close-reason.js';
-import { errorEvent, renderEvent } from '../api/stream/protocol.js';
+import { closeReason } from '../common/close-reason.js';
+import { errorEvent, renderEvent } from './stream-events.js';
 import type { DictionaryEntry, DictionarySource } from '../pipeline/glossary.js';
 import { TranslationPipeline, type PipelineEvent } from '../pipeline/translation-pipeline.js';
 import type { Engines } from '../providers/registry.js';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { closeReason } from '../../realtime/close-reason.js';
+import { closeReason } from '../../common/close-reason.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../../context.js';

@@ -1,4 +1,5 @@
 import fastifyMultipart from '@fastify/multipart';
+import { supportedPairs } from '../../providers/registry.js';
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -48,7 +49,7 @@ function shapeOf(t: GlossaryTerm): z.infer<typeof termBody> {
  */
 export const glossaryRoutes: PlatformRoutePlugin = async (app: FastifyInstance, ctx: AppContext): Promise<void> => {
   const r = app.withTypeProvider<ZodTypeProvider>();
-  const supported = glossaryLanguagePairs(ctx.engines);
+  const supported = glossaryLanguagePairs(supportedPairs(ctx.engines));
 
   r.get('/glossary', {
     schema: { tags: ['glossary'], summary: 'List the organization\'s glossary terms', response: { 200: z.object({ terms: z.array(termBody) }), ...errorResponses } },

@@ -14,7 +14,8 @@ import {
 import { AppError } from '../../errors.js';
 import { mintRoomToken, removeRoomParticipant } from '../../integrations/livekit.js';
 import { escalationMessage, postSlackMessage } from '../../integrations/slack.js';
-import { isLanguageTag } from '../../providers/registry.js';
+import { isLanguageTag } from '../../common/language-tags.js';
+import { supportedPairs } from '../../providers/registry.js';
 import { principalOf, roleAtLeast } from './auth.js';
 import { errorResponses, idParams, successResponse } from './schemas.js';
 
@@ -105,7 +106,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
     const { source_lang: sourceLang, target_lang: targetLang } = request.body;
     if (!isLanguageTag(sourceLang)) throw new AppError('BAD_REQUEST', `Invalid source_lang "${sourceLang}": use a BCP-47 tag such as "en" or "en-US"`);
     if (!isLanguageTag(targetLang)) throw new AppError('BAD_REQUEST', `Invalid target_lang "${targetLang}": use a BCP-47 tag such as "es" or "es-MX"`);
-    const problem = sessionLanguageProblem(ctx.engines, sourceLang, targetLang);
+    const problem = sessionLanguageProblem(supportedPairs(ctx.engines), sourceLang, targetLang);
     if (problem) throw new AppError('BAD_REQUEST', problem);
     const org = await actingOrganization(ctx, principal, request.body.organization_id);
     const speakerName = request.body.speaker_name ?? 'Speaker';

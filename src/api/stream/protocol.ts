@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { ERROR_CODES } from '../../errors.js';
 import { SUPPORTED_SAMPLE_RATES_HZ } from '../../audio/pcm.js';
-import type { PipelineEvent } from '../../pipeline/translation-pipeline.js';
 
 /**
  * The `config` message of spec 002 Part 1 ("Initial Client Message"), with its documented defaults.
@@ -49,42 +47,4 @@ export function audioProblem(audio: StreamConfig['audio']): string | undefined {
     return `Invalid audio sample_rate ${audio.sample_rate}: supported rates are ${SUPPORTED_SAMPLE_RATES_HZ.join(', ')} Hz`;
   }
   return undefined;
-}
-
-/** ISO 8601 UTC with milliseconds and an explicit `+00:00` offset, as the spec's examples. */
-export function isoUtc(date: Date): string {
-  return date.toISOString().replace('Z', '+00:00');
-}
-
-/** The `error` event of spec 002 Part 1. */
-export function errorEvent(status: number, description: string, referenceId?: string): string {
-  const known = Object.values(ERROR_CODES).find((c) => c.status === status);
-  return JSON.stringify({
-    error: {
-      code: status,
-      reason: known?.reason ?? 'Internal Server Error',
-      description,
-      ...(referenceId !== undefined ? { reference_id: referenceId } : {}),
-    },
-  });
-}
-
-/** Renders a pipeline event as the spec's JSON event, or undefined for events the client does not get. */
-export function renderEvent(event: PipelineEvent, referenceId: string | undefined): string | undefined {
-  const ref = referenceId !== undefined ? { reference_id: referenceId } : {};
-  switch (event.type) {
-    case 'transcript':
-      return JSON.stringify({
-        transcript: {
-          text: event.text, final: event.final, start: isoUtc(event.startedAt), duration: event.durationMs,
-          utterance_id: event.utteranceId, ...ref,
-        },
-      });
-    case 'translation':
-      return JSON.stringify({ translate: { text: event.text, final: event.final, utterance_id: event.utteranceId, ...ref } });
-    case 'error':
-      return errorEvent(event.status, event.description, referenceId);
-    default:
-      return undefined;
-  }
 }

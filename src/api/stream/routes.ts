@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { authenticateApiKey } from '../../domain/api-keys.js';
 import { issueSessionKey } from '../../domain/session-keys.js';
 import type { AppContext } from '../../context.js';
-import { errorEvent } from './protocol.js';
+import { errorEvent } from '../../realtime/stream-events.js';
 import { keyFromAuthorization, VtConnection } from './vt.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { closeReason } from '../../realtime/close-reason.js';
+import { closeReason } from '../../common/close-reason.js';
 import type { WebSocket } from 'ws';
 import { authenticateApiKey } from '../../domain/api-keys.js';
 import { resolveSessionKey, type SessionKeyGrant } from '../../domain/session-keys.js';
@@ -10,10 +10,12 @@ import type { AttachedStream } from '../../realtime/session-stream.js';
 import { WorkerRefusedError, type WorkerLink } from '../../realtime/worker-link.js';
 import { IdleTimer } from '../../realtime/idle-timer.js';
 import type { StreamSlot } from '../../realtime/stream-slots.js';
-import { checkLanguages, isLanguageTag } from '../../providers/registry.js';
+import { isLanguageTag } from '../../common/language-tags.js';
+import { checkLanguages } from '../../providers/registry.js';
 import type { AppContext } from '../../context.js';
 import { admitStream, type AdmittedStream } from './admission.js';
-import { audioProblem, errorEvent, streamConfigSchema, type StreamConfig } from './protocol.js';
+import { audioProblem, streamConfigSchema, type StreamConfig } from './protocol.js';
+import { errorEvent } from '../../realtime/stream-events.js';
 
 /** Backlog of audio the worker has not taken at which reading from the client pauses, in ms. */
 const PAUSE_BACKLOG_MS = 2000;

@@ -1,12 +1,14 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { closeReason } from '../../realtime/close-reason.js';
+import { closeReason } from '../../common/close-reason.js';
 import type { WebSocket } from 'ws';
 import type { TolkMetrics } from '../../metrics.js';
-import { checkLanguages, isLanguageTag, type Engines } from '../../providers/registry.js';
+import { isLanguageTag } from '../../common/language-tags.js';
+import { checkLanguages, type Engines } from '../../providers/registry.js';
 import type { VoiceName } from '../../providers/tts/types.js';
 import { ackMessage, leg2ConfigSchema, parseControlMessage, type Leg2Config } from '../../realtime/leg2-protocol.js';
 import { leg2ConfigProblem, WorkerStream } from '../../realtime/worker-stream.js';
-import { audioProblem, errorEvent } from '../stream/protocol.js';
+import { audioProblem } from '../stream/protocol.js';
+import { errorEvent } from '../../realtime/stream-events.js';
 
 /** Backlog of undecoded audio at which the worker stops reading leg 2, in ms. */
 const PAUSE_BACKLOG_MS = 2000;

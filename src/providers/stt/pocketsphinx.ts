@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { concatSamples } from '../../audio/pcm.js';
 import { resample } from '../../audio/resampler.js';
 import { readWav } from '../../audio/wav.js';
-import { AsyncQueue } from '../../pipeline/async-queue.js';
+import { AsyncQueue } from '../../common/async-queue.js';
 import { callAsync, loadLib } from './pocketsphinx-lib.js';
 import { hypothesisConfidence } from './pocketsphinx-confidence.js';
 import { DecoderPool, vocabularyKey } from './pocketsphinx-pool.js';

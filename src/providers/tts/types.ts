@@ -2,8 +2,8 @@
  * Text-to-speech provider interface (DESIGN §4): synthesized speech streams out as it is produced.
  */
 
-/** The voices every target language offers (spec 002 `voice`, spec 001 voice types). */
-export type VoiceName = 'male' | 'female';
+export type { VoiceName } from '../../common/voices.js';
+import type { VoiceName } from '../../common/voices.js';
 
 /** What a TTS engine can speak. */
 export interface TtsCapabilities {
