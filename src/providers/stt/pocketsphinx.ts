@@ -31,6 +31,9 @@ export const POCKETSPHINX_DECODER_ARGS: readonly string[] = [
 const PRIMER_TEXT =
   'Hello, this is a sample of speech that primes the cepstral mean of the recognizer before the first person speaks to it.';
 
+/** The rate the en-us acoustic model was trained at, and so the only rate a decoder takes, in Hz. */
+const SAMPLE_RATE_HZ = 16000;
+
 /** Samples handed to the decoder per call (100 ms at 16 kHz): fewer calls, interims every 100 ms. */
 const DECODE_BLOCK_SAMPLES = 1600;
 
@@ -56,7 +59,7 @@ export class PocketsphinxStt implements SttProvider {
     languages: ['en'],
     interimResults: true,
     vocabulary: true,
-    sampleRateHz: 16000,
+    sampleRateHz: SAMPLE_RATE_HZ,
   };
   private readonly pool: DecoderPool;
   private readonly maxIdle: number;
@@ -150,7 +153,7 @@ export class PocketsphinxStt implements SttProvider {
     try {
       const wav = execFileSync('espeak-ng', ['-v', 'en-us', '--stdout', PRIMER_TEXT], { timeout: 10_000 });
       const { samples, sampleRateHz } = readWav(wav);
-      this.primer = resample(samples, sampleRateHz, 16000);
+      this.primer = resample(samples, sampleRateHz, SAMPLE_RATE_HZ);
     } catch {
       this.primer = undefined;
     }
@@ -193,7 +196,7 @@ class PocketsphinxStream implements SttStream {
   ) {}
 
   get pendingMs(): number {
-    return (this.queuedSamples * 1000) / 16000;
+    return (this.queuedSamples * 1000) / SAMPLE_RATE_HZ;
   }
 
   push(samples: Int16Array): void {
@@ -216,7 +219,7 @@ class PocketsphinxStream implements SttStream {
         text = (l.psGetHyp(this.decoder, [0]) ?? '').trim();
         if (text) confidence = await hypothesisConfidence(this.decoder);
       }
-      const final: SttTranscript = { type: 'final', text, audioMs: (this.decodedSamples * 1000) / 16000, confidence };
+      const final: SttTranscript = { type: 'final', text, audioMs: (this.decodedSamples * 1000) / SAMPLE_RATE_HZ, confidence };
       this.inUtterance = false;
       this.decodedSamples = 0;
       this.lastInterim = '';
@@ -257,14 +260,14 @@ class PocketsphinxStream implements SttStream {
       const t0 = performance.now();
       await callAsync<number>(l.psProcessRaw, this.decoder, block, block.length, 0, 0);
       this.totals.decodeMs += performance.now() - t0;
-      this.totals.audioMs += (block.length * 1000) / 16000;
+      this.totals.audioMs += (block.length * 1000) / SAMPLE_RATE_HZ;
       this.decodedSamples += block.length;
       this.queuedSamples -= block.length;
       if (!withInterim) return;
       const hyp = (l.psGetHyp(this.decoder, [0]) ?? '').trim();
       if (hyp && hyp !== this.lastInterim) {
         this.lastInterim = hyp;
-        this.events.push({ type: 'interim', text: hyp, audioMs: (this.decodedSamples * 1000) / 16000 });
+        this.events.push({ type: 'interim', text: hyp, audioMs: (this.decodedSamples * 1000) / SAMPLE_RATE_HZ });
       }
     });
   }
