@@ -197,7 +197,10 @@ export class TranslationPipeline {
       return;
     }
     this.decodeOrder.shift();
-    if (!t.text && !u.interimSent) return; // noise that held no words
+    if (!t.text && !u.interimSent) {
+      this.clock.finish(u.id); // noise that held no words: nothing to send, its marks are dropped
+      return;
+    }
     this.clock.mark(u.id, 'finalTranscript');
     const durationMs = Math.round(u.endAudioMs - u.startAudioMs);
     if (this.options.final) {

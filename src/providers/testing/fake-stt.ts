@@ -1,5 +1,5 @@
-import { AsyncQueue } from '../../pipeline/async-queue.js';
-import { primaryLanguage } from '../registry.js';
+import { AsyncQueue } from '../../common/async-queue.js';
+import { primaryLanguage } from '../../common/language-tags.js';
 import type { SttCapabilities, SttProvider, SttStats, SttStream, SttStreamOptions, SttTranscript } from '../stt/types.js';
 import { NO_SIMULATED_TIME, type SimulatedTime } from './simulated-time.js';
 

@@ -1,4 +1,4 @@
-import { primaryLanguage } from '../registry.js';
+import { primaryLanguage } from '../../common/language-tags.js';
 import type { TtsCapabilities, TtsProvider, TtsRequest, VoiceName } from '../tts/types.js';
 import { NO_SIMULATED_TIME, type SimulatedTime } from './simulated-time.js';
 
