@@ -10,24 +10,14 @@ import { WorkerRefusedError, type WorkerLink } from '../../realtime/worker-link.
 import { checkLanguages, isLanguageTag } from '../../providers/registry.js';
 import type { AppContext } from '../../context.js';
 import { admitStream, type AdmittedStream } from './admission.js';
-import { audioProblem, errorEvent, streamConfigSchema, type StreamConfig } from './protocol.js';
+import { audioProblem, errorEvent, MAX_REFERENCE_ID_CHARS, referenceIdOf, streamConfigSchema, type StreamConfig } from './protocol.js';
 
 /** Backlog of audio the worker has not taken at which reading from the client pauses, in ms. */
 const PAUSE_BACKLOG_MS = 2000;
-/** Audio accepted between the config and the start of the pipeline, in bytes (30 s at 48 kHz). */
-const MAX_EARLY_AUDIO_BYTES = 48_000 * 2 * 30;
+/** Audio accepted between the config and the start of the pipeline, in ms at the declared rate. */
+const MAX_EARLY_AUDIO_MS = 30_000;
 /** On a client's close, how long the worker may take to finish the utterance in flight, in ms. */
 const FINISH_TIMEOUT_MS = 2000;
-
-/**
- * Extracts the key from `authorization=api-key <KEY>` (also `Bearer <KEY>` or a bare key).
- * Returns undefined when the parameter is absent.
- */
-export function keyFromAuthorization(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const m = /^\s*(?:api-key|bearer)\s+(\S+)\s*$/i.exec(value);
-  return m ? m[1] : value.trim();
-}
 
 /**
  * Resolves a session key (from the token endpoint, or a platform session's `streamToken` with its
@@ -57,7 +47,7 @@ export class VtConnection implements LiveConnection {
   private resumeTimer: NodeJS.Timeout | undefined;
   private counted = false;
   private readonly earlyAudio: Array<{ data: Buffer; arrivedAtMs: number }> = [];
-  private earlyAudioBytes = 0;
+  private earlyAudioMs = 0;
 
   constructor(
     private readonly ctx: AppContext,
@@ -85,8 +75,10 @@ export class VtConnection implements LiveConnection {
       if (this.state === 'starting') {
         if (!isBinary) return this.sendError(400, 'The config message was already received');
         // Audio sent right after the config waits (bounded) until the worker has acknowledged.
-        this.earlyAudioBytes += data.length;
-        if (this.earlyAudioBytes > MAX_EARLY_AUDIO_BYTES) return this.fail(429, 'Too much audio sent before the stream started');
+        this.earlyAudioMs += this.durationMsOf(data);
+        if (this.earlyAudioMs > MAX_EARLY_AUDIO_MS) {
+          return this.fail(429, `Too much audio before the stream started: more than ${MAX_EARLY_AUDIO_MS / 1000} s at ${this.sampleRateHz} Hz`);
+        }
         this.earlyAudio.push({ data: Buffer.from(data), arrivedAtMs: Date.now() });
         return;
       }
@@ -101,22 +93,41 @@ export class VtConnection implements LiveConnection {
     }
   }
 
-  private async configure(text: string): Promise<void> {
+  /**
+   * Reads the config message: its `reference_id` (echoed from then on, at most
+   * {@link MAX_REFERENCE_ID_CHARS} characters), its shape and defaults, and the declared rate at
+   * which audio sent meanwhile is measured. Undefined, after failing the connection with 400, when
+   * the message is not a valid config.
+   */
+  private parseConfig(text: string): StreamConfig | undefined {
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      return this.fail(400, 'Malformed JSON in the config message');
+      this.fail(400, 'Malformed JSON in the config message');
+      return undefined;
     }
-    const ref = (json as { config?: { metadata?: { reference_id?: unknown } } } | null)?.config?.metadata?.reference_id;
-    if (typeof ref === 'string' || typeof ref === 'number') this.referenceId = String(ref);
+    const ref = referenceIdOf(json);
+    if (ref !== undefined && ref.length > MAX_REFERENCE_ID_CHARS) {
+      this.fail(400, `Malformed config message: config.metadata.reference_id: at most ${MAX_REFERENCE_ID_CHARS} characters (got ${ref.length})`);
+      return undefined;
+    }
+    this.referenceId = ref;
     const parsed = streamConfigSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      const where = issue?.path.join('.') ?? 'config';
-      return this.fail(400, `Malformed config message: ${where}: ${issue?.message ?? 'invalid'}`);
+      this.fail(400, `Malformed config message: ${issue?.path.join('.') ?? 'config'}: ${issue?.message ?? 'invalid'}`);
+      return undefined;
     }
     const config = parsed.data.config;
+    // An unsupported rate is refused once the key is checked; until then 16 kHz measures early audio.
+    if (!audioProblem(config.audio)) this.sampleRateHz = config.audio.sample_rate;
+    return config;
+  }
+
+  private async configure(text: string): Promise<void> {
+    const config = this.parseConfig(text);
+    if (!config) return;
 
     // [1] Authentication.
     const key = this.connectKey ?? config.api_key;
@@ -152,8 +163,11 @@ export class VtConnection implements LiveConnection {
       return;
     }
     this.attached = attached;
-    this.sampleRateHz = config.audio.sample_rate;
+    await this.startLeg2(config, principal, attached, admission.stream.tier);
+  }
 
+  /** Steps [3] and [4] of {@link VtConnection}: the leg-2 config, then a worker's acknowledgement; queued audio follows. */
+  private async startLeg2(config: StreamConfig, principal: SessionKeyGrant, attached: AttachedStream, tier: AdmittedStream['tier']): Promise<void> {
     // [3] Configuration enrichment: the leg-2 config (spec 002 Part 3), never sent to the client.
     const engines = this.ctx.engines;
     const leg2 = buildLeg2Config({
@@ -161,7 +175,7 @@ export class VtConnection implements LiveConnection {
       sourceLanguage: attached.sourceLanguage, targetLanguage: attached.targetLanguage,
       vocabulary: attached.vocabulary, dictionary: await attached.dictionary(),
       providers: { stt: engines.stt.name, translator: engines.mt.name, tts: engines.tts.name },
-      tier: admission.stream.tier,
+      tier,
       organizationId: principal.binding?.organizationId ?? principal.organizationId, apiKeyId: principal.keyId,
       sessionId: principal.binding?.sessionId, participantId: principal.binding?.participantId,
     });
@@ -263,12 +277,19 @@ export class VtConnection implements LiveConnection {
     if (!this.link || this.resumeTimer || this.link.backlogMs < PAUSE_BACKLOG_MS) return;
     this.ws.pause();
     this.resumeTimer = setInterval(() => {
-      if (this.state !== 'streaming' || (this.link?.backlogMs ?? 0) < PAUSE_BACKLOG_MS / 2) {
-        clearInterval(this.resumeTimer);
-        this.resumeTimer = undefined;
-        this.ws.resume();
-      }
+      if (this.state !== 'streaming' || (this.link?.backlogMs ?? 0) < PAUSE_BACKLOG_MS / 2) this.endBackpressure();
     }, 20);
+  }
+
+  /**
+   * Reads from the client again. Also on every way out: a paused socket never reads the client's
+   * close frame, so a close (1001 on shutdown, 4xxx on an error) would wait ws's 30 s close timeout
+   * and hold up the server's shutdown. Audio read after that is ignored (not `streaming`).
+   */
+  private endBackpressure(): void {
+    clearInterval(this.resumeTimer);
+    this.resumeTimer = undefined;
+    if (this.ws.isPaused) this.ws.resume();
   }
 
   private sendError(status: number, description: string): void {
@@ -302,7 +323,7 @@ export class VtConnection implements LiveConnection {
       return this.shutdown();
     }
     this.state = 'draining';
-    clearInterval(this.resumeTimer);
+    this.endBackpressure();
     await this.link?.drain(timeoutMs);
     if (this.ws.readyState === this.ws.OPEN) this.ws.close(1001, 'Server shutting down');
     await this.shutdown();
@@ -315,7 +336,7 @@ export class VtConnection implements LiveConnection {
   async shutdown(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    clearInterval(this.resumeTimer);
+    this.endBackpressure();
     if (this.counted) this.ctx.activeStreams.delete(this);
     const link = this.link;
     this.link = undefined;
