@@ -6,7 +6,12 @@ import { platformRoutes } from './api/platform/index.js';
 import { DEFAULT_WEB_ROOT, webRoutes } from './api/web/routes.js';
 import { streamRoutes } from './api/stream/routes.js';
 import type { AppContext } from './context.js';
+import { handleClientError, handleFrameworkError } from './api/http-errors.js';
+import { loggerOptions, type LogStream } from './logging.js';
 import { PLATFORM_ROUTE_PLUGINS } from './api/platform/routes.js';
+
+/** On shutdown, how long a WebSocket client has to answer the 1001 close frame before it is cut, in ms. */
+const CLOSE_GRACE_MS = 2000;
 
 /**
  * JSON bodies as Fastify parses them (prototype-poisoning guard included), except that an empty
@@ -26,11 +31,16 @@ function acceptEmptyJsonBodies(app: FastifyInstance): void {
 
 /**
  * Builds the Fastify instance with every surface mounted, without listening (tests use `inject()`
- * or `listen({ port: 0 })`). Closing the app ends every live stream.
+ * or `listen({ port: 0 })`). Closing the app ends every live stream. Credentials are redacted from
+ * the log ({@link loggerOptions}); errors of the router and of Node's HTTP parser answer in the shape
+ * of the URL's surface (`src/api/http-errors.ts`).
+ * @param options.logStream - where log lines go instead of stdout (tests capture them).
  */
-export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
+export async function buildApp(ctx: AppContext, options: { logStream?: LogStream } = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: ctx.config.logLevel },
+    logger: loggerOptions(ctx.config.logLevel, options.logStream),
+    frameworkErrors: handleFrameworkError,
+    clientErrorHandler: handleClientError,
   });
   acceptEmptyJsonBodies(app);
   // Frames above maxFrameBytes are answered with the documented error event; ws itself only drops
@@ -42,7 +52,12 @@ export async function buildApp(ctx: AppContext): Promise<FastifyInstance> {
     preClose: async function drain(this: FastifyInstance) {
       await Promise.all([...ctx.activeStreams].map((s) => (s.drain ? s.drain(ctx.config.drainTimeoutMs) : s.shutdown())));
       for (const client of this.websocketServer.clients) client.close(1001, 'Server shutting down');
+      // A client that never answers the close frame is cut after CLOSE_GRACE_MS, not ws's 30 s.
+      const cut = setTimeout(() => {
+        for (const client of this.websocketServer.clients) client.terminate();
+      }, CLOSE_GRACE_MS);
       await new Promise<void>((resolve) => this.websocketServer.close(() => resolve()));
+      clearTimeout(cut);
     },
   });
   const stopHeartbeat = startHeartbeat(app.websocketServer, ctx.config.streamLimits.pingIntervalMs);

@@ -6,6 +6,7 @@ import { buildApp } from './app.js';
 import { roleProblem, type TolkConfig } from './config.js';
 import type { AppContext } from './context.js';
 import { openDatabase, type DatabaseHandle } from './db/client.js';
+import { secureDataDir } from './db/data-dir.js';
 import { getOrganizationAdmission, parseAdmissionChanges, setOrganizationAdmission } from './domain/admission.js';
 import { countApiKeys, createApiKey, type Role } from './domain/api-keys.js';
 import { grantMembership } from './domain/memberships.js';
@@ -23,6 +24,7 @@ import { InProcessWorkerLinks } from './realtime/in-process-worker-link.js';
 import { RemoteWorkerLinks } from './realtime/remote-worker-link.js';
 import type { WorkerLinks } from './realtime/worker-link.js';
 import { TolkMetrics } from './metrics.js';
+import type { LogStream } from './logging.js';
 
 /** How often a process looks for active sessions no process streams any more, in ms. */
 const ORPHAN_SWEEP_INTERVAL_MS = 60_000;
@@ -48,14 +50,17 @@ export function adminSocketPath(dataDir: string): string {
  * Opens the database, starts the engines and listens: role `all` (every surface, pipelines in this
  * process) or `gateway` (every surface; `/vt` streams and conversation recognizers on remote workers, no recognizer loaded here; DESIGN §2). Role `worker`
  * is {@link startWorker} in `worker-server.ts`.
+ * Without Redis the process owns its database alone: sessions a dead predecessor left `active` are
+ * completed before it listens (docs/sessions.md); with Redis the orphaned-session sweep does it.
  * @param options.engines - engines to share (tests start them once); created when omitted.
  * @param options.bootstrapOwnerKey - create and return an owner key when the database has none.
+ * @param options.logStream - where log lines go instead of stdout (tests capture them).
  * @throws {Error} when the role's settings are missing, or the database, the engines or the port
  *   cannot be opened.
  */
 export async function startServer(
   config: TolkConfig,
-  options: { engines?: Engines; bootstrapOwnerKey?: boolean; adminSocket?: boolean } = {},
+  options: { engines?: Engines; bootstrapOwnerKey?: boolean; adminSocket?: boolean; logStream?: LogStream } = {},
 ): Promise<RunningServer> {
   if (config.role === 'worker') throw new Error('startServer runs roles all and gateway; start a worker with startWorker');
   const problem = roleProblem(config);
@@ -102,20 +107,13 @@ export async function startServer(
   if (options.bootstrapOwnerKey !== false && (await countApiKeys(database.db)) === 0) {
     firstOwnerKey = (await createApiKey(database.db, { organizationName: 'default', name: 'owner', role: 'owner' })).key;
   }
-  const app = await buildApp(ctx);
+  const app = await buildApp(ctx, { logStream: options.logStream });
+  const sweep = await completeDeadProcessesSessions(ctx, app);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const admin = options.adminSocket && config.dataDir !== 'memory://' ? await listenAdmin(ctx, config.dataDir) : undefined;
-  // Sessions whose last stream's gateway died complete once its leases expire (Redis only).
-  const sweep = redis ? setInterval(() => {
-    ctx.sessions.completeOrphanedSessions().then(
-      (ids) => ids.length > 0 && app.log.warn({ sessionIds: ids }, 'completed sessions whose last stream ended with its process'),
-      (err: unknown) => app.log.warn({ err }, 'orphaned-session sweep failed'),
-    );
-  }, ORPHAN_SWEEP_INTERVAL_MS) : undefined;
-  sweep?.unref();
   let closing: Promise<void> | undefined;
   return {
     app, ctx, url: `http://${host}:${port}`, firstOwnerKey,
@@ -135,12 +133,35 @@ export async function startServer(
 }
 
 /**
+ * Completes the platform sessions a process that died left `active` (docs/sessions.md). Without
+ * Redis this process owns its database alone: every such session is completed now, before it
+ * listens. With Redis, sessions whose last stream's process died complete once its leases expire:
+ * a sweep every {@link ORPHAN_SWEEP_INTERVAL_MS}, whose timer is returned (to clear on close).
+ * @throws {Error} when the database fails at start (no Redis).
+ */
+async function completeDeadProcessesSessions(ctx: AppContext, app: FastifyInstance): Promise<NodeJS.Timeout | undefined> {
+  if (!ctx.redis) {
+    const left = await ctx.sessions.completeSessionsLeftActive();
+    if (left.length > 0) app.log.warn({ sessionIds: left }, 'completed sessions a previous process left active');
+    return undefined;
+  }
+  const sweep = setInterval(() => {
+    ctx.sessions.completeOrphanedSessions().then(
+      (ids) => ids.length > 0 && app.log.warn({ sessionIds: ids }, 'completed sessions whose last stream ended with its process'),
+      (err: unknown) => app.log.warn({ err }, 'orphaned-session sweep failed'),
+    );
+  }, ORPHAN_SWEEP_INTERVAL_MS);
+  sweep.unref();
+  return sweep;
+}
+
+/**
  * Serves `POST /keys`, `POST /memberships` and `POST /orgs` on a Unix socket in the data dir, so `tolk keys create` works while the
  * server holds the embedded database. Only local users with access to the data dir can reach it.
  */
 async function listenAdmin(ctx: AppContext, dataDir: string): Promise<http.Server> {
   const socketPath = adminSocketPath(dataDir);
-  fs.mkdirSync(dataDir, { recursive: true }); // with DATABASE_URL nothing else creates it
+  secureDataDir(dataDir); // with DATABASE_URL nothing else creates it
   fs.rmSync(socketPath, { force: true });
   const server = http.createServer((req, res) => {
     let body = '';

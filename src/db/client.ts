@@ -8,6 +8,7 @@ import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
+import { secureDataDir } from './data-dir.js';
 import * as schema from './schema.js';
 
 /** The drizzle database, whichever driver is behind it. */
@@ -40,11 +41,13 @@ export class SchemaOutdatedError extends Error {
 
 /**
  * Opens the database. The embedded PGlite (`<dataDir>/pgdata`, or memory for `memory://`) is
- * migrated on open: nothing else can migrate it. Postgres (`databaseUrl`) is migrated only when
+ * migrated on open: nothing else can migrate it; its data dir is made private on open and on close
+ * (dir 0700, files 0600: {@link secureDataDir}). Postgres (`databaseUrl`) is migrated only when
  * `migrate` is true (`tolk migrate`); otherwise its schema is checked and an older one refused, so
  * several processes never race to change a shared schema on start-up.
  * @throws {SchemaOutdatedError} when a Postgres schema lacks migrations this code needs.
- * @throws {Error} when the database cannot be reached or a migration fails.
+ * @throws {Error} when the database cannot be reached, a migration fails or the data dir cannot be
+ *   made private.
  */
 export async function openDatabase(options: { dataDir: string; databaseUrl?: string | undefined; migrate?: boolean }): Promise<DatabaseHandle> {
   if (options.databaseUrl) {
@@ -62,15 +65,24 @@ export async function openDatabase(options: { dataDir: string; databaseUrl?: str
     }
     return { db: db as unknown as Database, kind: 'postgres', close: () => pool.end() };
   }
-  let dataPath: string | undefined;
-  if (options.dataDir !== 'memory://') {
-    dataPath = path.join(options.dataDir, 'pgdata');
-    fs.mkdirSync(options.dataDir, { recursive: true });
-  }
-  const client = new PGlite(dataPath);
+  const dataDir = options.dataDir === 'memory://' ? undefined : options.dataDir;
+  // Private before PGlite writes into it, and again once it has: PGlite creates its files
+  // world-readable (0666); files Postgres creates later are 0600 already (docs/security.md).
+  if (dataDir) secureDataDir(dataDir);
+  const client = new PGlite(dataDir && path.join(dataDir, 'pgdata'));
   const db = drizzlePglite(client, { schema });
-  await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
-  return { db: db as unknown as Database, kind: 'pglite', close: () => client.close() };
+  try {
+    await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
+    if (dataDir) secureDataDir(dataDir);
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+  const close = async (): Promise<void> => {
+    await client.close();
+    if (dataDir) secureDataDir(dataDir);
+  };
+  return { db: db as unknown as Database, kind: 'pglite', close };
 }
 
 /** Compares the migrations recorded by drizzle (`drizzle.__drizzle_migrations`) with the code's. */

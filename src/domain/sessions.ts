@@ -1,6 +1,6 @@
 import { and, count, desc, eq, inArray, isNull, lt, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { sessionParticipants, sessions } from '../db/schema.js';
+import { sessionParticipants, sessions, utterances } from '../db/schema.js';
 import { primaryLanguage } from '../common/language-tags.js';
 import { newId, type Role } from './api-keys.js';
 
@@ -141,6 +141,23 @@ export async function markSessionActive(db: Database, sessionId: string): Promis
 /** `active` → `completed` with `ended_at` = now, when the session's last live stream closed; no-op otherwise. */
 export async function markSessionCompleted(db: Database, sessionId: string): Promise<void> {
   await db.update(sessions).set({ status: 'completed', endedAt: new Date() }).where(and(eq(sessions.id, sessionId), eq(sessions.status, 'active')));
+}
+
+/**
+ * Completes every `active` session at once: for a process that owns its database alone (embedded
+ * PGlite, or Postgres without Redis) and starts, every such session was left by a process that
+ * died without closing its streams (docs/sessions.md). The process's death time is unknown, so
+ * `ended_at` is the last moment the session is known to have been live: the end of its last
+ * recorded utterance, or `started_at` when it has none.
+ * @returns the ids completed.
+ */
+export async function completeSessionsLeftActive(db: Database): Promise<string[]> {
+  const lastUtteranceEnd = sql`(select max(${utterances.startedAt} + ${utterances.durationMs} * interval '1 millisecond') from ${utterances} where ${utterances.sessionId} = ${sessions.id})`;
+  const rows = await db.update(sessions)
+    .set({ status: 'completed', endedAt: sql`greatest(coalesce(${sessions.startedAt}, ${sessions.createdAt}), ${lastUtteranceEnd})` })
+    .where(eq(sessions.status, 'active'))
+    .returning({ id: sessions.id });
+  return rows.map((r) => r.id);
 }
 
 /**

@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/client.js';
 import { glossaryTermsFor, type DictionaryTerm } from '../domain/glossary.js';
 import { confirmGrant, type SessionBinding, type SessionKeyGrant } from '../domain/session-keys.js';
-import { activeSessionIds, findParticipant, findSession, markParticipantJoined, markSessionActive, markSessionCompleted } from '../domain/sessions.js';
+import { activeSessionIds, completeSessionsLeftActive, findParticipant, findSession, markParticipantJoined, markSessionActive, markSessionCompleted } from '../domain/sessions.js';
 import { mergeDictionaries, type DictionaryEntry, type DictionarySource } from '../pipeline/glossary.js';
 import { primaryLanguage } from '../common/language-tags.js';
 import { LocalSessionPresence, type LiveConnection, type SessionPresence } from './connection-registry.js';
@@ -137,6 +137,18 @@ export class SessionRuntime {
       completed.push(id);
     }
     return completed;
+  }
+
+  /**
+   * Completes every session left `active`, at the start of a process that owns its database alone
+   * (no Redis: the embedded database, or Postgres without Redis — docs/sessions.md). Such a process
+   * has no live stream yet, so an active session was left by a predecessor that died (kill -9,
+   * power loss) before its streams could close.
+   * @returns the ids completed.
+   * @throws {Error} when the database fails.
+   */
+  completeSessionsLeftActive(): Promise<string[]> {
+    return completeSessionsLeftActive(this.deps.db());
   }
 
   private async attachToSession(req: AttachRequest, binding: SessionBinding, onClosed: () => void): Promise<AttachResult> {

@@ -36,6 +36,19 @@ export const streamConfigSchema = z.object({
   }),
 });
 
+/** Longest `config.metadata.reference_id`, in characters (UTF-16 code units); it is echoed on every event. */
+export const MAX_REFERENCE_ID_CHARS = 128;
+
+/**
+ * `config.metadata.reference_id` of a config message as echoed on events: a string as is, a number
+ * as its decimal text; undefined when absent or of another type. Its length is not checked here
+ * (see {@link MAX_REFERENCE_ID_CHARS}).
+ */
+export function referenceIdOf(message: unknown): string | undefined {
+  const ref = (message as { config?: { metadata?: { reference_id?: unknown } } } | null)?.config?.metadata?.reference_id;
+  return typeof ref === 'string' || typeof ref === 'number' ? String(ref) : undefined;
+}
+
 /** A parsed, defaulted `config` message. */
 export type StreamConfig = z.infer<typeof streamConfigSchema>['config'];
 

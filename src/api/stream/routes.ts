@@ -5,7 +5,17 @@ import { authenticateApiKey } from '../../domain/api-keys.js';
 import { issueSessionKey } from '../../domain/session-keys.js';
 import type { AppContext } from '../../context.js';
 import { errorEvent } from '../../realtime/stream-events.js';
-import { keyFromAuthorization, VtConnection } from './vt.js';
+import { VtConnection } from './vt.js';
+
+/**
+ * Extracts the key from `authorization=api-key <KEY>` (also `Bearer <KEY>` or a bare key).
+ * Returns undefined when the parameter is absent.
+ */
+export function keyFromAuthorization(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const m = /^\s*(?:api-key|bearer)\s+(\S+)\s*$/i.exec(value);
+  return m ? m[1] : value.trim();
+}
 
 /**
  * The key a `/vt` client sent when it connected, in order of precedence (docs/decisions.md): the

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { closeReason } from '../../common/close-reason.js';
+import { WsBackpressure } from '../ws-backpressure.js';
 import type { WebSocket } from 'ws';
 import { authenticateApiKey } from '../../domain/api-keys.js';
 import { resolveSessionKey, type SessionKeyGrant } from '../../domain/session-keys.js';
@@ -14,25 +15,13 @@ import { isLanguageTag } from '../../common/language-tags.js';
 import { checkLanguages } from '../../providers/registry.js';
 import type { AppContext } from '../../context.js';
 import { admitStream, type AdmittedStream } from './admission.js';
-import { audioProblem, streamConfigSchema, type StreamConfig } from './protocol.js';
+import { audioProblem, MAX_REFERENCE_ID_CHARS, referenceIdOf, streamConfigSchema, type StreamConfig } from './protocol.js';
 import { errorEvent } from '../../realtime/stream-events.js';
 
-/** Backlog of audio the worker has not taken at which reading from the client pauses, in ms. */
-const PAUSE_BACKLOG_MS = 2000;
-/** Audio accepted between the config and the start of the pipeline, in bytes (30 s at 48 kHz). */
-const MAX_EARLY_AUDIO_BYTES = 48_000 * 2 * 30;
+/** Audio accepted between the config and the start of the pipeline, in ms at the declared rate. */
+const MAX_EARLY_AUDIO_MS = 30_000;
 /** On a client's close, how long the worker may take to finish the utterance in flight, in ms. */
 const FINISH_TIMEOUT_MS = 2000;
-
-/**
- * Extracts the key from `authorization=api-key <KEY>` (also `Bearer <KEY>` or a bare key).
- * Returns undefined when the parameter is absent.
- */
-export function keyFromAuthorization(value: string | undefined): string | undefined {
-  if (value === undefined) return undefined;
-  const m = /^\s*(?:api-key|bearer)\s+(\S+)\s*$/i.exec(value);
-  return m ? m[1] : value.trim();
-}
 
 /**
  * Resolves a session key (from the token endpoint, or a platform session's `streamToken` with its
@@ -62,10 +51,11 @@ export class VtConnection implements LiveConnection {
   private attached: AttachedStream | undefined;
   private admitted: AdmittedStream | undefined;
   private sampleRateHz = 16000;
-  private resumeTimer: NodeJS.Timeout | undefined;
+  /** Pauses reading while the worker is behind (a stream that is not streaming has nothing to wait for). */
+  private readonly backpressure: WsBackpressure;
   private counted = false;
   private readonly earlyAudio: Array<{ data: Buffer; arrivedAtMs: number }> = [];
-  private earlyAudioBytes = 0;
+  private earlyAudioMs = 0;
   /** This stream's slot of the process (`TOLK_MAX_STREAMS`, per-organization share). */
   private slot: StreamSlot | undefined;
   /** Ends a socket that sends no config, then a stream that sends no audio (docs/stream-protocol.md). */
@@ -82,6 +72,7 @@ export class VtConnection implements LiveConnection {
     private readonly connectKey: string | undefined,
     private readonly log: FastifyBaseLogger,
   ) {
+    this.backpressure = new WsBackpressure(ws, () => (this.state === 'streaming' ? this.link?.backlogMs : undefined));
     ws.on('message', (data, isBinary) => void this.onMessage(data as Buffer, isBinary));
     ws.on('close', () => void this.shutdown());
     ws.on('error', (err) => this.log.warn({ err }, 'vt socket error'));
@@ -102,8 +93,10 @@ export class VtConnection implements LiveConnection {
       if (this.state === 'starting') {
         if (!isBinary) return this.sendError(400, 'The config message was already received');
         // Audio sent right after the config waits (bounded) until the worker has acknowledged.
-        this.earlyAudioBytes += data.length;
-        if (this.earlyAudioBytes > MAX_EARLY_AUDIO_BYTES) return this.fail(429, 'Too much audio sent before the stream started');
+        this.earlyAudioMs += this.durationMsOf(data);
+        if (this.earlyAudioMs > MAX_EARLY_AUDIO_MS) {
+          return this.fail(429, `Too much audio before the stream started: more than ${MAX_EARLY_AUDIO_MS / 1000} s at ${this.sampleRateHz} Hz`);
+        }
         this.earlyAudio.push({ data: Buffer.from(data), arrivedAtMs: Date.now() });
         return;
       }
@@ -112,29 +105,48 @@ export class VtConnection implements LiveConnection {
       this.link?.sendAudio(data);
       this.idleTimer.touch();
       this.audioReceived(this.durationMsOf(data));
-      this.applyBackpressure();
+      this.backpressure.check();
     } catch (err) {
       this.log.error({ err }, 'vt message handling failed');
       this.fail(500, 'Server failed to process the request');
     }
   }
 
-  private async configure(text: string): Promise<void> {
+  /**
+   * Reads the config message: its `reference_id` (echoed from then on, at most
+   * {@link MAX_REFERENCE_ID_CHARS} characters), its shape and defaults, and the declared rate at
+   * which audio sent meanwhile is measured. Undefined, after failing the connection with 400, when
+   * the message is not a valid config.
+   */
+  private parseConfig(text: string): StreamConfig | undefined {
     let json: unknown;
     try {
       json = JSON.parse(text);
     } catch {
-      return this.fail(400, 'Malformed JSON in the config message');
+      this.fail(400, 'Malformed JSON in the config message');
+      return undefined;
     }
-    const ref = (json as { config?: { metadata?: { reference_id?: unknown } } } | null)?.config?.metadata?.reference_id;
-    if (typeof ref === 'string' || typeof ref === 'number') this.referenceId = String(ref);
+    const ref = referenceIdOf(json);
+    if (ref !== undefined && ref.length > MAX_REFERENCE_ID_CHARS) {
+      this.fail(400, `Malformed config message: config.metadata.reference_id: at most ${MAX_REFERENCE_ID_CHARS} characters (got ${ref.length})`);
+      return undefined;
+    }
+    this.referenceId = ref;
     const parsed = streamConfigSchema.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      const where = issue?.path.join('.') ?? 'config';
-      return this.fail(400, `Malformed config message: ${where}: ${issue?.message ?? 'invalid'}`);
+      this.fail(400, `Malformed config message: ${issue?.path.join('.') ?? 'config'}: ${issue?.message ?? 'invalid'}`);
+      return undefined;
     }
     const config = parsed.data.config;
+    // An unsupported rate is refused once the key is checked; until then 16 kHz measures early audio.
+    if (!audioProblem(config.audio)) this.sampleRateHz = config.audio.sample_rate;
+    return config;
+  }
+
+  private async configure(text: string): Promise<void> {
+    const config = this.parseConfig(text);
+    if (!config) return;
 
     // [1] Authentication.
     const key = this.connectKey ?? config.api_key;
@@ -170,8 +182,11 @@ export class VtConnection implements LiveConnection {
       return;
     }
     this.attached = attached;
-    this.sampleRateHz = config.audio.sample_rate;
+    await this.startLeg2(config, principal, attached, admission.stream.tier);
+  }
 
+  /** Steps [3] and [4] of {@link VtConnection}: the leg-2 config, then a worker's acknowledgement; queued audio follows. */
+  private async startLeg2(config: StreamConfig, principal: SessionKeyGrant, attached: AttachedStream, tier: AdmittedStream['tier']): Promise<void> {
     // [3] Configuration enrichment: the leg-2 config (spec 002 Part 3), never sent to the client.
     const engines = this.ctx.engines;
     const leg2 = buildLeg2Config({
@@ -179,7 +194,7 @@ export class VtConnection implements LiveConnection {
       sourceLanguage: attached.sourceLanguage, targetLanguage: attached.targetLanguage,
       vocabulary: attached.vocabulary, dictionary: await attached.dictionary(),
       providers: { stt: engines.stt.name, translator: engines.mt.name, tts: engines.tts.name },
-      tier: admission.stream.tier,
+      tier,
       organizationId: principal.binding?.organizationId ?? principal.organizationId, apiKeyId: principal.keyId,
       sessionId: principal.binding?.sessionId, participantId: principal.binding?.participantId,
     });
@@ -278,19 +293,6 @@ export class VtConnection implements LiveConnection {
     return true;
   }
 
-  /** Pauses reading while the worker is behind; TCP flow control then slows the client. */
-  private applyBackpressure(): void {
-    if (!this.link || this.resumeTimer || this.link.backlogMs < PAUSE_BACKLOG_MS) return;
-    this.ws.pause();
-    this.resumeTimer = setInterval(() => {
-      if (this.state !== 'streaming' || (this.link?.backlogMs ?? 0) < PAUSE_BACKLOG_MS / 2) {
-        clearInterval(this.resumeTimer);
-        this.resumeTimer = undefined;
-        this.ws.resume();
-      }
-    }, 20);
-  }
-
   private sendError(status: number, description: string): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.send(errorEvent(status, description, this.referenceId));
   }
@@ -322,7 +324,7 @@ export class VtConnection implements LiveConnection {
       return this.shutdown();
     }
     this.state = 'draining';
-    clearInterval(this.resumeTimer);
+    this.backpressure.release();
     await this.link?.drain(timeoutMs);
     if (this.ws.readyState === this.ws.OPEN) this.ws.close(1001, 'Server shutting down');
     await this.shutdown();
@@ -335,7 +337,7 @@ export class VtConnection implements LiveConnection {
   async shutdown(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    clearInterval(this.resumeTimer);
+    this.backpressure.release();
     this.idleTimer.stop();
     this.slot?.release();
     if (this.counted) this.ctx.activeStreams.delete(this);

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { closeReason } from '../../common/close-reason.js';
+import { WsBackpressure } from '../ws-backpressure.js';
 import type { WebSocket } from 'ws';
 import type { TolkMetrics } from '../../metrics.js';
 import { isLanguageTag } from '../../common/language-tags.js';
@@ -10,8 +11,6 @@ import { leg2ConfigProblem, WorkerStream } from '../../realtime/worker-stream.js
 import { audioProblem } from '../stream/protocol.js';
 import { errorEvent } from '../../realtime/stream-events.js';
 
-/** Backlog of undecoded audio at which the worker stops reading leg 2, in ms. */
-const PAUSE_BACKLOG_MS = 2000;
 /** How long a gateway has to send the config after the upgrade, in ms. */
 const CONFIG_TIMEOUT_MS = 10_000;
 /**
@@ -49,7 +48,8 @@ export class Leg2Connection {
   private state: 'awaiting-config' | 'starting' | 'streaming' | 'closed' = 'awaiting-config';
   private stream: WorkerStream | undefined;
   private referenceId: string | undefined;
-  private resumeTimer: NodeJS.Timeout | undefined;
+  /** Pauses reading leg 2 while the recognizer is behind; TCP flow control then slows the gateway. */
+  private readonly backpressure: WsBackpressure;
   private readonly configTimer: NodeJS.Timeout;
   private readonly pinger: NodeJS.Timeout;
   private lastHeardAtMs = Date.now();
@@ -59,6 +59,7 @@ export class Leg2Connection {
     private readonly ws: WebSocket,
     private readonly log: FastifyBaseLogger,
   ) {
+    this.backpressure = new WsBackpressure(ws, () => (this.state === 'streaming' ? this.stream?.backlogMs : undefined));
     ws.on('message', (data, isBinary) => void this.onMessage(data as Buffer, isBinary));
     ws.on('close', () => void this.shutdown());
     ws.on('error', (err) => this.log.warn({ err }, 'leg 2 socket error'));
@@ -86,7 +87,7 @@ export class Leg2Connection {
       if (this.state !== 'streaming' || !this.stream) return;
       if (isBinary) {
         this.stream.pushAudio(data);
-        this.applyBackpressure();
+        this.backpressure.check();
         return;
       }
       const control = parseControlMessage(data.toString('utf8'));
@@ -169,19 +170,6 @@ export class Leg2Connection {
     this.ws.send(frame);
   }
 
-  /** Pauses reading leg 2 while the recognizer is behind; TCP flow control then slows the gateway. */
-  private applyBackpressure(): void {
-    if (!this.stream || this.resumeTimer || this.stream.backlogMs < PAUSE_BACKLOG_MS) return;
-    this.ws.pause();
-    this.resumeTimer = setInterval(() => {
-      if (this.state !== 'streaming' || (this.stream?.backlogMs ?? 0) < PAUSE_BACKLOG_MS / 2) {
-        clearInterval(this.resumeTimer);
-        this.resumeTimer = undefined;
-        this.ws.resume();
-      }
-    }, 20);
-  }
-
   /** Sends an `error` event and closes with 4000 + status. */
   private refuse(status: number, description: string): void {
     if (this.state === 'closed') return;
@@ -198,8 +186,7 @@ export class Leg2Connection {
    */
   async drain(timeoutMs: number): Promise<void> {
     if (this.state === 'streaming' && this.stream) {
-      clearInterval(this.resumeTimer);
-      this.ws.resume();
+      this.backpressure.release();
       await this.stream.drain(timeoutMs, 1001, 'Worker shutting down');
     } else if (this.ws.readyState === this.ws.OPEN) {
       this.ws.close(1001, 'Worker shutting down');
@@ -212,7 +199,7 @@ export class Leg2Connection {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.configTimer);
-    clearInterval(this.resumeTimer);
+    this.backpressure.release();
     clearInterval(this.pinger);
     if (this.rt.streams.delete(this)) this.rt.loadChanged();
     const s = this.stream;

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { LEG2_PATH, WORKER_SECRET_HEADER } from '../../realtime/leg2-protocol.js';
+import { loggerOptions } from '../../logging.js';
 import { TOLK_VERSION } from '../../version.js';
 import { Leg2Connection, type WorkerRuntime } from './leg2-connection.js';
 
@@ -25,7 +26,7 @@ export async function buildWorkerApp(
   rt: WorkerRuntime,
   options: { logLevel: string; secret: string; drainTimeoutMs: number; renderMetrics: () => Promise<{ contentType: string; body: string }> },
 ): Promise<FastifyInstance> {
-  const app = Fastify({ logger: { level: options.logLevel } });
+  const app = Fastify({ logger: loggerOptions(options.logLevel) });
   await app.register(fastifyWebsocket, {
     options: { maxPayload: rt.settings.maxFrameBytes * 4, perMessageDeflate: false },
     preClose: async function drain(this: FastifyInstance) {
