@@ -7,9 +7,7 @@ import { primaryLanguage } from '../common/language-tags.js';
 import type { VoiceName } from '../common/voices.js';
 import { ensureOrganization } from './api-keys.js';
 
-// ---------------------------------------------------------------------------------------------
 // Tier policy
-// ---------------------------------------------------------------------------------------------
 
 /**
  * What the organizations of a tier may use (spec 002 Part 2 step 2: "whether the requested language
@@ -68,9 +66,7 @@ export function checkTier(policy: TierPolicy, sourceLanguage: string, targetLang
   return undefined;
 }
 
-// ---------------------------------------------------------------------------------------------
 // Concurrency counters
-// ---------------------------------------------------------------------------------------------
 
 /** A held stream slot. `release` frees it; calling it again does nothing. */
 export interface StreamSlot {
@@ -208,9 +204,7 @@ export function createStreamCounter(redis: Redis | undefined, options: RedisStre
   return redis ? new RedisStreamCounter(redis, options) : new MemoryStreamCounter();
 }
 
-// ---------------------------------------------------------------------------------------------
 // Admission and metering
-// ---------------------------------------------------------------------------------------------
 
 /** What a new stream asks for (spec 002 Part 1 config: languages and voice). */
 export interface AdmissionRequest {
@@ -279,9 +273,7 @@ export async function recordUsage(db: Database, organizationId: string, audioMs:
   return rows[0];
 }
 
-// ---------------------------------------------------------------------------------------------
 // Organization settings (`tolk orgs`)
-// ---------------------------------------------------------------------------------------------
 
 /** An organization's admission settings (spec 002 Part 2 step 2), as `tolk orgs show` prints them. */
 export interface OrganizationAdmission {
