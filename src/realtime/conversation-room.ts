@@ -1,7 +1,7 @@
 import type { Engines } from '../providers/registry.js';
 import { primaryLanguage } from '../common/language-tags.js';
 import type { VoiceName } from '../providers/tts/types.js';
-import { synthesizePcm, translateWithGlossary } from '../pipeline/translate-speak.js';
+import { listenerLanguages, RoomFanOut } from '../rooms/fan-out.js';
 import { MemoryRoomBus, type RoomBus, type RoomEvent, type RoomJoin, type RoomMember, type RoomMembershipEvent, type RoomUnsubscribe } from './room-bus.js';
 import { SpeechSequencer } from './room-speech.js';
 
@@ -49,7 +49,8 @@ export interface ConversationRoomOptions {
 }
 
 /**
- * One conversation's participants in this process and its fan-out (spec 003 Flow 2, DESIGN §3).
+ * One conversation's participants in this process, rendered as spec 003 Flow 2 messages, over the
+ * room core ({@link RoomFanOut}: translate and speak once per language, DESIGN §3).
  * Membership is the bus's, so `client_count` and `partner_language` count every process. Each
  * final is translated once per listener language of the whole room (not once per listener), by the
  * speaker's process, and spoken once per language; every participant gets it in their own
@@ -60,8 +61,8 @@ export class ConversationRoom {
   private readonly seats = new Map<string, Seat>();
   private readonly speakers = new Map<string, SpeechSequencer>();
   private readonly subscription: Promise<RoomUnsubscribe>;
-  private speech: Promise<void> = Promise.resolve();
-  private readonly voice: VoiceName;
+  /** Translation once per language and speech once per language, in order (the room core). */
+  private readonly fanOut: RoomFanOut;
   private readonly log: (err: unknown, message: string) => void;
 
   constructor(
@@ -70,8 +71,8 @@ export class ConversationRoom {
     private readonly bus: RoomBus = new MemoryRoomBus(),
     private readonly options: ConversationRoomOptions = {},
   ) {
-    this.voice = options.voice ?? 'female';
     this.log = options.log ?? (() => undefined);
+    this.fanOut = new RoomFanOut(engines, { voice: options.voice ?? 'female', sampleRateHz: ROOM_SAMPLE_RATE_HZ, log: this.log });
     this.subscription = bus.subscribe(conversationId, (event) => this.receive(event));
     this.subscription.catch(() => undefined); // reported by the first join
   }
@@ -141,49 +142,20 @@ export class ConversationRoom {
       members = [...this.seats.values()].map(({ p }) => ({ id: p.id, language: p.language }));
     }
     if (!members.some((m) => m.id === speaker.id)) members.push({ id: speaker.id, language: speaker.language });
-    const byLanguage = new Map<string, { tag: string; members: RoomMember[] }>();
-    for (const m of members) {
-      const key = primaryLanguage(m.language);
-      const group = byLanguage.get(key) ?? { tag: m.language, members: [] };
-      group.members.push(m);
-      byLanguage.set(key, group);
-    }
-    const translations = new Map<string, string>();
-    await Promise.all([...byLanguage].map(async ([key, group]) => {
-      let translation = final.text;
-      try {
-        translation = await translateWithGlossary(this.engines.mt, final.text, speaker.language, group.tag, []);
-      } catch (err) {
-        this.log(err, 'conversation translation failed');
-      }
-      translations.set(key, translation);
-      this.emit({
-        type: 'final', language: key, speakerId: speaker.id, utteranceId: final.utteranceId,
-        original: final.text, translation, latencyMs: Math.max(0, Date.now() - final.speechEndWallMs),
-      });
+    const groups = listenerLanguages(members);
+    const languages = [...groups.values()].map((g) => g.language);
+    const utterance = { utteranceId: final.utteranceId, text: final.text, sourceLanguage: speaker.language };
+    const translations = await this.fanOut.translate(utterance, languages, (language, translation) => this.emit({
+      type: 'final', language: language.key, speakerId: speaker.id, utteranceId: final.utteranceId,
+      original: final.text, translation, latencyMs: Math.max(0, Date.now() - final.speechEndWallMs),
     }));
-    const speakerLanguage = primaryLanguage(speaker.language);
-    const voices = new Set(this.engines.tts.capabilities.languages.map(primaryLanguage));
-    const spoken = [...byLanguage].filter(([key]) => key !== speakerLanguage && voices.has(key));
-    const run = this.speech.then(async () => {
-      for (const [key, group] of spoken) {
-        // Speech is only published when a listener of the language is served by another process.
-        const remote = group.members.some((m) => m.id !== speaker.id && !this.seats.has(m.id));
-        const streamId = `${final.utteranceId}:${key}`;
-        try {
-          const text = translations.get(key) ?? '';
-          for await (const pcm of synthesizePcm(this.engines.tts, text, { language: group.tag, voice: this.voice, sampleRateHz: ROOM_SAMPLE_RATE_HZ })) {
-            this.emit({ type: 'speech', language: key, streamId, speakerId: speaker.id, pcm }, remote);
-          }
-        } catch (err) {
-          this.log(err, 'conversation speech synthesis failed');
-        } finally {
-          this.emit({ type: 'speech-end', language: key, streamId }, remote);
-        }
-      }
+    // Speech is only published when a listener of the language is served by another process.
+    const remote = (key: string): boolean => (groups.get(key)?.members ?? []).some((m) => m.id !== speaker.id && !this.seats.has(m.id));
+    const streamId = (key: string): string => `${final.utteranceId}:${key}`;
+    await this.fanOut.speak(translations, this.fanOut.spokenLanguages(speaker.language, languages), {
+      speech: (language, pcm) => this.emit({ type: 'speech', language: language.key, streamId: streamId(language.key), speakerId: speaker.id, pcm }, remote(language.key)),
+      end: (language) => this.emit({ type: 'speech-end', language: language.key, streamId: streamId(language.key) }, remote(language.key)),
     });
-    this.speech = run.catch(() => undefined);
-    await run;
   }
 
   /** Sends `message` to every participant connected to this process. */
