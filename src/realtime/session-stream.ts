@@ -75,7 +75,7 @@ export class OrganizationStream implements AttachedStream {
 }
 
 /** How often received audio is added to the session's `usage_ms`, in ms. */
-const USAGE_FLUSH_INTERVAL_MS = 5000;
+const SESSION_USAGE_FLUSH_MS = 5000;
 
 /** What a {@link SessionStream} records against. */
 export interface SessionStreamOptions extends StreamSettings {
@@ -109,7 +109,7 @@ export class SessionStream extends OrganizationStream {
 
   constructor(private readonly o: SessionStreamOptions) {
     super(o);
-    this.usageTimer = setInterval(() => this.flushUsage(), USAGE_FLUSH_INTERVAL_MS);
+    this.usageTimer = setInterval(() => this.flushUsage(), SESSION_USAGE_FLUSH_MS);
     this.usageTimer.unref();
   }
 

@@ -5,7 +5,7 @@ import type { SessionKeyGrant } from '../../domain/session-keys.js';
 import type { StreamConfig } from './protocol.js';
 
 /** How often a live stream's audio is charged to its organization's balance, in ms. */
-const USAGE_FLUSH_INTERVAL_MS = 30_000;
+const BALANCE_CHARGE_INTERVAL_MS = 30_000;
 
 /** A stream the organization admitted: its tier for leg 2, and its metering until it ends. */
 export interface AdmittedStream {
@@ -64,7 +64,7 @@ export async function admitStream(ctx: AppContext, request: { principal: Session
       }
     });
   };
-  const timer = setInterval(charge, USAGE_FLUSH_INTERVAL_MS);
+  const timer = setInterval(charge, BALANCE_CHARGE_INTERVAL_MS);
   timer.unref();
   let ended: Promise<void> | undefined;
   return {
