@@ -51,8 +51,11 @@ export type PipelineEvent =
       /** Audio covered by this transcript, in ms. */
       durationMs: number;
     }
-  /** The translation of a final; `latencyMs` is end of speech → this translation. */
-  | { type: 'translation'; utteranceId: string; text: string; final: boolean; latencyMs: number }
+  /**
+   * The translation of a final; `transcript` is that final's text, `latencyMs` is end of speech →
+   * this translation.
+   */
+  | { type: 'translation'; utteranceId: string; text: string; final: boolean; latencyMs: number; transcript: string }
   /** Synthesized speech: s16le bytes at `sampleRateHz` of the options. */
   | { type: 'audio'; utteranceId: string; pcm: Buffer }
   /**
@@ -234,7 +237,7 @@ export class TranslationPipeline {
     const translation = await translateWithGlossary(this.engines.mt, text, sourceLanguage, targetLanguage, await this.currentDictionary());
     this.clock.mark(utteranceId, 'translation');
     if (this.options.translate) {
-      this.emit({ type: 'translation', utteranceId, text: translation, final: true, latencyMs: this.clock.elapsedSinceSpeechEnd(utteranceId) });
+      this.emit({ type: 'translation', utteranceId, text: translation, final: true, latencyMs: this.clock.elapsedSinceSpeechEnd(utteranceId), transcript: text });
     }
     for await (const pcm of synthesizePcm(this.engines.tts, translation, { language: targetLanguage, voice, sampleRateHz: this.egressRate })) {
       this.clock.mark(utteranceId, 'firstAudioByte');

@@ -9,7 +9,7 @@ export const IN_PROCESS_WORKER_ID = 'in-process';
 /**
  * Leg 2 without a socket (role `all`, DESIGN §2): the gateway's connection drives a
  * {@link WorkerStream} in the same process through the same {@link WorkerLink} interface a remote
- * worker is reached through.
+ * worker is reached through. Its events reach the gateway as the pipeline's own objects.
  */
 class InProcessWorkerLink implements WorkerLink {
   readonly workerId = IN_PROCESS_WORKER_ID;
@@ -28,10 +28,11 @@ class InProcessWorkerLink implements WorkerLink {
   ) {
     const h: WorkerLinkHandlers = options.handlers;
     this.stream = new WorkerStream(engines, config, { ...settings, dictionary: options.dictionary, onFailure: (err) => options.log.error({ err }, 'pipeline failed') }, {
-      send: (frame) => {
-        if (this.closed) return;
-        if (typeof frame === 'string') h.onText(frame);
-        else h.onAudio(frame);
+      event: (event) => {
+        if (!this.closed) h.onEvent(event);
+      },
+      audio: (pcm) => {
+        if (!this.closed) h.onAudio(pcm);
       },
       end: (code, reason) => {
         const notify = !this.closed;

@@ -1,25 +1,17 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Engines } from '../providers/registry.js';
 import { buildLeg2Config, newRequestId } from './leg2-config.js';
-import { parseWorkerMessage, errorOf, type Leg2Config } from './leg2-protocol.js';
-import type { UtteranceEndEvent } from './session-stream.js';
-import type { WorkerLink, WorkerLinks } from './worker-link.js';
+import type { Leg2Config } from './leg2-protocol.js';
+import type { WorkerEvent, WorkerLink, WorkerLinks } from './worker-link.js';
 
-/** What a {@link LinkedPipeline} reports, in the order the worker sent it. */
-export type LinkedPipelineEvent =
-  | { type: 'transcript'; utteranceId: string; text: string; final: boolean }
-  /** A final's translation; `latencyMs` is end of speech → translation, measured by the worker. */
-  | { type: 'translation'; utteranceId: string; text: string; latencyMs: number }
-  /** Synthesized speech, s16le mono at the config's `audio.sample_rate`. */
-  | { type: 'audio'; pcm: Buffer }
-  | { type: 'utterance-end'; event: UtteranceEndEvent }
-  /** The worker's `error` event (spec 002 Part 1); the link then ends. */
-  | { type: 'error'; status: number; description: string }
-  /**
-   * Leg 2 ended without being asked to (the worker died, or shut down with 1001). A new
-   * {@link LinkedPipeline} may be opened for the audio that follows.
-   */
-  | { type: 'lost'; code: number; reason: string };
+/**
+ * What a {@link LinkedPipeline} reports, in the order the worker emitted it: the worker's typed
+ * events (a translation carries its latency, end of speech → translation, and its final's text;
+ * after an `error` the link ends), synthesized speech (s16le mono at the config's
+ * `audio.sample_rate`), and `lost`: leg 2 ended without being asked to (the worker died, or shut
+ * down with 1001) — a new {@link LinkedPipeline} may be opened for the audio that follows.
+ */
+export type LinkedPipelineEvent = WorkerEvent | { type: 'audio'; pcm: Buffer } | { type: 'lost'; code: number; reason: string };
 
 /** What a conversation connection (spec 003) asks of a worker. */
 export interface ConversationPipelineRequest {
@@ -56,14 +48,12 @@ export function conversationLeg2Config(engines: Engines, r: ConversationPipeline
  * A conversation connection's pipeline on a worker (spec 003 through spec 002 leg 2, DESIGN §2:
  * workers own pipelines, the gateway keeps the rooms): the leg-2 config goes out through
  * {@link WorkerLinks} (in this process for role `all`, a remote worker for role `gateway`), audio
- * follows, and the worker's frames come back as typed events. Whoever built the config chooses
+ * follows, and the worker's typed events come back. Whoever built the config chooses
  * what the worker does: `translator.mode` `synchronous` (translate and speak, `/ws/single`) or
  * `none` (recognize only, a room speaker whose finals the room translates once per language).
  */
 export class LinkedPipeline {
   private ended = false;
-  /** Final translations waiting for their `translation_latency` frame, by utterance id. */
-  private readonly pendingTranslations = new Map<string, { text: string }>();
 
   private constructor(private link: WorkerLink | undefined) {}
 
@@ -77,7 +67,7 @@ export class LinkedPipeline {
     pipeline.link = await workers.open(config, {
       log,
       handlers: {
-        onText: (text) => pipeline.onText(text, onEvent),
+        onEvent,
         onAudio: (pcm) => {
           if (!pipeline.ended) onEvent({ type: 'audio', pcm });
         },
@@ -121,35 +111,6 @@ export class LinkedPipeline {
     }
     this.ended = true;
     this.link = undefined;
-  }
-
-  private onText(text: string, onEvent: (event: LinkedPipelineEvent) => void): void {
-    const m = parseWorkerMessage(text);
-    switch (m.type) {
-      case 'interim':
-        return onEvent({ type: 'transcript', utteranceId: m.utteranceId, text: m.text, final: false });
-      case 'final':
-        return onEvent({ type: 'transcript', utteranceId: m.event.utteranceId, text: m.event.text, final: true });
-      case 'translation':
-        // Reported with its latency, which the worker sends right after the `translate` event.
-        if (m.event.final) this.pendingTranslations.set(m.event.utteranceId, { text: m.event.text });
-        return;
-      case 'translation-latency': {
-        const t = this.pendingTranslations.get(m.utteranceId);
-        this.pendingTranslations.delete(m.utteranceId);
-        if (t) onEvent({ type: 'translation', utteranceId: m.utteranceId, text: t.text, latencyMs: m.latencyMs });
-        return;
-      }
-      case 'utterance-end':
-        return onEvent({ type: 'utterance-end', event: m.event });
-      case 'other': {
-        const error = errorOf(text);
-        if (error) onEvent({ type: 'error', ...error });
-        return;
-      }
-      case 'ack':
-        return;
-    }
   }
 }
 

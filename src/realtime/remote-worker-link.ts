@@ -1,7 +1,8 @@
 import WebSocket from 'ws';
 import type { WorkerEntry, WorkerRegistry } from '../state/worker-registry.js';
 import { dictionaryObject } from './leg2-config.js';
-import { dictionaryMessage, drainMessage, errorOf, parseWorkerMessage, WORKER_SECRET_HEADER, type Leg2Config } from './leg2-protocol.js';
+import { Leg2EventDecoder } from './leg2-events.js';
+import { ackOf, dictionaryMessage, drainMessage, errorOf, WORKER_SECRET_HEADER, type Leg2Config } from './leg2-protocol.js';
 import { WorkerRefusedError, type WorkerLink, type WorkerLinkOptions, type WorkerLinks, type WorkerLoad } from './worker-link.js';
 
 /**
@@ -35,7 +36,10 @@ class OpenFailure extends Error {
   }
 }
 
-/** One stream on a remote worker: a `ws` client speaking leg 2 (spec 002 Part 3). */
+/**
+ * One stream on a remote worker: a `ws` client speaking leg 2 (spec 002 Part 3). The worker's text
+ * frames are decoded into the typed events it encoded (leg2-events.ts); audio passes untouched.
+ */
 class RemoteWorkerLink implements WorkerLink {
   private closed = false;
   private lastHeardAtMs = Date.now();
@@ -45,6 +49,8 @@ class RemoteWorkerLink implements WorkerLink {
   private readonly gone: Promise<void>;
   private resolveGone: (() => void) | undefined;
   private readonly bytesPerMs: number;
+  /** Reads the worker's text frames back into typed events. */
+  private readonly decoder = new Leg2EventDecoder();
 
   constructor(
     readonly workerId: string,
@@ -60,8 +66,11 @@ class RemoteWorkerLink implements WorkerLink {
     ws.on('message', (data, isBinary) => {
       heard();
       if (this.closed) return;
-      if (isBinary) h.onAudio(data as Buffer);
-      else h.onText(data.toString());
+      if (isBinary) return h.onAudio(data as Buffer);
+      for (const event of this.decoder.decode(data.toString())) {
+        if (this.closed) return;
+        h.onEvent(event);
+      }
     });
     ws.on('pong', heard);
     ws.on('ping', heard);
@@ -156,11 +165,11 @@ function connect(worker: WorkerEntry, secret: string, config: Leg2Config, option
     const onMessage = (data: WebSocket.RawData, isBinary: boolean): void => {
       if (isBinary) return;
       const text = data.toString();
-      const m = parseWorkerMessage(text);
-      if (m.type === 'ack' && m.requestId === config.request_id) {
+      const ack = ackOf(text);
+      if (ack?.requestId === config.request_id) {
         detach();
         ws.on('error', (err) => options.log.warn({ err, workerId: worker.id }, 'leg 2 socket error'));
-        resolve(new RemoteWorkerLink(m.workerId, ws, config, options));
+        resolve(new RemoteWorkerLink(ack.workerId, ws, config, options));
         return;
       }
       error = errorOf(text) ?? error;

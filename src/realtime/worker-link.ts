@@ -1,12 +1,25 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { DictionarySource } from '../pipeline/glossary.js';
+import type { PipelineEvent } from '../pipeline/translation-pipeline.js';
 import type { Leg2Config } from './leg2-protocol.js';
+
+/**
+ * A worker's event as the gateway receives it: a {@link PipelineEvent} other than audio (which
+ * comes as bare PCM, {@link WorkerLinkHandlers.onAudio}). In one process it is the pipeline's own
+ * object; from a remote worker it is decoded from leg 2 (leg2-events.ts), where an `error`'s
+ * `cause` stays on the worker (undefined).
+ */
+export type WorkerEvent = Exclude<PipelineEvent, { type: 'audio' }>;
 
 /** What a {@link WorkerLink} delivers to the gateway's connection. */
 export interface WorkerLinkHandlers {
-  /** A text frame of the worker, untouched: a Part 1 event, or `utterance_end` (never forwarded). */
-  onText(text: string): void;
-  /** Binary synthesized PCM, untouched. */
+  /**
+   * A worker's event, in the order the pipeline emitted it: transcripts, translations (with their
+   * latency), `utterance-end` (never forwarded to a client as such), or an `error` (leg 2 then
+   * closes with 4000 + status).
+   */
+  onEvent(event: WorkerEvent): void;
+  /** Synthesized PCM, s16le mono at the config's rate, untouched. */
   onAudio(pcm: Buffer): void;
   /**
    * Leg 2 ended. `code` 1000: finished after {@link WorkerLink.drain}; 1001: the worker is going
@@ -31,8 +44,8 @@ export interface WorkerLinkOptions {
 
 /**
  * The gateway's side of leg 2 (spec 002 Part 2 step 4, DESIGN §2): one open stream on a worker,
- * in this process (role `all`) or over a WebSocket (role `gateway`). Frames pass both ways
- * untouched.
+ * in this process (role `all`) or over a WebSocket (role `gateway`). Audio passes both ways
+ * untouched; the worker's events arrive typed (JSON exists only on leg 2's socket).
  */
 export interface WorkerLink {
   /** The worker that acknowledged the stream. */

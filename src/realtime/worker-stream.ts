@@ -1,20 +1,25 @@
 import { S16leDecoder } from '../audio/pcm.js';
 import { closeReason } from '../common/close-reason.js';
-import { errorEvent, renderEvent } from './stream-events.js';
 import type { DictionaryEntry, DictionarySource } from '../pipeline/glossary.js';
 import { TranslationPipeline, type PipelineEvent } from '../pipeline/translation-pipeline.js';
 import type { Engines } from '../providers/registry.js';
 import type { VoiceName } from '../providers/tts/types.js';
-import { translationLatencyMessage, utteranceEndMessage, type Leg2Config } from './leg2-protocol.js';
+import type { Leg2Config } from './leg2-protocol.js';
 import type { UtteranceEndEvent } from './session-stream.js';
+import type { WorkerEvent } from './worker-link.js';
 
-/** Where a {@link WorkerStream} sends what it produces: leg 2's socket, or the in-process link. */
+/**
+ * Where a {@link WorkerStream} sends what it produces, typed: the in-process link hands it to the
+ * gateway's connection as it is; leg 2's socket encodes it (leg2-events.ts).
+ */
 export interface WorkerStreamOutput {
-  /** A text frame (Part 1 event or `utterance_end`) or binary synthesized PCM. */
-  send(frame: string | Buffer): void;
+  /** A pipeline event other than audio. */
+  event(event: WorkerEvent): void;
+  /** Synthesized PCM, s16le mono at the config's rate. */
+  audio(pcm: Buffer): void;
   /**
    * The stream ended: 1000 after a drain asked by the gateway, 1001 after a drain of the worker
-   * itself, 4000 + status after an `error` event (the frame was sent just before). Called once.
+   * itself, 4000 + status after an `error` event (delivered just before). Called once.
    */
   end(code: number, reason: string): void;
 }
@@ -50,14 +55,13 @@ export function leg2ConfigProblem(engines: Engines, config: Leg2Config): string 
 
 /**
  * One stream on a worker (spec 002 Part 3): runs the {@link TranslationPipeline} for a leg-2 config,
- * takes inbound PCM frames, and produces Part 1 events (with the config's `metadata.reference_id`),
- * `utterance_end` frames and synthesized PCM. Shared by the worker's leg-2 endpoint and the
- * in-process link of role `all`, so both behave the same.
+ * takes inbound PCM frames, and produces typed events ({@link WorkerEvent}) and synthesized PCM.
+ * Shared by the worker's leg-2 endpoint and the in-process link of role `all`, so both behave the
+ * same.
  */
 export class WorkerStream {
   private pipeline: TranslationPipeline | undefined;
   private readonly decoder = new S16leDecoder();
-  private readonly referenceId: string | undefined;
   private dictionary: readonly DictionaryEntry[];
   private state: 'new' | 'running' | 'draining' | 'ended' = 'new';
 
@@ -67,8 +71,6 @@ export class WorkerStream {
     private readonly settings: WorkerStreamSettings,
     private readonly out: WorkerStreamOutput,
   ) {
-    const ref = config.metadata.reference_id;
-    this.referenceId = typeof ref === 'string' || typeof ref === 'number' ? String(ref) : undefined;
     this.dictionary = Object.entries(config.translator.dictionary).map(([source, target]) => ({ source, target }));
   }
 
@@ -164,22 +166,19 @@ export class WorkerStream {
     if (this.state === 'ended') return;
     switch (event.type) {
       case 'audio':
-        this.out.send(event.pcm);
+        this.out.audio(event.pcm);
         return;
       case 'utterance-end':
         this.settings.onUtteranceEnd?.(event);
-        this.out.send(utteranceEndMessage(event));
+        this.out.event(event);
         return;
       case 'error':
         this.settings.onFailure?.(event.cause);
-        this.out.send(errorEvent(event.status, event.description, this.referenceId));
+        this.out.event(event);
         this.finish(4000 + event.status, closeReason(event.description));
         return;
-      default: {
-        const text = renderEvent(event, this.referenceId);
-        if (text) this.out.send(text);
-        if (event.type === 'translation' && event.final) this.out.send(translationLatencyMessage(event.utteranceId, event.latencyMs));
-      }
+      default:
+        this.out.event(event);
     }
   }
 }

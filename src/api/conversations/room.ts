@@ -37,7 +37,6 @@ export class RoomConnection implements RoomParticipant {
   /** A speaker silent for the idle-audio timeout gives its recognizer back; the next audio opens one again. */
   private readonly idleTimer = new IdleTimer(() => void this.releaseRecognizer());
   private closed = false;
-  private lastFinal = new Map<string, string>();
 
   constructor(
     private readonly ctx: AppContext,
@@ -152,11 +151,10 @@ export class RoomConnection implements RoomParticipant {
     if (!room || this.closed) return;
     if (event.type === 'transcript') {
       if (!event.final) room.interim(this, event.text);
-      else this.lastFinal.set(event.utteranceId, event.text);
     } else if (event.type === 'utterance-end') {
-      const e = event.event;
-      const text = this.lastFinal.get(e.utteranceId) ?? e.transcript;
-      this.lastFinal.delete(e.utteranceId);
+      // The utterance's end carries its final's text: the room translates it once per language.
+      const e = event;
+      const text = e.transcript;
       if (!text) return;
       void this.store.touch(this.conversationId).catch(() => false);
       const speechEndWallMs = Date.now() - e.latency.finalTranscriptMs;

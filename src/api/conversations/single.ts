@@ -45,8 +45,6 @@ export class SingleDeviceConnection {
     const limits = this.ctx.config.streamLimits;
     this.end(4408, this.slot ? `No audio received for ${limits.idleAudioTimeoutMs / 1000} s.` : `No config message within ${limits.configTimeoutMs / 1000} s of connecting.`);
   });
-  /** Finals waiting for their translation, by utterance id. */
-  private readonly pendingFinals = new Map<string, { text: string }>();
 
   constructor(
     private readonly ctx: AppContext,
@@ -123,23 +121,22 @@ export class SingleDeviceConnection {
     if (this.closed) return;
     switch (event.type) {
       case 'transcript':
-        if (event.final) this.pendingFinals.set(event.utteranceId, { text: event.text });
-        else this.sendJson({ is_final: false, original: event.text, translation: '' });
+        // A final goes out with its translation (which carries the final's text).
+        if (!event.final) this.sendJson({ is_final: false, original: event.text, translation: '' });
         return;
       case 'translation':
         // The final goes out with its translation, before speech synthesis starts.
         this.sendJson({
-          is_final: true, original: this.pendingFinals.get(event.utteranceId)?.text ?? '', translation: event.text,
+          is_final: true, original: event.transcript, translation: event.text,
           utterance_id: event.utteranceId, latency_ms: event.latencyMs,
         });
-        this.pendingFinals.delete(event.utteranceId);
         return;
       case 'audio':
         if (this.speech && this.ws.readyState === this.ws.OPEN) this.ws.send(event.pcm);
         return;
       case 'utterance-end':
-        this.ctx.metrics.observeUtterance(event.event.latency);
-        this.ctx.onUtterance?.(event.event);
+        this.ctx.metrics.observeUtterance(event.latency);
+        this.ctx.onUtterance?.(event);
         return;
       case 'error':
         this.log.error({ status: event.status, description: event.description }, 'single-device pipeline failed');

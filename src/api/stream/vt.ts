@@ -6,9 +6,8 @@ import { authenticateApiKey } from '../../domain/api-keys.js';
 import { resolveSessionKey, type SessionKeyGrant } from '../../domain/session-keys.js';
 import type { LiveConnection } from '../../realtime/connection-registry.js';
 import { buildLeg2Config, newRequestId } from '../../realtime/leg2-config.js';
-import { parseWorkerMessage } from '../../realtime/leg2-protocol.js';
 import type { AttachedStream } from '../../realtime/session-stream.js';
-import { WorkerRefusedError, type WorkerLink } from '../../realtime/worker-link.js';
+import { WorkerRefusedError, type WorkerEvent, type WorkerLink } from '../../realtime/worker-link.js';
 import { IdleTimer } from '../../realtime/idle-timer.js';
 import type { StreamSlot } from '../../realtime/stream-slots.js';
 import { isLanguageTag } from '../../common/language-tags.js';
@@ -16,7 +15,7 @@ import { checkLanguages } from '../../providers/registry.js';
 import type { AppContext } from '../../context.js';
 import { admitStream, type AdmittedStream } from './admission.js';
 import { audioProblem, MAX_REFERENCE_ID_CHARS, referenceIdOf, streamConfigSchema, type StreamConfig } from './protocol.js';
-import { errorEvent } from '../../realtime/stream-events.js';
+import { errorEvent, renderEvent } from '../../realtime/stream-events.js';
 
 /** Audio accepted between the config and the start of the pipeline, in ms at the declared rate. */
 const MAX_EARLY_AUDIO_MS = 30_000;
@@ -39,7 +38,8 @@ export async function resolveStreamKey(ctx: AppContext, key: string): Promise<Se
  * the config message; [1] the key; [2] the checks (languages, the process's stream limit, the
  * organization's admission); [3] the leg-2 config (organization glossary, providers, tier —
  * never sent to the client); [4] leg 2 through a {@link WorkerLink} (in-process for role `all`, a
- * remote worker for role `gateway`), then frames pass both ways untouched. Every failure is an
+ * remote worker for role `gateway`): audio passes both ways untouched, the worker's typed events are
+ * rendered as Part 1 JSON. Every failure is an
  * `error` event followed by a close with 4000 + status. What the stream belongs to (organization
  * glossary, platform session) is the session runtime's business: the connection attaches to it and
  * reports the finals and translations it sends (docs/sessions.md).
@@ -199,11 +199,11 @@ export class VtConnection implements LiveConnection {
       sessionId: principal.binding?.sessionId, participantId: principal.binding?.participantId,
     });
 
-    // [4] Leg 2: a worker acknowledges, then frames pass untouched.
+    // [4] Leg 2: a worker acknowledges, then audio passes untouched and events come typed.
     let link: WorkerLink;
     try {
       link = await this.ctx.workers.open(leg2, {
-        handlers: { onText: (t) => this.onWorkerText(t), onAudio: (pcm) => this.send(pcm), onClose: (code, reason) => this.onWorkerClose(code, reason) },
+        handlers: { onEvent: (e) => this.onWorkerEvent(e), onAudio: (pcm) => this.send(pcm), onClose: (code, reason) => this.onWorkerClose(code, reason) },
         dictionary: attached.dictionary, log: this.log,
       });
     } catch (err) {
@@ -247,21 +247,21 @@ export class VtConnection implements LiveConnection {
     return (Math.floor(frame.length / 2) * 1000) / this.sampleRateHz;
   }
 
-  /** A worker's text frame: forwarded untouched; finals and translations recorded when sent. */
-  private onWorkerText(text: string): void {
-    const m = parseWorkerMessage(text);
-    if (m.type === 'utterance-end') {
+  /** A worker's event: rendered for the client (spec 002 Part 1); finals and translations recorded when sent. */
+  private onWorkerEvent(event: WorkerEvent): void {
+    if (event.type === 'utterance-end') {
       // Latency marks of an utterance still reach the session while the connection closes.
-      this.attached?.utteranceEnded(m.event);
+      this.attached?.utteranceEnded(event);
       if (this.state === 'closed') return;
-      this.ctx.metrics.observeUtterance(m.event.latency);
-      this.ctx.onUtterance?.(m.event);
+      this.ctx.metrics.observeUtterance(event.latency);
+      this.ctx.onUtterance?.(event);
       return;
     }
-    if (m.type === 'ack' || m.type === 'translation-latency' || this.state === 'closed' || !this.send(text)) return;
+    const text = renderEvent(event, this.referenceId);
+    if (text === undefined || this.state === 'closed' || !this.send(text)) return;
     // Recorded the moment it is sent: nothing a client saw is lost if a process dies.
-    if (m.type === 'final') this.attached?.finalSent(m.event);
-    else if (m.type === 'translation') this.attached?.translationSent(m.event);
+    if (event.type === 'transcript' && event.final) this.attached?.finalSent(event);
+    else if (event.type === 'translation') this.attached?.translationSent(event);
   }
 
   /** Leg 2 ended without the gateway asking (a drain or shutdown of its own ignores this). */

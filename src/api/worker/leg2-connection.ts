@@ -7,6 +7,7 @@ import { isLanguageTag } from '../../common/language-tags.js';
 import { checkLanguages, type Engines } from '../../providers/registry.js';
 import type { VoiceName } from '../../providers/tts/types.js';
 import { ackMessage, leg2ConfigSchema, parseControlMessage, type Leg2Config } from '../../realtime/leg2-protocol.js';
+import { encodeWorkerEvent } from '../../realtime/leg2-events.js';
 import { leg2ConfigProblem, WorkerStream } from '../../realtime/worker-stream.js';
 import { audioProblem } from '../stream/protocol.js';
 import { errorEvent } from '../../realtime/stream-events.js';
@@ -41,8 +42,8 @@ export interface WorkerRuntime {
  * A worker's end of one leg-2 connection (spec 002 Part 3): the first text frame is the merged
  * config; invalid → `error` 400 and close 4400; worker full or shutting down → `error` 429 and
  * close 4429 (the gateway tries another worker); then the pipeline starts, the worker sends its
- * `ack`, takes binary PCM and control frames, and sends Part 1 events, `utterance_end` frames and
- * synthesized PCM until either side closes.
+ * `ack`, takes binary PCM and control frames, and sends the stream's events encoded as text frames
+ * (Part 1 events and internal frames, leg2-events.ts) and synthesized PCM until either side closes.
  */
 export class Leg2Connection {
   private state: 'awaiting-config' | 'starting' | 'streaming' | 'closed' = 'awaiting-config';
@@ -125,7 +126,10 @@ export class Leg2Connection {
       onUtteranceEnd: (e) => this.rt.metrics.observeUtterance(e.latency),
       onFailure: (err) => this.log.error({ err, requestId: config.request_id }, 'pipeline failed'),
     }, {
-      send: (frame) => this.send(frame),
+      event: (event) => {
+        for (const frame of encodeWorkerEvent(event, this.referenceId)) this.send(frame);
+      },
+      audio: (pcm) => this.send(pcm),
       end: (code, reason) => {
         if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, reason);
         void this.shutdown();
