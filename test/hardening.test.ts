@@ -124,7 +124,7 @@ describe('hardening: credentials never reach the log', () => {
       const client = vtClient(vtUrl(server.url, sessionKey));
       await client.opened;
       client.ws.send(JSON.stringify({ config: CONFIG }));
-      await waitFor(() => lines.some((l) => l.includes('vt stream started')), 'the stream to start');
+      await waitFor(() => lines.some((l) => l.includes('"msg":"stream started"')), 'the stream to start');
       client.ws.close();
       await client.closed;
       const listed = await fetch(`${server.url}/api/sessions?Token=t0ken-in-query&API_KEY=${apiKey}&limit=5`, { headers: { authorization: `Bearer ${apiKey}` } });

@@ -1,40 +1,7 @@
-import { z } from 'zod';
-import { SUPPORTED_SAMPLE_RATES_HZ } from '../../audio/pcm.js';
-
-/**
- * The `config` message of spec 002 Part 1 ("Initial Client Message"), with its documented defaults.
- * Limits on list sizes keep one client from exhausting memory (docs/decisions.md).
+/*
+ * What the `/vt` adapter reads of a config message beyond the stream config itself (spec 002 Part 1):
+ * the client's `reference_id`, echoed on every event.
  */
-export const streamConfigSchema = z.object({
-  config: z.object({
-    audio: z
-      .object({
-        format: z.string().default('pcm_s16le'),
-        sample_rate: z.number().int().default(16000),
-        channels: z.number().int().default(1),
-      })
-      .default({ format: 'pcm_s16le', sample_rate: 16000, channels: 1 }),
-    source_language: z.string({ error: 'source_language is required' }),
-    target_language: z.string({ error: 'target_language is required' }),
-    voice: z.string({ error: 'voice is required ("male" or "female")' }),
-    vocabulary: z.array(z.string().min(1).max(100)).max(500).default([]),
-    translation_dictionary: z
-      .array(z.object({ source: z.string().min(1).max(200), target: z.string().max(200) }))
-      .max(1000)
-      .default([]),
-    transcript: z
-      .object({
-        interim: z.boolean().default(false),
-        final: z.boolean().default(true),
-        translate: z.boolean().default(true),
-      })
-      .default({ interim: false, final: true, translate: true }),
-    features: z.record(z.string(), z.unknown()).optional(),
-    metadata: z.record(z.string(), z.unknown()).optional(),
-    /** Part 2, step 1: the key may come in the config instead of the query string. */
-    api_key: z.string().optional(),
-  }),
-});
 
 /** Longest `config.metadata.reference_id`, in characters (UTF-16 code units); it is echoed on every event. */
 export const MAX_REFERENCE_ID_CHARS = 128;
@@ -49,15 +16,3 @@ export function referenceIdOf(message: unknown): string | undefined {
   return typeof ref === 'string' || typeof ref === 'number' ? String(ref) : undefined;
 }
 
-/** A parsed, defaulted `config` message. */
-export type StreamConfig = z.infer<typeof streamConfigSchema>['config'];
-
-/** Checks of the audio block that are not about shape. Returns a description of what is wrong. */
-export function audioProblem(audio: StreamConfig['audio']): string | undefined {
-  if (audio.format !== 'pcm_s16le') return `Invalid audio format "${audio.format}": only pcm_s16le is supported`;
-  if (audio.channels !== 1) return `Invalid audio channels ${audio.channels}: only mono (1) is supported`;
-  if (!SUPPORTED_SAMPLE_RATES_HZ.includes(audio.sample_rate)) {
-    return `Invalid audio sample_rate ${audio.sample_rate}: supported rates are ${SUPPORTED_SAMPLE_RATES_HZ.join(', ')} Hz`;
-  }
-  return undefined;
-}

@@ -2,36 +2,19 @@ import type { FastifyBaseLogger } from 'fastify';
 import { closeReason } from '../../common/close-reason.js';
 import { WsBackpressure } from '../ws-backpressure.js';
 import type { WebSocket } from 'ws';
-import { authenticateApiKey } from '../../domain/api-keys.js';
-import { resolveSessionKey, type SessionKeyGrant } from '../../domain/session-keys.js';
 import type { LiveConnection } from '../../realtime/connection-registry.js';
-import { buildLeg2Config, newRequestId } from '../../realtime/leg2-config.js';
-import type { AttachedStream } from '../../realtime/session-stream.js';
-import { WorkerRefusedError, type WorkerEvent, type WorkerLink } from '../../realtime/worker-link.js';
+import type { WorkerEvent } from '../../realtime/worker-link.js';
+import { openStream, type GatewayStream } from '../../gateway/stream-service.js';
+import { audioProblem, streamConfigSchema, type StreamConfig } from '../../gateway/stream-config.js';
 import { IdleTimer } from '../../realtime/idle-timer.js';
-import type { StreamSlot } from '../../realtime/stream-slots.js';
-import { isLanguageTag } from '../../common/language-tags.js';
-import { checkLanguages } from '../../providers/registry.js';
 import type { AppContext } from '../../context.js';
-import { admitStream, type AdmittedStream } from './admission.js';
-import { audioProblem, MAX_REFERENCE_ID_CHARS, referenceIdOf, streamConfigSchema, type StreamConfig } from './protocol.js';
+import { MAX_REFERENCE_ID_CHARS, referenceIdOf } from './protocol.js';
 import { errorEvent, renderEvent } from '../../realtime/stream-events.js';
 
 /** Audio accepted between the config and the start of the pipeline, in ms at the declared rate. */
 const MAX_EARLY_AUDIO_MS = 30_000;
 /** On a client's close, how long the worker may take to finish the utterance in flight, in ms. */
 const FINISH_TIMEOUT_MS = 2000;
-
-/**
- * Resolves a session key (from the token endpoint, or a platform session's `streamToken` with its
- * session binding) or an API key to its grant; undefined when unknown, expired, or when the API key
- * behind it was rotated or deleted.
- * @throws {Error} when the state store or the database fails.
- */
-export async function resolveStreamKey(ctx: AppContext, key: string): Promise<SessionKeyGrant | undefined> {
-  if (key.startsWith('vt_')) return resolveSessionKey(ctx.state, ctx.db, key);
-  return authenticateApiKey(ctx.db, key);
-}
 
 /**
  * One `/vt` connection, the gateway's side of spec 002 (Part 1 to the client, Part 2 steps 1–4):
@@ -47,17 +30,14 @@ export async function resolveStreamKey(ctx: AppContext, key: string): Promise<Se
 export class VtConnection implements LiveConnection {
   private state: 'awaiting-config' | 'starting' | 'streaming' | 'draining' | 'closed' = 'awaiting-config';
   private referenceId: string | undefined;
-  private link: WorkerLink | undefined;
-  private attached: AttachedStream | undefined;
-  private admitted: AdmittedStream | undefined;
+  /** The open stream (leg 2, session, admission, slot), once the stream service opened it. */
+  private stream: GatewayStream | undefined;
   private sampleRateHz = 16000;
   /** Pauses reading while the worker is behind (a stream that is not streaming has nothing to wait for). */
   private readonly backpressure: WsBackpressure;
   private counted = false;
   private readonly earlyAudio: Array<{ data: Buffer; arrivedAtMs: number }> = [];
   private earlyAudioMs = 0;
-  /** This stream's slot of the process (`TOLK_MAX_STREAMS`, per-organization share). */
-  private slot: StreamSlot | undefined;
   /** Ends a socket that sends no config, then a stream that sends no audio (docs/stream-protocol.md). */
   private readonly idleTimer = new IdleTimer(() => {
     const limits = this.ctx.config.streamLimits;
@@ -72,7 +52,7 @@ export class VtConnection implements LiveConnection {
     private readonly connectKey: string | undefined,
     private readonly log: FastifyBaseLogger,
   ) {
-    this.backpressure = new WsBackpressure(ws, () => (this.state === 'streaming' ? this.link?.backlogMs : undefined));
+    this.backpressure = new WsBackpressure(ws, () => (this.state === 'streaming' ? this.stream?.link.backlogMs : undefined));
     ws.on('message', (data, isBinary) => void this.onMessage(data as Buffer, isBinary));
     ws.on('close', () => void this.shutdown());
     ws.on('error', (err) => this.log.warn({ err }, 'vt socket error'));
@@ -102,9 +82,9 @@ export class VtConnection implements LiveConnection {
       }
       if (this.state !== 'streaming') return;
       if (!isBinary) return this.sendError(400, 'Unexpected text message: after the config only binary audio is accepted');
-      this.link?.sendAudio(data);
+      this.stream?.link.sendAudio(data);
       this.idleTimer.touch();
-      this.audioReceived(this.durationMsOf(data));
+      this.stream?.audioReceived(this.durationMsOf(data));
       this.backpressure.check();
     } catch (err) {
       this.log.error({ err }, 'vt message handling failed');
@@ -147,99 +127,27 @@ export class VtConnection implements LiveConnection {
   private async configure(text: string): Promise<void> {
     const config = this.parseConfig(text);
     if (!config) return;
-
-    // [1] Authentication.
-    const key = this.connectKey ?? config.api_key;
-    if (!key) return this.fail(401, 'Missing API key: pass authorization=api-key <SESSION_KEY> in the URL, an Authorization header, or api_key in the config');
-    const principal = await resolveStreamKey(this.ctx, key);
-    if (!principal) return this.fail(401, 'Invalid or expired API key');
-
-    // [2] Session and profile checks.
-    const problem = this.validate(config);
-    if (problem) return this.fail(400, problem);
-    const slot = this.ctx.slots.acquire(principal.binding?.organizationId ?? principal.organizationId);
-    if (!slot.ok) return this.fail(429, slot.description);
-    this.slot = slot.slot;
-    const admission = await admitStream(this.ctx, { principal, config, log: this.log });
-    if (!admission.ok) return this.fail(admission.status, admission.description);
-    if (this.state !== 'starting') {
-      await admission.stream.end(); // the client left while the key was checked
-      return;
-    }
-    this.admitted = admission.stream;
     this.ctx.activeStreams.add(this);
     this.counted = true;
-    const result = await this.ctx.sessions.attach({
-      grant: principal, sourceLanguage: config.source_language, targetLanguage: config.target_language,
-      vocabulary: config.vocabulary, dictionary: config.translation_dictionary,
-      sendsFinals: config.transcript.final, sendsTranslations: config.transcript.translate,
-      connection: this, log: this.log,
+    const result = await openStream(this.ctx, {
+      key: this.connectKey ?? config.api_key, config, connection: this, log: this.log,
+      handlers: { onEvent: (e) => this.onWorkerEvent(e), onAudio: (pcm) => this.send(pcm), onClose: (code, reason) => this.onWorkerClose(code, reason) },
+      isOpen: () => this.state === 'starting',
     });
-    if (!result.ok) return this.fail(result.status, result.description);
-    const attached = result.stream;
-    if (this.state !== 'starting') {
-      await attached.close();
+    if (!result.ok) {
+      if ('status' in result) this.fail(result.status, result.description);
       return;
     }
-    this.attached = attached;
-    await this.startLeg2(config, principal, attached, admission.stream.tier);
-  }
-
-  /** Steps [3] and [4] of {@link VtConnection}: the leg-2 config, then a worker's acknowledgement; queued audio follows. */
-  private async startLeg2(config: StreamConfig, principal: SessionKeyGrant, attached: AttachedStream, tier: AdmittedStream['tier']): Promise<void> {
-    // [3] Configuration enrichment: the leg-2 config (spec 002 Part 3), never sent to the client.
-    const engines = this.ctx.engines;
-    const leg2 = buildLeg2Config({
-      requestId: newRequestId(), client: config,
-      sourceLanguage: attached.sourceLanguage, targetLanguage: attached.targetLanguage,
-      vocabulary: attached.vocabulary, dictionary: await attached.dictionary(),
-      providers: { stt: engines.stt.name, translator: engines.mt.name, tts: engines.tts.name },
-      tier,
-      organizationId: principal.binding?.organizationId ?? principal.organizationId, apiKeyId: principal.keyId,
-      sessionId: principal.binding?.sessionId, participantId: principal.binding?.participantId,
-    });
-
-    // [4] Leg 2: a worker acknowledges, then audio passes untouched and events come typed.
-    let link: WorkerLink;
-    try {
-      link = await this.ctx.workers.open(leg2, {
-        handlers: { onEvent: (e) => this.onWorkerEvent(e), onAudio: (pcm) => this.send(pcm), onClose: (code, reason) => this.onWorkerClose(code, reason) },
-        dictionary: attached.dictionary, log: this.log,
-      });
-    } catch (err) {
-      if (err instanceof WorkerRefusedError) return this.fail(err.status, err.description);
-      throw err;
-    }
-    if (this.state !== 'starting') {
-      link.close();
-      return;
-    }
-    this.link = link;
+    const stream = result.stream;
+    this.stream = stream;
     this.state = 'streaming';
     // From now on the timer measures the client's silence.
     this.idleTimer.arm(this.ctx.config.streamLimits.idleAudioTimeoutMs);
     for (const chunk of this.earlyAudio.splice(0)) {
-      link.sendAudio(chunk.data, chunk.arrivedAtMs);
-      this.audioReceived(this.durationMsOf(chunk.data));
+      stream.link.sendAudio(chunk.data, chunk.arrivedAtMs);
+      stream.audioReceived(this.durationMsOf(chunk.data));
     }
     this.ctx.metrics.streamStarted('vt');
-    this.log.info({ source: attached.sourceLanguage, target: attached.targetLanguage, organizationId: principal.organizationId, workerId: link.workerId, requestId: leg2.request_id }, 'vt stream started');
-  }
-
-  private validate(config: StreamConfig): string | undefined {
-    const audio = audioProblem(config.audio);
-    if (audio) return audio;
-    if (!isLanguageTag(config.source_language)) return `Invalid source_language "${config.source_language}": use a BCP 47 tag such as en-US`;
-    if (!isLanguageTag(config.target_language)) return `Incorrect target_language "${config.target_language}": use a BCP 47 tag such as es-ES`;
-    if (config.voice !== 'male' && config.voice !== 'female') return `Invalid voice "${config.voice}": use "male" or "female"`;
-    const check = checkLanguages(this.ctx.engines, config.source_language, config.target_language, config.voice);
-    return check.ok ? undefined : check.description;
-  }
-
-  /** Audio forwarded to the worker: usage of the platform session and of the organization's balance. */
-  private audioReceived(durationMs: number): void {
-    this.attached?.audioReceived(durationMs);
-    this.admitted?.audioReceived(durationMs);
   }
 
   /** Duration of a frame of s16le mono at the stream's rate, in ms. */
@@ -251,7 +159,7 @@ export class VtConnection implements LiveConnection {
   private onWorkerEvent(event: WorkerEvent): void {
     if (event.type === 'utterance-end') {
       // Latency marks of an utterance still reach the session while the connection closes.
-      this.attached?.utteranceEnded(event);
+      this.stream?.session.utteranceEnded(event);
       if (this.state === 'closed') return;
       this.ctx.metrics.observeUtterance(event.latency);
       this.ctx.onUtterance?.(event);
@@ -260,13 +168,12 @@ export class VtConnection implements LiveConnection {
     const text = renderEvent(event, this.referenceId);
     if (text === undefined || this.state === 'closed' || !this.send(text)) return;
     // Recorded the moment it is sent: nothing a client saw is lost if a process dies.
-    if (event.type === 'transcript' && event.final) this.attached?.finalSent(event);
-    else if (event.type === 'translation') this.attached?.translationSent(event);
+    if (event.type === 'transcript' && event.final) this.stream?.session.finalSent(event);
+    else if (event.type === 'translation') this.stream?.session.translationSent(event);
   }
 
   /** Leg 2 ended without the gateway asking (a drain or shutdown of its own ignores this). */
   private onWorkerClose(code: number, reason: string): void {
-    this.link = undefined;
     if (this.state === 'closed' || this.state === 'draining') return;
     if (code === 1000 || code === 1001 || (code >= 4000 && code < 5000)) {
       // The worker finished, is shutting down (1001: reconnect elsewhere), or sent its error event.
@@ -325,7 +232,7 @@ export class VtConnection implements LiveConnection {
     }
     this.state = 'draining';
     this.backpressure.release();
-    await this.link?.drain(timeoutMs);
+    await this.stream?.link.drain(timeoutMs);
     if (this.ws.readyState === this.ws.OPEN) this.ws.close(1001, 'Server shutting down');
     await this.shutdown();
   }
@@ -339,11 +246,7 @@ export class VtConnection implements LiveConnection {
     this.state = 'closed';
     this.backpressure.release();
     this.idleTimer.stop();
-    this.slot?.release();
     if (this.counted) this.ctx.activeStreams.delete(this);
-    const link = this.link;
-    this.link = undefined;
-    await link?.drain(FINISH_TIMEOUT_MS);
-    await Promise.all([this.attached?.close(), this.admitted?.end()]);
+    await this.stream?.close(FINISH_TIMEOUT_MS);
   }
 }

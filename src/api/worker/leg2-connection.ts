@@ -9,7 +9,7 @@ import type { VoiceName } from '../../providers/tts/types.js';
 import { ackMessage, leg2ConfigSchema, parseControlMessage, type Leg2Config } from '../../realtime/leg2-protocol.js';
 import { encodeWorkerEvent } from '../../realtime/leg2-events.js';
 import { leg2ConfigProblem, WorkerStream } from '../../realtime/worker-stream.js';
-import { audioProblem } from '../stream/protocol.js';
+import { audioProblem } from '../../gateway/stream-config.js';
 import { errorEvent } from '../../realtime/stream-events.js';
 
 /** How long a gateway has to send the config after the upgrade, in ms. */

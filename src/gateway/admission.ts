@@ -1,8 +1,8 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { AppContext } from '../../context.js';
-import { checkStreamAdmission, createStreamCounter, recordUsage, type StreamCounter } from '../../domain/admission.js';
-import type { SessionKeyGrant } from '../../domain/session-keys.js';
-import type { StreamConfig } from './protocol.js';
+import type { AppContext } from '../context.js';
+import { checkStreamAdmission, createStreamCounter, recordUsage, type StreamCounter } from '../domain/admission.js';
+import type { SessionKeyGrant } from '../domain/session-keys.js';
+import type { StreamConfig } from './stream-config.js';
 
 /** How often a live stream's audio is charged to its organization's balance, in ms. */
 const BALANCE_CHARGE_INTERVAL_MS = 30_000;

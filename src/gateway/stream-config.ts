@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { SUPPORTED_SAMPLE_RATES_HZ } from '../audio/pcm.js';
+import { isLanguageTag } from '../common/language-tags.js';
+import { checkLanguages, type Engines } from '../providers/registry.js';
+
+/**
+ * The `config` message of spec 002 Part 1 ("Initial Client Message"), with its documented defaults.
+ * Limits on list sizes keep one client from exhausting memory (docs/decisions.md).
+ */
+export const streamConfigSchema = z.object({
+  config: z.object({
+    audio: z
+      .object({
+        format: z.string().default('pcm_s16le'),
+        sample_rate: z.number().int().default(16000),
+        channels: z.number().int().default(1),
+      })
+      .default({ format: 'pcm_s16le', sample_rate: 16000, channels: 1 }),
+    source_language: z.string({ error: 'source_language is required' }),
+    target_language: z.string({ error: 'target_language is required' }),
+    voice: z.string({ error: 'voice is required ("male" or "female")' }),
+    vocabulary: z.array(z.string().min(1).max(100)).max(500).default([]),
+    translation_dictionary: z
+      .array(z.object({ source: z.string().min(1).max(200), target: z.string().max(200) }))
+      .max(1000)
+      .default([]),
+    transcript: z
+      .object({
+        interim: z.boolean().default(false),
+        final: z.boolean().default(true),
+        translate: z.boolean().default(true),
+      })
+      .default({ interim: false, final: true, translate: true }),
+    features: z.record(z.string(), z.unknown()).optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    /** Part 2, step 1: the key may come in the config instead of the query string. */
+    api_key: z.string().optional(),
+  }),
+});
+
+/** A parsed, defaulted `config` message. */
+export type StreamConfig = z.infer<typeof streamConfigSchema>['config'];
+
+/** Checks of the audio block that are not about shape. Returns a description of what is wrong. */
+export function audioProblem(audio: StreamConfig['audio']): string | undefined {
+  if (audio.format !== 'pcm_s16le') return `Invalid audio format "${audio.format}": only pcm_s16le is supported`;
+  if (audio.channels !== 1) return `Invalid audio channels ${audio.channels}: only mono (1) is supported`;
+  if (!SUPPORTED_SAMPLE_RATES_HZ.includes(audio.sample_rate)) {
+    return `Invalid audio sample_rate ${audio.sample_rate}: supported rates are ${SUPPORTED_SAMPLE_RATES_HZ.join(', ')} Hz`;
+  }
+  return undefined;
+}
+
+/**
+ * Why a stream config cannot run on these engines (spec 002 Part 2 step 2, the request's part):
+ * its audio, its language tags, its voice, and whether the engines offer the pair and a voice for
+ * the target. Undefined when it can; otherwise the `error` event's description (status 400).
+ */
+export function streamConfigProblem(engines: Engines, config: StreamConfig): string | undefined {
+  const audio = audioProblem(config.audio);
+  if (audio) return audio;
+  if (!isLanguageTag(config.source_language)) return `Invalid source_language "${config.source_language}": use a BCP 47 tag such as en-US`;
+  if (!isLanguageTag(config.target_language)) return `Incorrect target_language "${config.target_language}": use a BCP 47 tag such as es-ES`;
+  if (config.voice !== 'male' && config.voice !== 'female') return `Invalid voice "${config.voice}": use "male" or "female"`;
+  const check = checkLanguages(engines, config.source_language, config.target_language, config.voice);
+  return check.ok ? undefined : check.description;
+}

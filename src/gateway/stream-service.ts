@@ -1,0 +1,163 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { AppContext } from '../context.js';
+import { authenticateApiKey } from '../domain/api-keys.js';
+import { resolveSessionKey, type SessionKeyGrant } from '../domain/session-keys.js';
+import type { LiveConnection } from '../realtime/connection-registry.js';
+import { buildLeg2Config, newRequestId } from '../realtime/leg2-config.js';
+import type { AttachedStream } from '../realtime/session-stream.js';
+import type { StreamSlot } from '../realtime/stream-slots.js';
+import { WorkerRefusedError, type WorkerLink, type WorkerLinkHandlers } from '../realtime/worker-link.js';
+import { admitStream, type AdmittedStream } from './admission.js';
+import { streamConfigProblem, type StreamConfig } from './stream-config.js';
+
+/**
+ * Resolves a session key (from the token endpoint, or a platform session's `streamToken` with its
+ * session binding) or an API key to its grant; undefined when unknown, expired, or when the API key
+ * behind it was rotated or deleted.
+ * @throws {Error} when the state store or the database fails.
+ */
+export async function resolveStreamKey(ctx: AppContext, key: string): Promise<SessionKeyGrant | undefined> {
+  if (key.startsWith('vt_')) return resolveSessionKey(ctx.state, ctx.db, key);
+  return authenticateApiKey(ctx.db, key);
+}
+
+/** What a transport asks the stream service for. */
+export interface OpenStreamRequest {
+  /** The credential the client presented (a session key or an API key), wherever the transport found it. */
+  key: string | undefined;
+  /** The stream config (spec 002 Part 1 `config`), parsed and defaulted. */
+  config: StreamConfig;
+  /** The transport's connection: what a revocation or a drain ends. */
+  connection: LiveConnection;
+  /** Where the worker's typed events, synthesized audio and end go. */
+  handlers: WorkerLinkHandlers;
+  /** False once the client has left: the service then undoes what it did and answers `gone`. */
+  isOpen: () => boolean;
+  log: FastifyBaseLogger;
+}
+
+/** An open stream: leg 2 on a worker, bound to its organization and platform session. */
+export interface GatewayStream {
+  readonly grant: SessionKeyGrant;
+  /** The worker's leg 2: `sendAudio`, `backlogMs`, `drain`. */
+  readonly link: WorkerLink;
+  /** The platform session the stream records into (finals and translations sent, usage). */
+  readonly session: AttachedStream;
+  /** Audio forwarded to the worker, `durationMs` long: the session's and the organization's usage. */
+  audioReceived(durationMs: number): void;
+  /**
+   * Ends the stream (idempotent): the worker may finish the utterance in flight for
+   * `finishTimeoutMs`, then the session stream closes, the organization is charged and the slot freed.
+   */
+  close(finishTimeoutMs: number): Promise<void>;
+}
+
+/** The answer of {@link openStream}: the stream, a refusal for the client (its status and description), or `gone`. */
+export type OpenStreamResult =
+  | { ok: true; stream: GatewayStream }
+  | { ok: false; status: number; description: string }
+  | { ok: false; gone: true };
+
+/** What a partly opened stream holds, undone in reverse when a later step fails. */
+interface Held {
+  slot?: StreamSlot;
+  admitted?: AdmittedStream;
+  session?: AttachedStream;
+}
+
+async function release(held: Held): Promise<void> {
+  await held.session?.close();
+  await held.admitted?.end();
+  held.slot?.release();
+}
+
+/**
+ * The stream service (DESIGN §2, spec 002 Part 2 steps 1–4), one place for every transport that
+ * carries a spec-002 stream: [1] authenticates the key; [2] checks the config against the engines,
+ * takes a stream slot of the process (`TOLK_MAX_STREAMS`, the organization's share), admits the
+ * stream for its organization (tier, balance, concurrency) and binds it to its platform session
+ * (glossary, recording, revocation); [3] builds the leg-2 config (spec 002 Part 3, never sent to
+ * the client); [4] opens leg 2 on a worker. A transport maps its wire format onto this and back.
+ * @throws {Error} when the database or the state store fails (the transport answers 500).
+ */
+export async function openStream(ctx: AppContext, req: OpenStreamRequest): Promise<OpenStreamResult> {
+  if (!req.key) return { ok: false, status: 401, description: 'Missing API key: pass authorization=api-key <SESSION_KEY> in the URL, an Authorization header, or api_key in the config' };
+  const grant = await resolveStreamKey(ctx, req.key);
+  if (!grant) return { ok: false, status: 401, description: 'Invalid or expired API key' };
+  const problem = streamConfigProblem(ctx.engines, req.config);
+  if (problem) return { ok: false, status: 400, description: problem };
+
+  const held: Held = {};
+  const refuse = async (status: number, description: string): Promise<OpenStreamResult> => {
+    await release(held);
+    return { ok: false, status, description };
+  };
+  const gone = async (): Promise<OpenStreamResult> => {
+    await release(held);
+    return { ok: false, gone: true };
+  };
+  const slot = ctx.slots.acquire(grant.binding?.organizationId ?? grant.organizationId);
+  if (!slot.ok) return { ok: false, status: 429, description: slot.description };
+  held.slot = slot.slot;
+  const admission = await admitStream(ctx, { principal: grant, config: req.config, log: req.log });
+  if (!admission.ok) return refuse(admission.status, admission.description);
+  held.admitted = admission.stream;
+  if (!req.isOpen()) return gone();
+  const attached = await ctx.sessions.attach({
+    grant, sourceLanguage: req.config.source_language, targetLanguage: req.config.target_language,
+    vocabulary: req.config.vocabulary, dictionary: req.config.translation_dictionary,
+    sendsFinals: req.config.transcript.final, sendsTranslations: req.config.transcript.translate,
+    connection: req.connection, log: req.log,
+  });
+  if (!attached.ok) return refuse(attached.status, attached.description);
+  held.session = attached.stream;
+  if (!req.isOpen()) return gone();
+
+  let link: WorkerLink;
+  try {
+    link = await openLeg2(ctx, req, grant, attached.stream, admission.stream.tier);
+  } catch (err) {
+    if (err instanceof WorkerRefusedError) return refuse(err.status, err.description);
+    await release(held);
+    throw err;
+  }
+  if (!req.isOpen()) {
+    link.close();
+    return gone();
+  }
+  return { ok: true, stream: gatewayStream(grant, link, attached.stream, admission.stream, slot.slot) };
+}
+
+/** Steps [3] and [4]: the leg-2 config, then a worker's acknowledgement. */
+async function openLeg2(ctx: AppContext, req: OpenStreamRequest, grant: SessionKeyGrant, session: AttachedStream, tier: number): Promise<WorkerLink> {
+  const engines = ctx.engines;
+  const leg2 = buildLeg2Config({
+    requestId: newRequestId(), client: req.config,
+    sourceLanguage: session.sourceLanguage, targetLanguage: session.targetLanguage,
+    vocabulary: session.vocabulary, dictionary: await session.dictionary(),
+    providers: { stt: engines.stt.name, translator: engines.mt.name, tts: engines.tts.name },
+    tier,
+    organizationId: grant.binding?.organizationId ?? grant.organizationId, apiKeyId: grant.keyId,
+    sessionId: grant.binding?.sessionId, participantId: grant.binding?.participantId,
+  });
+  const link = await ctx.workers.open(leg2, { handlers: req.handlers, dictionary: session.dictionary, log: req.log });
+  req.log.info({ source: session.sourceLanguage, target: session.targetLanguage, organizationId: grant.organizationId, workerId: link.workerId, requestId: leg2.request_id }, 'stream started');
+  return link;
+}
+
+function gatewayStream(grant: SessionKeyGrant, link: WorkerLink, session: AttachedStream, admitted: AdmittedStream, slot: StreamSlot): GatewayStream {
+  let closing: Promise<void> | undefined;
+  return {
+    grant, link, session,
+    audioReceived: (durationMs) => {
+      session.audioReceived(durationMs);
+      admitted.audioReceived(durationMs);
+    },
+    close: (finishTimeoutMs) =>
+      (closing ??= (async () => {
+        await link.drain(finishTimeoutMs);
+        await Promise.all([session.close(), admitted.end()]);
+        slot.release();
+      })()),
+  };
+}
