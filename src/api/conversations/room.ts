@@ -4,10 +4,10 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../../context.js';
 import { ConversationStoreUnavailableError, type ConversationStore } from '../../domain/conversations.js';
-import { conversationLeg2Config, LinkedPipeline, OnDemandPipeline, type LinkedPipelineEvent } from '../../realtime/linked-pipeline.js';
-import { WorkerRefusedError } from '../../realtime/worker-link.js';
+import { acquireConversationSlot, openConversationPipeline } from '../../gateway/conversation-streams.js';
+import { OnDemandPipeline, type LinkedPipeline, type LinkedPipelineEvent } from '../../realtime/linked-pipeline.js';
 import { IdleTimer } from '../../realtime/idle-timer.js';
-import { CONVERSATIONS_TENANT, type StreamSlot } from '../../realtime/stream-slots.js';
+import type { StreamSlot } from '../../realtime/stream-slots.js';
 import { ROOM_SAMPLE_RATE_HZ, type ConversationRoom, type ConversationRooms, type RoomParticipant } from '../../realtime/conversation-room.js';
 import { findConversationLanguage } from './languages.js';
 
@@ -119,31 +119,28 @@ export class RoomConnection implements RoomParticipant {
 
   /** Opens this speaker's recognizer on a worker: leg 2 with `translator.mode` `none`. */
   private async startPipeline(): Promise<LinkedPipeline | undefined> {
-    const config = conversationLeg2Config(this.ctx.engines, {
-      conversationId: this.conversationId, sourceLanguage: this.language, targetLanguage: this.language,
-      voice: 'female', sampleRateHz: ROOM_SAMPLE_RATE_HZ, translatorMode: 'none',
-    });
+    const atCapacity = 'The server is at capacity; your speech is not being recognized. Try again shortly.';
     if (!this.slot) {
-      const slot = this.ctx.slots.acquire(CONVERSATIONS_TENANT);
+      const slot = acquireConversationSlot(this.ctx);
       if (!slot.ok) {
-        this.sendJson({ error: 'The server is at capacity; your speech is not being recognized. Try again shortly.' });
+        this.sendJson({ error: atCapacity });
         return undefined;
       }
       this.slot = slot.slot;
     }
-    try {
-      const pipeline = await LinkedPipeline.open(this.ctx.workers, config, (event) => this.onPipelineEvent(event), this.log);
+    const request = {
+      conversationId: this.conversationId, sourceLanguage: this.language, targetLanguage: this.language,
+      voice: 'female' as const, sampleRateHz: ROOM_SAMPLE_RATE_HZ, translatorMode: 'none' as const,
+    };
+    const opened = await openConversationPipeline(this.ctx, request, (event) => this.onPipelineEvent(event), this.log);
+    if (opened.ok) {
       this.idleTimer.arm(this.ctx.config.streamLimits.idleAudioTimeoutMs);
-      return pipeline;
-    } catch (err) {
-      this.slot.release();
-      this.slot = undefined;
-      if (!(err instanceof WorkerRefusedError)) this.log.error({ err }, 'conversation pipeline start failed');
-      this.sendJson({ error: err instanceof WorkerRefusedError && err.status === 429
-        ? 'The server is at capacity; your speech is not being recognized. Try again shortly.'
-        : 'The speech recognizer could not start; try again.' });
-      return undefined;
+      return opened.pipeline;
     }
+    this.slot?.release();
+    this.slot = undefined;
+    this.sendJson({ error: opened.status === 429 ? atCapacity : 'The speech recognizer could not start; try again.' });
+    return undefined;
   }
 
   private onPipelineEvent(event: LinkedPipelineEvent): void {

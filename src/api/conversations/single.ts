@@ -1,11 +1,10 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../../context.js';
-import { checkLanguages } from '../../providers/registry.js';
-import { conversationLeg2Config, LinkedPipeline, OnDemandPipeline, type ConversationPipelineRequest, type LinkedPipelineEvent } from '../../realtime/linked-pipeline.js';
-import { WorkerRefusedError } from '../../realtime/worker-link.js';
+import { acquireConversationSlot, conversationLanguageProblem, openConversationPipeline } from '../../gateway/conversation-streams.js';
+import { OnDemandPipeline, type ConversationPipelineRequest, type LinkedPipeline, type LinkedPipelineEvent } from '../../realtime/linked-pipeline.js';
 import { IdleTimer } from '../../realtime/idle-timer.js';
-import { CONVERSATIONS_TENANT, type StreamSlot } from '../../realtime/stream-slots.js';
+import type { StreamSlot } from '../../realtime/stream-slots.js';
 import { parseSingleDeviceConfig } from './single-config.js';
 
 /** How long the previous languages' utterance in flight may take to finish after a new config, in ms. */
@@ -83,11 +82,11 @@ export class SingleDeviceConnection {
     const parsed = parseSingleDeviceConfig(json);
     if (!parsed.ok) return this.sendError(parsed.error);
     const c = parsed.config;
-    const check = checkLanguages(this.ctx.engines, c.sourceLanguage, c.targetLanguage, c.voice);
-    if (!check.ok) return this.sendError(check.description);
+    const problem = conversationLanguageProblem(this.ctx, c.sourceLanguage, c.targetLanguage, c.voice);
+    if (problem) return this.sendError(problem.description);
 
     if (!this.slot) {
-      const slot = this.ctx.slots.acquire(CONVERSATIONS_TENANT);
+      const slot = acquireConversationSlot(this.ctx);
       if (!slot.ok) return this.sendError(`The server is at capacity; try again shortly. (${slot.description})`);
       this.slot = slot.slot;
       this.idleTimer.arm(this.ctx.config.streamLimits.idleAudioTimeoutMs);
@@ -106,15 +105,10 @@ export class SingleDeviceConnection {
 
   /** Opens the pipeline of `request` on a worker (leg 2); undefined after telling the client why it could not. */
   private async open(request: ConversationPipelineRequest): Promise<LinkedPipeline | undefined> {
-    try {
-      return await LinkedPipeline.open(this.ctx.workers, conversationLeg2Config(this.ctx.engines, request), (event) => this.onPipelineEvent(event), this.log);
-    } catch (err) {
-      if (!(err instanceof WorkerRefusedError)) this.log.error({ err }, 'single-device pipeline start failed');
-      this.sendError(err instanceof WorkerRefusedError && err.status === 429
-        ? 'The server is at capacity; try again shortly.'
-        : 'The speech recognizer could not start; try again.');
-      return undefined;
-    }
+    const opened = await openConversationPipeline(this.ctx, request, (event) => this.onPipelineEvent(event), this.log);
+    if (opened.ok) return opened.pipeline;
+    this.sendError(opened.status === 429 ? 'The server is at capacity; try again shortly.' : 'The speech recognizer could not start; try again.');
+    return undefined;
   }
 
   private onPipelineEvent(event: LinkedPipelineEvent): void {
