@@ -17,15 +17,12 @@ const MAX_EARLY_AUDIO_MS = 30_000;
 const FINISH_TIMEOUT_MS = 2000;
 
 /**
- * One `/vt` connection, the gateway's side of spec 002 (Part 1 to the client, Part 2 steps 1–4):
- * the config message; [1] the key; [2] the checks (languages, the process's stream limit, the
- * organization's admission); [3] the leg-2 config (organization glossary, providers, tier —
- * never sent to the client); [4] leg 2 through a {@link WorkerLink} (in-process for role `all`, a
- * remote worker for role `gateway`): audio passes both ways untouched, the worker's typed events are
- * rendered as Part 1 JSON. Every failure is an
- * `error` event followed by a close with 4000 + status. What the stream belongs to (organization
- * glossary, platform session) is the session runtime's business: the connection attaches to it and
- * reports the finals and translations it sends (docs/sessions.md).
+ * One `/vt` connection: the adapter of spec 002 Part 1 over the stream service
+ * ({@link openStream}, which does Part 2 steps 1–4: key, checks, slot, admission, platform session,
+ * leg-2 config, worker). It reads the config message, queues audio sent before the stream starts,
+ * forwards audio with backpressure, renders the worker's typed events as Part 1 JSON and records
+ * the finals and translations it sends, and ends idle sockets. Every failure is an `error` event
+ * followed by a close with 4000 + status.
  */
 export class VtConnection implements LiveConnection {
   private state: 'awaiting-config' | 'starting' | 'streaming' | 'draining' | 'closed' = 'awaiting-config';
