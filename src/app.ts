@@ -1,7 +1,7 @@
 import fastifyWebsocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { conversationRoutes } from './api/conversations/index.js';
-import { startHeartbeat } from './api/heartbeat.js';
+import { startHeartbeat } from './transports/heartbeat.js';
 import { platformRoutes } from './api/platform/index.js';
 import { DEFAULT_WEB_ROOT, webRoutes } from './api/web/routes.js';
 import { streamRoutes } from './api/stream/routes.js';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { buildWorkerApp } from './api/worker/routes.js';
-import type { Leg2Connection, WorkerRuntime } from './api/worker/leg2-connection.js';
+import type { Leg2Connection, WorkerRuntime } from './transports/leg2-connection.js';
 import { roleProblem, type TolkConfig } from './config.js';
 import { TolkMetrics } from './metrics.js';
 import { closeEngines, createOfflineEngines } from './providers/index.js';

@@ -5,8 +5,8 @@ import { ConversationRoom, ConversationRooms } from '../../realtime/conversation
 import { MemoryRoomBus, type RoomBus } from '../../realtime/room-bus.js';
 import { RedisRoomBus } from '../../realtime/room-bus-redis.js';
 import { conversationRestRoutes } from './rest.js';
-import { RoomConnection } from './room.js';
-import { SingleDeviceConnection } from './single.js';
+import { RoomConnection } from '../../transports/room-participant.js';
+import { SingleDeviceConnection } from '../../transports/single-device.js';
 
 /**
  * The conversations surface (spec 003): languages, conversation creation and lookup, the

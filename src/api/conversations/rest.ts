@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { ConversationStoreUnavailableError, type ConversationStore } from '../../domain/conversations.js';
-import { conversationLanguages, findConversationLanguage } from './languages.js';
+import { conversationLanguages, findConversationLanguage } from '../../gateway/conversation-languages.js';
 
 const createBody = z.object({
   language: z.string().min(2).max(35),

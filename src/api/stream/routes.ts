@@ -5,7 +5,7 @@ import { authenticateApiKey } from '../../domain/api-keys.js';
 import { issueSessionKey } from '../../domain/session-keys.js';
 import type { AppContext } from '../../context.js';
 import { errorEvent } from '../../realtime/stream-events.js';
-import { VtConnection } from './vt.js';
+import { VtConnection } from '../../transports/vt.js';
 
 /**
  * Extracts the key from `authorization=api-key <KEY>` (also `Bearer <KEY>` or a bare key).

@@ -1,16 +1,16 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { closeReason } from '../../common/close-reason.js';
-import { WsBackpressure } from '../ws-backpressure.js';
+import { closeReason } from '../common/close-reason.js';
+import { WsBackpressure } from './ws-backpressure.js';
 import type { WebSocket } from 'ws';
-import type { TolkMetrics } from '../../metrics.js';
-import { isLanguageTag } from '../../common/language-tags.js';
-import { checkLanguages, type Engines } from '../../providers/registry.js';
-import type { VoiceName } from '../../providers/tts/types.js';
-import { ackMessage, leg2ConfigSchema, parseControlMessage, type Leg2Config } from '../../realtime/leg2-protocol.js';
-import { encodeWorkerEvent } from '../../realtime/leg2-events.js';
-import { leg2ConfigProblem, WorkerStream } from '../../realtime/worker-stream.js';
-import { audioProblem } from '../../gateway/stream-config.js';
-import { errorEvent } from '../../realtime/stream-events.js';
+import type { TolkMetrics } from '../metrics.js';
+import { isLanguageTag } from '../common/language-tags.js';
+import { checkLanguages, type Engines } from '../providers/registry.js';
+import type { VoiceName } from '../providers/tts/types.js';
+import { ackMessage, leg2ConfigSchema, parseControlMessage, type Leg2Config } from '../realtime/leg2-protocol.js';
+import { encodeWorkerEvent } from '../realtime/leg2-events.js';
+import { leg2ConfigProblem, WorkerStream } from '../realtime/worker-stream.js';
+import { audioProblem } from '../gateway/stream-config.js';
+import { errorEvent } from '../realtime/stream-events.js';
 
 /** How long a gateway has to send the config after the upgrade, in ms. */
 const CONFIG_TIMEOUT_MS = 10_000;

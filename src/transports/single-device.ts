@@ -1,11 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { AppContext } from '../../context.js';
-import { acquireConversationSlot, conversationLanguageProblem, openConversationPipeline } from '../../gateway/conversation-streams.js';
-import { OnDemandPipeline, type ConversationPipelineRequest, type LinkedPipeline, type LinkedPipelineEvent } from '../../realtime/linked-pipeline.js';
-import { IdleTimer } from '../../realtime/idle-timer.js';
-import type { StreamSlot } from '../../realtime/stream-slots.js';
-import { parseSingleDeviceConfig } from './single-config.js';
+import type { AppContext } from '../context.js';
+import { acquireConversationSlot, conversationLanguageProblem, openConversationPipeline } from '../gateway/conversation-streams.js';
+import { OnDemandPipeline, type ConversationPipelineRequest, type LinkedPipeline, type LinkedPipelineEvent } from '../realtime/linked-pipeline.js';
+import { IdleTimer } from '../realtime/idle-timer.js';
+import type { StreamSlot } from '../realtime/stream-slots.js';
+import { parseSingleDeviceConfig } from './single-device-config.js';
 
 /** How long the previous languages' utterance in flight may take to finish after a new config, in ms. */
 const SWITCH_DRAIN_MS = 5000;

@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { closeReason } from '../../common/close-reason.js';
+import { closeReason } from '../common/close-reason.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { AppContext } from '../../context.js';
-import { ConversationStoreUnavailableError, type ConversationStore } from '../../domain/conversations.js';
-import { acquireConversationSlot, openConversationPipeline } from '../../gateway/conversation-streams.js';
-import { OnDemandPipeline, type LinkedPipeline, type LinkedPipelineEvent } from '../../realtime/linked-pipeline.js';
-import { IdleTimer } from '../../realtime/idle-timer.js';
-import type { StreamSlot } from '../../realtime/stream-slots.js';
-import { ROOM_SAMPLE_RATE_HZ, type ConversationRoom, type ConversationRooms, type RoomParticipant } from '../../realtime/conversation-room.js';
-import { findConversationLanguage } from './languages.js';
+import type { AppContext } from '../context.js';
+import { ConversationStoreUnavailableError, type ConversationStore } from '../domain/conversations.js';
+import { acquireConversationSlot, openConversationPipeline } from '../gateway/conversation-streams.js';
+import { OnDemandPipeline, type LinkedPipeline, type LinkedPipelineEvent } from '../realtime/linked-pipeline.js';
+import { IdleTimer } from '../realtime/idle-timer.js';
+import type { StreamSlot } from '../realtime/stream-slots.js';
+import { ROOM_SAMPLE_RATE_HZ, type ConversationRoom, type ConversationRooms, type RoomParticipant } from '../realtime/conversation-room.js';
+import { findConversationLanguage } from '../gateway/conversation-languages.js';
 
 /** Largest inbound message, in bytes. */
 const MAX_MESSAGE_BYTES = 256 * 1024;

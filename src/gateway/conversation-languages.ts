@@ -1,6 +1,6 @@
-import type { Engines } from '../../providers/registry.js';
-import { primaryLanguage } from '../../common/language-tags.js';
-import { supportedPairs } from '../../providers/registry.js';
+import type { Engines } from '../providers/registry.js';
+import { primaryLanguage } from '../common/language-tags.js';
+import { supportedPairs } from '../providers/registry.js';
 
 /** A language of the conversations surface, with what a participant can do in it. */
 export interface ConversationLanguage {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSingleDeviceConfig } from './single-config.js';
+import { parseSingleDeviceConfig } from './single-device-config.js';
 
 describe('parseSingleDeviceConfig: the forms a client may send to /api/v1/ws/single', () => {
   const expected = { sourceLanguage: 'en-US', targetLanguage: 'es', voice: 'male', sampleRateHz: 48000, speech: true };

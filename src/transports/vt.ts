@@ -1,15 +1,15 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { closeReason } from '../../common/close-reason.js';
-import { WsBackpressure } from '../ws-backpressure.js';
+import { closeReason } from '../common/close-reason.js';
+import { WsBackpressure } from './ws-backpressure.js';
 import type { WebSocket } from 'ws';
-import type { LiveConnection } from '../../realtime/connection-registry.js';
-import type { WorkerEvent } from '../../realtime/worker-link.js';
-import { openStream, type GatewayStream } from '../../gateway/stream-service.js';
-import { audioProblem, streamConfigSchema, type StreamConfig } from '../../gateway/stream-config.js';
-import { IdleTimer } from '../../realtime/idle-timer.js';
-import type { AppContext } from '../../context.js';
-import { MAX_REFERENCE_ID_CHARS, referenceIdOf } from './protocol.js';
-import { errorEvent, renderEvent } from '../../realtime/stream-events.js';
+import type { LiveConnection } from '../realtime/connection-registry.js';
+import type { WorkerEvent } from '../realtime/worker-link.js';
+import { openStream, type GatewayStream } from '../gateway/stream-service.js';
+import { audioProblem, streamConfigSchema, type StreamConfig } from '../gateway/stream-config.js';
+import { IdleTimer } from '../realtime/idle-timer.js';
+import type { AppContext } from '../context.js';
+import { MAX_REFERENCE_ID_CHARS, referenceIdOf } from './vt-reference-id.js';
+import { errorEvent, renderEvent } from '../realtime/stream-events.js';
 
 /** Audio accepted between the config and the start of the pipeline, in ms at the declared rate. */
 const MAX_EARLY_AUDIO_MS = 30_000;
