@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { buildWorkerApp } from './api/worker/routes.js';
-import type { Leg2Connection, WorkerRuntime } from './transports/leg2-connection.js';
+import type { HeldWorkerStream, WorkerRuntime } from './realtime/worker-runtime.js';
 import { roleProblem, type TolkConfig } from './config.js';
 import { TolkMetrics } from './metrics.js';
 import { closeEngines, createOfflineEngines } from './providers/index.js';
@@ -21,7 +21,7 @@ export interface RunningWorker {
   /** The leg-2 URL announced in the registry. */
   leg2Url: string;
   /** Live streams. */
-  readonly streams: ReadonlySet<Leg2Connection>;
+  readonly streams: ReadonlySet<HeldWorkerStream>;
   /**
    * Graceful stop: marks itself draining in the registry, lets every stream finish its utterance in
    * flight (at most `TOLK_DRAIN_TIMEOUT_MS`), closes leg 2 with 1001, removes its registry entry,
@@ -53,7 +53,7 @@ export async function startWorker(config: TolkConfig, options: { engines?: Engin
   redis.on('error', () => {}); // reported by the heartbeat
   const registry = new WorkerRegistry(redis);
   const workerId = `wrk_${randomBytes(8).toString('hex')}`;
-  const streams = new Set<Leg2Connection>();
+  const streams = new Set<HeldWorkerStream>();
   let leg2Url = '';
   const logger: { current?: FastifyBaseLogger } = {};
   const heartbeat = new WorkerHeartbeat(

@@ -19,6 +19,29 @@ export interface AudioFormat {
 /** Sample rates accepted on inbound streams; everything is resampled to the engines' rates. */
 export const SUPPORTED_SAMPLE_RATES_HZ: readonly number[] = [8000, 16000, 24000, 48000];
 
+/** The `audio` block of a stream config (spec 002 Part 1, and leg 2's in Part 3). */
+export interface StreamAudioBlock {
+  /** Only `pcm_s16le` is supported. */
+  format: string;
+  /** One of {@link SUPPORTED_SAMPLE_RATES_HZ}, in Hz. */
+  sample_rate: number;
+  /** Only mono (1). */
+  channels: number;
+}
+
+/**
+ * Checks of a stream config's audio block that are not about its shape (spec 002 Part 2 step 2).
+ * @returns the description of what is wrong (a 400 `error` event), or undefined when supported.
+ */
+export function audioProblem(audio: StreamAudioBlock): string | undefined {
+  if (audio.format !== 'pcm_s16le') return `Invalid audio format "${audio.format}": only pcm_s16le is supported`;
+  if (audio.channels !== 1) return `Invalid audio channels ${audio.channels}: only mono (1) is supported`;
+  if (!SUPPORTED_SAMPLE_RATES_HZ.includes(audio.sample_rate)) {
+    return `Invalid audio sample_rate ${audio.sample_rate}: supported rates are ${SUPPORTED_SAMPLE_RATES_HZ.join(', ')} Hz`;
+  }
+  return undefined;
+}
+
 /**
  * Splits a byte stream of s16le audio into whole samples, keeping an odd trailing byte for the
  * next call (WebSocket frames need not end on a sample boundary).

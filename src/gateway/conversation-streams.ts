@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context.js';
 import { checkLanguages } from '../providers/registry.js';
 import type { VoiceName } from '../providers/tts/types.js';
-import { conversationLeg2Config, LinkedPipeline, type ConversationPipelineRequest, type LinkedPipelineEvent } from '../realtime/linked-pipeline.js';
+import { conversationLeg2Config, LinkedPipeline, OnDemandPipeline, type ConversationPipelineRequest, type LinkedPipelineEvent } from '../realtime/linked-pipeline.js';
 import { CONVERSATIONS_TENANT, type StreamSlot } from '../realtime/stream-slots.js';
 import { WorkerRefusedError } from '../realtime/worker-link.js';
 
@@ -49,5 +49,102 @@ export async function openConversationPipeline(
     if (err instanceof WorkerRefusedError) return { ok: false, status: err.status, description: err.description };
     log.error({ err }, 'conversation pipeline start failed');
     return { ok: false, status: 500, description: 'The speech recognizer could not start' };
+  }
+}
+
+/** Where a {@link ConversationStream} reports. */
+export interface ConversationStreamHandlers {
+  /** The pipeline's events (transcripts, translations, audio, utterance ends, errors, a lost worker). */
+  onEvent(event: LinkedPipelineEvent): void;
+  /** A recognizer could not be opened: 429 at capacity (the slot's or every worker's), 500 otherwise. */
+  onRefused(refusal: ConversationRefusal): void;
+  /** A recognizer was opened (after a refusal or a release, the next audio opens one again). */
+  onOpened?(): void;
+}
+
+/**
+ * A spec-003 connection's stream through the gateway (DESIGN §2), the conversations' counterpart of
+ * the stream service: it holds a slot of the conversations tenant while a recognizer is open (or,
+ * with `holdSlot`, from the first open until the end) and opens the pipeline on a worker on demand —
+ * at {@link prepare} or at the first audio, and again after its worker was lost — so the adapter
+ * only maps its wire format.
+ */
+export class ConversationStream {
+  private pipeline: OnDemandPipeline;
+  private slot: StreamSlot | undefined;
+  private request: ConversationPipelineRequest;
+
+  /**
+   * @param options.holdSlot - keep the slot across {@link release} and {@link switchTo} (a
+   *   single-device connection holds one from its first config to its end); otherwise the slot
+   *   goes back with the recognizer (a room participant who only listens holds none).
+   */
+  constructor(
+    private readonly ctx: AppContext,
+    request: ConversationPipelineRequest,
+    private readonly handlers: ConversationStreamHandlers,
+    private readonly log: FastifyBaseLogger,
+    private readonly options: { holdSlot: boolean } = { holdSlot: false },
+  ) {
+    this.request = request;
+    this.pipeline = new OnDemandPipeline(() => this.open());
+  }
+
+  /** Opens the recognizer now, so the first audio does not wait for a worker; resolves when done. */
+  prepare(): Promise<void> {
+    return this.pipeline.prepare();
+  }
+
+  /** Forwards s16le mono PCM at the request's rate, opening the recognizer first when needed. */
+  push(frame: Buffer, arrivedAtMs: number): Promise<void> {
+    return this.pipeline.push(frame, arrivedAtMs);
+  }
+
+  /**
+   * New languages from the next audio: utterances already recognized finish in the old ones
+   * (their pipeline closes after at most `drainTimeoutMs`, in the background); the slot stays.
+   */
+  async switchTo(request: ConversationPipelineRequest, drainTimeoutMs: number): Promise<void> {
+    const previous = this.pipeline;
+    this.request = request;
+    this.pipeline = new OnDemandPipeline(() => this.open());
+    void previous.close(drainTimeoutMs);
+    await this.pipeline.prepare();
+  }
+
+  /** Gives the recognizer back (and the slot, unless held); the next audio opens one again. */
+  async release(drainTimeoutMs: number): Promise<void> {
+    await this.pipeline.release(drainTimeoutMs);
+    if (!this.options.holdSlot) this.releaseSlot();
+  }
+
+  /** Ends the stream: the recognizer may finish its utterance for `drainTimeoutMs`; the slot goes back. Idempotent. */
+  async close(drainTimeoutMs: number): Promise<void> {
+    await this.pipeline.close(drainTimeoutMs);
+    this.releaseSlot();
+  }
+
+  private releaseSlot(): void {
+    this.slot?.release();
+    this.slot = undefined;
+  }
+
+  private async open(): Promise<LinkedPipeline | undefined> {
+    if (!this.slot) {
+      const slot = acquireConversationSlot(this.ctx);
+      if (!slot.ok) {
+        this.handlers.onRefused(slot);
+        return undefined;
+      }
+      this.slot = slot.slot;
+    }
+    const opened = await openConversationPipeline(this.ctx, this.request, (event) => this.handlers.onEvent(event), this.log);
+    if (opened.ok) {
+      this.handlers.onOpened?.();
+      return opened.pipeline;
+    }
+    if (!this.options.holdSlot) this.releaseSlot();
+    this.handlers.onRefused(opened);
+    return undefined;
   }
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SUPPORTED_SAMPLE_RATES_HZ } from '../audio/pcm.js';
+import { audioProblem } from '../audio/pcm.js';
 import { isLanguageTag } from '../common/language-tags.js';
 import { checkLanguages, type Engines } from '../providers/registry.js';
 
@@ -40,16 +40,6 @@ export const streamConfigSchema = z.object({
 
 /** A parsed, defaulted `config` message. */
 export type StreamConfig = z.infer<typeof streamConfigSchema>['config'];
-
-/** Checks of the audio block that are not about shape. Returns a description of what is wrong. */
-export function audioProblem(audio: StreamConfig['audio']): string | undefined {
-  if (audio.format !== 'pcm_s16le') return `Invalid audio format "${audio.format}": only pcm_s16le is supported`;
-  if (audio.channels !== 1) return `Invalid audio channels ${audio.channels}: only mono (1) is supported`;
-  if (!SUPPORTED_SAMPLE_RATES_HZ.includes(audio.sample_rate)) {
-    return `Invalid audio sample_rate ${audio.sample_rate}: supported rates are ${SUPPORTED_SAMPLE_RATES_HZ.join(', ')} Hz`;
-  }
-  return undefined;
-}
 
 /**
  * Why a stream config cannot run on these engines (spec 002 Part 2 step 2, the request's part):

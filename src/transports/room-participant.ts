@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { closeReason } from '../common/close-reason.js';
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../context.js';
 import { ConversationStoreUnavailableError, type ConversationStore } from '../domain/conversations.js';
-import { acquireConversationSlot, openConversationPipeline } from '../gateway/conversation-streams.js';
-import { OnDemandPipeline, type LinkedPipeline, type LinkedPipelineEvent } from '../realtime/linked-pipeline.js';
+import { ConversationStream } from '../gateway/conversation-streams.js';
+import type { LinkedPipelineEvent } from '../realtime/linked-pipeline.js';
 import { IdleTimer } from '../realtime/idle-timer.js';
-import type { StreamSlot } from '../realtime/stream-slots.js';
 import { ROOM_SAMPLE_RATE_HZ, type ConversationRoom, type ConversationRooms, type RoomParticipant } from '../realtime/conversation-room.js';
 import { findConversationLanguage } from '../gateway/conversation-languages.js';
+import { WsChannel } from './ws-channel.js';
 
 /** Largest inbound message, in bytes. */
 const MAX_MESSAGE_BYTES = 256 * 1024;
@@ -29,29 +28,47 @@ export class RoomConnection implements RoomParticipant {
   /** Whether this participant asked for the translated speech (`?speech=true`). */
   private readonly speech: boolean;
   private room: ConversationRoom | undefined;
-  /** This speaker's recognizer on a worker (DESIGN §2), opened at their first audio and again after its worker was lost. */
-  private readonly pipeline = new OnDemandPipeline(() => this.startPipeline());
+  /**
+   * This speaker's recognizer on a worker (DESIGN §2) with its slot (every transport counts against
+   * `TOLK_MAX_STREAMS`): opened at their first audio and again after its worker was lost.
+   */
+  private readonly stream: ConversationStream;
   private unrecognizedNoticeSent = false;
-  /** The slot of this speaker's recognizer (every transport counts against `TOLK_MAX_STREAMS`), while it is open. */
-  private slot: StreamSlot | undefined;
   /** A speaker silent for the idle-audio timeout gives its recognizer back; the next audio opens one again. */
-  private readonly idleTimer = new IdleTimer(() => void this.releaseRecognizer());
+  private readonly idleTimer = new IdleTimer(() => void this.stream.release(2000));
   private closed = false;
+  /** The socket: frame limit, guarded send, byte-safe close. */
+  private readonly channel: WsChannel;
 
   constructor(
     private readonly ctx: AppContext,
     private readonly store: ConversationStore,
     private readonly rooms: ConversationRooms,
-    private readonly ws: WebSocket,
+    ws: WebSocket,
     private readonly conversationId: string,
     options: { language: string; speech: boolean },
     private readonly log: FastifyBaseLogger,
   ) {
     this.language = options.language;
     this.speech = options.speech;
-    ws.on('message', (data, isBinary) => void this.onMessage(data as Buffer, isBinary));
-    ws.on('close', () => void this.shutdown());
-    ws.on('error', () => void this.shutdown());
+    // The speaker's recognizer only transcribes (translator.mode none): the room translates once per language.
+    this.stream = new ConversationStream(ctx, {
+      conversationId, sourceLanguage: this.language, targetLanguage: this.language,
+      voice: 'female', sampleRateHz: ROOM_SAMPLE_RATE_HZ, translatorMode: 'none',
+    }, {
+      onEvent: (event) => this.onPipelineEvent(event),
+      onRefused: (refusal) => this.sendJson({
+        error: refusal.status === 429 ? 'The server is at capacity; your speech is not being recognized. Try again shortly.' : 'The speech recognizer could not start; try again.',
+      }),
+      onOpened: () => this.idleTimer.arm(ctx.config.streamLimits.idleAudioTimeoutMs),
+    }, log);
+    this.channel = new WsChannel(ws, {
+      maxFrameBytes: MAX_MESSAGE_BYTES, maxBufferedBytes: ctx.config.maxBufferedBytes, label: 'conversation room', log,
+      onMessage: (data, isBinary) => this.onMessage(data, isBinary),
+      onOversize: () => this.sendJson({ error: `Message too large (over ${MAX_MESSAGE_BYTES} bytes).` }),
+      onFailure: () => this.sendJson({ error: 'The server failed to process the message.' }),
+      onClose: () => void this.shutdown(),
+    });
   }
 
   /** Checks the conversation and the language, then joins the room. */
@@ -81,23 +98,22 @@ export class RoomConnection implements RoomParticipant {
   }
 
   sendJson(message: object): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(message));
+    this.channel.sendJson(message);
   }
 
   sendAudio(pcm: Buffer): void {
-    if (this.speech && this.ws.readyState === this.ws.OPEN) this.ws.send(pcm);
+    if (this.speech) this.channel.send(pcm);
   }
 
   private refuse(code: number, message: string): void {
     this.sendJson({ error: message });
     this.closed = true;
-    this.ws.close(code, closeReason(message));
+    this.channel.close(code, message);
   }
 
   private async onMessage(data: Buffer, isBinary: boolean): Promise<void> {
     if (this.closed || !this.room) return;
     if (!isBinary) return; // spec 003 defines no client JSON messages in Flow 2
-    if (data.length > MAX_MESSAGE_BYTES) return this.sendJson({ error: `Message too large (over ${MAX_MESSAGE_BYTES} bytes).` });
     const lang = findConversationLanguage(this.ctx.engines, this.language);
     if (!lang?.recognized) {
       if (!this.unrecognizedNoticeSent) {
@@ -107,40 +123,7 @@ export class RoomConnection implements RoomParticipant {
       return;
     }
     this.idleTimer.touch();
-    await this.pipeline.push(data, Date.now());
-  }
-
-  /** Gives the recognizer and its slot back while the participant keeps listening. */
-  private async releaseRecognizer(): Promise<void> {
-    await this.pipeline.release(2000);
-    this.slot?.release();
-    this.slot = undefined;
-  }
-
-  /** Opens this speaker's recognizer on a worker: leg 2 with `translator.mode` `none`. */
-  private async startPipeline(): Promise<LinkedPipeline | undefined> {
-    const atCapacity = 'The server is at capacity; your speech is not being recognized. Try again shortly.';
-    if (!this.slot) {
-      const slot = acquireConversationSlot(this.ctx);
-      if (!slot.ok) {
-        this.sendJson({ error: atCapacity });
-        return undefined;
-      }
-      this.slot = slot.slot;
-    }
-    const request = {
-      conversationId: this.conversationId, sourceLanguage: this.language, targetLanguage: this.language,
-      voice: 'female' as const, sampleRateHz: ROOM_SAMPLE_RATE_HZ, translatorMode: 'none' as const,
-    };
-    const opened = await openConversationPipeline(this.ctx, request, (event) => this.onPipelineEvent(event), this.log);
-    if (opened.ok) {
-      this.idleTimer.arm(this.ctx.config.streamLimits.idleAudioTimeoutMs);
-      return opened.pipeline;
-    }
-    this.slot?.release();
-    this.slot = undefined;
-    this.sendJson({ error: opened.status === 429 ? atCapacity : 'The speech recognizer could not start; try again.' });
-    return undefined;
+    await this.stream.push(data, Date.now());
   }
 
   private onPipelineEvent(event: LinkedPipelineEvent): void {
@@ -171,6 +154,7 @@ export class RoomConnection implements RoomParticipant {
   async shutdown(): Promise<void> {
     if (this.closed && !this.room) return;
     this.closed = true;
+    this.channel.stop();
     const room = this.room;
     this.room = undefined;
     if (room) {
@@ -178,8 +162,6 @@ export class RoomConnection implements RoomParticipant {
       await this.rooms.release(room);
     }
     this.idleTimer.stop();
-    await this.pipeline.close(0);
-    this.slot?.release();
-    this.slot = undefined;
+    await this.stream.close(0);
   }
 }

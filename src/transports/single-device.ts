@@ -1,11 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../context.js';
-import { acquireConversationSlot, conversationLanguageProblem, openConversationPipeline } from '../gateway/conversation-streams.js';
-import { OnDemandPipeline, type ConversationPipelineRequest, type LinkedPipeline, type LinkedPipelineEvent } from '../realtime/linked-pipeline.js';
+import { conversationLanguageProblem, ConversationStream, type ConversationRefusal } from '../gateway/conversation-streams.js';
+import type { ConversationPipelineRequest, LinkedPipelineEvent } from '../realtime/linked-pipeline.js';
 import { IdleTimer } from '../realtime/idle-timer.js';
-import type { StreamSlot } from '../realtime/stream-slots.js';
 import { parseSingleDeviceConfig } from './single-device-config.js';
+import { parseJsonMessage, WsChannel } from './ws-channel.js';
 
 /** How long the previous languages' utterance in flight may take to finish after a new config, in ms. */
 const SWITCH_DRAIN_MS = 5000;
@@ -27,38 +27,46 @@ const CONFIG_REFILL_MS = 1000;
  * a worker through leg 2 (DESIGN §2), in this process for role `all`.
  */
 export class SingleDeviceConnection {
-  /** The pipeline of the latest valid config, on a worker; opened again after its worker was lost. */
-  private pipeline: OnDemandPipeline | undefined;
+  /**
+   * The stream through the gateway from the first valid config: its slot (every transport counts
+   * against `TOLK_MAX_STREAMS`) and the latest config's pipeline on a worker, opened again after its
+   * worker was lost.
+   */
+  private stream: ConversationStream | undefined;
   /** The latest config being applied; audio waits for it. */
   private starting: Promise<void> | undefined;
   private closed = false;
   /** Whether the latest config asked for the translated speech (`"speech": true`). */
   private speech = false;
-  /** The connection's stream slot (every transport counts against `TOLK_MAX_STREAMS`), from its first valid config. */
-  private slot: StreamSlot | undefined;
   /** Config messages left in the burst, and when the last one was counted. */
   private configTokens = CONFIG_BURST;
   private configTokensAtMs = Date.now();
   /** No config within the config timeout, then no audio within the idle-audio timeout, ends the connection. */
   private readonly idleTimer = new IdleTimer(() => {
     const limits = this.ctx.config.streamLimits;
-    this.end(4408, this.slot ? `No audio received for ${limits.idleAudioTimeoutMs / 1000} s.` : `No config message within ${limits.configTimeoutMs / 1000} s of connecting.`);
+    this.end(4408, this.stream ? `No audio received for ${limits.idleAudioTimeoutMs / 1000} s.` : `No config message within ${limits.configTimeoutMs / 1000} s of connecting.`);
   });
+
+  /** The socket: frame limit, guarded send, byte-safe close. */
+  private readonly channel: WsChannel;
 
   constructor(
     private readonly ctx: AppContext,
-    private readonly ws: WebSocket,
+    ws: WebSocket,
     private readonly log: FastifyBaseLogger,
   ) {
-    ws.on('message', (data, isBinary) => void this.onMessage(data as Buffer, isBinary));
-    ws.on('close', () => void this.shutdown());
-    ws.on('error', () => void this.shutdown());
+    this.channel = new WsChannel(ws, {
+      maxFrameBytes: MAX_MESSAGE_BYTES, maxBufferedBytes: ctx.config.maxBufferedBytes, label: 'single-device', log,
+      onMessage: (data, isBinary) => this.onMessage(data, isBinary),
+      onOversize: () => this.sendError(`Message too large (over ${MAX_MESSAGE_BYTES} bytes).`),
+      onFailure: () => this.sendError('The server failed to process the message.'),
+      onClose: () => void this.shutdown(),
+    });
     this.idleTimer.arm(ctx.config.streamLimits.configTimeoutMs);
   }
 
   private async onMessage(data: Buffer, isBinary: boolean): Promise<void> {
     if (this.closed) return;
-    if (data.length > MAX_MESSAGE_BYTES) return this.sendError(`Message too large (over ${MAX_MESSAGE_BYTES} bytes).`);
     if (!isBinary) {
       const configured = this.configure(data.toString('utf8'));
       this.starting = configured;
@@ -68,47 +76,34 @@ export class SingleDeviceConnection {
     this.idleTimer.touch();
     const arrivedAtMs = Date.now();
     await this.starting;
-    await this.pipeline?.push(data, arrivedAtMs);
+    await this.stream?.push(data, arrivedAtMs);
   }
 
   private async configure(text: string): Promise<void> {
     if (!this.takeConfigToken()) return this.sendError('Too many config messages: send at most one a second.');
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      return this.sendError('Malformed JSON.');
-    }
-    const parsed = parseSingleDeviceConfig(json);
+    const message = parseJsonMessage(text, 'config message');
+    if (!message.ok) return this.sendError(`${message.description}.`);
+    const parsed = parseSingleDeviceConfig(message.json);
     if (!parsed.ok) return this.sendError(parsed.error);
     const c = parsed.config;
     const problem = conversationLanguageProblem(this.ctx, c.sourceLanguage, c.targetLanguage, c.voice);
     if (problem) return this.sendError(problem.description);
 
-    if (!this.slot) {
-      const slot = acquireConversationSlot(this.ctx);
-      if (!slot.ok) return this.sendError(`The server is at capacity; try again shortly. (${slot.description})`);
-      this.slot = slot.slot;
-      this.idleTimer.arm(this.ctx.config.streamLimits.idleAudioTimeoutMs);
-    }
     this.speech = c.speech;
-    const previous = this.pipeline;
     const request: ConversationPipelineRequest = { sourceLanguage: c.sourceLanguage, targetLanguage: c.targetLanguage, voice: c.voice, sampleRateHz: c.sampleRateHz, translatorMode: 'synchronous' };
-    const pipeline = new OnDemandPipeline(() => this.open(request));
-    this.pipeline = pipeline;
+    if (this.stream) return this.stream.switchTo(request, SWITCH_DRAIN_MS);
+    const stream = new ConversationStream(this.ctx, request, {
+      onEvent: (event) => this.onPipelineEvent(event),
+      onRefused: (refusal) => this.onRefused(refusal),
+    }, this.log, { holdSlot: true });
+    this.stream = stream;
+    this.idleTimer.arm(this.ctx.config.streamLimits.idleAudioTimeoutMs);
     // Opened now, so the first audio does not wait for a worker's acknowledgement.
-    await pipeline.prepare();
-    if (this.closed) await pipeline.close(0);
-    // The old languages' last utterance still completes (bounded), in the background.
-    void previous?.close(SWITCH_DRAIN_MS);
+    await stream.prepare();
   }
 
-  /** Opens the pipeline of `request` on a worker (leg 2); undefined after telling the client why it could not. */
-  private async open(request: ConversationPipelineRequest): Promise<LinkedPipeline | undefined> {
-    const opened = await openConversationPipeline(this.ctx, request, (event) => this.onPipelineEvent(event), this.log);
-    if (opened.ok) return opened.pipeline;
-    this.sendError(opened.status === 429 ? 'The server is at capacity; try again shortly.' : 'The speech recognizer could not start; try again.');
-    return undefined;
+  private onRefused(refusal: ConversationRefusal): void {
+    this.sendError(refusal.status === 429 ? `The server is at capacity; try again shortly. (${refusal.description})` : 'The speech recognizer could not start; try again.');
   }
 
   private onPipelineEvent(event: LinkedPipelineEvent): void {
@@ -126,7 +121,7 @@ export class SingleDeviceConnection {
         });
         return;
       case 'audio':
-        if (this.speech && this.ws.readyState === this.ws.OPEN) this.ws.send(event.pcm);
+        if (this.speech) this.channel.send(event.pcm);
         return;
       case 'utterance-end':
         this.ctx.metrics.observeUtterance(event.latency);
@@ -159,12 +154,12 @@ export class SingleDeviceConnection {
   /** Sends `{"error": message}`, closes with `code` and ends the pipeline. */
   private end(code: number, message: string): void {
     this.sendError(message);
-    if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, 'Timeout');
+    this.channel.close(code, 'Timeout');
     void this.shutdown();
   }
 
   private sendJson(message: object): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(JSON.stringify(message));
+    this.channel.sendJson(message);
   }
 
   private sendError(message: string): void {
@@ -175,10 +170,8 @@ export class SingleDeviceConnection {
   async shutdown(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.channel.stop();
     this.idleTimer.stop();
-    this.slot?.release();
-    const p = this.pipeline;
-    this.pipeline = undefined;
-    await p?.close(0);
+    await this.stream?.close(0);
   }
 }

@@ -1,15 +1,15 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { closeReason } from '../common/close-reason.js';
-import { WsBackpressure } from './ws-backpressure.js';
 import type { WebSocket } from 'ws';
-import type { LiveConnection } from '../realtime/connection-registry.js';
-import type { WorkerEvent } from '../realtime/worker-link.js';
-import { openStream, type GatewayStream } from '../gateway/stream-service.js';
-import { audioProblem, streamConfigSchema, type StreamConfig } from '../gateway/stream-config.js';
-import { IdleTimer } from '../realtime/idle-timer.js';
 import type { AppContext } from '../context.js';
-import { MAX_REFERENCE_ID_CHARS, referenceIdOf } from './vt-reference-id.js';
+import { openStream, type GatewayStream } from '../gateway/stream-service.js';
+import { audioProblem } from '../audio/pcm.js';
+import { streamConfigSchema, type StreamConfig } from '../gateway/stream-config.js';
+import type { LiveConnection } from '../realtime/connection-registry.js';
+import { IdleTimer } from '../realtime/idle-timer.js';
 import { errorEvent, renderEvent } from '../realtime/stream-events.js';
+import type { WorkerEvent } from '../realtime/worker-link.js';
+import { MAX_REFERENCE_ID_CHARS, referenceIdOf } from './vt-reference-id.js';
+import { firstIssueDescription, parseJsonMessage, WsChannel } from './ws-channel.js';
 
 /** Audio accepted between the config and the start of the pipeline, in ms at the declared rate. */
 const MAX_EARLY_AUDIO_MS = 30_000;
@@ -30,8 +30,8 @@ export class VtConnection implements LiveConnection {
   /** The open stream (leg 2, session, admission, slot), once the stream service opened it. */
   private stream: GatewayStream | undefined;
   private sampleRateHz = 16000;
-  /** Pauses reading while the worker is behind (a stream that is not streaming has nothing to wait for). */
-  private readonly backpressure: WsBackpressure;
+  /** The socket: frame limit, guarded send, backpressure while the worker is behind, byte-safe close. */
+  private readonly channel: WsChannel;
   private counted = false;
   private readonly earlyAudio: Array<{ data: Buffer; arrivedAtMs: number }> = [];
   private earlyAudioMs = 0;
@@ -44,49 +44,46 @@ export class VtConnection implements LiveConnection {
 
   constructor(
     private readonly ctx: AppContext,
-    private readonly ws: WebSocket,
+    ws: WebSocket,
     /** The key sent on connect (query string or `Authorization` header, see `connectKey`). */
     private readonly connectKey: string | undefined,
     private readonly log: FastifyBaseLogger,
   ) {
-    this.backpressure = new WsBackpressure(ws, () => (this.state === 'streaming' ? this.stream?.link.backlogMs : undefined));
-    ws.on('message', (data, isBinary) => void this.onMessage(data as Buffer, isBinary));
-    ws.on('close', () => void this.shutdown());
-    ws.on('error', (err) => this.log.warn({ err }, 'vt socket error'));
+    this.channel = new WsChannel(ws, {
+      maxFrameBytes: ctx.config.maxFrameBytes, maxBufferedBytes: ctx.config.maxBufferedBytes, label: 'vt', log,
+      onMessage: (data, isBinary) => this.onMessage(data, isBinary),
+      onOversize: (description) => this.fail(400, description),
+      onFailure: () => this.fail(500, 'Server failed to process the request'),
+      onClose: () => void this.shutdown(),
+      // A stream that is not streaming has nothing to wait for.
+      backlogMs: () => (this.state === 'streaming' ? this.stream?.link.backlogMs : undefined),
+    });
     this.idleTimer.arm(ctx.config.streamLimits.configTimeoutMs);
   }
 
   private async onMessage(data: Buffer, isBinary: boolean): Promise<void> {
-    try {
-      if (data.length > this.ctx.config.maxFrameBytes) {
-        return this.fail(400, `Message of ${data.length} bytes exceeds the ${this.ctx.config.maxFrameBytes}-byte limit`);
-      }
-      if (this.state === 'awaiting-config') {
-        if (isBinary) return this.fail(400, 'Binary audio received before the config message; send the config JSON first');
-        this.state = 'starting';
-        await this.configure(data.toString('utf8'));
-        return;
-      }
-      if (this.state === 'starting') {
-        if (!isBinary) return this.sendError(400, 'The config message was already received');
-        // Audio sent right after the config waits (bounded) until the worker has acknowledged.
-        this.earlyAudioMs += this.durationMsOf(data);
-        if (this.earlyAudioMs > MAX_EARLY_AUDIO_MS) {
-          return this.fail(429, `Too much audio before the stream started: more than ${MAX_EARLY_AUDIO_MS / 1000} s at ${this.sampleRateHz} Hz`);
-        }
-        this.earlyAudio.push({ data: Buffer.from(data), arrivedAtMs: Date.now() });
-        return;
-      }
-      if (this.state !== 'streaming') return;
-      if (!isBinary) return this.sendError(400, 'Unexpected text message: after the config only binary audio is accepted');
-      this.stream?.link.sendAudio(data);
-      this.idleTimer.touch();
-      this.stream?.audioReceived(this.durationMsOf(data));
-      this.backpressure.check();
-    } catch (err) {
-      this.log.error({ err }, 'vt message handling failed');
-      this.fail(500, 'Server failed to process the request');
+    if (this.state === 'awaiting-config') {
+      if (isBinary) return this.fail(400, 'Binary audio received before the config message; send the config JSON first');
+      this.state = 'starting';
+      await this.configure(data.toString('utf8'));
+      return;
     }
+    if (this.state === 'starting') {
+      if (!isBinary) return this.sendError(400, 'The config message was already received');
+      // Audio sent right after the config waits (bounded) until the worker has acknowledged.
+      this.earlyAudioMs += this.durationMsOf(data);
+      if (this.earlyAudioMs > MAX_EARLY_AUDIO_MS) {
+        return this.fail(429, `Too much audio before the stream started: more than ${MAX_EARLY_AUDIO_MS / 1000} s at ${this.sampleRateHz} Hz`);
+      }
+      this.earlyAudio.push({ data: Buffer.from(data), arrivedAtMs: Date.now() });
+      return;
+    }
+    if (this.state !== 'streaming') return;
+    if (!isBinary) return this.sendError(400, 'Unexpected text message: after the config only binary audio is accepted');
+    this.stream?.link.sendAudio(data);
+    this.idleTimer.touch();
+    this.stream?.audioReceived(this.durationMsOf(data));
+    this.channel.checkBackpressure();
   }
 
   /**
@@ -96,13 +93,12 @@ export class VtConnection implements LiveConnection {
    * the message is not a valid config.
    */
   private parseConfig(text: string): StreamConfig | undefined {
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      this.fail(400, 'Malformed JSON in the config message');
+    const message = parseJsonMessage(text, 'config message');
+    if (!message.ok) {
+      this.fail(400, message.description);
       return undefined;
     }
+    const json = message.json;
     const ref = referenceIdOf(json);
     if (ref !== undefined && ref.length > MAX_REFERENCE_ID_CHARS) {
       this.fail(400, `Malformed config message: config.metadata.reference_id: at most ${MAX_REFERENCE_ID_CHARS} characters (got ${ref.length})`);
@@ -111,8 +107,7 @@ export class VtConnection implements LiveConnection {
     this.referenceId = ref;
     const parsed = streamConfigSchema.safeParse(json);
     if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      this.fail(400, `Malformed config message: ${issue?.path.join('.') ?? 'config'}: ${issue?.message ?? 'invalid'}`);
+      this.fail(400, firstIssueDescription(parsed.error, 'config message'));
       return undefined;
     }
     const config = parsed.data.config;
@@ -128,7 +123,7 @@ export class VtConnection implements LiveConnection {
     this.counted = true;
     const result = await openStream(this.ctx, {
       key: this.connectKey ?? config.api_key, config, connection: this, log: this.log,
-      handlers: { onEvent: (e) => this.onWorkerEvent(e), onAudio: (pcm) => this.send(pcm), onClose: (code, reason) => this.onWorkerClose(code, reason) },
+      handlers: { onEvent: (e) => this.onWorkerEvent(e), onAudio: (pcm) => this.channel.send(pcm), onClose: (code, reason) => this.onWorkerClose(code, reason) },
       isOpen: () => this.state === 'starting',
     });
     if (!result.ok) {
@@ -163,7 +158,7 @@ export class VtConnection implements LiveConnection {
       return;
     }
     const text = renderEvent(event, this.referenceId);
-    if (text === undefined || this.state === 'closed' || !this.send(text)) return;
+    if (text === undefined || this.state === 'closed' || !this.channel.send(text)) return;
     // Recorded the moment it is sent: nothing a client saw is lost if a process dies.
     if (event.type === 'transcript' && event.final) this.stream?.session.finalSent(event);
     else if (event.type === 'translation') this.stream?.session.translationSent(event);
@@ -174,7 +169,7 @@ export class VtConnection implements LiveConnection {
     if (this.state === 'closed' || this.state === 'draining') return;
     if (code === 1000 || code === 1001 || (code >= 4000 && code < 5000)) {
       // The worker finished, is shutting down (1001: reconnect elsewhere), or sent its error event.
-      if (this.ws.readyState === this.ws.OPEN) this.ws.close(code, code === 1001 ? 'Server shutting down' : closeReason(reason));
+      this.channel.close(code, code === 1001 ? 'Server shutting down' : reason);
       void this.shutdown();
       return;
     }
@@ -183,22 +178,8 @@ export class VtConnection implements LiveConnection {
     this.fail(500, 'Server failed to process the request: the translation worker stopped; start a new stream');
   }
 
-  /** Sends a frame; false when it could not be sent (connection closing, or a client not reading). */
-  private send(data: string | Buffer): boolean {
-    if (this.ws.readyState !== this.ws.OPEN) return false;
-    if (this.ws.bufferedAmount > this.ctx.config.maxBufferedBytes) {
-      // The client stopped reading: do not let its backlog grow without bound.
-      this.log.warn({ bufferedBytes: this.ws.bufferedAmount }, 'vt client not reading; disconnecting');
-      this.ws.terminate();
-      void this.shutdown();
-      return false;
-    }
-    this.ws.send(data);
-    return true;
-  }
-
   private sendError(status: number, description: string): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(errorEvent(status, description, this.referenceId));
+    this.channel.send(errorEvent(status, description, this.referenceId));
   }
 
   /**
@@ -213,7 +194,7 @@ export class VtConnection implements LiveConnection {
   private fail(status: number, description: string): void {
     if (this.state === 'closed') return;
     this.sendError(status, description);
-    if (this.ws.readyState === this.ws.OPEN) this.ws.close(4000 + status, closeReason(description));
+    this.channel.close(4000 + status, description);
     void this.shutdown();
   }
 
@@ -224,13 +205,13 @@ export class VtConnection implements LiveConnection {
    */
   async drain(timeoutMs: number): Promise<void> {
     if (this.state !== 'streaming') {
-      if (this.ws.readyState === this.ws.OPEN) this.ws.close(1001, 'Server shutting down');
+      this.channel.close(1001, 'Server shutting down');
       return this.shutdown();
     }
     this.state = 'draining';
-    this.backpressure.release();
+    this.channel.releaseBackpressure();
     await this.stream?.link.drain(timeoutMs);
-    if (this.ws.readyState === this.ws.OPEN) this.ws.close(1001, 'Server shutting down');
+    this.channel.close(1001, 'Server shutting down');
     await this.shutdown();
   }
 
@@ -241,7 +222,7 @@ export class VtConnection implements LiveConnection {
   async shutdown(): Promise<void> {
     if (this.state === 'closed') return;
     this.state = 'closed';
-    this.backpressure.release();
+    this.channel.stop();
     this.idleTimer.stop();
     if (this.counted) this.ctx.activeStreams.delete(this);
     await this.stream?.close(FINISH_TIMEOUT_MS);

@@ -4,7 +4,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { LEG2_PATH, WORKER_SECRET_HEADER } from '../../realtime/leg2-protocol.js';
 import { loggerOptions } from '../../logging.js';
 import { TOLK_VERSION } from '../../version.js';
-import { Leg2Connection, type WorkerRuntime } from '../../transports/leg2-connection.js';
+import type { WorkerRuntime } from '../../realtime/worker-runtime.js';
+import { Leg2Connection } from '../../transports/leg2-connection.js';
 
 /** True when `given` is the shared secret (compared in constant time). */
 export function secretMatches(given: string | string[] | undefined, secret: string): boolean {
