@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
+import { RedisLeases, Renewal } from '../state/redis-leases.js';
 import { KeyConnectionRegistry } from './key-connections.js';
 
 /** A live realtime connection of a session that the registry can end. */
@@ -139,19 +140,6 @@ export class LocalSessionPresence implements SessionPresence {
   async close(): Promise<void> {}
 }
 
-/** Milliseconds now on the Redis server's clock. */
-const LUA_NOW = "local t = redis.call('TIME') local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)";
-/** KEYS[1] leases of a session; ARGV: member, TTL ms. Adds or renews the lease. */
-const PUT_LEASE = `${LUA_NOW}
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 1`;
-/** KEYS[1] leases of a session; ARGV: member to drop (or ''). Returns the live leases left. */
-const DROP_LEASE = `${LUA_NOW}
-if ARGV[1] ~= '' then redis.call('ZREM', KEYS[1], ARGV[1]) end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-return redis.call('ZRANGE', KEYS[1], 0, -1)`;
-
 /**
  * A revocation as published to every process: a session's participant (no `kind`, as before key
  * revocations existed), or every stream of an API key (`kind: 'key'`).
@@ -183,11 +171,12 @@ export interface RedisSessionPresenceOptions {
 export class RedisSessionPresence implements SessionPresence {
   private readonly local = new SessionConnectionRegistry();
   private readonly keys = new KeyConnectionRegistry();
-  private readonly leases = new Map<LiveConnection, { key: string; member: string }>();
+  private readonly held = new Map<LiveConnection, { key: string; member: string }>();
+  private readonly leases: RedisLeases;
   private readonly keyPrefix: string;
   private readonly channel: string;
   readonly leaseTtlMs: number;
-  private readonly renewal: NodeJS.Timeout;
+  private readonly renewal: Renewal;
   /** The second connection, subscribed to revocations. */
   private readonly subscriber: Redis;
   private readonly subscribed: Promise<void>;
@@ -199,6 +188,7 @@ export class RedisSessionPresence implements SessionPresence {
     this.keyPrefix = options.keyPrefix ?? 'tolk:session-streams:';
     this.channel = options.channel ?? 'tolk:session-revocations';
     this.leaseTtlMs = options.leaseTtlMs ?? 60_000;
+    this.leases = new RedisLeases(redis);
     this.subscriber = redis.duplicate();
     this.subscriber.on('error', (err: Error) => this.options.onError?.(err));
     this.subscriber.on('message', (channel: string, text: string) => {
@@ -215,24 +205,24 @@ export class RedisSessionPresence implements SessionPresence {
       () => undefined,
       (err: unknown) => this.options.onError?.(err as Error),
     );
-    this.renewal = setInterval(() => this.renewAll(), Math.max(1, Math.floor(this.leaseTtlMs / 3)));
-    this.renewal.unref();
+    this.renewal = new Renewal(() => this.renewAll(), Math.max(1, Math.floor(this.leaseTtlMs / 3)), (err) => this.options.onError?.(err as Error));
+    this.renewal.start();
   }
 
   async add(sessionId: string, participantId: string, connection: LiveConnection): Promise<void> {
     this.local.add(sessionId, participantId, connection);
     const lease = { key: this.keyPrefix + sessionId, member: `${participantId}|${randomBytes(9).toString('base64url')}` };
-    this.leases.set(connection, lease);
+    this.held.set(connection, lease);
     await this.subscribed;
-    await this.redis.eval(PUT_LEASE, 1, lease.key, lease.member, this.leaseTtlMs).catch((err: unknown) => this.options.onError?.(err as Error));
+    await this.leases.put(lease.key, lease.member, this.leaseTtlMs).catch((err: unknown) => this.options.onError?.(err as Error));
   }
 
   async remove(sessionId: string, connection: LiveConnection): Promise<number> {
     const localLeft = this.local.remove(sessionId, connection);
-    const lease = this.leases.get(connection);
-    this.leases.delete(connection);
+    const lease = this.held.get(connection);
+    this.held.delete(connection);
     try {
-      const left = (await this.redis.eval(DROP_LEASE, 1, this.keyPrefix + sessionId, lease?.member ?? '')) as string[];
+      const left = await this.leases.drop(this.keyPrefix + sessionId, lease?.member);
       return left.length;
     } catch (err) {
       this.options.onError?.(err as Error);
@@ -243,7 +233,7 @@ export class RedisSessionPresence implements SessionPresence {
   async disconnectParticipant(sessionId: string, participantId: string, status: number, description: string): Promise<number> {
     const localCount = this.local.disconnectParticipant(sessionId, participantId, status, description);
     try {
-      const live = (await this.redis.eval(DROP_LEASE, 1, this.keyPrefix + sessionId, '')) as string[];
+      const live = await this.leases.live(this.keyPrefix + sessionId);
       const message: Revocation = { sessionId, participantId, status, description };
       await this.redis.publish(this.channel, JSON.stringify(message));
       return Math.max(localCount, live.filter((m) => m.startsWith(`${participantId}|`)).length);
@@ -270,19 +260,21 @@ export class RedisSessionPresence implements SessionPresence {
 
   /** @throws {Error} when Redis fails. */
   async liveCount(sessionId: string): Promise<number> {
-    return ((await this.redis.eval(DROP_LEASE, 1, this.keyPrefix + sessionId, '')) as string[]).length;
+    return (await this.leases.live(this.keyPrefix + sessionId)).length;
   }
 
   async close(): Promise<void> {
-    clearInterval(this.renewal);
+    await this.renewal.stop();
     await this.subscribed;
     this.subscriber.disconnect();
   }
 
-  private renewAll(): void {
-    if (this.leases.size === 0) return;
+  /** Renews this process's leases in one round trip. */
+  private async renewAll(): Promise<void> {
+    if (this.held.size === 0) return;
     const batch = this.redis.pipeline();
-    for (const { key, member } of this.leases.values()) batch.eval(PUT_LEASE, 1, key, member, this.leaseTtlMs);
-    batch.exec().catch((err: unknown) => this.options.onError?.(err as Error));
+    for (const { key, member } of this.held.values()) this.leases.putIn(batch, key, member, this.leaseTtlMs);
+    const failed = (await batch.exec())?.find(([err]) => err);
+    if (failed) throw failed[0];
   }
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { ConversationStoreUnavailableError } from '../domain/conversations.js';
+import { REDIS_NOW_MS_LUA, Renewal } from '../state/redis-leases.js';
 import type { RoomBus, RoomEvent, RoomJoin, RoomMember, RoomUnsubscribe } from './room-bus.js';
 
 /** Timing and sizes of a {@link RedisRoomBus}; the defaults suit production. */
@@ -35,8 +36,7 @@ const VERSION_FIELD = '#v';
 const PRELUDE = `
 local key, channel = KEYS[1], ARGV[1]
 local memberTtl, roomTtl = tonumber(ARGV[2]), tonumber(ARGV[3])
-local clock = redis.call('TIME')
-local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+${REDIS_NOW_MS_LUA}
 local function count() return redis.call('HLEN', key) - redis.call('HEXISTS', key, '${VERSION_FIELD}') end
 local function digits(n) return string.format('%.0f', n) end
 local function bump()
@@ -149,8 +149,8 @@ export class RedisRoomBus implements RoomBus {
   private readonly handlers = new Map<string, Set<(event: RoomEvent) => void>>();
   /** This process's members: room id → participant id → language. */
   private readonly local = new Map<string, Map<string, string>>();
-  private heartbeat: NodeJS.Timeout | undefined;
-  private beating = false;
+  /** Renews this process's members (a lease each, on the Redis clock), started at the first join. */
+  private readonly heartbeat: Renewal;
   private closed = false;
 
   constructor(private readonly redis: Redis, options: RedisRoomBusOptions = {}) {
@@ -159,6 +159,7 @@ export class RedisRoomBus implements RoomBus {
     this.roomTtlMs = options.roomTtlMs ?? 120_000;
     this.maxPcmBytes = options.maxPcmBytes ?? 32 * 1024;
     this.log = options.log ?? (() => undefined);
+    this.heartbeat = new Renewal(() => this.beat(), this.heartbeatMs, (err) => this.log(err, 'room heartbeat failed'));
   }
 
   async subscribe(roomId: string, onEvent: (event: RoomEvent) => void): Promise<RoomUnsubscribe> {
@@ -187,7 +188,7 @@ export class RedisRoomBus implements RoomBus {
     let mine = this.local.get(roomId);
     if (!mine) this.local.set(roomId, (mine = new Map()));
     mine.set(member.id, member.language);
-    this.heartbeat ??= setInterval(() => void this.beat(), this.heartbeatMs).unref();
+    this.heartbeat.start();
     try {
       const reply = (await this.script(JOIN, roomId, this.node, member.id, member.language)) as Array<number | string>;
       const [count, version, ...rest] = reply;
@@ -234,7 +235,7 @@ export class RedisRoomBus implements RoomBus {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.heartbeat) clearInterval(this.heartbeat);
+    await this.heartbeat.stop();
     const remaining = [...this.local].flatMap(([roomId, members]) => [...members.keys()].map((id) => ({ roomId, id })));
     await Promise.all(remaining.map(({ roomId, id }) => this.leave(roomId, id).catch((err: unknown) => this.log(err, 'room leave on shutdown failed'))));
     this.handlers.clear();
@@ -299,16 +300,14 @@ export class RedisRoomBus implements RoomBus {
 
   /** Renews this process's members in every room it serves, dropping the dead ones. */
   private async beat(): Promise<void> {
-    if (this.beating || this.closed) return;
-    this.beating = true;
-    try {
-      for (const [roomId, members] of [...this.local]) {
-        const pairs = [...members].flat();
-        await this.script(HEARTBEAT, roomId, this.node, ...pairs).catch((err: unknown) => this.log(err, 'room heartbeat failed'));
-      }
-    } finally {
-      this.beating = false;
+    if (this.closed) return;
+    let failure: unknown;
+    for (const [roomId, members] of [...this.local]) {
+      const pairs = [...members].flat();
+      // One room's failure does not stop the others' renewal.
+      await this.script(HEARTBEAT, roomId, this.node, ...pairs).catch((err: unknown) => (failure = err));
     }
+    if (failure) throw failure;
   }
 
   private forget(roomId: string, memberId: string): void {

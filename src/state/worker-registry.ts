@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { RedisLeases, Renewal } from './redis-leases.js';
 
 /** How often a worker refreshes its registry entry, in ms. */
 export const WORKER_HEARTBEAT_MS = 1000;
@@ -25,11 +26,13 @@ const ENTRY = (prefix: string, id: string): string => `${prefix}${id}`;
 
 /**
  * The worker registry in Redis (DESIGN §2, `REDIS_URL`): one key per worker with a TTL
- * ({@link WORKER_ENTRY_TTL_MS}) refreshed by its heartbeat, plus a sorted set of ids scored by
- * expiry so gateways list live workers without scanning the keyspace.
+ * ({@link WORKER_ENTRY_TTL_MS}) refreshed by its heartbeat, plus a lease set of ids
+ * ({@link RedisLeases}, expiry on the Redis clock) so gateways list live workers without scanning
+ * the keyspace.
  */
 export class WorkerRegistry {
   private readonly index: string;
+  private readonly leases: RedisLeases;
 
   /**
    * @param redis - a connected ioredis client.
@@ -42,6 +45,7 @@ export class WorkerRegistry {
     private readonly now: () => number = Date.now,
   ) {
     this.index = `${prefix}index`;
+    this.leases = new RedisLeases(redis);
   }
 
   /**
@@ -51,11 +55,8 @@ export class WorkerRegistry {
   async announce(entry: Omit<WorkerEntry, 'heartbeatAtMs'>): Promise<void> {
     const at = this.now();
     const full: WorkerEntry = { ...entry, heartbeatAtMs: at };
-    await this.redis
-      .multi()
-      .set(ENTRY(this.prefix, entry.id), JSON.stringify(full), 'PX', this.ttlMs)
-      .zadd(this.index, at + this.ttlMs, entry.id)
-      .exec();
+    const batch = this.redis.multi().set(ENTRY(this.prefix, entry.id), JSON.stringify(full), 'PX', this.ttlMs);
+    await this.leases.putIn(batch, this.index, entry.id, this.ttlMs).exec();
   }
 
   /** Removes a worker's entry at once (a worker shutting down). */
@@ -68,9 +69,7 @@ export class WorkerRegistry {
    * @throws {Error} when Redis does not answer.
    */
   async live(): Promise<WorkerEntry[]> {
-    const at = this.now();
-    await this.redis.zremrangebyscore(this.index, '-inf', at);
-    const ids = await this.redis.zrangebyscore(this.index, at, '+inf');
+    const ids = await this.leases.live(this.index);
     if (ids.length === 0) return [];
     const raw = await this.redis.mget(...ids.map((id) => ENTRY(this.prefix, id)));
     const entries: WorkerEntry[] = [];
@@ -92,44 +91,34 @@ export class WorkerRegistry {
  * Redis failures are reported once through `onError` and retried on the next beat.
  */
 export class WorkerHeartbeat {
-  private timer: NodeJS.Timeout | undefined;
-  private failing = false;
-  private inFlight: Promise<void> = Promise.resolve();
+  private readonly renewal: Renewal;
 
   constructor(
     private readonly registry: WorkerRegistry,
     private readonly entry: () => Omit<WorkerEntry, 'heartbeatAtMs'>,
     private readonly onError: (err: unknown) => void,
-    private readonly intervalMs = WORKER_HEARTBEAT_MS,
-  ) {}
+    intervalMs = WORKER_HEARTBEAT_MS,
+  ) {
+    this.renewal = new Renewal(() => registry.announce(entry()), intervalMs, onError);
+  }
 
-  /** Announces now and then every interval. */
+  /**
+   * Announces now, then every interval.
+   * @throws {Error} when the first announcement fails (Redis does not answer).
+   */
   async start(): Promise<void> {
     await this.registry.announce(this.entry());
-    this.timer = setInterval(() => void this.beat(), this.intervalMs);
-    this.timer.unref();
+    this.renewal.start();
   }
 
   /** Announces the current entry now (after a load change); beats never overlap. */
   beat(): Promise<void> {
-    this.inFlight = this.inFlight.then(async () => {
-      if (!this.timer) return;
-      try {
-        await this.registry.announce(this.entry());
-        this.failing = false;
-      } catch (err) {
-        if (!this.failing) this.onError(err);
-        this.failing = true;
-      }
-    });
-    return this.inFlight;
+    return this.renewal.now();
   }
 
   /** Stops beating and removes the entry (a worker shutting down). */
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
-    await this.inFlight;
+    await this.renewal.stop();
     await this.registry.remove(this.entry().id).catch(this.onError);
   }
 }
