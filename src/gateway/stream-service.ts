@@ -6,7 +6,7 @@ import type { LiveConnection } from '../realtime/connection-registry.js';
 import { buildLeg2Config, newRequestId } from '../realtime/leg2-config.js';
 import type { AttachedStream } from '../realtime/session-stream.js';
 import type { StreamSlot } from '../realtime/stream-slots.js';
-import { WorkerRefusedError, type WorkerLink, type WorkerLinkHandlers } from '../realtime/worker-link.js';
+import { WorkerRefusedError, type WorkerEvent, type WorkerLink, type WorkerLinkHandlers } from '../realtime/worker-link.js';
 import { admitStream, type AdmittedStream } from './admission.js';
 import { streamConfigProblem, type StreamConfig } from './stream-config.js';
 
@@ -29,7 +29,12 @@ export interface OpenStreamRequest {
   config: StreamConfig;
   /** The transport's connection: what a revocation or a drain ends. */
   connection: LiveConnection;
-  /** Where the worker's typed events, synthesized audio and end go. */
+  /**
+   * Where the worker's typed events, synthesized audio and end go. An `utterance-end` is the
+   * service's (latency marks to the session and the metrics) and is not passed on. A worker that
+   * died (leg 2 dropped without a close of its own) arrives as an `error` event (500) then a close
+   * with 4500.
+   */
   handlers: WorkerLinkHandlers;
   /** False once the client has left: the service then undoes what it did and answers `gone`. */
   isOpen: () => boolean;
@@ -45,6 +50,11 @@ export interface GatewayStream {
   readonly session: AttachedStream;
   /** Audio forwarded to the worker, `durationMs` long: the session's and the organization's usage. */
   audioReceived(durationMs: number): void;
+  /**
+   * The transport delivered `event` to its client: a final transcript or a translation is recorded
+   * in the platform session now, so nothing a client saw is lost if a process dies.
+   */
+  delivered(event: WorkerEvent): void;
   /**
    * Ends the stream (idempotent): the worker may finish the utterance in flight for
    * `finishTimeoutMs`, then the session stream closes, the organization is charged and the slot freed.
@@ -140,7 +150,26 @@ async function openLeg2(ctx: AppContext, req: OpenStreamRequest, grant: SessionK
     organizationId: grant.binding?.organizationId ?? grant.organizationId, apiKeyId: grant.keyId,
     sessionId: grant.binding?.sessionId, participantId: grant.binding?.participantId,
   });
-  const link = await ctx.workers.open(leg2, { handlers: req.handlers, dictionary: session.dictionary, log: req.log });
+  const handlers: WorkerLinkHandlers = {
+    ...req.handlers,
+    onEvent: (event) => {
+      if (event.type !== 'utterance-end') return req.handlers.onEvent(event);
+      // The marks of an utterance still reach the session while the transport closes.
+      session.utteranceEnded(event);
+      ctx.metrics.observeUtterance(event.latency);
+      ctx.onUtterance?.(event);
+    },
+    onClose: (code, reason) => {
+      // 1000 finished, 1001 shutting down, 4xxx after its error event: the transport passes it on.
+      if (code === 1000 || code === 1001 || (code >= 4000 && code < 5000)) return req.handlers.onClose(code, reason);
+      req.log.warn({ code, reason }, 'leg 2 dropped: the worker died');
+      ctx.metrics.leg2Failure('died');
+      const description = 'Server failed to process the request: the translation worker stopped; start a new stream';
+      req.handlers.onEvent({ type: 'error', status: 500, description, cause: undefined });
+      req.handlers.onClose(4500, description);
+    },
+  };
+  const link = await ctx.workers.open(leg2, { handlers, dictionary: session.dictionary, log: req.log });
   req.log.info({ source: session.sourceLanguage, target: session.targetLanguage, organizationId: grant.organizationId, workerId: link.workerId, requestId: leg2.request_id }, 'stream started');
   return link;
 }
@@ -152,6 +181,10 @@ function gatewayStream(grant: SessionKeyGrant, link: WorkerLink, session: Attach
     audioReceived: (durationMs) => {
       session.audioReceived(durationMs);
       admitted.audioReceived(durationMs);
+    },
+    delivered: (event) => {
+      if (event.type === 'transcript' && event.final) session.finalSent(event);
+      else if (event.type === 'translation') session.translationSent(event);
     },
     close: (finishTimeoutMs) =>
       (closing ??= (async () => {

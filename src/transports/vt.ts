@@ -2,14 +2,13 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../context.js';
 import { openStream, type GatewayStream } from '../gateway/stream-service.js';
-import { audioProblem } from '../audio/pcm.js';
-import { streamConfigSchema, type StreamConfig } from '../gateway/stream-config.js';
 import type { LiveConnection } from '../realtime/connection-registry.js';
 import { IdleTimer } from '../realtime/idle-timer.js';
 import { errorEvent, renderEvent } from '../realtime/stream-events.js';
 import type { WorkerEvent } from '../realtime/worker-link.js';
-import { MAX_REFERENCE_ID_CHARS, referenceIdOf } from './vt-reference-id.js';
-import { firstIssueDescription, parseJsonMessage, WsChannel } from './ws-channel.js';
+import { EarlyAudio } from './early-audio.js';
+import { parseVtConfig } from './vt-config.js';
+import { WsChannel } from './ws-channel.js';
 
 /** Audio accepted between the config and the start of the pipeline, in ms at the declared rate. */
 const MAX_EARLY_AUDIO_MS = 30_000;
@@ -33,8 +32,8 @@ export class VtConnection implements LiveConnection {
   /** The socket: frame limit, guarded send, backpressure while the worker is behind, byte-safe close. */
   private readonly channel: WsChannel;
   private counted = false;
-  private readonly earlyAudio: Array<{ data: Buffer; arrivedAtMs: number }> = [];
-  private earlyAudioMs = 0;
+  /** Audio sent right after the config waits (bounded) until the worker has acknowledged. */
+  private readonly earlyAudio = new EarlyAudio(MAX_EARLY_AUDIO_MS);
   /** Ends a socket that sends no config, then a stream that sends no audio (docs/stream-protocol.md). */
   private readonly idleTimer = new IdleTimer(() => {
     const limits = this.ctx.config.streamLimits;
@@ -70,12 +69,9 @@ export class VtConnection implements LiveConnection {
     }
     if (this.state === 'starting') {
       if (!isBinary) return this.sendError(400, 'The config message was already received');
-      // Audio sent right after the config waits (bounded) until the worker has acknowledged.
-      this.earlyAudioMs += this.durationMsOf(data);
-      if (this.earlyAudioMs > MAX_EARLY_AUDIO_MS) {
+      if (!this.earlyAudio.push(data, this.durationMsOf(data))) {
         return this.fail(429, `Too much audio before the stream started: more than ${MAX_EARLY_AUDIO_MS / 1000} s at ${this.sampleRateHz} Hz`);
       }
-      this.earlyAudio.push({ data: Buffer.from(data), arrivedAtMs: Date.now() });
       return;
     }
     if (this.state !== 'streaming') return;
@@ -86,39 +82,12 @@ export class VtConnection implements LiveConnection {
     this.channel.checkBackpressure();
   }
 
-  /**
-   * Reads the config message: its `reference_id` (echoed from then on, at most
-   * {@link MAX_REFERENCE_ID_CHARS} characters), its shape and defaults, and the declared rate at
-   * which audio sent meanwhile is measured. Undefined, after failing the connection with 400, when
-   * the message is not a valid config.
-   */
-  private parseConfig(text: string): StreamConfig | undefined {
-    const message = parseJsonMessage(text, 'config message');
-    if (!message.ok) {
-      this.fail(400, message.description);
-      return undefined;
-    }
-    const json = message.json;
-    const ref = referenceIdOf(json);
-    if (ref !== undefined && ref.length > MAX_REFERENCE_ID_CHARS) {
-      this.fail(400, `Malformed config message: config.metadata.reference_id: at most ${MAX_REFERENCE_ID_CHARS} characters (got ${ref.length})`);
-      return undefined;
-    }
-    this.referenceId = ref;
-    const parsed = streamConfigSchema.safeParse(json);
-    if (!parsed.success) {
-      this.fail(400, firstIssueDescription(parsed.error, 'config message'));
-      return undefined;
-    }
-    const config = parsed.data.config;
-    // An unsupported rate is refused once the key is checked; until then 16 kHz measures early audio.
-    if (!audioProblem(config.audio)) this.sampleRateHz = config.audio.sample_rate;
-    return config;
-  }
-
   private async configure(text: string): Promise<void> {
-    const config = this.parseConfig(text);
-    if (!config) return;
+    const message = parseVtConfig(text);
+    this.referenceId = message.referenceId;
+    if (!message.ok) return this.fail(400, message.description);
+    const config = message.config;
+    this.sampleRateHz = message.sampleRateHz;
     this.ctx.activeStreams.add(this);
     this.counted = true;
     const result = await openStream(this.ctx, {
@@ -135,9 +104,9 @@ export class VtConnection implements LiveConnection {
     this.state = 'streaming';
     // From now on the timer measures the client's silence.
     this.idleTimer.arm(this.ctx.config.streamLimits.idleAudioTimeoutMs);
-    for (const chunk of this.earlyAudio.splice(0)) {
-      stream.link.sendAudio(chunk.data, chunk.arrivedAtMs);
-      stream.audioReceived(this.durationMsOf(chunk.data));
+    for (const early of this.earlyAudio.take()) {
+      stream.link.sendAudio(early.pcm, early.arrivedAtMs);
+      stream.audioReceived(this.durationMsOf(early.pcm));
     }
     this.ctx.metrics.streamStarted('vt');
   }
@@ -147,35 +116,18 @@ export class VtConnection implements LiveConnection {
     return (Math.floor(frame.length / 2) * 1000) / this.sampleRateHz;
   }
 
-  /** A worker's event: rendered for the client (spec 002 Part 1); finals and translations recorded when sent. */
+  /** A worker's event, rendered for the client (spec 002 Part 1); the service records what was delivered. */
   private onWorkerEvent(event: WorkerEvent): void {
-    if (event.type === 'utterance-end') {
-      // Latency marks of an utterance still reach the session while the connection closes.
-      this.stream?.session.utteranceEnded(event);
-      if (this.state === 'closed') return;
-      this.ctx.metrics.observeUtterance(event.latency);
-      this.ctx.onUtterance?.(event);
-      return;
-    }
     const text = renderEvent(event, this.referenceId);
     if (text === undefined || this.state === 'closed' || !this.channel.send(text)) return;
-    // Recorded the moment it is sent: nothing a client saw is lost if a process dies.
-    if (event.type === 'transcript' && event.final) this.stream?.session.finalSent(event);
-    else if (event.type === 'translation') this.stream?.session.translationSent(event);
+    this.stream?.delivered(event);
   }
 
-  /** Leg 2 ended without the gateway asking (a drain or shutdown of its own ignores this). */
+  /** Leg 2 ended without the gateway asking (after a drain or shutdown of its own, ignored): the client's socket closes alike. */
   private onWorkerClose(code: number, reason: string): void {
     if (this.state === 'closed' || this.state === 'draining') return;
-    if (code === 1000 || code === 1001 || (code >= 4000 && code < 5000)) {
-      // The worker finished, is shutting down (1001: reconnect elsewhere), or sent its error event.
-      this.channel.close(code, code === 1001 ? 'Server shutting down' : reason);
-      void this.shutdown();
-      return;
-    }
-    this.log.warn({ code, reason }, 'leg 2 dropped: the worker died');
-    this.ctx.metrics.leg2Failure('died');
-    this.fail(500, 'Server failed to process the request: the translation worker stopped; start a new stream');
+    this.channel.close(code, code === 1001 ? 'Server shutting down' : reason);
+    void this.shutdown();
   }
 
   private sendError(status: number, description: string): void {
