@@ -53,6 +53,15 @@ export default tseslint.config(
   },
   ...Object.entries(ABOVE).map(([folder, above]) => layerRule(folder, above)),
   {
+    // The core (DESIGN §5): small files, small functions. Route tables, the CLI and composition roots are exempt.
+    files: ['src/{common,audio,state,providers,pipeline,rooms,realtime,gateway,transports}/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'max-lines': ['error', { max: 350 }],
+      'max-lines-per-function': ['error', { max: 60, skipBlankLines: true, skipComments: true }],
+    },
+  },
+  {
     // A worker is not a server: it shares no module with the gateway's composition root.
     files: ['src/worker-server.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^\\./(server|app)\\.js$', message: 'worker-server.ts must not import the gateway (server.ts, app.ts).' }] }] },

@@ -119,12 +119,7 @@ export class EnergyVad {
       } else {
         this.trailing.push(frame.slice());
       }
-      const silenceMs = frameEndMs - this.lastVoicedEndMs;
-      const lengthMs = this.lastVoicedEndMs - this.utteranceStartMs;
-      let reason: 'pause' | 'sentence-pause' | 'max-length' | undefined;
-      if (silenceMs >= this.o.endpointSilenceMs) reason = 'pause';
-      else if (lengthMs >= this.o.maxUtteranceMs && silenceMs >= this.o.longUtterancePauseMs) reason = 'sentence-pause';
-      else if (frameStartMs - this.utteranceStartMs >= this.o.hardMaxUtteranceMs) reason = 'max-length';
+      const reason = this.endpoint(frameStartMs, frameEndMs);
       if (reason) {
         // A little of the trailing silence helps the recognizer close the last word.
         const tail = this.trailing.slice(0, Math.ceil(100 / this.o.frameMs));
@@ -140,6 +135,19 @@ export class EnergyVad {
     flushSpeech();
     this.pending = all.slice(offset);
     return events;
+  }
+
+  /**
+   * Endpointing of the open utterance after a frame spanning `frameStartMs`–`frameEndMs` (stream
+   * time, in ms): why it ends there, or undefined while it goes on.
+   */
+  private endpoint(frameStartMs: number, frameEndMs: number): 'pause' | 'sentence-pause' | 'max-length' | undefined {
+    const silenceMs = frameEndMs - this.lastVoicedEndMs;
+    const lengthMs = this.lastVoicedEndMs - this.utteranceStartMs;
+    if (silenceMs >= this.o.endpointSilenceMs) return 'pause';
+    if (lengthMs >= this.o.maxUtteranceMs && silenceMs >= this.o.longUtterancePauseMs) return 'sentence-pause';
+    if (frameStartMs - this.utteranceStartMs >= this.o.hardMaxUtteranceMs) return 'max-length';
+    return undefined;
   }
 
   /** Ends an open utterance at the end of the stream. */
