@@ -126,6 +126,46 @@ describe('LiveKit rooms: spec 001 sessions and the interpreter on a real livekit
     assert.deepEqual(rows.map((r) => r.text).sort(), finals().map((m) => m.message.text as string).sort());
   });
 
+  it('spec 000: a platform session gets the interpreter; the active list shows the room; revoke removes the participant from the room', { timeout: 120_000 }, async () => {
+    const created = await postJson(`${server.url}/api/sessions`, { source_lang: 'en-US', target_lang: 'es-ES', speaker_name: 'Dr. Smith' }, server.apiKey);
+    assert.equal(created.status, 200, JSON.stringify(created.json));
+    const { sessionId, participantId, roomToken, liveKitUrl } = created.json as { sessionId: string; participantId: string; roomToken: string; liveKitUrl: string };
+    assert.equal(liveKitUrl, lk.url);
+    assert.deepEqual((await api.listParticipants(sessionId)).map((p) => p.identity), ['tolk-interpreter']);
+
+    const client = new TestRoomClient();
+    clients.push(client);
+    await client.connect(liveKitUrl, roomToken);
+    await client.speak([librivoxSamples('0930'), 2500]);
+    await client.waitFor('a final, its translation and speech', () => {
+      const final = client.ofType('original_transcript').find((m) => m.message.is_final === true);
+      return !!final && client.ofType('translated_transcript').length >= 1 && client.speechFrameTimesMs.some((t) => t > final.receivedAtMs);
+    }, 60_000);
+    // Spec-000 rooms name the speaker with each transcript.
+    for (const m of client.messages) {
+      assertTranscriptMessage(m, m.message.type as string, ['participant_id', 'speaker_name']);
+      assert.equal(m.message.speaker_name, 'Dr. Smith');
+      assert.equal(m.message.participant_id, participantId);
+    }
+
+    const headers = { authorization: `Bearer ${server.apiKey}` };
+    const active = (await (await fetch(`${server.url}/api/sessions/active`, { headers })).json()) as { sessions: Array<{ id: string; participants: unknown[] }> };
+    assert.deepEqual(active.sessions.find((s) => s.id === sessionId)?.participants, [{ user_id: participantId, role: 'owner' }]);
+
+    const revoked = await fetch(`${server.url}/api/sessions/${sessionId}/revoke/${participantId}`, { method: 'POST', headers });
+    assert.equal(revoked.status, 200);
+    await client.waitFor('the revoked participant to be disconnected by the server', () => client.disconnected, 10_000);
+    assert.ok(!(await api.listParticipants(sessionId)).some((p) => p.identity === participantId), 'the LiveKit server no longer lists the participant');
+
+    // The revoked speaker's stream was the session's last: it completes, and its intelligence is computed.
+    const intelligence = await waitForRows(async () => {
+      const res = await fetch(`${server.url}/api/sessions/${sessionId}/intelligence`, { headers });
+      return res.status === 200 ? [(await res.json()) as { transcriptCount: number; speakerCount: number }] : [];
+    }, 1);
+    assert.equal(intelligence[0]?.speakerCount, 1);
+    assert.equal(intelligence[0]?.transcriptCount, client.ofType('original_transcript').filter((m) => m.message.is_final === true).length);
+  });
+
   it('spec 001 errors: invalid_token, invalid_language, rate_limit_exceeded, internal_error', { timeout: 60_000 }, async () => {
     // A LiveKit URL nobody listens on, and a budget of 3 requests a minute.
     const other = await startTestServer({ rateLimitPerMin: 3, liveKit: { url: `ws://127.0.0.1:${await freePort()}`, apiKey: lk.apiKey, apiSecret: lk.apiSecret, configured: true } });
