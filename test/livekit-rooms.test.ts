@@ -4,7 +4,8 @@ import { dispose } from '@livekit/rtc-node';
 import { eq } from 'drizzle-orm';
 import { RoomServiceClient, TokenVerifier } from 'livekit-server-sdk';
 import { sessions, utterances } from '../src/db/schema.js';
-import { freePort, librivoxSamples, prewarmRecognizers, startTestServer } from './helpers.js';
+import { closeEngines } from '../src/providers/index.js';
+import { freePort, librivoxSamples, prewarmRecognizers, startTestServer, testEngines } from './helpers.js';
 import { TestRoomClient, type ReceivedMessage } from './livekit-room-client.js';
 import { liveKitSkipReason, startLiveKitServer, type TestLiveKitServer } from './livekit-server.js';
 
@@ -51,6 +52,7 @@ describe('LiveKit rooms: spec 001 sessions and the interpreter on a real livekit
   after(async () => {
     for (const c of clients) await c.close();
     await server?.close();
+    await closeEngines(await testEngines());
     await dispose();
     await lk?.close();
   });
