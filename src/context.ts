@@ -9,6 +9,7 @@ import type { WorkerLinks } from './realtime/worker-link.js';
 import type { Redis } from 'ioredis';
 import type { StateStore } from './state/store.js';
 import type { TolkMetrics } from './metrics.js';
+import type { InterpreterManager } from './transports/livekit/interpreter-manager.js';
 
 /** What every surface shares in one process: settings, database, state store and engines. */
 export interface AppContext {
@@ -34,6 +35,8 @@ export interface AppContext {
    * process for role `all`, remote workers from the registry for role `gateway`.
    */
   workers: WorkerLinks;
+  /** The LiveKit interpreters of this process, one per room (docs/rooms.md); they start only when LiveKit is configured. */
+  interpreters: InterpreterManager;
   /** Prometheus metrics of this process (`/metrics`). */
   metrics: TolkMetrics;
   /** Live conversation connections (spec 003), by kind, for the metrics. */

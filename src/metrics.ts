@@ -133,7 +133,7 @@ export class TolkMetrics {
   }
 
   /** Counts a stream started on `surface`. */
-  streamStarted(surface: 'vt' | 'single' | 'room' | 'leg2'): void {
+  streamStarted(surface: 'vt' | 'single' | 'room' | 'leg2' | 'livekit'): void {
     this.streamsStarted.inc({ surface });
   }
 

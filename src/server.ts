@@ -24,6 +24,7 @@ import { InProcessWorkerLinks } from './realtime/in-process-worker-link.js';
 import { RemoteWorkerLinks } from './realtime/remote-worker-link.js';
 import type { WorkerLinks } from './realtime/worker-link.js';
 import { TolkMetrics } from './metrics.js';
+import { InterpreterManager } from './transports/livekit/interpreter-manager.js';
 import type { LogStream } from './logging.js';
 
 /** How often a process looks for active sessions no process streams any more, in ms. */
@@ -96,6 +97,7 @@ export async function startServer(
     slots: new StreamSlots(config.maxStreams, config.streamLimits.orgShare),
     sessionKeys: { store: state, ledger: redis ? new RedisSessionKeyLedger(redis) : new MemorySessionKeyLedger(), maxPerKey: config.maxSessionKeysPerKey },
     activeStreams: new Set(), liveConversations: { single: 0, room: 0 }, workers,
+    interpreters: new InterpreterManager(() => ctx),
     metrics: new TolkMetrics({ liveStreams: () => liveStreams(), maxStreams: config.maxStreams, stt: engines.stt, workers: () => workers.snapshot() }),
     // Revocations and "completed when the last stream closes" span every gateway when Redis is there.
     sessions: new SessionRuntime({
@@ -121,6 +123,8 @@ export async function startServer(
       (closing ??= (async () => {
         admin?.close();
         clearInterval(sweep);
+        // Interpreters are streams too: their utterances in flight finish before the app closes.
+        await ctx.interpreters.close();
         await app.close();
         await workers.close();
         await ctx.sessions.connections.close();

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { dispose } from '@livekit/rtc-node';
 import { and, eq } from 'drizzle-orm';
 import { TokenVerifier } from 'livekit-server-sdk';
 import WebSocket from 'ws';
@@ -115,6 +116,9 @@ describe('platform sessions (spec 000 "Sessions", "Active Session Management")',
 
   after(async () => {
     await server.close();
+    // LiveKit is configured: the interpreter tried to join the (fake) server through rtc-node, whose
+    // native runtime keeps the process alive until it is disposed (once, at the end of the process).
+    await dispose();
     await new Promise((r) => fake.close(r));
     await closeEngines(await testEngines());
   });

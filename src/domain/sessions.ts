@@ -53,11 +53,14 @@ export interface CreateSessionOptions {
   creatorRole: Role;
   /** The creating key's mode (default `live`): a `test` session's usage is never charged. */
   mode?: 'live' | 'test' | undefined;
+  /** The LiveKit room of the session (default: the session id; spec 001 rooms are `api-…`). */
+  roomName?: string | undefined;
 }
 
 /**
  * Creates a session in status `created` and its creator as participant (spec 000 `POST
- * /api/sessions`). The LiveKit room is named after the session (`roomName` = session id).
+ * /api/sessions`, and the session behind a spec-001 room). The LiveKit room is named after the
+ * session (`roomName` = session id) unless `roomName` is given.
  * @returns the session and the creator's participant id (`usr_…`).
  */
 export async function createSession(db: Database, o: CreateSessionOptions): Promise<{ session: SessionRecord; participantId: string }> {
@@ -65,7 +68,7 @@ export async function createSession(db: Database, o: CreateSessionOptions): Prom
   const participantId = newId('usr');
   const [session] = await db.insert(sessions).values({
     id, organizationId: o.organizationId, createdByKeyId: o.createdByKeyId, sourceLang: o.sourceLang, targetLang: o.targetLang,
-    speakerName: o.speakerName, status: 'created', roomName: id, mode: o.mode ?? 'live',
+    speakerName: o.speakerName, status: 'created', roomName: o.roomName ?? id, mode: o.mode ?? 'live',
   }).returning();
   if (!session) throw new Error('session insert returned no row');
   await db.insert(sessionParticipants).values({ sessionId: id, userId: participantId, role: o.creatorRole, speakerName: o.speakerName });

@@ -94,6 +94,16 @@ export async function openStream(ctx: AppContext, req: OpenStreamRequest): Promi
   if (!req.key) return { ok: false, status: 401, description: 'Missing API key: pass authorization=api-key <SESSION_KEY> in the URL, an Authorization header, or api_key in the config' };
   const grant = await resolveStreamKey(ctx, req.key);
   if (!grant) return { ok: false, status: 401, description: 'Invalid or expired API key' };
+  return openGrantedStream(ctx, grant, req);
+}
+
+/**
+ * {@link openStream} for a transport that already holds a resolved grant (e.g. the LiveKit
+ * interpreter, given the grant of the session it serves): steps [2]–[4]. The API key behind the
+ * grant is still confirmed when the stream attaches to its session (401 when rotated or deleted).
+ * @throws {Error} when the database or the state store fails (the transport answers 500).
+ */
+export async function openGrantedStream(ctx: AppContext, grant: SessionKeyGrant, req: Omit<OpenStreamRequest, 'key'>): Promise<OpenStreamResult> {
   const problem = streamConfigProblem(ctx.engines, req.config);
   if (problem) return { ok: false, status: 400, description: problem };
 
@@ -139,7 +149,7 @@ export async function openStream(ctx: AppContext, req: OpenStreamRequest): Promi
 }
 
 /** Steps [3] and [4]: the leg-2 config, then a worker's acknowledgement. */
-async function openLeg2(ctx: AppContext, req: OpenStreamRequest, grant: SessionKeyGrant, session: AttachedStream, tier: number): Promise<WorkerLink> {
+async function openLeg2(ctx: AppContext, req: Omit<OpenStreamRequest, 'key'>, grant: SessionKeyGrant, session: AttachedStream, tier: number): Promise<WorkerLink> {
   const engines = ctx.engines;
   const leg2 = buildLeg2Config({
     requestId: newRequestId(), client: req.config,

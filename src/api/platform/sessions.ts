@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
@@ -12,7 +12,9 @@ import {
   sessionDurationSeconds, sessionLanguageProblem, type SessionRecord,
 } from '../../domain/sessions.js';
 import { AppError } from '../../errors.js';
-import { mintRoomToken, removeRoomParticipant } from '../../integrations/livekit.js';
+import { listRoomParticipants, mintRoomToken, removeRoomParticipant } from '../../integrations/livekit.js';
+import { sessionInterpreterSpec } from '../../transports/livekit/interpreter-manager.js';
+import type { InterpreterSpec } from '../../transports/livekit/room-interpreter.js';
 import { escalationMessage, postSlackMessage } from '../../integrations/slack.js';
 import { isLanguageTag } from '../../common/language-tags.js';
 import { supportedPairs } from '../../providers/registry.js';
@@ -92,6 +94,36 @@ function streamUrlOf(request: FastifyRequest): string {
 const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
 
 /**
+ * Puts the interpreter into a new session's room when LiveKit is configured (docs/rooms.md). A
+ * LiveKit server that cannot be reached does not fail the session (its `/vt` stream still works):
+ * it is logged.
+ */
+async function startInterpreter(ctx: AppContext, spec: InterpreterSpec, log: FastifyBaseLogger): Promise<void> {
+  if (!ctx.config.liveKit.configured) return;
+  try {
+    await ctx.interpreters.start(spec, log);
+  } catch (err) {
+    log.error({ err, room: spec.roomName }, 'the interpreter could not join the session room');
+  }
+}
+
+/**
+ * The identities of the people in a session's LiveKit room (the interpreter excluded), or
+ * undefined when LiveKit is not configured, cannot be reached, or nobody is in the room (a session
+ * streamed over `/vt` only): the caller then lists the session's participants as recorded.
+ */
+async function participantsInRoom(ctx: AppContext, roomName: string, log: FastifyBaseLogger): Promise<Set<string> | undefined> {
+  if (!ctx.config.liveKit.configured) return undefined;
+  try {
+    const people = (await listRoomParticipants(ctx.config.liveKit, roomName)).filter((p) => !p.agent);
+    return people.length > 0 ? new Set(people.map((p) => p.identity)) : undefined;
+  } catch (err) {
+    log.warn({ err, roomName }, 'LiveKit could not list the room participants');
+    return undefined;
+  }
+}
+
+/**
  * Sessions of spec 000 ("Sessions", "Active Session Management"): create (LiveKit room token and a
  * `/vt` stream token), list, list active, revoke a participant (owner/admin), escalate to the
  * human-interpreter queue. Another organization's session answers 404. See docs/sessions.md.
@@ -119,6 +151,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
     });
     const roomToken = await mintRoomToken(ctx.config.liveKit, { room: session.roomName, identity: participantId, name: speakerName, ttlS });
     await stream.activate({ organizationId: org.id, sessionId: session.id, participantId });
+    await startInterpreter(ctx, sessionInterpreterSpec(session, participantId, principal, { voiceType: 'clone', labelSpeakers: true }), request.log);
     return {
       sessionId: session.id, roomToken, liveKitUrl: ctx.config.liveKit.url, participantId,
       streamUrl: streamUrlOf(request), streamToken: stream.sessionKey,
@@ -151,10 +184,11 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
   }, async (request) => {
     const org = await actingOrganization(ctx, principalOf(request), request.query.organization_id);
     const active = await listActiveSessions(ctx.db, org.id);
+    const present = await Promise.all(active.map(({ session }) => participantsInRoom(ctx, session.roomName, request.log)));
     return {
-      sessions: active.map(({ session: s, participants }) => ({
+      sessions: active.map(({ session: s, participants }, i) => ({
         id: s.id, status: 'active' as const, source_lang: s.sourceLang, target_lang: s.targetLang, started_at: (s.startedAt ?? s.createdAt).toISOString(),
-        participants: participants.map((p) => ({ user_id: p.userId, role: p.role })),
+        participants: participants.filter((p) => present[i]?.has(p.userId) ?? true).map((p) => ({ user_id: p.userId, role: p.role })),
       })),
     };
   });

@@ -1,0 +1,154 @@
+import {
+  ParticipantKind, Room, RoomEvent, TrackKind, TrackSource,
+  type RemoteParticipant, type RemoteTrack, type RemoteTrackPublication,
+} from '@livekit/rtc-node';
+import type { FastifyBaseLogger } from 'fastify';
+import type { AppContext } from '../../context.js';
+import type { SessionKeyGrant } from '../../domain/session-keys.js';
+import { INTERPRETER_IDENTITY, mintInterpreterToken } from '../../integrations/livekit.js';
+import { RoomPublisher } from './room-publisher.js';
+import { SpeakerStream } from './speaker-stream.js';
+import type { VoiceType } from './voice-choice.js';
+
+/** Time the interpreter may take to join a room, in ms. */
+const CONNECT_TIMEOUT_MS = 10_000;
+/** Lifetime of the interpreter's own room token, in seconds (it only needs to join). */
+const INTERPRETER_TOKEN_TTL_S = 600;
+
+/** What an interpreter serves: one platform session's room. */
+export interface InterpreterSpec {
+  /** The LiveKit room (`sess_…` for spec 000, `api-…` for spec 001). */
+  roomName: string;
+  /**
+   * The grant of the API key that created the session, with the session's binding; each speaker's
+   * stream uses it with `participantId` set to the speaker's identity.
+   */
+  grant: SessionKeyGrant & { binding: NonNullable<SessionKeyGrant['binding']> };
+  sourceLanguage: string;
+  targetLanguage: string;
+  voiceType: VoiceType;
+  /** Spec-000 rooms: data messages name the speaker (`speaker_name`, `participant_id`). */
+  labelSpeakers: boolean;
+  /** The interpreter leaves when no other participant was in the room for this long, in ms. */
+  idleTimeoutMs: number;
+}
+
+/**
+ * Tolk's interpreter in one LiveKit room (docs/rooms.md): joins as the `agent` participant
+ * `tolk-interpreter`, publishes the translated-speech track, and gives every remote participant's
+ * microphone track a {@link SpeakerStream} through the stream service. Leaves when told
+ * ({@link RoomInterpreter.stop}), when the room ends, or when nobody else was there for
+ * `idleTimeoutMs`.
+ */
+export class RoomInterpreter {
+  private readonly room = new Room();
+  private publisher: RoomPublisher | undefined;
+  private readonly speakers = new Map<string, SpeakerStream>();
+  private idleTimer: NodeJS.Timeout | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(
+    private readonly ctx: AppContext,
+    readonly spec: InterpreterSpec,
+    private readonly log: FastifyBaseLogger,
+    private readonly onStopped: () => void,
+  ) {}
+
+  /** Identities of the speakers being translated right now. */
+  get speakerIdentities(): string[] {
+    return [...this.speakers.keys()].map((k) => k.split('/')[0] ?? k);
+  }
+
+  /**
+   * Joins the room and publishes the translated-speech track.
+   * @throws {Error} when the LiveKit server cannot be joined within 10 s (the interpreter is then stopped).
+   */
+  async start(): Promise<void> {
+    const token = await mintInterpreterToken(this.ctx.config.liveKit, this.spec.roomName, INTERPRETER_TOKEN_TTL_S);
+    this.room.on(RoomEvent.TrackSubscribed, (track, publication, participant) => this.onTrack(track, publication, participant));
+    this.room.on(RoomEvent.TrackUnsubscribed, (_track, publication, participant) => this.endSpeaker(participant.identity, publication.sid));
+    this.room.on(RoomEvent.ParticipantConnected, () => this.armIdle());
+    this.room.on(RoomEvent.ParticipantDisconnected, (participant) => {
+      for (const [key, speaker] of this.speakers) if (key.startsWith(`${participant.identity}/`)) void speaker.close();
+      this.armIdle();
+    });
+    this.room.on(RoomEvent.Disconnected, () => void this.stop());
+    try {
+      await withTimeout(this.room.connect(this.ctx.config.liveKit.url, token, { autoSubscribe: true, dynacast: false }), CONNECT_TIMEOUT_MS, 'joining the LiveKit room');
+      const participant = this.room.localParticipant;
+      if (!participant) throw new Error('joined the LiveKit room without a local participant');
+      this.publisher = new RoomPublisher(participant, this.log);
+      await withTimeout(this.publisher.start(), CONNECT_TIMEOUT_MS, 'publishing the translation track');
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    // Tracks subscribed before the publisher existed were skipped: take them now.
+    for (const participant of this.room.remoteParticipants.values()) {
+      for (const publication of participant.trackPublications.values()) {
+        if (publication.track) this.onTrack(publication.track, publication, participant);
+      }
+    }
+    this.armIdle();
+    this.log.info({ room: this.spec.roomName }, 'interpreter joined the room');
+  }
+
+  private onTrack(track: RemoteTrack, publication: RemoteTrackPublication, participant: RemoteParticipant): void {
+    if (!this.publisher || this.stopping) return;
+    if (track.kind !== TrackKind.KIND_AUDIO || publication.source !== TrackSource.SOURCE_MICROPHONE) return;
+    if (participant.identity === INTERPRETER_IDENTITY || participant.kind === ParticipantKind.AGENT) return;
+    const key = `${participant.identity}/${publication.sid ?? ''}`;
+    if (this.speakers.has(key)) return;
+    const spec = this.spec;
+    const speakerName = participant.name || participant.identity;
+    const speaker = new SpeakerStream(this.ctx, track, this.publisher, {
+      grant: { ...spec.grant, binding: { ...spec.grant.binding, participantId: participant.identity } },
+      sourceLanguage: spec.sourceLanguage, targetLanguage: spec.targetLanguage, voiceType: spec.voiceType,
+      label: spec.labelSpeakers ? { participantId: participant.identity, speakerName } : undefined,
+      trackSid: publication.sid,
+    }, this.log.child({ participantId: participant.identity }), () => {
+      if (this.speakers.get(key) === speaker) this.speakers.delete(key);
+    });
+    this.speakers.set(key, speaker);
+  }
+
+  private endSpeaker(identity: string, trackSid: string | undefined): void {
+    void this.speakers.get(`${identity}/${trackSid ?? ''}`)?.close();
+  }
+
+  /** Leaves after `idleTimeoutMs` while no other participant is in the room. */
+  private armIdle(): void {
+    const others = [...this.room.remoteParticipants.values()].filter((p) => p.kind !== ParticipantKind.AGENT);
+    if (others.length > 0) {
+      clearTimeout(this.idleTimer);
+      this.idleTimer = undefined;
+      return;
+    }
+    this.idleTimer ??= setTimeout(() => {
+      this.log.info({ room: this.spec.roomName }, 'interpreter leaves an empty room');
+      void this.stop();
+    }, this.spec.idleTimeoutMs);
+    this.idleTimer.unref();
+  }
+
+  /** Ends every speaker's stream (their utterances in flight finish), then leaves the room. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      clearTimeout(this.idleTimer);
+      await Promise.allSettled([...this.speakers.values()].map((s) => s.close()));
+      await this.publisher?.close();
+      await this.room.disconnect().catch((err: unknown) => this.log.warn({ err }, 'interpreter could not leave the room cleanly'));
+      this.onStopped();
+    })();
+    return this.stopping;
+  }
+}
+
+/** `promise`, or a rejection naming `what` after `timeoutMs`. */
+function withTimeout<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms ${what}`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
