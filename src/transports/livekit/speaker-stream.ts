@@ -1,5 +1,6 @@
 import { AudioStream, type AudioFrame, type RemoteTrack } from '@livekit/rtc-node';
 import type { FastifyBaseLogger } from 'fastify';
+import type { VoiceName } from '../../common/voices.js';
 import type { AppContext } from '../../context.js';
 import type { SessionKeyGrant } from '../../domain/session-keys.js';
 import type { StreamConfig } from '../../gateway/stream-config.js';
@@ -20,6 +21,8 @@ const CLONE_MAX_WAIT_MS = 3000;
 const VOICED_FRAME_RMS = 300;
 /** Worker backlog over which microphone audio is dropped rather than queued without bound, in ms. */
 const MAX_BACKLOG_MS = 5000;
+/** The close of a stream whose worker died (the stream service's 500): the stream is re-placed. */
+const WORKER_DIED_CODE = 4500;
 /** On the speaker's leaving, how long the worker may take to finish the utterance in flight, in ms. */
 const FINISH_TIMEOUT_MS = 2000;
 
@@ -51,6 +54,8 @@ export class SpeakerStream implements LiveConnection {
   private readonly early: Array<{ pcm: Buffer; arrivedAtMs: number }> = [];
   private earlyMs = 0;
   private voicedMs = 0;
+  /** The voice chosen when the stream first opened. */
+  private voice: VoiceName | undefined;
   /** The utterance the speaker is in (its transcripts' id); a new one clears speech still playing. */
   private speakingUtterance: string | undefined;
 
@@ -103,11 +108,14 @@ export class SpeakerStream implements LiveConnection {
     if (ready) void this.open();
   }
 
-  /** Chooses the voice and opens the stream; audio collected meanwhile follows it. */
+  /**
+   * Chooses the voice (once: a re-placed stream keeps it) and opens the stream; audio collected
+   * meanwhile follows it.
+   */
   private async open(): Promise<void> {
     this.state = 'opening';
-    const pitchHz = this.options.voiceType === 'clone' ? estimatePitchHz(concatSamples(this.early.map((c) => c.pcm)), INPUT_SAMPLE_RATE_HZ) : undefined;
-    const voice = chooseVoice(this.options.voiceType, pitchHz);
+    const pitchHz = this.options.voiceType === 'clone' && !this.voice ? estimatePitchHz(concatSamples(this.early.map((c) => c.pcm)), INPUT_SAMPLE_RATE_HZ) : undefined;
+    const voice = (this.voice ??= chooseVoice(this.options.voiceType, pitchHz));
     const config: StreamConfig = {
       audio: { format: 'pcm_s16le', sample_rate: INPUT_SAMPLE_RATE_HZ, channels: 1 },
       source_language: this.options.sourceLanguage, target_language: this.options.targetLanguage, voice,
@@ -136,17 +144,11 @@ export class SpeakerStream implements LiveConnection {
     }
   }
 
-  /** A worker's event, published into the room; finals and translations recorded once published. */
+  /** A worker's event, published into the room; the stream service records what was published. */
   private onWorkerEvent(event: WorkerEvent): void {
     const o = this.options;
-    const session = this.stream?.session;
+    const stream = this.stream;
     switch (event.type) {
-      case 'utterance-end':
-        session?.utteranceEnded(event);
-        if (this.state === 'closed') return;
-        this.ctx.metrics.observeUtterance(event.latency);
-        this.ctx.onUtterance?.(event);
-        return;
       case 'transcript': {
         if (this.state === 'closed') return;
         if (event.utteranceId !== this.speakingUtterance && event.text.trim() !== '') {
@@ -156,14 +158,14 @@ export class SpeakerStream implements LiveConnection {
         }
         const message = transcriptMessage('original_transcript', event.text, event.final, o.sourceLanguage, Date.now(), o.label);
         this.publisher.publishTranscription(event.text, transcriptionAttributes(event.utteranceId, event.final, o.sourceLanguage, o.trackSid));
-        void this.publisher.publishMessage(message).then((sent) => sent && event.final && session?.finalSent(event));
+        void this.publisher.publishMessage(message).then((sent) => sent && stream?.delivered(event));
         return;
       }
       case 'translation': {
         if (this.state === 'closed') return;
         const message = transcriptMessage('translated_transcript', event.text, true, o.sourceLanguage, Date.now(), o.label);
         this.publisher.publishTranscription(event.text, transcriptionAttributes(`${event.utteranceId}:${o.targetLanguage}`, true, o.targetLanguage, this.publisher.trackSid));
-        void this.publisher.publishMessage(message).then((sent) => sent && session?.translationSent(event));
+        void this.publisher.publishMessage(message).then((sent) => sent && stream?.delivered(event));
         return;
       }
       case 'error':
@@ -175,8 +177,22 @@ export class SpeakerStream implements LiveConnection {
   /** Leg 2 ended without the interpreter asking: the speaker's translation ends (a new track starts a new stream). */
   private onWorkerClose(code: number, reason: string): void {
     if (this.state === 'closed') return;
+    if (code === WORKER_DIED_CODE || code === 1001) return void this.replace(code, reason);
     if (code !== 1000) this.log.warn({ code, reason }, 'interpreter leg 2 ended');
     void this.close();
+  }
+
+  /**
+   * The worker died or shuts down, not the speaker (DESIGN §2): the stream is opened again, placed
+   * on a worker with room; the speaker's audio meanwhile is kept (the last few seconds).
+   */
+  private async replace(code: number, reason: string): Promise<void> {
+    this.log.warn({ code, reason }, 'interpreter stream lost its worker; placing it on another');
+    const lost = this.stream;
+    this.stream = undefined;
+    this.state = 'opening';
+    await lost?.close(0);
+    if (this.state === 'opening') await this.open();
   }
 
   /** Ends this speaker's stream at once (revocation: the participant or the key behind the session). */
