@@ -9,7 +9,7 @@ import type { WorkerLinks } from './realtime/worker-link.js';
 import type { Redis } from 'ioredis';
 import type { StateStore } from './state/store.js';
 import type { TolkMetrics } from './metrics.js';
-import type { InterpreterManager } from './transports/livekit/interpreter-manager.js';
+import type { Interpreters } from './transports/livekit/interpreter-manager.js';
 
 /** What every surface shares in one process: settings, database, state store and engines. */
 export interface AppContext {
@@ -36,7 +36,7 @@ export interface AppContext {
    */
   workers: WorkerLinks;
   /** The LiveKit interpreters of this process, one per room (docs/rooms.md); they start only when LiveKit is configured. */
-  interpreters: InterpreterManager;
+  interpreters: Interpreters;
   /** Prometheus metrics of this process (`/metrics`). */
   metrics: TolkMetrics;
   /** Live conversation connections (spec 003), by kind, for the metrics. */

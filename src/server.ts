@@ -25,6 +25,8 @@ import { RemoteWorkerLinks } from './realtime/remote-worker-link.js';
 import type { WorkerLinks } from './realtime/worker-link.js';
 import { TolkMetrics } from './metrics.js';
 import { InterpreterManager } from './transports/livekit/interpreter-manager.js';
+import { RedisInterpreterPlacement } from './transports/livekit/interpreter-placement.js';
+import { listRoomParticipants } from './integrations/livekit.js';
 import type { LogStream } from './logging.js';
 
 /** How often a process looks for active sessions no process streams any more, in ms. */
@@ -110,6 +112,13 @@ export async function startServer(
     firstOwnerKey = (await createApiKey(database.db, { organizationName: 'default', name: 'owner', role: 'owner' })).key;
   }
   const app = await buildApp(ctx, { logStream: options.logStream });
+  if (redis && config.liveKit.configured) {
+    // Gateways share the rooms: one interpreter per room, taken over when its gateway dies.
+    ctx.interpreters = new RedisInterpreterPlacement(redis, (onStopped) => new InterpreterManager(() => ctx, onStopped), app.log, {
+      hasRoom: () => ctx.slots.held < ctx.slots.capacity,
+      isRoomLive: async (room) => (await listRoomParticipants(config.liveKit, room)).some((p) => !p.agent),
+    });
+  }
   const sweep = await completeDeadProcessesSessions(ctx, app);
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();

@@ -15,16 +15,43 @@ export interface RunningInterpreter {
 }
 
 /**
+ * Where a session's room gets its interpreter (docs/rooms.md): in this process
+ * ({@link InterpreterManager}), or on whichever gateway claims the room in Redis
+ * (`RedisInterpreterPlacement`), which takes it over when that gateway dies.
+ */
+export interface Interpreters {
+  /**
+   * Makes sure an interpreter serves `spec.roomName` and resolves once one does (here, or on
+   * another gateway that already claimed the room).
+   * @throws {Error} when LiveKit is not configured or the room cannot be created or joined.
+   */
+  start(spec: InterpreterSpec, log: FastifyBaseLogger): Promise<void>;
+  /** The interpreters of this process. */
+  list(): RunningInterpreter[];
+  /** Leaves every room (server shutdown): in a scale-out another gateway takes them over. */
+  close(): Promise<void>;
+}
+
+/**
  * The LiveKit interpreters of this process, one per room (DESIGN §2 "Rooms"): start one for a
  * room, stop it, list them. The single place that knows which rooms this process interprets, so a
  * placement or failover layer can be added on top (start here when another process's lease lapsed).
  */
-export class InterpreterManager {
+export class InterpreterManager implements Interpreters {
   private readonly interpreters = new Map<string, RoomInterpreter>();
   private closed = false;
+  /** Rooms being left because {@link stop} was called (not because the room emptied). */
+  private readonly stopping = new Set<string>();
 
-  /** @param ctx - the process's context, read when an interpreter starts. */
-  constructor(private readonly ctx: () => AppContext) {}
+  /**
+   * @param ctx - the process's context, read when an interpreter starts.
+   * @param onStopped - an interpreter of this process left its room: by itself (room empty or
+   *   ended, `byShutdown` false) or because this process shuts down or was told to stop.
+   */
+  constructor(
+    private readonly ctx: () => AppContext,
+    private readonly onStopped: (roomName: string, byShutdown: boolean) => void = () => {},
+  ) {}
 
   /**
    * Puts an interpreter into `spec.roomName` (created beforehand on the LiveKit server) and resolves
@@ -43,7 +70,9 @@ export class InterpreterManager {
     if (this.interpreters.has(spec.roomName)) return;
     const bound = log.child({ room: spec.roomName, sessionId: spec.grant.binding.sessionId });
     const interpreter: RoomInterpreter = new RoomInterpreter(this.ctx(), spec, bound, () => {
-      if (this.interpreters.get(spec.roomName) === interpreter) this.interpreters.delete(spec.roomName);
+      if (this.interpreters.get(spec.roomName) !== interpreter) return;
+      this.interpreters.delete(spec.roomName);
+      this.onStopped(spec.roomName, this.closed || this.stopping.has(spec.roomName));
     });
     this.interpreters.set(spec.roomName, interpreter);
     await interpreter.start();
@@ -51,7 +80,12 @@ export class InterpreterManager {
 
   /** Takes the interpreter out of `roomName` (its utterances in flight finish); no-op when there is none. */
   async stop(roomName: string): Promise<void> {
-    await this.interpreters.get(roomName)?.stop();
+    this.stopping.add(roomName);
+    try {
+      await this.interpreters.get(roomName)?.stop();
+    } finally {
+      this.stopping.delete(roomName);
+    }
   }
 
   /** Whether this process has an interpreter in `roomName`. */

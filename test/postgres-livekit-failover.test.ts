@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { dispose } from '@livekit/rtc-node';
+import { Redis } from 'ioredis';
+import { createScratchDatabase, freePort, librivoxSamples, testPostgresUrl, testRedisUrl } from './helpers.js';
+import { TestRoomClient, type ReceivedMessage } from './livekit-room-client.js';
+import { liveKitSkipReason, startLiveKitServer, type TestLiveKitServer } from './livekit-server.js';
+
+// Interpreter failover (docs/rooms.md "Placement and failover"): two gateways as processes on one
+// Postgres, Redis and livekit-server; the gateway running a room's interpreter is killed and the
+// other takes the room over, so the speaker is translated again.
+const skip = liveKitSkipReason() || (testPostgresUrl() && testRedisUrl() ? false : 'Postgres and Redis not configured (TOLK_TEST_DATABASE_URL, TOLK_TEST_REDIS_URL)');
+/** DESIGN §2 / the rooms issue: another gateway holds the room within this after the first died, in ms. */
+const TAKEOVER_BOUND_MS = 5000;
+
+interface Proc { name: string; child: ChildProcess; url: string; stdout: string; stderr: string; exited: Promise<number | null> }
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check().catch(() => false))) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('interpreter failover: a room whose gateway dies is taken over by another gateway', { skip }, () => {
+  const procs: Proc[] = [];
+  let lk: TestLiveKitServer;
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
+  let redis: Redis;
+  let dataDir = '';
+  let client: TestRoomClient | undefined;
+
+  async function spawnGateway(name: string): Promise<Proc> {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', path.join(dataDir, name.replace(' ', '-'))], {
+      env: {
+        ...process.env, LOG_LEVEL: 'warn', DATABASE_URL: scratch.url, REDIS_URL: testRedisUrl(), TOLK_STT_IDLE_DECODERS: '1',
+        LIVEKIT_URL: lk.url, LIVEKIT_API_KEY: lk.apiKey, LIVEKIT_API_SECRET: lk.apiSecret,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const p: Proc = { name, child, url: `http://127.0.0.1:${port}`, stdout: '', stderr: '', exited: new Promise((r) => child.once('exit', (code) => r(code))) };
+    child.stdout?.on('data', (d: Buffer) => (p.stdout += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (p.stderr += d.toString()));
+    procs.push(p);
+    await until(`${name} healthy`, async () => {
+      if (child.exitCode !== null) throw new Error(`${name} exited ${child.exitCode}: ${p.stderr.slice(-2000)}`);
+      return (await fetch(`${p.url}/api/health`)).ok;
+    }, 90_000);
+    return p;
+  }
+
+  before(async () => {
+    lk = await startLiveKitServer();
+    scratch = await createScratchDatabase(testPostgresUrl() ?? '');
+    redis = new Redis(testRedisUrl() ?? '');
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-failover-'));
+  });
+  after(async () => {
+    await client?.close();
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    await Promise.all(procs.map((p) => p.exited));
+    await dispose();
+    redis?.disconnect();
+    await scratch?.drop();
+    await lk?.close();
+    if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('the speaker is translated before and after the gateway of the interpreter is killed', { timeout: 240_000 }, async () => {
+    const g1 = await spawnGateway('gateway 1');
+    await until('the owner key', async () => /ip_live_\w{32}/.test(g1.stdout));
+    const ownerKey = /ip_live_\w{32}/.exec(g1.stdout)?.[0] ?? '';
+    const g2 = await spawnGateway('gateway 2');
+
+    const res = await fetch(`${g1.url}/api/beta1/session`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ownerKey}` },
+      body: JSON.stringify({ source_language: 'en-US', target_language: 'es-ES', voice_type: 'female' }),
+    });
+    assert.equal(res.status, 200);
+    const { url, token, room_name: roomName } = (await res.json()) as { url: string; token: string; room_name: string };
+    const claimKey = `tolk:interpreter:claim:${roomName}`;
+    const firstOwner = await redis.get(claimKey);
+    assert.match(firstOwner ?? '', /^gw_/, 'gateway 1 claimed the room');
+    assert.ok(await redis.hexists('tolk:interpreter:rooms', roomName), 'the room is recorded for a takeover');
+
+    client = new TestRoomClient();
+    await client.connect(url, token);
+    const finals = (): ReceivedMessage[] => (client as TestRoomClient).ofType('original_transcript').filter((m) => m.message.is_final === true);
+    const translatedAfter = (n: number) => async () => finals().length > n && (client as TestRoomClient).ofType('translated_transcript').length > n;
+    await client.speak([librivoxSamples('0880'), 2500]);
+    await until('a final and its translation from the first interpreter', translatedAfter(0));
+    const before = finals().length;
+
+    const killedAtMs = Date.now();
+    g1.child.kill('SIGKILL');
+    await g1.exited;
+    await until('another gateway claims the room', async () => {
+      const owner = await redis.get(claimKey);
+      return owner !== null && owner !== firstOwner;
+    }, 30_000);
+    const takeoverMs = Date.now() - killedAtMs;
+    console.log(`# room taken over ${takeoverMs} ms after its gateway was killed`);
+    assert.ok(takeoverMs <= TAKEOVER_BOUND_MS, `taken over in ${takeoverMs} ms (bound ${TAKEOVER_BOUND_MS} ms)`);
+
+    await client.speak([librivoxSamples('0890'), 2500]);
+    await until('a final and its translation from the interpreter on gateway 2', translatedAfter(before), 60_000);
+    const last = finals().at(-1) as ReceivedMessage;
+    assert.equal(last.from, 'tolk-interpreter');
+    assert.ok((last.message.text as string).trim().length > 0);
+    await until('speech on the new interpreter track after the new final', async () => (client as TestRoomClient).speechFrameTimesMs.some((t) => t > last.receivedAtMs), 30_000);
+    assert.equal(g2.child.exitCode, null, 'gateway 2 still runs');
+  });
+});
