@@ -14,10 +14,18 @@ import { liveKitSkipReason, startLiveKitServer, type TestLiveKitServer } from '.
 // Postgres, Redis and livekit-server; the gateway running a room's interpreter is killed and the
 // other takes the room over, so the speaker is translated again.
 const skip = liveKitSkipReason() || (testPostgresUrl() && testRedisUrl() ? false : 'Postgres and Redis not configured (TOLK_TEST_DATABASE_URL, TOLK_TEST_REDIS_URL)');
+const WORKER_SECRET = 'failover-test-secret-0123456789abcdef';
 /** DESIGN §2 / the rooms issue: another gateway holds the room within this after the first died, in ms. */
 const TAKEOVER_BOUND_MS = 5000;
 
 interface Proc { name: string; child: ChildProcess; url: string; stdout: string; stderr: string; exited: Promise<number | null> }
+
+/** Live leg-2 streams of a worker, from its /metrics. */
+async function activeLeg2(baseUrl: string): Promise<number> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith('tolk_streams_active{surface="leg2"} '));
+  return line ? Number(line.split(' ')[1]) : 0;
+}
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -33,14 +41,30 @@ describe('interpreter failover: a room whose gateway dies is taken over by anoth
   let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
   let redis: Redis;
   let dataDir = '';
-  let client: TestRoomClient | undefined;
+  const clients: TestRoomClient[] = [];
+  let ownerKey = '';
 
-  async function spawnGateway(name: string): Promise<Proc> {
+  /** `tolk serve` (role `all` unless told) on the shared Postgres, Redis and LiveKit server. */
+  /** Creates a spec-001 session on `gateway` and joins its room as the speaker. */
+  async function joinNewRoom(gateway: Proc, key: string): Promise<{ client: TestRoomClient; roomName: string }> {
+    const res = await fetch(`${gateway.url}/api/beta1/session`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ source_language: 'en-US', target_language: 'es-ES', voice_type: 'female' }),
+    });
+    assert.equal(res.status, 200);
+    const { url, token, room_name: roomName } = (await res.json()) as { url: string; token: string; room_name: string };
+    const joined = new TestRoomClient();
+    clients.push(joined);
+    await joined.connect(url, token);
+    return { client: joined, roomName };
+  }
+
+  async function spawnGateway(name: string, role: 'all' | 'gateway' | 'worker' = 'all'): Promise<Proc> {
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', path.join(dataDir, name.replace(' ', '-'))], {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--role', role, '--port', String(port), '--host', '127.0.0.1', '--data-dir', path.join(dataDir, name.replace(' ', '-'))], {
       env: {
-        ...process.env, LOG_LEVEL: 'warn', DATABASE_URL: scratch.url, REDIS_URL: testRedisUrl(), TOLK_STT_IDLE_DECODERS: '1',
-        LIVEKIT_URL: lk.url, LIVEKIT_API_KEY: lk.apiKey, LIVEKIT_API_SECRET: lk.apiSecret,
+        ...process.env, LOG_LEVEL: 'warn', DATABASE_URL: scratch.url, REDIS_URL: testRedisUrl(), TOLK_STT_IDLE_DECODERS: role === 'gateway' ? '0' : '1',
+        LIVEKIT_URL: lk.url, LIVEKIT_API_KEY: lk.apiKey, LIVEKIT_API_SECRET: lk.apiSecret, TOLK_WORKER_SECRET: WORKER_SECRET,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -62,7 +86,7 @@ describe('interpreter failover: a room whose gateway dies is taken over by anoth
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-failover-'));
   });
   after(async () => {
-    await client?.close();
+    for (const c of clients) await c.close();
     for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL');
     await Promise.all(procs.map((p) => p.exited));
     await dispose();
@@ -75,24 +99,16 @@ describe('interpreter failover: a room whose gateway dies is taken over by anoth
   it('the speaker is translated before and after the gateway of the interpreter is killed', { timeout: 240_000 }, async () => {
     const g1 = await spawnGateway('gateway 1');
     await until('the owner key', async () => /ip_live_\w{32}/.test(g1.stdout));
-    const ownerKey = /ip_live_\w{32}/.exec(g1.stdout)?.[0] ?? '';
+    ownerKey = /ip_live_\w{32}/.exec(g1.stdout)?.[0] ?? '';
     const g2 = await spawnGateway('gateway 2');
-
-    const res = await fetch(`${g1.url}/api/beta1/session`, {
-      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${ownerKey}` },
-      body: JSON.stringify({ source_language: 'en-US', target_language: 'es-ES', voice_type: 'female' }),
-    });
-    assert.equal(res.status, 200);
-    const { url, token, room_name: roomName } = (await res.json()) as { url: string; token: string; room_name: string };
+    const { client, roomName } = await joinNewRoom(g1, ownerKey);
     const claimKey = `tolk:interpreter:claim:${roomName}`;
     const firstOwner = await redis.get(claimKey);
     assert.match(firstOwner ?? '', /^gw_/, 'gateway 1 claimed the room');
     assert.ok(await redis.hexists('tolk:interpreter:rooms', roomName), 'the room is recorded for a takeover');
 
-    client = new TestRoomClient();
-    await client.connect(url, token);
-    const finals = (): ReceivedMessage[] => (client as TestRoomClient).ofType('original_transcript').filter((m) => m.message.is_final === true);
-    const translatedAfter = (n: number) => async () => finals().length > n && (client as TestRoomClient).ofType('translated_transcript').length > n;
+    const finals = (): ReceivedMessage[] => client.ofType('original_transcript').filter((m) => m.message.is_final === true);
+    const translatedAfter = (n: number) => async () => finals().length > n && client.ofType('translated_transcript').length > n;
     await client.speak([librivoxSamples('0880'), 2500]);
     await until('a final and its translation from the first interpreter', translatedAfter(0));
     const before = finals().length;
@@ -113,7 +129,29 @@ describe('interpreter failover: a room whose gateway dies is taken over by anoth
     const last = finals().at(-1) as ReceivedMessage;
     assert.equal(last.from, 'tolk-interpreter');
     assert.ok((last.message.text as string).trim().length > 0);
-    await until('speech on the new interpreter track after the new final', async () => (client as TestRoomClient).speechFrameTimesMs.some((t) => t > last.receivedAtMs), 30_000);
+    await until('speech on the new interpreter track after the new final', async () => client.speechFrameTimesMs.some((t) => t > last.receivedAtMs), 30_000);
     assert.equal(g2.child.exitCode, null, 'gateway 2 still runs');
+  });
+
+  it('a speaker whose worker dies is recognized again on another worker (split deployment)', { timeout: 240_000 }, async () => {
+    const workers = [await spawnGateway('worker 1', 'worker'), await spawnGateway('worker 2', 'worker')];
+    const gateway = await spawnGateway('gateway 3', 'gateway');
+    const { client } = await joinNewRoom(gateway, ownerKey);
+    const finals = (): ReceivedMessage[] => client.ofType('original_transcript').filter((m) => m.message.is_final === true);
+    const translatedAfter = (n: number) => async () => finals().length > n && client.ofType('translated_transcript').length > n;
+    await client.speak([librivoxSamples('0880'), 2500]);
+    await until('a final and its translation', translatedAfter(0));
+
+    // The worker that holds the speaker's stream dies; the other one has room.
+    const loads = await Promise.all(workers.map((w) => activeLeg2(w.url)));
+    const busy = workers[loads.findIndex((n) => n > 0)];
+    assert.ok(busy, `one worker holds the stream (loads ${loads.join(', ')})`);
+    const before = finals().length;
+    busy.child.kill('SIGKILL');
+    await busy.exited;
+    const other = workers.find((w) => w !== busy) as Proc;
+    await until('the stream placed on the other worker', async () => (await activeLeg2(other.url)) > 0, 30_000);
+    await client.speak([librivoxSamples('0890'), 2500]);
+    await until('a final and its translation after the worker died', translatedAfter(before), 60_000);
   });
 });

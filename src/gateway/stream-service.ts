@@ -44,8 +44,15 @@ export interface OpenStreamRequest {
 /** An open stream: leg 2 on a worker, bound to its organization and platform session. */
 export interface GatewayStream {
   readonly grant: SessionKeyGrant;
-  /** The worker's leg 2: `sendAudio`, `backlogMs`, `drain`. */
+  /** The worker's leg 2 now: `sendAudio`, `backlogMs`, `drain` (another after {@link GatewayStream.replaceWorker}). */
   readonly link: WorkerLink;
+  /**
+   * Places the stream on another worker after its worker died or shut down (DESIGN §2: a LiveKit
+   * interpreter is re-placed): a new leg 2 with the same config, while the slot, the admission and
+   * the platform session stay — the session does not complete in between.
+   * @throws {WorkerRefusedError} when no worker has room; {@link Error} when the state store fails.
+   */
+  replaceWorker(): Promise<void>;
   /** The platform session the stream records into (finals and translations sent, usage). */
   readonly session: AttachedStream;
   /** Audio forwarded to the worker, `durationMs` long: the session's and the organization's usage. */
@@ -145,7 +152,8 @@ export async function openGrantedStream(ctx: AppContext, grant: SessionKeyGrant,
     link.close();
     return gone();
   }
-  return { ok: true, stream: gatewayStream(grant, link, attached.stream, admission.stream, slot.slot) };
+  const reopen = (): Promise<WorkerLink> => openLeg2(ctx, req, grant, attached.stream, admission.stream.tier);
+  return { ok: true, stream: gatewayStream(grant, link, reopen, attached.stream, admission.stream, slot.slot) };
 }
 
 /** Steps [3] and [4]: the leg-2 config, then a worker's acknowledgement. */
@@ -184,10 +192,22 @@ async function openLeg2(ctx: AppContext, req: Omit<OpenStreamRequest, 'key'>, gr
   return link;
 }
 
-function gatewayStream(grant: SessionKeyGrant, link: WorkerLink, session: AttachedStream, admitted: AdmittedStream, slot: StreamSlot): GatewayStream {
+function gatewayStream(
+  grant: SessionKeyGrant, first: WorkerLink, reopen: () => Promise<WorkerLink>, session: AttachedStream, admitted: AdmittedStream, slot: StreamSlot,
+): GatewayStream {
   let closing: Promise<void> | undefined;
+  let link = first;
   return {
-    grant, link, session,
+    grant, session,
+    get link() {
+      return link;
+    },
+    replaceWorker: async () => {
+      link.close();
+      const next = await reopen();
+      if (closing) next.close();
+      else link = next;
+    },
     audioReceived: (durationMs) => {
       session.audioReceived(durationMs);
       admitted.audioReceived(durationMs);

@@ -134,14 +134,20 @@ export class SpeakerStream implements LiveConnection {
       this.state = 'streaming';
       this.log.info({ voice, pitchHz: pitchHz === undefined ? null : Math.round(pitchHz) }, 'interpreter stream started');
       this.ctx.metrics.streamStarted('livekit');
-      for (const chunk of this.early.splice(0)) {
-        this.stream.link.sendAudio(chunk.pcm, chunk.arrivedAtMs);
-        this.stream.audioReceived(durationOf(chunk.pcm));
-      }
+      this.flushEarly(this.stream);
     } catch (err) {
       this.log.error({ err }, 'interpreter stream could not open');
       void this.close();
     }
+  }
+
+  /** Sends the audio kept while the stream was opening, with its arrival times. */
+  private flushEarly(stream: GatewayStream): void {
+    for (const chunk of this.early.splice(0)) {
+      stream.link.sendAudio(chunk.pcm, chunk.arrivedAtMs);
+      stream.audioReceived(durationOf(chunk.pcm));
+    }
+    this.earlyMs = 0;
   }
 
   /** A worker's event, published into the room; the stream service records what was published. */
@@ -183,16 +189,24 @@ export class SpeakerStream implements LiveConnection {
   }
 
   /**
-   * The worker died or shuts down, not the speaker (DESIGN §2): the stream is opened again, placed
-   * on a worker with room; the speaker's audio meanwhile is kept (the last few seconds).
+   * The worker died or shuts down, not the speaker (DESIGN §2): the stream service places the
+   * stream on another worker (same session, slot and voice); the speaker's audio meanwhile is kept
+   * (the last few seconds). Ends the speaker's stream when no worker has room.
    */
   private async replace(code: number, reason: string): Promise<void> {
+    const stream = this.stream;
+    if (!stream || this.state !== 'streaming') return void this.close();
     this.log.warn({ code, reason }, 'interpreter stream lost its worker; placing it on another');
-    const lost = this.stream;
-    this.stream = undefined;
     this.state = 'opening';
-    await lost?.close(0);
-    if (this.state === 'opening') await this.open();
+    try {
+      await stream.replaceWorker();
+    } catch (err) {
+      this.log.error({ err }, 'interpreter stream could not be placed on another worker');
+      return void this.close();
+    }
+    if (this.state !== 'opening') return;
+    this.state = 'streaming';
+    this.flushEarly(stream);
   }
 
   /** Ends this speaker's stream at once (revocation: the participant or the key behind the session). */
