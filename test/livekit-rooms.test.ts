@@ -182,8 +182,15 @@ describe('LiveKit rooms: spec 001 sessions and the interpreter on a real livekit
       assert.match((bad.json.error as { message: string }).message, /^Unsupported target language: xx-XX/);
       const missing = await postJson(endpoint, { target_language: 'es-ES' }, other.apiKey);
       assert.deepEqual(missing, { status: 400, json: { error: { code: 'invalid_language', message: 'source_language is required (e.g. "en-US")' } } });
-      // LiveKit unreachable: the interpreter cannot join.
+      // LiveKit unreachable: the interpreter cannot join, and the session behind the room ends at once.
       assert.deepEqual(await postJson(endpoint, ok, other.apiKey), { status: 500, json: { error: { code: 'internal_error', message: 'An internal error occurred' } } });
+      const left = await other.ctx.db.select().from(sessions).where(eq(sessions.sourceLang, 'en-US'));
+      assert.equal(left.length, 1);
+      assert.equal(left[0]?.status, 'completed', 'a session whose room got no interpreter is not left open');
+      // Errors found before any route ran keep spec 001's shape under /api/beta1.
+      const unknown = await fetch(`${other.url}/api/beta1/%E0%A4%A`, { method: 'POST' });
+      assert.equal(unknown.status, 400);
+      assert.equal(((await unknown.json()) as { error: { code: string } }).error.code, 'invalid_request');
       const limited = await postJson(endpoint, ok, other.apiKey);
       assert.equal(limited.status, 429);
       assert.equal((limited.json.error as { code: string }).code, 'rate_limit_exceeded');

@@ -5,16 +5,18 @@ import { platformError } from './platform/errors.js';
 import { errorEvent } from '../realtime/stream-events.js';
 
 /** Which surface's documented error shape a URL gets. */
-export type ErrorSurface = 'platform' | 'conversations' | 'stream' | 'other';
+export type ErrorSurface = 'platform' | 'rooms' | 'conversations' | 'stream' | 'other';
 
 /**
- * The surface of a request path: `/api/v1/…` is spec 003 (conversations, `{"error":"…"}`), the rest
+ * The surface of a request path: `/api/v1/…` is spec 003 (conversations, `{"error":"…"}`),
+ * `/api/beta1/…` spec 001 (`{"error":{"code","message"}}` with its lower-case codes), the rest
  * of `/api` spec 000 (`{"error":{"code","message"}}`), `/vt` and `/v2/…` spec 002 Part 1
  * (`{"error":{"code","reason","description"}}`), anything else (the web app) Fastify's own.
  */
 export function surfaceOf(url: string): ErrorSurface {
   const p = url.split('?')[0] ?? '';
   if (p === '/api/v1' || p.startsWith('/api/v1/')) return 'conversations';
+  if (p === '/api/beta1' || p.startsWith('/api/beta1/')) return 'rooms';
   if (p === '/api' || p.startsWith('/api/')) return 'platform';
   if (p === '/vt' || p.startsWith('/vt/') || p.startsWith('/v2/')) return 'stream';
   return 'other';
@@ -36,6 +38,8 @@ export function routerError(surface: ErrorSurface, status: number, message: stri
         : { status: 400, body: JSON.stringify(platformError('BAD_REQUEST', message)) };
     case 'conversations':
       return { status, body: JSON.stringify({ error: message }) };
+    case 'rooms':
+      return { status, body: JSON.stringify({ error: { code: 'invalid_request', message } }) };
     case 'stream': {
       const known = Object.values(ERROR_CODES).some((c) => c.status === status) ? status : 400;
       return { status: known, body: errorEvent(known, message) };

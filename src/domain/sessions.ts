@@ -147,6 +147,14 @@ export async function markSessionCompleted(db: Database, sessionId: string): Pro
 }
 
 /**
+ * `created` → `completed` for a session that never started and never will (its room could not
+ * get an interpreter): listed as completed with a duration of 0, not left open. No-op otherwise.
+ */
+export async function abandonSession(db: Database, sessionId: string): Promise<void> {
+  await db.update(sessions).set({ status: 'completed', endedAt: new Date() }).where(and(eq(sessions.id, sessionId), eq(sessions.status, 'created')));
+}
+
+/**
  * Completes every `active` session at once: for a process that owns its database alone (embedded
  * PGlite, or Postgres without Redis) and starts, every such session was left by a process that
  * died without closing its streams (docs/sessions.md). The process's death time is unknown, so

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { isLanguageTag } from '../../common/language-tags.js';
 import { authenticateApiKey } from '../../domain/api-keys.js';
-import { createSession, sessionLanguageProblem } from '../../domain/sessions.js';
+import { createSession, abandonSession, sessionLanguageProblem } from '../../domain/sessions.js';
 import { mintRoomToken } from '../../integrations/livekit.js';
 import { supportedPairs } from '../../providers/registry.js';
 import { sessionInterpreterSpec } from '../../transports/livekit/interpreter-manager.js';
@@ -107,7 +107,13 @@ export async function roomSessionRoutes(app: FastifyInstance, ctx: AppContext): 
       organizationId: principal.organizationId, createdByKeyId: principal.keyId, sourceLang: source, targetLang: target,
       speakerName: CLIENT_NAME, creatorRole: principal.role, mode: principal.mode, roomName: `api-${randomBytes(8).toString('hex')}`,
     });
-    await ctx.interpreters.start(sessionInterpreterSpec(session, participantId, principal, { voiceType, labelSpeakers: false }), request.log);
+    try {
+      await ctx.interpreters.start(sessionInterpreterSpec(session, participantId, principal, { voiceType, labelSpeakers: false }), request.log);
+    } catch (err) {
+      // No room without its interpreter: the session ends before anyone could use it.
+      await abandonSession(ctx.db, session.id).catch(() => undefined);
+      throw err;
+    }
     const token = await mintRoomToken(ctx.config.liveKit, { room: session.roomName, identity: participantId, name: CLIENT_NAME, ttlS: ctx.config.sessionKeyTtlMaxS });
     return { url: ctx.config.liveKit.url, token, room_name: session.roomName };
   });
