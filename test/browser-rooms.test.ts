@@ -16,7 +16,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { dispose } from '@livekit/rtc-node';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { writeWav } from '../src/audio/wav.js';
 import { closeEngines } from '../src/providers/index.js';
 import { librivoxRecordings, loadWav, prewarmRecognizers, startTestServer, testEngines, wordErrors } from './helpers.js';
@@ -166,7 +166,62 @@ function writeSpeechWav(file: string): void {
   fs.writeFileSync(file, writeWav({ samples: padded, sampleRateHz }));
 }
 
-describe('room page in Chromium: a spec-001 session with the interpreter on a real livekit-server', { skip: missing ?? false, timeout: 180_000 }, () => {
+/** A new phone-sized page with the instrumentation, and the errors it logs. */
+async function openPage(browser: Browser): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
+  const context = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.setDefaultTimeout(UI_TIMEOUT_MS);
+  await page.addInitScript(INSTRUMENTATION);
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  return { context, page, errors };
+}
+
+/** Waits for the room view to be connected with the interpreter in it. */
+async function waitForRoom(page: Page): Promise<void> {
+  await page.getByTestId('room-view').waitFor();
+  await until('the room connection', () => page.getByTestId('connection-state').getAttribute('data-state'), (s) => s === 'open', UI_TIMEOUT_MS);
+  await until('the interpreter', () => page.getByTestId('interpreter-state').getAttribute('data-state'), (s) => s === 'open', UI_TIMEOUT_MS);
+}
+
+/**
+ * Waits for the first final original and its translation in the page, checks them against the
+ * recording and the MT engine, and checks that an interim came first.
+ * @returns the two texts and the number of interim updates.
+ */
+async function assertTranscripts(page: Page): Promise<{ original: string; translation: string; interims: number }> {
+  const originalFinal = page.getByTestId('original-final').first();
+  await originalFinal.waitFor({ timeout: SPEECH_TIMEOUT_MS });
+  const original = (await originalFinal.locator('.room-text').textContent()) ?? '';
+  const { errors: wrong, words } = wordErrors(recording.reference, original.replace(/[^a-z' ]/gi, ' '));
+  assert.ok(words - wrong >= MIN_WORDS_RIGHT, `"${original}" gets fewer than ${MIN_WORDS_RIGHT} words of "${recording.reference}" right`);
+  assert.equal(await originalFinal.locator('.room-text').getAttribute('lang'), 'en-US');
+  const translatedFinal = page.getByTestId('translated-final').first();
+  await translatedFinal.waitFor({ timeout: SPEECH_TIMEOUT_MS });
+  const translation = (await translatedFinal.locator('.room-text').textContent()) ?? '';
+  const expected = (await (await testEngines()).mt.translate([original], { source: 'en', target: 'es' })).join('');
+  assert.equal(translation, expected);
+  assert.notEqual(translation, original);
+
+  // Interims came first, in the interim line; the final replaced it.
+  const events = (await page.evaluate('window.__tolk.events')) as PageEvent[];
+  const firstInterim = events.find((e) => e.kind === 'interim');
+  const firstFinal = events.find((e) => e.kind === 'original-final');
+  assert.ok(firstInterim && firstFinal && firstInterim.t <= firstFinal.t, `an interim before the final: ${JSON.stringify(events)}`);
+  assert.equal(await page.getByTestId('original-interim').isHidden(), true, 'the final replaced the interim line');
+  return { original, translation, interims: events.filter((e) => e.kind === 'interim').length };
+}
+
+/** Waits until the translation track plays in an `<audio>` and decoded speech with energy arrived. */
+async function assertTranslationPlays(page: Page): Promise<InboundAudio> {
+  await until('the translation <audio> to play', () => page.evaluate(TRANSLATION_AUDIO) as Promise<{ paused: boolean; tracks: number; live: boolean } | undefined>, (a) => a?.paused === false && a.tracks === 1 && a.live, UI_TIMEOUT_MS);
+  return until('translated speech received', () => page.evaluate(INBOUND_AUDIO) as Promise<InboundAudio>, (s) => s.bytesReceived > 4000 && s.totalAudioEnergy > 0.01);
+}
+
+describe('room page in Chromium: spec-001 sessions with the interpreter on a real livekit-server', { skip: missing ?? false, timeout: 240_000 }, () => {
   let lk: TestLiveKitServer;
   let server: Awaited<ReturnType<typeof startTestServer>>;
   let browser: Browser;
@@ -192,15 +247,7 @@ describe('room page in Chromium: a spec-001 session with the interpreter on a re
   });
 
   it('creates a session with the API key, joins, shows the original and translated transcripts and plays the translation', { timeout: 120_000 }, async () => {
-    const context = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 1 });
-    const page = await context.newPage();
-    page.setDefaultTimeout(UI_TIMEOUT_MS);
-    await page.addInitScript(INSTRUMENTATION);
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
-    });
+    const { context, page, errors } = await openPage(browser);
     try {
       await page.goto(`${server.url}/room`);
       await page.getByTestId('api-key').fill(server.apiKey);
@@ -211,40 +258,15 @@ describe('room page in Chromium: a spec-001 session with the interpreter on a re
       await page.getByTestId('room-voice').selectOption('female');
       await page.getByTestId('create-room').click();
 
-      await page.getByTestId('room-view').waitFor();
+      await waitForRoom(page);
       assert.match((await page.getByTestId('room-name').textContent()) ?? '', /^api-[0-9a-f]{16}$/);
-      const connection = page.getByTestId('connection-state');
-      await until('the room connection', () => connection.getAttribute('data-state'), (s) => s === 'open', UI_TIMEOUT_MS);
-      await until('the interpreter', () => page.getByTestId('interpreter-state').getAttribute('data-state'), (s) => s === 'open', UI_TIMEOUT_MS);
       assert.equal(await page.getByTestId('api-key').count(), 0, 'the form (and the key) is gone once joined');
+      const { original, translation, interims } = await assertTranscripts(page);
+      assert.equal(await page.getByTestId('translated-final').first().locator('.room-text').getAttribute('lang'), 'es');
 
-      // The interpreter's answer to the recording: a final original, then its translation.
-      const originalFinal = page.getByTestId('original-final').first();
-      await originalFinal.waitFor({ timeout: SPEECH_TIMEOUT_MS });
-      const original = (await originalFinal.locator('.room-text').textContent()) ?? '';
-      const { errors: wrong, words } = wordErrors(recording.reference, original.replace(/[^a-z' ]/gi, ' '));
-      assert.ok(words - wrong >= MIN_WORDS_RIGHT, `"${original}" gets fewer than ${MIN_WORDS_RIGHT} words of "${recording.reference}" right`);
-      assert.equal(await originalFinal.locator('.room-text').getAttribute('lang'), 'en-US');
-      const translatedFinal = page.getByTestId('translated-final').first();
-      await translatedFinal.waitFor({ timeout: SPEECH_TIMEOUT_MS });
-      const translation = (await translatedFinal.locator('.room-text').textContent()) ?? '';
-      const expected = (await (await testEngines()).mt.translate([original], { source: 'en', target: 'es' })).join('');
-      assert.equal(translation, expected);
-      assert.notEqual(translation, original);
-      assert.equal(await translatedFinal.locator('.room-text').getAttribute('lang'), 'es');
-
-      // Interims came first, shown in the interim line; the final replaced it.
-      const events = (await page.evaluate('window.__tolk.events')) as PageEvent[];
-      const firstInterim = events.find((e) => e.kind === 'interim');
-      const firstFinal = events.find((e) => e.kind === 'original-final');
-      assert.ok(firstInterim && firstFinal && firstInterim.t <= firstFinal.t, `an interim before the final: ${JSON.stringify(events)}`);
-
-      // The translation track: attached to a playing <audio>, and decoded speech with energy arrived.
-      const audio = await until('the translation <audio> to play', () => page.evaluate(TRANSLATION_AUDIO) as Promise<{ paused: boolean; tracks: number; live: boolean } | undefined>, (a) => a?.paused === false && a.tracks === 1 && a.live, UI_TIMEOUT_MS);
-      assert.ok(audio);
+      const inbound = await assertTranslationPlays(page);
       assert.equal(await page.getByTestId('start-audio').isHidden(), true, 'playback was not blocked (the join was a click)');
-      const inbound = await until('translated speech received', () => page.evaluate(INBOUND_AUDIO) as Promise<InboundAudio>, (s) => s.bytesReceived > 4000 && s.totalAudioEnergy > 0.01, SPEECH_TIMEOUT_MS);
-      console.log(`# room page: "${original}" → "${translation}"; ${events.filter((e) => e.kind === 'interim').length} interim updates; translation track: ${inbound.bytesReceived} bytes, audio energy ${inbound.totalAudioEnergy.toFixed(3)}`);
+      console.log(`# room page: "${original}" → "${translation}"; ${interims} interim updates; translation track: ${inbound.bytesReceived} bytes, audio energy ${inbound.totalAudioEnergy.toFixed(3)}`);
       assert.deepEqual(errors, [], 'errors in the page');
 
       await screenshot(page, 'room-phone');
@@ -255,6 +277,31 @@ describe('room page in Chromium: a spec-001 session with the interpreter on a re
       await page.getByTestId('leave-room').click();
       await page.getByTestId('create-room').waitFor();
       assert.equal(await page.getByTestId('room-view').count(), 0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('joins with a pasted url and token of a session created through the API', { timeout: 120_000 }, async () => {
+    const res = await fetch(`${server.url}/api/beta1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${server.apiKey}` },
+      body: JSON.stringify({ source_language: 'en-US', target_language: 'es', voice_type: 'male' }),
+    });
+    assert.equal(res.status, 200);
+    const { url, token } = (await res.json()) as { url: string; token: string };
+    const { context, page, errors } = await openPage(browser);
+    try {
+      await page.goto(`${server.url}/room`);
+      await page.getByTestId('room-url').fill(url);
+      await page.getByTestId('room-token').fill(token);
+      await page.getByTestId('join-room').click();
+      await waitForRoom(page);
+      assert.equal(await page.getByTestId('room-name').textContent(), 'Room');
+      await assertTranscripts(page);
+
+      await assertTranslationPlays(page);
+      assert.deepEqual(errors, [], 'errors in the page');
     } finally {
       await context.close();
     }
