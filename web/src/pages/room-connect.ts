@@ -7,7 +7,7 @@ import type { ApiError } from '../api/http';
 import { createRoomSession, type RoomAccess, type VoiceType } from '../api/room-session';
 import { loadLanguages, pickLanguage } from '../languages';
 import { loadPrefs } from '../prefs';
-import { languageField } from '../ui/controls';
+import { languageField, type LanguageField } from '../ui/controls';
 import { h } from '../ui/dom';
 import { icon } from '../ui/icons';
 import type { StatusBanner } from '../ui/status-banner';
@@ -25,12 +25,32 @@ function textField(id: string, label: string, props: Record<string, string | boo
 }
 
 /**
+ * Fills the two language selects from the catalog (the visitor's last choice first).
+ * @returns whether the languages loaded; when not, the banner says that joining with a token still works.
+ */
+async function fillLanguages(source: LanguageField, target: LanguageField, banner: StatusBanner, disposed: () => boolean): Promise<boolean> {
+  const prefs = loadPrefs();
+  try {
+    const catalog = await loadLanguages();
+    if (disposed()) return false;
+    source.setLanguages(catalog.languages, pickLanguage(catalog, catalog.defaultSource, prefs.source));
+    target.setLanguages(catalog.languages, pickLanguage(catalog, catalog.defaultTarget, prefs.target));
+    return true;
+  } catch (caught) {
+    if (disposed()) return false;
+    source.setPlaceholder('Unavailable');
+    target.setPlaceholder('Unavailable');
+    banner.show('languages', { tone: 'warning', title: 'The languages could not be loaded', detail: `${(caught as ApiError).message} You can still join with a token.` });
+    return false;
+  }
+}
+
+/**
  * Renders the two forms; `onJoin` gets the access to join (from the click that submitted, so the
  * room may start audio playback).
  * @returns the form's element and a dispose function.
  */
 export function roomConnectForm(banner: StatusBanner, onJoin: (choice: RoomChoice) => Promise<void>): { element: HTMLElement; dispose(): void } {
-  const prefs = loadPrefs();
   let disposed = false;
   const key = textField('api-key', 'Tolk API key', { type: 'password', placeholder: 'ip_live_…' });
   const sourceField = languageField({ id: 'room-source-language', label: 'From', testId: 'room-source-language', onChange: () => {} });
@@ -94,20 +114,7 @@ export function roomConnectForm(banner: StatusBanner, onJoin: (choice: RoomChoic
     joinButton,
   );
 
-  void loadLanguages().then(
-    (catalog) => {
-      if (disposed) return;
-      sourceField.setLanguages(catalog.languages, pickLanguage(catalog, catalog.defaultSource, prefs.source));
-      targetField.setLanguages(catalog.languages, pickLanguage(catalog, catalog.defaultTarget, prefs.target));
-      createButton.disabled = false;
-    },
-    (error: ApiError) => {
-      if (disposed) return;
-      sourceField.setPlaceholder('Unavailable');
-      targetField.setPlaceholder('Unavailable');
-      banner.show('languages', { tone: 'warning', title: 'The languages could not be loaded', detail: `${error.message} You can still join with a token.` });
-    },
-  );
+  void fillLanguages(sourceField, targetField, banner, () => disposed).then((loaded) => (createButton.disabled = !loaded));
 
   return {
     element: h('div', { class: 'room-forms' }, createForm, joinForm),
