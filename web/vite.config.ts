@@ -17,6 +17,8 @@ export default defineConfig({
     // Keep fonts and the worklet as files: the server's Content-Security-Policy allows only 'self'.
     assetsInlineLimit: 0,
     sourcemap: false,
+    // The /room page's chunk is mostly livekit-client (~540 kB); it loads only on that page.
+    chunkSizeWarningLimit: 600,
   },
   worker: { format: 'es' },
   server: {

@@ -9,6 +9,7 @@ import './styles/feedback.css';
 import './styles/live.css';
 import './styles/conversation.css';
 import './styles/room.css';
+import './styles/interpreter-room.css';
 import { mountConversation } from './pages/conversation';
 import { mountLive } from './pages/live';
 import { mountNotFound } from './pages/not-found';
@@ -24,8 +25,22 @@ const TITLES: Record<Route['name'], string> = {
   live: 'Live translation · Tolk',
   conversation: 'Conversation · Tolk',
   join: 'Join a conversation · Tolk',
+  room: 'Interpreter room · Tolk',
   'not-found': 'Page not found · Tolk',
 };
+
+/** The room page with livekit-client, loaded on first visit so the other pages stay small. */
+function mountLazyRoomPage(main: HTMLElement): Cleanup {
+  let unmounted = false;
+  let inner: Cleanup | undefined;
+  void import('./pages/room').then(({ mountRoomPage }) => {
+    if (!unmounted) inner = mountRoomPage(main);
+  });
+  return () => {
+    unmounted = true;
+    inner?.();
+  };
+}
 
 function render(route: Route): void {
   cleanup?.();
@@ -41,6 +56,9 @@ function render(route: Route): void {
       break;
     case 'join':
       cleanup = mountConversation(shell.main, { role: 'guest', conversationId: route.conversationId, language: undefined });
+      break;
+    case 'room':
+      cleanup = mountLazyRoomPage(shell.main);
       break;
     default:
       cleanup = mountNotFound(shell.main);

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { conversationPath, matchRoute } from './router';
 
 describe('matchRoute', () => {
-  it('maps the three served paths', () => {
+  it('maps the four served paths', () => {
     expect(matchRoute('/', '')).toEqual({ name: 'live' });
+    expect(matchRoute('/room', '')).toEqual({ name: 'room' });
     expect(matchRoute('/conversation', '')).toEqual({ name: 'conversation', conversationId: undefined, language: undefined });
     expect(matchRoute('/conversation/', '?id=abc&lang=en-US')).toEqual({ name: 'conversation', conversationId: 'abc', language: 'en-US' });
     expect(matchRoute('/join/Zx9_a-b', '')).toEqual({ name: 'join', conversationId: 'Zx9_a-b' });

@@ -12,12 +12,15 @@ export type Route =
   /** Without an id: the start screen. With one: the initiator coming back to their conversation. */
   | { name: 'conversation'; conversationId: string | undefined; language: string | undefined }
   | { name: 'join'; conversationId: string }
+  /** A LiveKit room with Tolk's interpreter (docs/rooms.md). */
+  | { name: 'room' }
   | { name: 'not-found' };
 
 /** Maps a URL path and query to a route. */
 export function matchRoute(pathname: string, search: string): Route {
   const path = pathname.replace(/\/+$/, '') || '/';
   if (path === '/') return { name: 'live' };
+  if (path === '/room') return { name: 'room' };
   if (path === '/conversation') {
     const query = new URLSearchParams(search);
     return { name: 'conversation', conversationId: query.get('id') || undefined, language: query.get('lang') || undefined };

@@ -1,5 +1,5 @@
 /**
- * The app frame: header with the brand and the two sections, and the main area the pages render into.
+ * The app frame: header with the brand and the three sections, and the main area the pages render into.
  */
 import type { Route } from './router';
 import { h } from './ui/dom';
@@ -21,6 +21,7 @@ export function mountShell(root: HTMLElement): Shell {
     icon('chat'),
     h('span', {}, 'Conversation'),
   );
+  const room = h('a', { href: '/room', 'data-link': true, class: 'nav-link', 'data-testid': 'nav-room' }, icon('users'), h('span', {}, 'Room'));
   const main = h('main', { id: 'main', class: 'main', tabindex: '-1' });
   root.replaceChildren(
     h('a', { class: 'skip-link', href: '#main' }, 'Skip to content'),
@@ -31,7 +32,7 @@ export function mountShell(root: HTMLElement): Shell {
         'div',
         { class: 'topbar-inner' },
         h('a', { href: '/', 'data-link': true, class: 'brand', 'aria-label': 'Tolk home' }, logoMark(), h('span', { class: 'brand-name' }, 'Tolk')),
-        h('nav', { class: 'nav', 'aria-label': 'Sections' }, live, conversation),
+        h('nav', { class: 'nav', 'aria-label': 'Sections' }, live, conversation, room),
       ),
     ),
     main,
@@ -39,8 +40,9 @@ export function mountShell(root: HTMLElement): Shell {
   return {
     main,
     setRoute(route) {
-      const section = route.name === 'live' ? live : route.name === 'not-found' ? undefined : conversation;
-      for (const link of [live, conversation]) {
+      const sections: Partial<Record<Route['name'], HTMLAnchorElement>> = { live, conversation, join: conversation, room };
+      const section = sections[route.name];
+      for (const link of [live, conversation, room]) {
         if (link === section) link.setAttribute('aria-current', 'page');
         else link.removeAttribute('aria-current');
       }

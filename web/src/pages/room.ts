@@ -1,0 +1,165 @@
+/**
+ * The LiveKit room page (`/room`): join a spec-001 (or spec-000) session room with `livekit-client`,
+ * publish the microphone, see the original transcript (interims replaced in place, finals appended)
+ * and the interpreter's translations as they arrive, and hear the interpreter's `translation` track.
+ * See docs/rooms.md for the room protocol.
+ */
+import { InterpreterRoom, type InterpreterRoomEvents, type RoomState } from '../net/interpreter-room';
+import type { Cleanup } from '../router';
+import { h } from '../ui/dom';
+import { icon } from '../ui/icons';
+import { RoomTranscriptsView } from '../ui/room-transcripts';
+import { StatusBanner } from '../ui/status-banner';
+import { roomConnectForm, type RoomChoice } from './room-connect';
+
+const STATE_LABELS: Record<RoomState, string> = {
+  connecting: 'Connecting…',
+  open: 'Connected',
+  reconnecting: 'Reconnecting…',
+  closed: 'Disconnected',
+};
+
+/** Mounts the room page into `root`; returns its cleanup. */
+export function mountRoomPage(root: HTMLElement): Cleanup {
+  const banner = new StatusBanner();
+  const body = h('div', { class: 'room-body' });
+  let room: InterpreterRoom | undefined;
+  let disposeForm: (() => void) | undefined;
+
+  root.append(
+    h(
+      'div',
+      { class: 'page page-room' },
+      h(
+        'header',
+        { class: 'page-head' },
+        h('h1', {}, 'Interpreter room'),
+        h('p', { class: 'lede' }, 'Join a LiveKit room with Tolk’s interpreter: speak, read both transcripts and hear the translation.'),
+      ),
+      banner.element,
+      body,
+    ),
+  );
+
+  function showForm(): void {
+    disposeForm?.();
+    const form = roomConnectForm(banner, join);
+    disposeForm = form.dispose;
+    body.replaceChildren(form.element);
+  }
+
+  async function join(choice: RoomChoice): Promise<void> {
+    const view = roomView(choice, banner, () => void leave());
+    const joining = new InterpreterRoom(view.events);
+    room = joining;
+    view.bind(joining);
+    try {
+      await joining.join(choice.access);
+    } catch (error) {
+      if (room === joining) room = undefined;
+      throw error;
+    }
+    disposeForm?.();
+    disposeForm = undefined;
+    banner.clear('join');
+    banner.clear('languages');
+    body.replaceChildren(view.element);
+    view.focus();
+  }
+
+  async function leave(): Promise<void> {
+    const leaving = room;
+    room = undefined;
+    await leaving?.leave();
+    banner.clear('room');
+    showForm();
+  }
+
+  showForm();
+  return () => {
+    disposeForm?.();
+    void room?.leave();
+    room = undefined;
+    banner.dispose();
+  };
+}
+
+/** The room view's element, the events it shows, and the room its buttons act on. */
+interface RoomView {
+  element: HTMLElement;
+  events: InterpreterRoomEvents;
+  bind(room: InterpreterRoom): void;
+  focus(): void;
+}
+
+/** The joined room: controls, state, the translation's audio element and the transcripts. */
+function roomView(choice: RoomChoice, banner: StatusBanner, onLeave: () => void): RoomView {
+  const transcripts = new RoomTranscriptsView(choice.targetLanguage);
+  const connection = h('span', { class: 'pill', 'data-testid': 'connection-state', 'data-state': 'connecting' }, STATE_LABELS.connecting);
+  const interpreter = h('span', { class: 'pill', 'data-testid': 'interpreter-state', 'data-state': 'connecting' }, 'Waiting for the interpreter');
+  const speaking = h('span', { class: 'pill playing', 'data-testid': 'playback-indicator', hidden: true }, icon('speaker'), 'Speaking');
+  const audioHost = h('div', { class: 'room-audio', 'data-testid': 'audio-host' });
+  let micOn = true;
+  let room: InterpreterRoom | undefined;
+  const micLabel = h('span', { class: 'button-label' }, 'Mute');
+  const micButton = h('button', { type: 'button', class: 'button secondary small', 'data-testid': 'room-mic', 'data-state': 'on', 'aria-label': 'Mute the microphone', onclick: () => void toggleMic() }, icon('mic'), micLabel);
+  const playButton = h(
+    'button',
+    { type: 'button', class: 'button primary small', 'data-testid': 'start-audio', hidden: true, onclick: () => void room?.startAudio() },
+    icon('speaker'),
+    'Play the translation',
+  );
+  const leave = h('button', { type: 'button', class: 'button ghost small', 'data-testid': 'leave-room', 'aria-label': 'Leave the room', onclick: onLeave }, icon('leave'), h('span', { class: 'button-label' }, 'Leave'));
+  const title = h('h2', { class: 'room-name', tabindex: '-1', 'data-testid': 'room-name' }, choice.access.roomName ?? 'Room');
+
+  async function toggleMic(): Promise<void> {
+    micOn = !micOn;
+    micButton.dataset.state = micOn ? 'on' : 'muted';
+    micLabel.textContent = micOn ? 'Mute' : 'Unmute';
+    micButton.setAttribute('aria-label', micOn ? 'Mute the microphone' : 'Unmute the microphone');
+    await room?.setMicrophone(micOn);
+  }
+
+  const element = h(
+    'div',
+    { class: 'room-view', 'data-testid': 'room-view' },
+    h(
+      'section',
+      { class: 'card room-bar', 'aria-label': 'Room' },
+      h('div', { class: 'room-bar-info' }, title, h('div', { class: 'card-head-tools' }, connection, interpreter, speaking)),
+      h('div', { class: 'room-bar-actions' }, playButton, micButton, leave),
+      audioHost,
+    ),
+    transcripts.element,
+  );
+
+  const events: InterpreterRoomEvents = {
+    onState(state) {
+      connection.dataset.state = state;
+      connection.textContent = STATE_LABELS[state];
+      if (state === 'reconnecting') banner.show('room', { tone: 'warning', title: 'Connection lost — reconnecting', detail: 'LiveKit reconnects by itself.' });
+      else if (state === 'open') banner.clear('room');
+    },
+    onTranscript: (message) => transcripts.add(message),
+    onTranslationAudio(audio) {
+      audioHost.replaceChildren();
+      if (audio) audioHost.append(audio);
+    },
+    onPlaybackBlocked: (blocked) => (playButton.hidden = !blocked),
+    onInterpreterSpeaking: (on) => (speaking.hidden = !on),
+    onInterpreterPresent(present) {
+      interpreter.dataset.state = present ? 'open' : 'connecting';
+      interpreter.textContent = present ? 'Interpreter here' : 'Waiting for the interpreter';
+    },
+    onDisconnected(reason) {
+      micButton.disabled = true;
+      banner.show('room', { tone: 'error', title: 'You left the room', detail: reason, action: { label: 'Back', run: onLeave } });
+    },
+  };
+  return {
+    element,
+    events,
+    bind: (joined) => (room = joined),
+    focus: () => title.focus(),
+  };
+}
