@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8080
 HOST ?= 0.0.0.0
 
-.PHONY: start test test-services services livekit deps test-deps apt-install build web-build lint typecheck bench clean
+.PHONY: start test test-services services livekit deps test-deps apt-install build web-build lint typecheck bench bench-rooms clean
 # The service-backed run: the platform tests again on a real Postgres and Redis (`make services`
 # starts both on loopback when they do not answer; role and password `tolk`).
 TEST_POSTGRES_URL ?= postgres://tolk:tolk@127.0.0.1:5432/test
@@ -98,6 +98,10 @@ typecheck: node_modules/.installed
 
 bench: deps node_modules/.installed build
 	node --import tsx bench/stream-latency.ts
+
+# End of speech → first translated audio frame through a real LiveKit SFU, against /vt in the same run.
+bench-rooms: deps node_modules/.installed livekit
+	node --import tsx bench/room-latency.ts
 
 clean:
 	rm -rf dist node_modules web/dist web/node_modules .tools
