@@ -93,16 +93,31 @@ interface RoomView {
 }
 
 /** The joined room: controls, state, the translation's audio element and the transcripts. */
+/** The Mute/Unmute button of the room's microphone. */
+function micToggle(room: () => InterpreterRoom | undefined): HTMLButtonElement {
+  let micOn = true;
+  const label = h('span', { class: 'button-label' }, 'Mute');
+  const button: HTMLButtonElement = h('button', {
+    type: 'button', class: 'button secondary small', 'data-testid': 'room-mic', 'data-state': 'on', 'aria-label': 'Mute the microphone',
+    onclick: () => {
+      micOn = !micOn;
+      button.dataset.state = micOn ? 'on' : 'muted';
+      label.textContent = micOn ? 'Mute' : 'Unmute';
+      button.setAttribute('aria-label', micOn ? 'Mute the microphone' : 'Unmute the microphone');
+      void room()?.setMicrophone(micOn);
+    },
+  }, icon('mic'), label);
+  return button;
+}
+
 function roomView(choice: RoomChoice, banner: StatusBanner, onLeave: () => void): RoomView {
   const transcripts = new RoomTranscriptsView(choice.targetLanguage);
   const connection = h('span', { class: 'pill', 'data-testid': 'connection-state', 'data-state': 'connecting' }, STATE_LABELS.connecting);
   const interpreter = h('span', { class: 'pill', 'data-testid': 'interpreter-state', 'data-state': 'connecting' }, 'Waiting for the interpreter');
   const speaking = h('span', { class: 'pill playing', 'data-testid': 'playback-indicator', hidden: true }, icon('speaker'), 'Speaking');
   const audioHost = h('div', { class: 'room-audio', 'data-testid': 'audio-host' });
-  let micOn = true;
   let room: InterpreterRoom | undefined;
-  const micLabel = h('span', { class: 'button-label' }, 'Mute');
-  const micButton = h('button', { type: 'button', class: 'button secondary small', 'data-testid': 'room-mic', 'data-state': 'on', 'aria-label': 'Mute the microphone', onclick: () => void toggleMic() }, icon('mic'), micLabel);
+  const micButton = micToggle(() => room);
   const playButton = h(
     'button',
     { type: 'button', class: 'button primary small', 'data-testid': 'start-audio', hidden: true, onclick: () => void room?.startAudio() },
@@ -111,14 +126,6 @@ function roomView(choice: RoomChoice, banner: StatusBanner, onLeave: () => void)
   );
   const leave = h('button', { type: 'button', class: 'button ghost small', 'data-testid': 'leave-room', 'aria-label': 'Leave the room', onclick: onLeave }, icon('leave'), h('span', { class: 'button-label' }, 'Leave'));
   const title = h('h2', { class: 'room-name', tabindex: '-1', 'data-testid': 'room-name' }, choice.access.roomName ?? 'Room');
-
-  async function toggleMic(): Promise<void> {
-    micOn = !micOn;
-    micButton.dataset.state = micOn ? 'on' : 'muted';
-    micLabel.textContent = micOn ? 'Mute' : 'Unmute';
-    micButton.setAttribute('aria-label', micOn ? 'Mute the microphone' : 'Unmute the microphone');
-    await room?.setMicrophone(micOn);
-  }
 
   const element = h(
     'div',
