@@ -32,6 +32,8 @@ export class VtConnection implements LiveConnection {
   /** The socket: frame limit, guarded send, backpressure while the worker is behind, byte-safe close. */
   private readonly channel: WsChannel;
   private counted = false;
+  /** The end of the connection, once it began. */
+  private ending: Promise<void> | undefined;
   /** Audio sent right after the config waits (bounded) until the worker has acknowledged. */
   private readonly earlyAudio = new EarlyAudio(MAX_EARLY_AUDIO_MS);
   /** Ends a socket that sends no config, then a stream that sends no audio (docs/stream-protocol.md). */
@@ -168,15 +170,20 @@ export class VtConnection implements LiveConnection {
   }
 
   /**
-   * Ends the stream (idempotent): the worker finishes the utterance in flight quietly (its marks
-   * are still recorded), then leg 2 and the session stream close.
+   * Ends the stream (idempotent; every call resolves when it has ended): the worker finishes the
+   * utterance in flight quietly (its marks are still recorded), then leg 2 and the session stream
+   * close. The connection counts as live until then, so a server closing waits for it.
    */
-  async shutdown(): Promise<void> {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
-    this.channel.stop();
-    this.idleTimer.stop();
-    if (this.counted) this.ctx.activeStreams.delete(this);
-    await this.stream?.close(FINISH_TIMEOUT_MS);
+  shutdown(): Promise<void> {
+    return (this.ending ??= (async () => {
+      this.state = 'closed';
+      this.channel.stop();
+      this.idleTimer.stop();
+      try {
+        await this.stream?.close(FINISH_TIMEOUT_MS);
+      } finally {
+        if (this.counted) this.ctx.activeStreams.delete(this);
+      }
+    })());
   }
 }
