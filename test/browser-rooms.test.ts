@@ -14,19 +14,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { dispose } from '@livekit/rtc-node';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { writeWav } from '../src/audio/wav.js';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { closeEngines } from '../src/providers/index.js';
-import { librivoxRecordings, loadWav, prewarmRecognizers, startTestServer, testEngines, wordErrors } from './helpers.js';
+import { librivoxRecordings, prewarmRecognizers, startTestServer, testEngines, wordErrors } from './helpers.js';
+import { ARTIFACTS, browserPrerequisiteProblem, launchChromium, screenshot, until as waitUntil, writeSpeechWav } from './browser-support.js';
 import { liveKitServerBin, startLiveKitServer, type TestLiveKitServer } from './livekit-server.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CHROMIUM = process.env.TOLK_CHROMIUM ?? '/usr/bin/chromium';
-const WEB_DIST_INDEX = path.join(REPO, 'web/dist/index.html');
-const ARTIFACTS = path.join(REPO, 'test-artifacts/browser');
-const DOC_SCREENSHOTS = path.join(REPO, 'docs/screenshots');
 
 const PHONE = { width: 390, height: 844 };
 const LAPTOP = { width: 1366, height: 768 };
@@ -43,8 +37,8 @@ const MIN_WORDS_RIGHT = 3;
 
 /** Why the test cannot run here, or undefined when it can. */
 function missingPrerequisite(): string | undefined {
-  if (!fs.existsSync(CHROMIUM)) return `Chromium is not installed at ${CHROMIUM} (apt-get install chromium, or make test)`;
-  if (!fs.existsSync(WEB_DIST_INDEX)) return 'the web app is not built (cd web && npm ci && npm run build)';
+  const browser = browserPrerequisiteProblem();
+  if (browser) return browser;
   if (!fs.existsSync(liveKitServerBin())) return `no livekit-server at ${liveKitServerBin()} (run \`make livekit\`, or set LIVEKIT_SERVER_BIN)`;
   return undefined;
 }
@@ -55,6 +49,9 @@ if (missing && process.env.CI === 'true') {
     it('has its prerequisites under CI=true', () => assert.fail(`CI=true but ${missing}`));
   });
 }
+
+/** {@link waitUntil} with this file's bound for speech by default. */
+const until = <T>(what: string, probe: () => Promise<T> | T, predicate: (value: T) => boolean, timeoutMs = SPEECH_TIMEOUT_MS): Promise<T> => waitUntil(what, probe, predicate, timeoutMs);
 
 /** "he was not an ill disposed young man" (3 s). */
 const recording = (() => {
@@ -124,47 +121,8 @@ const TRANSLATION_AUDIO = `(() => {
   return { paused: el.paused, tracks: tracks.length, live: tracks.every((t) => t.readyState === 'live') };
 })()`;
 
-/** Launches Chromium with a fake microphone that plays `wav` (looped). */
-function launchChromium(wav: string): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync',
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`,
-    ],
-  });
-}
 
-/** Waits until `predicate` holds (polled), or fails naming `what`. */
-async function until<T>(what: string, probe: () => Promise<T> | T, predicate: (value: T) => boolean, timeoutMs = SPEECH_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (predicate(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
-async function screenshot(page: Page, name: string): Promise<void> {
-  const file = path.join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path: file, animations: 'disabled' });
-  if (process.env.TOLK_UPDATE_SCREENSHOTS === '1') {
-    fs.mkdirSync(DOC_SCREENSHOTS, { recursive: true });
-    fs.copyFileSync(file, path.join(DOC_SCREENSHOTS, `${name}.png`));
-  }
-}
-
-/** A fake-microphone WAV: the recording between {@link LEAD_SILENCE_MS} and {@link TRAIL_SILENCE_MS} of silence. */
-function writeSpeechWav(file: string): void {
-  const { samples, sampleRateHz } = loadWav(recording.path);
-  const padded = new Int16Array(((LEAD_SILENCE_MS + TRAIL_SILENCE_MS) * sampleRateHz) / 1000 + samples.length);
-  padded.set(samples, (LEAD_SILENCE_MS * sampleRateHz) / 1000);
-  fs.writeFileSync(file, writeWav({ samples: padded, sampleRateHz }));
-}
 
 /** A new phone-sized page with the instrumentation, and the errors it logs. */
 async function openPage(browser: Browser): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
@@ -229,7 +187,7 @@ describe('room page in Chromium: spec-001 sessions with the interpreter on a rea
 
   before(async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
-    writeSpeechWav(speechWav);
+    writeSpeechWav(speechWav, recording.path, LEAD_SILENCE_MS, TRAIL_SILENCE_MS);
     lk = await startLiveKitServer();
     [server, browser] = await Promise.all([
       startTestServer({ liveKit: { url: lk.url, apiKey: lk.apiKey, apiSecret: lk.apiSecret, configured: true } }),

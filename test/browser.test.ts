@@ -13,18 +13,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page, type WebSocket as PwWebSocket } from 'playwright-core';
+import type { Browser, BrowserContext, Page, WebSocket as PwWebSocket } from 'playwright-core';
 import { writeWav } from '../src/audio/wav.js';
 import { closeEngines } from '../src/providers/index.js';
 import type { Engines } from '../src/providers/registry.js';
-import { librivoxRecordings, loadWav, startTestServer, testEngines, wordErrors } from './helpers.js';
+import { ARTIFACTS, browserPrerequisiteProblem, launchChromium, screenshot, until as waitUntil, writeSpeechWav } from './browser-support.js';
+import { librivoxRecordings, startTestServer, testEngines, wordErrors } from './helpers.js';
 
-const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CHROMIUM = process.env.TOLK_CHROMIUM ?? '/usr/bin/chromium';
-const WEB_DIST_INDEX = path.join(REPO, 'web/dist/index.html');
-const ARTIFACTS = path.join(REPO, 'test-artifacts/browser');
-const DOC_SCREENSHOTS = path.join(REPO, 'docs/screenshots');
 
 const PHONE = { width: 390, height: 844 };
 const LAPTOP = { width: 1366, height: 768 };
@@ -41,19 +36,16 @@ const MIN_WORDS_RIGHT = 3;
 /** A captured frame whose RMS (full scale = 1) is above this counts as speech. */
 const SPEECH_RMS = 0.005;
 
-/** Why the browser tests cannot run here, or undefined when they can. */
-function missingPrerequisite(): string | undefined {
-  if (!fs.existsSync(CHROMIUM)) return `Chromium is not installed at ${CHROMIUM} (apt-get install chromium, or make test)`;
-  if (!fs.existsSync(WEB_DIST_INDEX)) return 'the web app is not built (cd web && npm ci && npm run build)';
-  return undefined;
-}
-const missing = missingPrerequisite();
+const missing = browserPrerequisiteProblem();
 if (missing && process.env.CI === 'true') {
   // Under CI a missing browser must not pass as a skip.
   describe('web app in Chromium', () => {
     it('has its prerequisites under CI=true', () => assert.fail(`CI=true but ${missing}`));
   });
 }
+
+/** {@link waitUntil} with this file's bound for speech by default. */
+const until = <T>(what: string, probe: () => Promise<T> | T, predicate: (value: T) => boolean, timeoutMs = SPEECH_TIMEOUT_MS): Promise<T> => waitUntil(what, probe, predicate, timeoutMs);
 
 /** "he was not an ill disposed young man" (3 s). */
 const recording = (() => {
@@ -139,20 +131,9 @@ class SocketTap {
   }
 }
 
-/** Launches Chromium with a fake microphone that plays `wav` (looped). */
-function launchChromium(wav: string): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: 30_000,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync',
-      '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', `--use-file-for-fake-audio-capture=${wav}`,
-    ],
-  });
-}
 
+
+/** A new page of `viewport` size with the instrumentation, and the errors it logs. */
 async function newPage(browser: Browser, viewport: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page; errors: string[] }> {
   const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
   const page = await context.newPage();
@@ -164,27 +145,6 @@ async function newPage(browser: Browser, viewport: { width: number; height: numb
     if (message.type() === 'error') errors.push(message.text());
   });
   return { context, page, errors };
-}
-
-/** Waits until `predicate` holds (polled), or fails naming `what`. */
-async function until<T>(what: string, probe: () => Promise<T> | T, predicate: (value: T) => boolean, timeoutMs = SPEECH_TIMEOUT_MS): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (predicate(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-async function screenshot(page: Page, name: string): Promise<string> {
-  const file = path.join(ARTIFACTS, `${name}.png`);
-  await page.screenshot({ path: file, animations: 'disabled' });
-  if (process.env.TOLK_UPDATE_SCREENSHOTS === '1') {
-    fs.mkdirSync(DOC_SCREENSHOTS, { recursive: true });
-    fs.copyFileSync(file, path.join(DOC_SCREENSHOTS, `${name}.png`));
-  }
-  return file;
 }
 
 /**
@@ -221,12 +181,8 @@ describe('web app in Chromium with a fake microphone', { skip: missing ?? false,
 
   before(async () => {
     fs.mkdirSync(ARTIFACTS, { recursive: true });
-    const { samples, sampleRateHz } = loadWav(recording.path);
-    assert.equal(sampleRateHz, 16000);
-    const padded = new Int16Array(((LEAD_SILENCE_MS + TRAIL_SILENCE_MS) * sampleRateHz) / 1000 + samples.length);
-    padded.set(samples, (LEAD_SILENCE_MS * sampleRateHz) / 1000);
-    fs.writeFileSync(speechWav, writeWav({ samples: padded, sampleRateHz }));
-    fs.writeFileSync(silenceWav, writeWav({ samples: new Int16Array(2 * sampleRateHz), sampleRateHz }));
+    writeSpeechWav(speechWav, recording.path, LEAD_SILENCE_MS, TRAIL_SILENCE_MS);
+    fs.writeFileSync(silenceWav, writeWav({ samples: new Int16Array(2 * 16000), sampleRateHz: 16000 }));
     [server, engines, speaking, silent] = await Promise.all([
       startTestServer(), testEngines(), launchChromium(speechWav), launchChromium(silenceWav),
     ]);

@@ -15,7 +15,7 @@ import { liveKitSkipReason, startLiveKitServer, type TestLiveKitServer } from '.
 // other takes the room over, so the speaker is translated again.
 const skip = liveKitSkipReason() || (testPostgresUrl() && testRedisUrl() ? false : 'Postgres and Redis not configured (TOLK_TEST_DATABASE_URL, TOLK_TEST_REDIS_URL)');
 const WORKER_SECRET = 'failover-test-secret-0123456789abcdef';
-/** DESIGN §2 / the rooms issue: another gateway holds the room within this after the first died, in ms. */
+/** docs/rooms.md: another gateway holds the room within this after the first died (claim TTL + a sweep, with margin), in ms. */
 const TAKEOVER_BOUND_MS = 5000;
 
 interface Proc { name: string; child: ChildProcess; url: string; stdout: string; stderr: string; exited: Promise<number | null> }
@@ -113,16 +113,13 @@ describe('interpreter failover: a room whose gateway dies is taken over by anoth
     await until('a final and its translation from the first interpreter', translatedAfter(0));
     const before = finals().length;
 
-    const killedAtMs = Date.now();
     g1.child.kill('SIGKILL');
     await g1.exited;
-    await until('another gateway claims the room', async () => {
+    // The claim's TTL (3 s) plus one sweep (1 s) is the takeover bound the docs promise.
+    await until('another gateway to claim the room', async () => {
       const owner = await redis.get(claimKey);
       return owner !== null && owner !== firstOwner;
-    }, 30_000);
-    const takeoverMs = Date.now() - killedAtMs;
-    console.log(`# room taken over ${takeoverMs} ms after its gateway was killed`);
-    assert.ok(takeoverMs <= TAKEOVER_BOUND_MS, `taken over in ${takeoverMs} ms (bound ${TAKEOVER_BOUND_MS} ms)`);
+    }, TAKEOVER_BOUND_MS);
 
     await client.speak([librivoxSamples('0890'), 2500]);
     await until('a final and its translation from the interpreter on gateway 2', translatedAfter(before), 60_000);
