@@ -15,6 +15,12 @@ export type MtText = ReadonlyArray<string | { slot: number }>;
 /** What an MT engine can translate. */
 export interface MtCapabilities {
   pairs: readonly LanguagePair[];
+  /**
+   * Set by an engine whose translations are made by an STT engine while it recognizes (e.g.
+   * Soniox): that STT engine's `name`. The pipeline then opens the STT stream with `translateTo`
+   * and takes each final's `translation` instead of calling `translate`.
+   */
+  fromRecognizer?: string;
 }
 
 /** An MT engine. */

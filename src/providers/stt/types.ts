@@ -14,6 +14,17 @@ export interface SttCapabilities {
   vocabulary: boolean;
   /** The one rate, in Hz, at which the stream takes audio. */
   sampleRateHz: number;
+  /**
+   * Who ends utterances. `vad` (the default when absent): the caller's VAD does, each `flush` ends
+   * one and gives its final. `provider`: the engine also ends utterances itself while audio flows
+   * (its finals carry `endpoint: 'provider'`), so one VAD segment may give several finals.
+   */
+  endpointing?: 'vad' | 'provider';
+  /**
+   * Whether the engine can translate what it recognizes while it recognizes it (a stream opened
+   * with `translateTo` gives each final its `translation`).
+   */
+  translation?: boolean;
 }
 
 /** A transcript of the current utterance: interim while speaking, final after `flush`. */
@@ -27,6 +38,16 @@ export interface SttTranscript {
    * none for this utterance.
    */
   confidence?: number;
+  /**
+   * Finals only: `provider` when the engine ended this utterance itself (capabilities.endpointing
+   * `provider`); such a final answers no `flush`. Absent on the final that a `flush` resolves with.
+   */
+  endpoint?: 'provider';
+  /**
+   * Finals only, on a stream opened with `translateTo`: the engine's translation of `text` into that
+   * language (`''` when it gave none).
+   */
+  translation?: string;
 }
 
 /** Options of one recognition stream. */
@@ -35,6 +56,13 @@ export interface SttStreamOptions {
   language: string;
   /** Words to make recognizable where the engine allows (spec 002 `vocabulary`). */
   vocabulary?: readonly string[];
+  /**
+   * BCP 47 locale to translate each final into, for engines with `capabilities.translation`
+   * (ignored by the others); finals then carry `translation`.
+   */
+  translateTo?: string;
+  /** Source → target terms the engine's translation must use (spec 002 `dictionary`), with `translateTo`. */
+  translationTerms?: ReadonlyArray<{ source: string; target: string }>;
 }
 
 /** One speaker's recognition stream. Not safe for concurrent `flush` calls: await each. */
