@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { StreamingResampler } from '../audio/resampler.js';
+import { primaryLanguage } from '../common/language-tags.js';
 import { EnergyVad, type VadEvent } from '../providers/vad/energy.js';
 import type { Engines } from '../providers/registry.js';
 import type { SttStream, SttTranscript } from '../providers/stt/types.js';
@@ -94,6 +95,10 @@ export class TranslationPipeline {
   private output: Promise<void> = Promise.resolve();
   private consumer: Promise<void> = Promise.resolve();
   private streamStartWallMs: number | undefined;
+  /** Audio pushed so far (the VAD's timeline), in ms. */
+  private audioMs = 0;
+  /** The STT stream translates each final itself (an MT engine `fromRecognizer` it, e.g. Soniox). */
+  private recognizerTranslates = false;
   private failed = false;
   private closed = false;
   /** The dictionary last read from a {@link DictionarySource} (kept when a read fails). */
@@ -124,7 +129,12 @@ export class TranslationPipeline {
    * @throws {Error} when the STT engine cannot start.
    */
   async start(): Promise<void> {
-    this.stt = await this.engines.stt.open({ language: this.options.sourceLanguage, vocabulary: this.options.vocabulary });
+    const { sourceLanguage, targetLanguage, vocabulary, mode } = this.options;
+    const { stt: recognizer, mt } = this.engines;
+    this.recognizerTranslates = mode !== 'recognize' && mt.capabilities.fromRecognizer === recognizer.name
+      && recognizer.capabilities.translation === true && primaryLanguage(sourceLanguage) !== primaryLanguage(targetLanguage);
+    const translation = this.recognizerTranslates ? { translateTo: targetLanguage, translationTerms: await this.currentDictionary() } : {};
+    this.stt = await recognizer.open({ language: sourceLanguage, vocabulary, ...translation });
     const stt = this.stt;
     this.consumer = (async () => {
       for await (const t of stt) this.onTranscript(t);
@@ -146,6 +156,7 @@ export class TranslationPipeline {
     const now = arrivedAtMs;
     this.streamStartWallMs ??= now;
     const resampled = this.ingest.process(samples);
+    this.audioMs += (resampled.length * 1000) / this.engines.stt.capabilities.sampleRateHz;
     this.clock.arrived(resampled.length, this.engines.stt.capabilities.sampleRateHz, now);
     this.handleVad(this.vad.push(resampled));
   }
@@ -199,7 +210,8 @@ export class TranslationPipeline {
       }
       return;
     }
-    this.decodeOrder.shift();
+    if (t.endpoint === 'provider' && this.engines.stt.capabilities.endpointing === 'provider') this.endedByEngine(u);
+    else this.decodeOrder.shift();
     if (!t.text && !u.interimSent) {
       this.clock.finish(u.id); // noise that held no words: nothing to send, its marks are dropped
       return;
@@ -210,12 +222,33 @@ export class TranslationPipeline {
       this.emit({ type: 'transcript', utteranceId: u.id, text: t.text, final: true, startedAt, durationMs });
     }
     const confidence = t.confidence ?? null;
-    const final = { utteranceId: u.id, text: t.text, startedAt, durationMs, confidence };
+    const translation = this.recognizerTranslates ? t.translation : undefined;
+    const final = { utteranceId: u.id, text: t.text, startedAt, durationMs, confidence, translation };
     if (this.options.mode === 'recognize') {
       this.emit({ type: 'utterance-end', utteranceId: u.id, latency: this.clock.finish(u.id), transcript: t.text, translation: '', startedAt, durationMs, confidence });
       return;
     }
     this.output = this.output.then(() => this.translateAndSpeak(final)).catch((err: unknown) => this.fail(err));
+  }
+
+  /**
+   * Provider endpointing: the engine ended utterance `u` (the oldest awaiting its final) itself, so
+   * several finals can come from one VAD segment. `u` ends now when its segment is still open; the
+   * rest of the segment becomes a new utterance in its place, which the next final (the engine's or
+   * the flush's) ends.
+   */
+  private endedByEngine(u: Utterance): void {
+    const open = u === this.current;
+    const atMs = open ? this.audioMs : u.endAudioMs;
+    const rest: Utterance = { id: randomUUID(), startAudioMs: atMs, endAudioMs: atMs, interimSent: false };
+    if (open) {
+      u.endAudioMs = atMs;
+      this.clock.speechEnded(u.id, atMs);
+      this.current = rest;
+    } else {
+      this.clock.speechEnded(rest.id, atMs);
+    }
+    this.decodeOrder[0] = rest;
   }
 
   /** The dictionary for the next utterance: the fixed list, or a fresh read of the source. */
@@ -230,11 +263,15 @@ export class TranslationPipeline {
     return this.lastDictionary;
   }
 
-  private async translateAndSpeak(final: { utteranceId: string; text: string; startedAt: Date; durationMs: number; confidence: number | null }): Promise<void> {
+  /** MT (or the recognizer's own `translation` of the final) and TTS of one final, in utterance order. */
+  private async translateAndSpeak(final: {
+    utteranceId: string; text: string; startedAt: Date; durationMs: number; confidence: number | null; translation?: string;
+  }): Promise<void> {
     if (this.failed) return;
     const { utteranceId, text } = final;
     const { sourceLanguage, targetLanguage, voice } = this.options;
-    const translation = await translateWithGlossary(this.engines.mt, text, sourceLanguage, targetLanguage, await this.currentDictionary());
+    const translation = final.translation
+      ?? await translateWithGlossary(this.engines.mt, text, sourceLanguage, targetLanguage, await this.currentDictionary());
     this.clock.mark(utteranceId, 'translation');
     if (this.options.translate) {
       this.emit({ type: 'translation', utteranceId, text: translation, final: true, latencyMs: this.clock.elapsedSinceSpeechEnd(utteranceId), transcript: text });
