@@ -194,6 +194,12 @@ describe('soniox engines against the Soniox stand-in', () => {
     await out.done;
     assert.match(String(out.error()), /closed the connection unexpectedly \(code 1006\)/);
 
+    const next1 = soniox.sessions.length + 1;
+    const garbled = collect(await stt.open({ language: 'en-US' }));
+    (await soniox.session(next1)).socket.send('not json');
+    await garbled.done;
+    assert.match(String(garbled.error()), /soniox sent a frame that is not JSON: not json/);
+
     const next2 = soniox.sessions.length + 1;
     const quiet = (await sonioxSttEngine.create(settings({ finalizeTimeoutMs: 100 }), { id: 'soniox' })).open({ language: 'en-US' });
     const silent = await quiet;
@@ -216,7 +222,8 @@ describe('soniox engines against the Soniox stand-in', () => {
 
   it('refuses a wrong key at the handshake and times out a server that never answers it', async () => {
     const wrong = new (stt.constructor as typeof SonioxStt)(settings({ apiKey: 'wrong' }), { id: 'stt-rt-v5', transcription_mode: 'real_time', languages: [{ code: 'en' }] });
-    await assert.rejects(wrong.open({ language: 'en-US' }), /cannot connect to .*401/);
+    await assert.rejects(wrong.open({ language: 'en-US' }), (err: unknown) =>
+      err instanceof SonioxError && err.code === 401 && !err.retryable && /cannot connect to .*401/.test(err.message));
     await assert.rejects(stt.open({ language: 'xx-XX' }), /does not recognize xx-XX/);
     const hanging = await startFakeSoniox({ apiKey: API_KEY, hangHandshake: true });
     try {

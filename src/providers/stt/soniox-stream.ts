@@ -83,7 +83,8 @@ export class SonioxStream implements SttStream {
       }, settings.connectTimeoutMs);
       ws.once('error', (err: Error) => {
         clearTimeout(timer);
-        reject(new SonioxError(`soniox: cannot connect to ${settings.url}: ${err.message}`));
+        const status = /Unexpected server response: (\d{3})/.exec(err.message)?.[1];
+        reject(new SonioxError(`soniox: cannot connect to ${settings.url}: ${err.message}`, status ? Number(status) : undefined));
       });
       ws.once('open', () => {
         clearTimeout(timer);
