@@ -55,6 +55,15 @@ export interface HttpEngineRequest {
 /** A streamed response body: chunks as they arrive; `timeoutMs` bounds the wait for each one. */
 export type ResponseChunks = AsyncGenerator<Uint8Array, void, undefined>;
 
+/** A 2xx response whose body is read as it arrives. */
+export interface StreamedResponse {
+  /** The response's `Content-Type` ('' when absent). */
+  contentType: string;
+  chunks: ResponseChunks;
+  /** Stops reading and closes the request (also when `chunks` was never iterated). */
+  cancel: () => Promise<void>;
+}
+
 interface Attempt {
   signal: AbortSignal;
   /** Cancels this attempt's timeout (the caller took over a streamed body). */
@@ -95,10 +104,15 @@ export class HttpEngineClient {
    * of the body has been used). Ending the iteration early aborts the request.
    * @throws {EngineHttpError} on a failed request (after its retries), a stalled body or an abort.
    */
-  async requestStream(request: HttpEngineRequest): Promise<ResponseChunks> {
+  async requestStream(request: HttpEngineRequest): Promise<StreamedResponse> {
     return this.send(request, async (response, attempt) => {
       attempt.release();
-      return this.chunks(request, response, attempt.signal);
+      const reader = response.body?.getReader();
+      return {
+        contentType: response.headers.get('content-type') ?? '',
+        chunks: this.chunks(request, reader, attempt.signal),
+        cancel: async () => reader?.cancel().catch(() => undefined),
+      };
     });
   }
 
@@ -196,10 +210,8 @@ export class HttpEngineClient {
     this.options.onRequest?.({ engine: this.options.engine, kind: this.options.kind, outcome, durationMs: performance.now() - startedMs });
   }
 
-  private async *chunks(request: HttpEngineRequest, response: Response, signal: AbortSignal): ResponseChunks {
-    const body = response.body;
-    if (!body) return;
-    const reader = body.getReader();
+  private async *chunks(request: HttpEngineRequest, reader: ReadableStreamDefaultReader<Uint8Array> | undefined, signal: AbortSignal): ResponseChunks {
+    if (!reader) return;
     try {
       for (;;) {
         const next = await this.nextChunk(reader);
