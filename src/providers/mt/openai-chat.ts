@@ -10,7 +10,7 @@ import { defineEngine, type EngineContext } from '../engine-module.js';
 import type { HttpEngineClient } from '../http/http-engine-client.js';
 import { httpClientFor, httpEngineSettingsShape } from '../http/http-settings.js';
 import { hasSlots, parseSlots, renderSlots, restoreSlotSpacing, slotNumbers } from './slot-text.js';
-import type { LanguagePair, MtCapabilities, MtProvider, MtText, MtTranslateOptions } from './types.js';
+import type { LanguagePair, MtCapabilities, MtProvider, MtText, MtRequestOptions } from './types.js';
 
 /** Settings of the `openai-chat` engine (docs/engines.md "Engines: openai-chat"). */
 export const openaiChatSettings = z.strictObject({
@@ -115,7 +115,7 @@ export class OpenAiChatMt implements MtProvider {
    * @throws {Error} when the pair is not offered.
    * @throws {EngineHttpError} when the server fails (after retries) or the reply has no text.
    */
-  async translate(input: MtText, pair: LanguagePair, options: MtTranslateOptions = {}): Promise<MtText> {
+  async translate(input: MtText, pair: LanguagePair, options: MtRequestOptions = {}): Promise<MtText> {
     if (!this.capabilities.pairs.some((p) => p.source === pair.source && p.target === pair.target)) {
       throw new Error(`openai-chat has no ${pair.source}→${pair.target} pair; configured languages: ${this.settings.languages.join(', ')}`);
     }
