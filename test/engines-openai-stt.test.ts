@@ -106,6 +106,21 @@ describe('openai STT engine', () => {
     }
   });
 
+  test('the stand-in can choose the transcript from the audio it received', async () => {
+    const bySize = await startFakeOpenAi({ transcriptFor: (audio, fields) => (audio.samples.length === 16000 ? `one second of ${fields.language?.[0] ?? '?'}` : undefined) });
+    try {
+      const stt = await engine(bySize, { apiKey: undefined });
+      const stream = await stt.open({ language: 'de-DE' });
+      stream.push(utterance(16000));
+      assert.equal((await stream.flush()).text, 'one second of de');
+      stream.push(utterance(8000));
+      assert.equal((await stream.flush()).text, '', 'no choice and an empty queue: nothing heard');
+      await stream.close();
+    } finally {
+      await bySize.close();
+    }
+  });
+
   test('an utterance under 100 ms sends nothing and is an empty final', async () => {
     const stt = await engine(server);
     const before = server.requests.length;

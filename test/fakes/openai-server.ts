@@ -33,6 +33,11 @@ export interface FakeOpenAiOptions {
   apiKey?: string;
   /** Answer `language` as OpenAI does (Whisper's name, `english`) instead of a code (faster-whisper). */
   languageNames?: boolean;
+  /**
+   * Chooses the transcript from the request's audio and form fields (e.g. by a marker in the
+   * samples, or by duration); undefined falls back to the `transcripts` queue.
+   */
+  transcriptFor?: (audio: { samples: Int16Array; sampleRateHz: number }, fields: Record<string, string[]>) => string | FakeTranscript | undefined;
   /** The reply of each chat completion; default: the last user message's content. */
   chatReply?: (body: ChatRequestBody) => string;
   /** Speech: sample rate of `pcm` answers (Hz), default 24000; samples per input character, default 240. */
@@ -94,14 +99,14 @@ export class FakeOpenAiServer extends HttpFake {
     const file = r.files?.file;
     if (!file) return writeScripted(res, openAiError(400, "Missing required parameter: 'file'.", 'invalid_request_error'));
     if (!field('model')) return writeScripted(res, openAiError(400, 'you must provide a model parameter', 'invalid_request_error'));
-    let durationS: number;
+    let wav: { samples: Int16Array; sampleRateHz: number };
     try {
-      const wav = readWav(file.bytes);
-      durationS = wav.samples.length / wav.sampleRateHz;
+      wav = readWav(file.bytes);
     } catch {
       return writeScripted(res, openAiError(400, 'Invalid file format. Supported formats: flac, m4a, mp3, mp4, mpeg, mpga, oga, ogg, wav, webm', 'invalid_request_error'));
     }
-    const next = this.transcripts.shift() ?? '';
+    const durationS = wav.samples.length / wav.sampleRateHz;
+    const next = this.options.transcriptFor?.(wav, r.fields ?? {}) ?? this.transcripts.shift() ?? '';
     const t: FakeTranscript = typeof next === 'string' ? { text: next } : next;
     const format = field('response_format') ?? 'json';
     if (format === 'text') return writeScripted(res, { status: 200, body: t.text });
