@@ -12,6 +12,17 @@ export interface LanguagePair {
 /** Text with glossary slots: plain runs, and `{ slot }` markers standing for protected terms. */
 export type MtText = ReadonlyArray<string | { slot: number }>;
 
+/** Per-request options of {@link MtProvider.translate}; engines that cannot use one ignore it. */
+export interface MtRequestOptions {
+  /**
+   * The target-language term each slot stands for, by slot number, for engines that can use it as
+   * context (an LLM); the slots still come back as slots, and the glossary code writes the terms.
+   */
+  slotTerms?: readonly string[];
+  /** Aborts the request (the stream closed). */
+  signal?: AbortSignal;
+}
+
 /** What an MT engine can translate. */
 export interface MtCapabilities {
   pairs: readonly LanguagePair[];
@@ -31,7 +42,7 @@ export interface MtProvider {
    * Translates one utterance. Slots come back in the output, wherever the engine put them.
    * @throws {Error} when the pair is not supported or the engine fails.
    */
-  translate(input: MtText, pair: LanguagePair): Promise<MtText>;
+  translate(input: MtText, pair: LanguagePair, options?: MtRequestOptions): Promise<MtText>;
   /** Starts the engine for `pairs` ahead of the first request. */
   prewarm(pairs?: readonly LanguagePair[]): Promise<void>;
   /** Stops every engine process. */

@@ -48,6 +48,11 @@ export interface SttTranscript {
    * language (`''` when it gave none).
    */
   translation?: string;
+  /**
+   * Finals only: the language the engine heard, as a primary subtag (e.g. `en`); undefined when
+   * the engine does not say.
+   */
+  language?: string;
 }
 
 /** Options of one recognition stream. */
