@@ -1,3 +1,4 @@
+import { billingRoutes } from './billing.js';
 import { intelligenceRoutes } from './intelligence.js';
 import { glossaryRoutes } from './glossary.js';
 import type { PlatformRoutePlugin } from './index.js';
@@ -5,4 +6,4 @@ import { notImplementedRoutes } from './not-implemented.js';
 import { sessionRoutes } from './sessions.js';
 
 /** The authenticated platform route plugins, in registration order. */
-export const PLATFORM_ROUTE_PLUGINS: readonly PlatformRoutePlugin[] = [intelligenceRoutes, glossaryRoutes, sessionRoutes, notImplementedRoutes];
+export const PLATFORM_ROUTE_PLUGINS: readonly PlatformRoutePlugin[] = [intelligenceRoutes, glossaryRoutes, sessionRoutes, billingRoutes, notImplementedRoutes];
