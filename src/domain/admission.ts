@@ -302,6 +302,11 @@ export interface OrganizationAdmission {
   minutesBalanceMs: number | null;
   /** Concurrent streams allowed; null is no organization limit. */
   maxConcurrentStreams: number | null;
+  /**
+   * Live translated audio recorded so far, in ms (`billing_usage.recorded_ms`): counted whether or
+   * not Stripe is configured; the total the Stripe meter reports from (docs/billing.md "Usage").
+   */
+  translatedMs: number;
 }
 
 /** Settings to change; an absent field is left as it is, null makes it unlimited. */
@@ -343,10 +348,18 @@ export function parseAdmissionChanges(value: unknown): AdmissionChanges {
  * @throws {Error} when there is no such organization.
  */
 export async function getOrganizationAdmission(db: Database, name: string): Promise<OrganizationAdmission> {
-  const rows = await db.select().from(organizations).where(eq(organizations.name, name)).limit(1);
-  const row = rows[0];
+  const rows = await db
+    .select({ org: organizations, translatedMs: billingUsage.recordedMs })
+    .from(organizations)
+    .leftJoin(billingUsage, eq(billingUsage.organizationId, organizations.id))
+    .where(eq(organizations.name, name))
+    .limit(1);
+  const row = rows[0]?.org;
   if (!row) throw new Error(`no organization named "${name}"`);
-  return { organizationId: row.id, name: row.name, tier: row.tier, minutesBalanceMs: row.minutesBalanceMs, maxConcurrentStreams: row.maxConcurrentStreams };
+  return {
+    organizationId: row.id, name: row.name, tier: row.tier, minutesBalanceMs: row.minutesBalanceMs, maxConcurrentStreams: row.maxConcurrentStreams,
+    translatedMs: rows[0]?.translatedMs ?? 0,
+  };
 }
 
 /**
