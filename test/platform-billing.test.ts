@@ -135,6 +135,30 @@ describe('billing: invoices and the Stripe webhook against stripe-mock (spec 000
     assert.equal(body.invoices[0]?.createdAt, '2009-02-13T23:31:30.000Z'); // stripe-mock's `created`: 1234567890
   });
 
+  it('invoices: Stripe refusing (a customer deleted in Stripe) is 500 INTERNAL_ERROR, never Stripe\'s own 404', async () => {
+    peer.refuseNext('/v1/invoices', 1, 404, "No such customer: 'cus_tolk_1'");
+    const res = await invoices(adminKey);
+    assert.equal(res.status, 500);
+    assert.deepEqual(await res.json(), { error: { code: 'INTERNAL_ERROR', message: 'Stripe could not list the invoices; try again later (the server log has the details)' } });
+    assert.deepEqual(peer.requests.map((r) => [r.path, r.status]), [['/v1/invoices', 404]]);
+  });
+
+  it('webhook: when Stripe fails while an event is handled, the answer is 500 and nothing is recorded, so the redelivery is handled', async () => {
+    const payload = stripeEvent('checkout.session.completed', {
+      id: 'cs_test_retry', object: 'checkout.session', mode: 'subscription', client_reference_id: orgId,
+      customer: 'cus_tolk_1', subscription: 'sub_gone', metadata: {},
+    });
+    peer.refuseNext('/v1/subscriptions/sub_gone', 1, 404, "No such subscription: 'sub_gone'");
+    const failed = await signed(payload);
+    assert.equal(failed.status, 500);
+    assert.equal(((await failed.json()) as { error: { code: string } }).error.code, 'INTERNAL_ERROR');
+    const id = (JSON.parse(payload) as { id: string }).id;
+    assert.equal((await server.ctx.db.select().from(stripeWebhookEvents).where(eq(stripeWebhookEvents.id, id))).length, 0);
+    const redelivered = await signed(payload);
+    assert.deepEqual(await redelivered.json(), { received: true, result: 'handled' });
+    assert.deepEqual(peer.requests.map((r) => [r.path, r.status]), [['/v1/subscriptions/sub_gone', 404], ['/v1/subscriptions/sub_gone', 200]]);
+  });
+
   it('webhook: a redelivered event id is acknowledged and not acted on again', async () => {
     const payload = stripeEvent('checkout.session.completed', {
       id: 'cs_test_2', object: 'checkout.session', mode: 'subscription', client_reference_id: orgId,

@@ -56,6 +56,12 @@ export interface StripePeer {
    * accepted the request).
    */
   dropAnswers(pathPrefix: string, count: number): void;
+  /**
+   * The next `count` requests to paths starting with `pathPrefix` are answered by the proxy itself
+   * with `status` and Stripe's error body `{"error": {type, message}}`, as Stripe refuses a request
+   * (e.g. 404 `No such customer`); they never reach stripe-mock.
+   */
+  refuseNext(pathPrefix: string, count: number, status: number, message: string): void;
   /** Calls resolve with recorded requests matching `predicate` once at least `n` exist. */
   waitFor(predicate: (r: RecordedStripeRequest) => boolean, n: number): Promise<RecordedStripeRequest[]>;
   close(): Promise<void>;
@@ -89,6 +95,7 @@ export async function startStripePeer(): Promise<StripePeer> {
   const mock = await spawnStripeMock();
   const requests: RecordedStripeRequest[] = [];
   const drops: Array<{ prefix: string; left: number }> = [];
+  const refusals: Array<{ prefix: string; left: number; status: number; message: string }> = [];
   const waiters: Array<() => void> = [];
   const proxy = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -96,6 +103,19 @@ export async function startStripePeer(): Promise<StripePeer> {
     req.on('end', () => {
       const body = Buffer.concat(chunks);
       const url = new URL(req.url ?? '/', 'http://stripe.local');
+      const refusal = refusals.find((r) => r.left > 0 && url.pathname.startsWith(r.prefix));
+      if (refusal) {
+        refusal.left--;
+        const response = { error: { type: 'invalid_request_error', message: refusal.message } };
+        requests.push({
+          method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), headers: req.headers,
+          form: formOf(body.toString('utf8')), status: refusal.status, response, dropped: false,
+        });
+        for (const w of waiters.splice(0)) w();
+        res.writeHead(refusal.status, { 'content-type': 'application/json', 'request-id': 'req_refused' });
+        res.end(JSON.stringify(response));
+        return;
+      }
       const upstream = http.request({ host: '127.0.0.1', port: mock.port, method: req.method, path: req.url, headers: { ...req.headers, host: `127.0.0.1:${mock.port}` } }, (up) => {
         const answer: Buffer[] = [];
         up.on('data', (c: Buffer) => answer.push(c));
@@ -129,6 +149,7 @@ export async function startStripePeer(): Promise<StripePeer> {
     url: `http://127.0.0.1:${port}`,
     requests,
     dropAnswers: (prefix, count) => void drops.push({ prefix, left: count }),
+    refuseNext: (prefix, count, status, message) => void refusals.push({ prefix, left: count, status, message }),
     waitFor: async (predicate, n) => {
       for (;;) {
         const found = requests.filter(predicate);

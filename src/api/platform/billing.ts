@@ -38,6 +38,13 @@ export const billingRoutes: PlatformRoutePlugin = async (app, ctx) => {
   }, async (request) => {
     const stripe = stripeClient(ctx.config.stripe);
     if (!stripe) throw new AppError('NOT_IMPLEMENTED', BILLING_NOT_CONFIGURED);
-    return { invoices: await listOrganizationInvoices(ctx.db, stripe, principalOf(request).organizationId) };
+    const organizationId = principalOf(request).organizationId;
+    try {
+      return { invoices: await listOrganizationInvoices(ctx.db, stripe, organizationId) };
+    } catch (err) {
+      // A Stripe error carries Stripe's own status (404 for a customer deleted in Stripe…): never the client's.
+      request.log.error({ err, organizationId }, 'stripe: listing invoices failed');
+      throw new AppError('INTERNAL_ERROR', 'Stripe could not list the invoices; try again later (the server log has the details)');
+    }
   });
 };

@@ -40,7 +40,14 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
     } catch (err) {
       throw new AppError('BAD_REQUEST', `Invalid Stripe signature: ${err instanceof Error ? err.message.split('\n')[0] : 'verification failed'}`);
     }
-    const outcome = await handleStripeEvent(ctx.db, stripe, settings, event);
+    let outcome;
+    try {
+      outcome = await handleStripeEvent(ctx.db, stripe, settings, event);
+    } catch (err) {
+      // Not recorded: the 500 makes Stripe deliver the event again later.
+      request.log.error({ err, eventId: event.id, type: event.type }, 'stripe webhook: handling failed; Stripe will retry');
+      throw new AppError('INTERNAL_ERROR', `Event ${event.id} could not be handled; Stripe will retry it`);
+    }
     request.log.info({ eventId: event.id, type: event.type, ...outcome }, 'stripe webhook');
     return { received: true, result: outcome.result };
   });
