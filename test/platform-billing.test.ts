@@ -3,11 +3,14 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
 import Stripe from 'stripe';
 import type { StripeSettings } from '../src/config.js';
-import { billingAccounts, organizations, stripeWebhookEvents } from '../src/db/schema.js';
+import { fetchSessionKey, streamAudio, vtUrl } from '../src/client/vt-client.js';
+import { billingAccounts, billingUsage, organizations, stripeWebhookEvents } from '../src/db/schema.js';
 import { checkStreamAdmission, MemoryStreamCounter } from '../src/domain/admission.js';
 import { createApiKey, ensureOrganization } from '../src/domain/api-keys.js';
 import { closeEngines } from '../src/providers/index.js';
-import { startTestServer, testEngines } from './helpers.js';
+import { stripeClient } from '../src/integrations/stripe.js';
+import { StripeMeterReporter } from '../src/realtime/stripe-meter-reporter.js';
+import { librivoxRecordings, loadWav, startTestServer, testEngines } from './helpers.js';
 import { startStripePeer, stripeMockMissing, type StripePeer } from './stripe-peer.js';
 
 // Spec 000 "Billing" and the Stripe webhook (docs/billing.md) against stripe-mock, Stripe's own API
@@ -246,6 +249,36 @@ describe('billing: invoices and the Stripe webhook against stripe-mock (spec 000
     assert.equal(a?.stripeSubscriptionId, null);
     assert.equal(a?.subscriptionStatus, 'canceled');
     assert.equal(a?.stripeCustomerId, 'cus_tolk_1'); // invoices stay listed
+  });
+
+  it('a live /vt stream\'s audio is counted and reaches the Stripe meter (in seconds: STRIPE_METER_UNIT=second)', async () => {
+    const recorded = async () => (await server.ctx.db.select().from(billingUsage).where(eq(billingUsage.organizationId, orgId)))[0]?.recordedMs ?? 0;
+    const before = await recorded();
+    const r = librivoxRecordings().find((x) => x.id.endsWith('0880'));
+    assert.ok(r);
+    const { samples, sampleRateHz } = loadWav(r.path);
+    const url = vtUrl(server.url, await fetchSessionKey(server.url, server.apiKey, 600));
+    // Tier 0 since the subscription was deleted: a same-language stream (transcription) is what it allows.
+    const config = { audio: { format: 'pcm_s16le', sample_rate: sampleRateHz, channels: 1 }, source_language: 'en-US', target_language: 'en-US', voice: 'female' };
+    const result = await streamAudio({ url, config, samples, sampleRateHz, realtime: false, trailingSilenceMs: 1000 });
+    assert.deepEqual(result.events.filter((e) => e.kind === 'error'), []);
+    // The stream's usage is charged as it ends, after the client saw the close: wait for it.
+    for (let waited = 0; (await recorded()) === before; waited += 20) {
+      assert.ok(waited < 10_000, 'the stream\'s usage was never recorded');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const audioMs = Math.ceil(((samples.length + sampleRateHz) * 1000) / sampleRateHz); // the recording and its 1 s of trailing silence
+    assert.equal((await recorded()) - before, audioMs);
+    const stripe = stripeClient(server.ctx.config.stripe);
+    assert.ok(stripe);
+    const reporter = new StripeMeterReporter(server.ctx.db, stripe, { ...server.ctx.config.stripe, meterUnitMs: 1000 });
+    assert.deepEqual(await reporter.runOnce(), { claimed: 1, sent: 1, failed: 0 });
+    const sent = peer.requests.filter((q) => q.path === '/v1/billing/meter_events');
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0]?.status, 200);
+    assert.equal(sent[0]?.form['payload[stripe_customer_id]'], 'cus_tolk_1');
+    assert.equal(sent[0]?.form['payload[value]'], String(Math.floor((await recorded() - before) / 1000)));
+    assert.equal(sent[0]?.form.identifier, `tolk-${orgId}-${before}-${before + Math.floor(audioMs / 1000) * 1000}`);
   });
 
   it('webhook: other event types are acknowledged and ignored; a body that is not an event is 400', async () => {
