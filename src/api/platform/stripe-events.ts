@@ -24,6 +24,8 @@ export interface StripeEventOutcome {
   result: 'handled' | 'duplicate' | 'ignored';
   /** The organization the event changed, when one did. */
   organizationId?: string | undefined;
+  /** A price the event named that `STRIPE_PRICE_PLANS` does not map (tier and minutes were left as they were). */
+  unmappedPriceId?: string | undefined;
 }
 
 /** The event types acted on (spec 000 "Webhooks (Inbound)", plus `invoice.paid`, Stripe's newer twin of `invoice.payment_succeeded`). */
@@ -39,7 +41,12 @@ export const HANDLED_STRIPE_EVENTS = [
  */
 export async function handleStripeEvent(db: Database, stripe: Stripe, settings: StripeSettings, event: Stripe.Event, now = new Date()): Promise<StripeEventOutcome> {
   if (!(HANDLED_STRIPE_EVENTS as readonly string[]).includes(event.type)) return { result: 'ignored' };
-  const planOf = (priceId: string): StripePlan | undefined => settings.plans[priceId];
+  let unmappedPriceId: string | undefined;
+  const planOf = (priceId: string): StripePlan | undefined => {
+    const plan = settings.plans[priceId];
+    if (!plan) unmappedPriceId = priceId;
+    return plan;
+  };
   let organizationId: string | undefined;
   let checkoutFacts: SubscriptionFacts | undefined;
   if (event.type === 'checkout.session.completed') {
@@ -78,5 +85,5 @@ export async function handleStripeEvent(db: Database, stripe: Stripe, settings: 
         return;
     }
   });
-  return { result, organizationId };
+  return { result, organizationId, unmappedPriceId };
 }

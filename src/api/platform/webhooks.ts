@@ -48,7 +48,11 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
       request.log.error({ err, eventId: event.id, type: event.type }, 'stripe webhook: handling failed; Stripe will retry');
       throw new AppError('INTERNAL_ERROR', `Event ${event.id} could not be handled; Stripe will retry it`);
     }
-    request.log.info({ eventId: event.id, type: event.type, ...outcome }, 'stripe webhook');
+    if (outcome.unmappedPriceId) {
+      request.log.warn({ eventId: event.id, type: event.type, ...outcome }, 'stripe webhook: the price is not in STRIPE_PRICE_PLANS; tier and minutes left unchanged');
+    } else {
+      request.log.info({ eventId: event.id, type: event.type, ...outcome }, 'stripe webhook');
+    }
     return { received: true, result: outcome.result };
   });
 
