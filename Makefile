@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8080
 HOST ?= 0.0.0.0
 
-.PHONY: start test test-services services livekit deps test-deps apt-install build web-build lint typecheck bench bench-rooms clean
+.PHONY: start test test-services services livekit stripe-mock deps test-deps apt-install build web-build lint typecheck bench bench-rooms clean
 # The service-backed run: the platform tests again on a real Postgres and Redis (`make services`
 # starts both on loopback when they do not answer; role and password `tolk`).
 TEST_POSTGRES_URL ?= postgres://tolk:tolk@127.0.0.1:5432/test
@@ -19,12 +19,17 @@ LIVEKIT_VERSION := v1.13.5
 LIVEKIT_SERVER_BIN ?= $(CURDIR)/.tools/livekit-$(LIVEKIT_VERSION)/livekit-server
 export LIVEKIT_SERVER_BIN
 GO ?= $(shell command -v go || echo /usr/local/go/bin/go)
+# stripe-mock (Stripe's own API stand-in, validating requests against Stripe's OpenAPI spec) for the
+# billing tests: built once per machine into .tools/, or any binary given as STRIPE_MOCK_BIN.
+STRIPE_MOCK_VERSION := v0.203.0
+STRIPE_MOCK_BIN ?= $(CURDIR)/.tools/stripe-mock-$(STRIPE_MOCK_VERSION)/stripe-mock
+export STRIPE_MOCK_BIN
 
 start: deps node_modules/.installed build web-build
 	@npm link --no-audit --no-fund >/dev/null 2>&1 || echo "note: 'npm link' failed; run the CLI as 'npx tolk'"
 	node bin/tolk.js serve --port $(PORT) --host $(HOST)
 
-test: deps test-deps node_modules/.installed build web-build lint typecheck services livekit
+test: deps test-deps node_modules/.installed build web-build lint typecheck services livekit stripe-mock
 	cd web && npm test
 	npm test
 	@$(MAKE) --no-print-directory test-services
@@ -55,6 +60,16 @@ livekit:
 		tmp=$$(mktemp -d) && GOBIN=$$tmp "$(GO)" install github.com/livekit/livekit-server/cmd/server@$(LIVEKIT_VERSION) \
 			&& mkdir -p "$(dir $(LIVEKIT_SERVER_BIN))" && mv "$$tmp/server" "$(LIVEKIT_SERVER_BIN)" && rm -rf "$$tmp" \
 			|| { echo "livekit-server $(LIVEKIT_VERSION) did not build"; [ "$$CI" != true ] || exit 1; }; \
+	fi
+
+# stripe-mock for the billing tests, from the Go module proxy; skipped when the binary is there.
+# A failed build fails under CI=true; elsewhere the billing tests then report themselves skipped.
+stripe-mock:
+	@if [ ! -x "$(STRIPE_MOCK_BIN)" ]; then \
+		echo "building stripe-mock $(STRIPE_MOCK_VERSION) with go install (first run only: under a minute)"; \
+		tmp=$$(mktemp -d) && GOBIN=$$tmp "$(GO)" install github.com/stripe/stripe-mock@$(STRIPE_MOCK_VERSION) \
+			&& mkdir -p "$(dir $(STRIPE_MOCK_BIN))" && mv "$$tmp/stripe-mock" "$(STRIPE_MOCK_BIN)" && rm -rf "$$tmp" \
+			|| { echo "stripe-mock $(STRIPE_MOCK_VERSION) did not build"; [ "$$CI" != true ] || exit 1; }; \
 	fi
 
 # Debian packages: the offline engines (pocketsphinx, Apertium, espeak-ng) and the LibriVox test recordings.

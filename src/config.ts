@@ -78,6 +78,54 @@ export interface TolkConfig {
   workerSecret: string | undefined;
   /** leg-2 URL a worker announces in the registry (`TOLK_WORKER_URL`); derived from host and port when unset. */
   workerUrl: string | undefined;
+  /** Stripe billing (docs/billing.md); `secretKey` unset: usage is counted but nothing is sent to Stripe. */
+  stripe: StripeSettings;
+  /** Outbound phone calls through Vapi (docs/phone.md); `apiKey` unset: `phone/start` answers 501. */
+  vapi: VapiSettings;
+}
+
+/** A Stripe price's effect on an organization (`STRIPE_PRICE_PLANS`): its tier and minutes per period. */
+export interface StripePlan {
+  /** The organization's `tier` while subscribed to the price. */
+  tier: number;
+  /** Minutes granted at checkout and at every paid invoice; null is unlimited. */
+  minutes: number | null;
+}
+
+/** Stripe settings (docs/billing.md "Settings"). */
+export interface StripeSettings {
+  /** `STRIPE_SECRET_KEY` (`sk_…` or a restricted `rk_…`); billing is off without it. */
+  secretKey: string | undefined;
+  /** `STRIPE_WEBHOOK_SECRET` (`whsec_…`): the endpoint's signing secret; the webhook answers 501 without it. */
+  webhookSecret: string | undefined;
+  /** `STRIPE_API_BASE`: another API server (a stand-in such as stripe-mock), e.g. `http://127.0.0.1:12111`. */
+  apiBase: string | undefined;
+  /** `STRIPE_PRICE_PLANS`: JSON `{"price_…":{"tier":1,"minutes":1000}}`. */
+  plans: Record<string, StripePlan>;
+  /** `STRIPE_METER_EVENT_NAME`: the meter's `event_name` (default `tolk_translated_minutes`). */
+  meterEventName: string;
+  /** One meter unit in ms (`STRIPE_METER_UNIT`: `minute` → 60 000, the default; `second` → 1 000). */
+  meterUnitMs: number;
+  /** How often usage is reported, in ms (`STRIPE_METER_INTERVAL_S`, default 60). */
+  meterIntervalMs: number;
+  /** After a failed payment, how long streams are still admitted, in ms (`STRIPE_PAST_DUE_GRACE_HOURS`, default 72). */
+  pastDueGraceMs: number;
+  /** Largest accepted age of a webhook signature, in s (`STRIPE_WEBHOOK_TOLERANCE_S`, default 300, Stripe's). */
+  webhookToleranceS: number;
+}
+
+/** Vapi settings (docs/phone.md "Settings"). */
+export interface VapiSettings {
+  /** `VAPI_API_KEY`: the private API key (Bearer). */
+  apiKey: string | undefined;
+  /** `VAPI_ASSISTANT_ID`: the assistant that joins calls unless a request names another. */
+  assistantId: string | undefined;
+  /** `VAPI_PHONE_NUMBER_ID`: the Vapi phone number (imported from Twilio, Telnyx…) calls are placed from. */
+  phoneNumberId: string | undefined;
+  /** `VAPI_API_BASE` (default `https://api.vapi.ai`). */
+  apiBase: string;
+  /** `VAPI_WEBHOOK_SECRET`: the shared secret Vapi sends in `x-vapi-secret`; the webhook answers 501 without it. */
+  webhookSecret: string | undefined;
 }
 
 /** The roles of `tolk serve --role` (DESIGN §2 "Processes and planes"). */
@@ -116,7 +164,47 @@ const envSchema = z.object({
   TOLK_ROLE: z.enum(TOLK_ROLES).default('all'),
   TOLK_WORKER_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
   TOLK_WORKER_URL: z.string().regex(/^wss?:\/\/\S+$/, 'a ws:// or wss:// URL').optional(),
+  STRIPE_SECRET_KEY: z.string().min(1).optional(),
+  STRIPE_WEBHOOK_SECRET: z.string().min(1).optional(),
+  STRIPE_API_BASE: z.string().regex(/^https?:\/\/\S+$/, 'an http:// or https:// URL').optional(),
+  STRIPE_PRICE_PLANS: z.string().optional(),
+  STRIPE_METER_EVENT_NAME: z.string().min(1).max(100).default('tolk_translated_minutes'),
+  STRIPE_METER_UNIT: z.enum(['minute', 'second']).default('minute'),
+  STRIPE_METER_INTERVAL_S: z.coerce.number().int().min(1).max(86_400).default(60),
+  STRIPE_PAST_DUE_GRACE_HOURS: z.coerce.number().min(0).max(8760).default(72),
+  STRIPE_WEBHOOK_TOLERANCE_S: z.coerce.number().int().min(1).max(86_400).default(300),
+  VAPI_API_KEY: z.string().min(1).optional(),
+  VAPI_ASSISTANT_ID: z.string().min(1).optional(),
+  VAPI_PHONE_NUMBER_ID: z.string().min(1).optional(),
+  VAPI_API_BASE: z.string().regex(/^https?:\/\/\S+$/, 'an http:// or https:// URL').default('https://api.vapi.ai'),
+  VAPI_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
 });
+
+const planSchema = z.record(z.string().min(1), z.object({
+  tier: z.number().int().min(0),
+  minutes: z.number().min(0).nullable(),
+}).strict());
+
+/**
+ * Parses `STRIPE_PRICE_PLANS` (docs/billing.md): a JSON object from Stripe price id to
+ * `{"tier": <int ≥ 0>, "minutes": <number ≥ 0 | null>}`.
+ * @throws {Error} naming the problem when it is not such an object.
+ */
+export function parseStripePlans(json: string | undefined): Record<string, StripePlan> {
+  if (json === undefined || json.trim() === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    throw new Error('invalid environment: STRIPE_PRICE_PLANS: not JSON');
+  }
+  const parsed = planSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new Error(`invalid environment: STRIPE_PRICE_PLANS.${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'} (expected {"price_…":{"tier":1,"minutes":1000}})`);
+  }
+  return parsed.data;
+}
 
 /**
  * Builds the configuration from an environment and command-line overrides.
@@ -163,6 +251,16 @@ export function loadConfig(
     role: e.TOLK_ROLE,
     workerSecret: e.TOLK_WORKER_SECRET,
     workerUrl: e.TOLK_WORKER_URL,
+    stripe: {
+      secretKey: e.STRIPE_SECRET_KEY, webhookSecret: e.STRIPE_WEBHOOK_SECRET, apiBase: e.STRIPE_API_BASE,
+      plans: parseStripePlans(e.STRIPE_PRICE_PLANS), meterEventName: e.STRIPE_METER_EVENT_NAME,
+      meterUnitMs: e.STRIPE_METER_UNIT === 'second' ? 1000 : 60_000, meterIntervalMs: e.STRIPE_METER_INTERVAL_S * 1000,
+      pastDueGraceMs: Math.round(e.STRIPE_PAST_DUE_GRACE_HOURS * 3_600_000), webhookToleranceS: e.STRIPE_WEBHOOK_TOLERANCE_S,
+    },
+    vapi: {
+      apiKey: e.VAPI_API_KEY, assistantId: e.VAPI_ASSISTANT_ID, phoneNumberId: e.VAPI_PHONE_NUMBER_ID,
+      apiBase: e.VAPI_API_BASE.replace(/\/+$/, ''), webhookSecret: e.VAPI_WEBHOOK_SECRET,
+    },
     ...stripUndefined(overrides),
   };
   if (config.dataDir !== 'memory://') config.dataDir = path.resolve(config.dataDir);

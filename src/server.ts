@@ -10,6 +10,8 @@ import { secureDataDir } from './db/data-dir.js';
 import { getOrganizationAdmission, parseAdmissionChanges, setOrganizationAdmission } from './domain/admission.js';
 import { countApiKeys, createApiKey, type Role } from './domain/api-keys.js';
 import { grantMembership } from './domain/memberships.js';
+import { stripeClient } from './integrations/stripe.js';
+import { StripeMeterReporter } from './realtime/stripe-meter-reporter.js';
 import { closeEngines, createOfflineEngines } from './providers/index.js';
 import { SessionRuntime } from './realtime/session-runtime.js';
 import { StreamSlots } from './realtime/stream-slots.js';
@@ -120,6 +122,10 @@ export async function startServer(
     });
   }
   const sweep = await completeDeadProcessesSessions(ctx, app);
+  // Usage to Stripe Billing Meters (docs/billing.md): every process may run it; claims never overlap.
+  const stripe = stripeClient(config.stripe);
+  const meter = stripe ? new StripeMeterReporter(ctx.db, stripe, config.stripe, app.log) : undefined;
+  meter?.start();
   await app.listen({ port: config.port, host: config.host });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
@@ -135,6 +141,7 @@ export async function startServer(
         // Interpreters are streams too: their utterances in flight finish before the app closes.
         await ctx.interpreters.close();
         await app.close();
+        await meter?.stop();
         await workers.close();
         await ctx.sessions.connections.close();
         await state.close();

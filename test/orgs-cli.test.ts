@@ -7,7 +7,7 @@ import path from 'node:path';
 import { it } from 'node:test';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
-import { checkStreamAdmission, getOrganizationAdmission, MemoryStreamCounter } from '../src/domain/admission.js';
+import { checkStreamAdmission, getOrganizationAdmission, MemoryStreamCounter, recordUsage } from '../src/domain/admission.js';
 import { startServer } from '../src/server.js';
 import { testEngines } from './helpers.js';
 
@@ -38,6 +38,7 @@ interface OrgJson {
   tier_policy: string;
   minutes_balance_ms: number | null;
   max_concurrent_streams: number | null;
+  translated_ms: number;
 }
 
 it('tolk orgs set/show work with and without a running server on the same data dir', async () => {
@@ -48,7 +49,7 @@ it('tolk orgs set/show work with and without a running server on the same data d
     const offline = await cli(['orgs', 'set', '--org', 'clinic', '--max-streams', '1']);
     assert.match(offline.organization_id, /^org_/);
     assert.deepEqual(offline, {
-      org: 'clinic', organization_id: offline.organization_id, tier: 1, tier_policy: 'standard', minutes_balance_ms: null, max_concurrent_streams: 1,
+      org: 'clinic', organization_id: offline.organization_id, tier: 1, tier_policy: 'standard', minutes_balance_ms: null, max_concurrent_streams: 1, translated_ms: 0,
     });
     assert.match(await failingCli(['orgs', 'show', '--org', 'nobody', '--data-dir', dataDir]), /tolk: no organization named "nobody"/);
     assert.match(await failingCli(['orgs', 'set', '--org', 'clinic', '--data-dir', dataDir]), /nothing to set/);
@@ -68,8 +69,10 @@ it('tolk orgs set/show work with and without a running server on the same data d
       assert.equal(!spent.ok && spent.status, 402);
       assert.match(await failingCli(['orgs', 'show', '--org', 'nobody', '--data-dir', dataDir]), /tolk: no organization named "nobody"/);
 
+      // Live usage is counted (and shown) whether or not Stripe is configured (docs/billing.md "Usage").
+      await recordUsage(server.ctx.db, online.organization_id, 90_000);
       const text = await runCli(['orgs', 'show', '--org', 'clinic', '--data-dir', dataDir]);
-      assert.match(text, /^Organization clinic \(org_\w+\)\n {2}tier: +0 \(transcription: the source language only; voices female\)\n {2}minutes balance: +0 minutes \(0 ms\)\n {2}max concurrent streams: unlimited\n$/);
+      assert.match(text, /^Organization clinic \(org_\w+\)\n {2}tier: +0 \(transcription: the source language only; voices female\)\n {2}minutes balance: +-1\.5 minutes \(-90000 ms\)\n {2}max concurrent streams: unlimited\n {2}translated so far: +1\.5 minutes \(90000 ms; docs\/billing\.md\)\n$/);
     } finally {
       await server.close();
     }
@@ -77,7 +80,7 @@ it('tolk orgs set/show work with and without a running server on the same data d
     const db = await openDatabase({ dataDir });
     try {
       assert.deepEqual(await getOrganizationAdmission(db.db, 'clinic'), {
-        organizationId: offline.organization_id, name: 'clinic', tier: 0, minutesBalanceMs: 0, maxConcurrentStreams: null,
+        organizationId: offline.organization_id, name: 'clinic', tier: 0, minutesBalanceMs: -90_000, maxConcurrentStreams: null, translatedMs: 90_000,
       });
     } finally {
       await db.close();

@@ -74,6 +74,7 @@ describe('GET /api/sessions/:id/intelligence', () => {
       averageConfidence: 0, // no transcript carries one
       averageLatencyMs: 340, // (300 + 420 + 350 + 291) / 4 = 340.25
       durationSeconds: 1320,
+      phoneCalls: [], // none placed (docs/phone.md)
     });
   });
 

@@ -71,7 +71,7 @@ function print(s: OrganizationAdmission, json: boolean): void {
   if (json) {
     process.stdout.write(`${JSON.stringify({
       org: s.name, organization_id: s.organizationId, tier: s.tier, tier_policy: policy.name,
-      minutes_balance_ms: s.minutesBalanceMs, max_concurrent_streams: s.maxConcurrentStreams,
+      minutes_balance_ms: s.minutesBalanceMs, max_concurrent_streams: s.maxConcurrentStreams, translated_ms: s.translatedMs,
     })}\n`);
     return;
   }
@@ -82,6 +82,7 @@ function print(s: OrganizationAdmission, json: boolean): void {
     `  tier:                   ${s.tier} (${policy.name}: ${targets}; voices ${policy.voices.join(', ')})`,
     `  minutes balance:        ${balance}`,
     `  max concurrent streams: ${s.maxConcurrentStreams ?? 'unlimited'}`,
+    `  translated so far:      ${+(s.translatedMs / MS_PER_MINUTE).toFixed(2)} minutes (${s.translatedMs} ms; docs/billing.md)`,
     '',
   ].join('\n'));
 }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { eq, sql } from 'drizzle-orm';
 import type { Redis } from 'ioredis';
 import type { Database } from '../db/client.js';
-import { organizations } from '../db/schema.js';
+import { billingAccounts, billingUsage, organizations } from '../db/schema.js';
 import { primaryLanguage } from '../common/language-tags.js';
 import type { VoiceName } from '../common/voices.js';
 import { ensureOrganization } from './api-keys.js';
@@ -228,15 +228,20 @@ export type AdmissionResult =
  * refused stream never holds a slot:
  * 1. the organization exists, else 401 "Invalid API key" (a session key outliving its organization);
  * 2. the tier allows the pair and voice, else 400 ("Incorrect target language" / "Invalid voice");
- * 3. `minutes_balance_ms` is null or above 0, else 402 "Balance exhausted";
+ * 3. `minutes_balance_ms` is null or above 0, else 402 "Balance exhausted"; a subscription past due
+ *    beyond its grace period (`billing_accounts.streams_refused_after`, docs/billing.md) is 402 too;
  * 4. a slot is free when `max_concurrent_streams` is set, else 429 "Max concurrent connections exceeded".
  * Call `release()` exactly when the stream ends (again is harmless).
  * @throws {Error} when the database cannot be read.
  */
 export async function checkStreamAdmission(db: Database, counter: StreamCounter, input: AdmissionRequest): Promise<AdmissionResult> {
   const rows = await db
-    .select({ tier: organizations.tier, balanceMs: organizations.minutesBalanceMs, maxStreams: organizations.maxConcurrentStreams })
+    .select({
+      tier: organizations.tier, balanceMs: organizations.minutesBalanceMs, maxStreams: organizations.maxConcurrentStreams,
+      refusedAfter: billingAccounts.streamsRefusedAfter,
+    })
     .from(organizations)
+    .leftJoin(billingAccounts, eq(billingAccounts.organizationId, organizations.id))
     .where(eq(organizations.id, input.organizationId))
     .limit(1);
   const org = rows[0];
@@ -245,6 +250,9 @@ export async function checkStreamAdmission(db: Database, counter: StreamCounter,
   if (refusal) return { ok: false, status: 400, description: refusal };
   if (org.balanceMs !== null && org.balanceMs <= 0) {
     return { ok: false, status: 402, description: 'Balance exhausted: the organization has no streaming minutes left' };
+  }
+  if (org.refusedAfter && org.refusedAfter.getTime() <= Date.now()) {
+    return { ok: false, status: 402, description: 'Subscription past due: the last invoice was not paid within the grace period; pay it to stream again' };
   }
   if (org.maxStreams === null) return { ok: true, tier: org.tier, release: async () => {} };
   const slot = await counter.acquire(input.organizationId, org.maxStreams);
@@ -259,18 +267,28 @@ export async function checkStreamAdmission(db: Database, counter: StreamCounter,
  * credit"; spec 000 "each minute … counts against your plan quota"): subtracts `audioMs`, rounded up
  * to whole ms, in one SQL statement, so concurrent streams never lose each other's usage. The whole
  * measured usage is charged, so the balance may end below 0; an unlimited (null) balance stays null.
+ * In the same transaction the ms are added to `billing_usage.recorded_ms`, the total the Stripe meter
+ * reports from (docs/billing.md "Usage"), whether or not Stripe is configured.
  * @param audioMs - audio received, in ms (≥ 0).
  * @returns the balance after the charge, in ms (null: unlimited), or undefined for an unknown organization.
  * @throws {RangeError} when `audioMs` is negative or not finite.
  */
 export async function recordUsage(db: Database, organizationId: string, audioMs: number): Promise<{ minutesBalanceMs: number | null } | undefined> {
   if (!Number.isFinite(audioMs) || audioMs < 0) throw new RangeError(`usage is a finite number of ms ≥ 0, not ${audioMs}`);
-  const rows = await db
-    .update(organizations)
-    .set({ minutesBalanceMs: sql`${organizations.minutesBalanceMs} - ${Math.ceil(audioMs)}` })
-    .where(eq(organizations.id, organizationId))
-    .returning({ minutesBalanceMs: organizations.minutesBalanceMs });
-  return rows[0];
+  const ms = Math.ceil(audioMs);
+  return db.transaction(async (tx) => {
+    const rows = await tx
+      .update(organizations)
+      .set({ minutesBalanceMs: sql`${organizations.minutesBalanceMs} - ${ms}` })
+      .where(eq(organizations.id, organizationId))
+      .returning({ minutesBalanceMs: organizations.minutesBalanceMs });
+    if (!rows[0] || ms === 0) return rows[0];
+    await tx.insert(billingUsage).values({ organizationId, recordedMs: ms }).onConflictDoUpdate({
+      target: billingUsage.organizationId,
+      set: { recordedMs: sql`${billingUsage.recordedMs} + ${ms}`, updatedAt: sql`now()` },
+    });
+    return rows[0];
+  });
 }
 
 // Organization settings (`tolk orgs`)
@@ -284,6 +302,11 @@ export interface OrganizationAdmission {
   minutesBalanceMs: number | null;
   /** Concurrent streams allowed; null is no organization limit. */
   maxConcurrentStreams: number | null;
+  /**
+   * Live translated audio recorded so far, in ms (`billing_usage.recorded_ms`): counted whether or
+   * not Stripe is configured; the total the Stripe meter reports from (docs/billing.md "Usage").
+   */
+  translatedMs: number;
 }
 
 /** Settings to change; an absent field is left as it is, null makes it unlimited. */
@@ -325,10 +348,18 @@ export function parseAdmissionChanges(value: unknown): AdmissionChanges {
  * @throws {Error} when there is no such organization.
  */
 export async function getOrganizationAdmission(db: Database, name: string): Promise<OrganizationAdmission> {
-  const rows = await db.select().from(organizations).where(eq(organizations.name, name)).limit(1);
-  const row = rows[0];
+  const rows = await db
+    .select({ org: organizations, translatedMs: billingUsage.recordedMs })
+    .from(organizations)
+    .leftJoin(billingUsage, eq(billingUsage.organizationId, organizations.id))
+    .where(eq(organizations.name, name))
+    .limit(1);
+  const row = rows[0]?.org;
   if (!row) throw new Error(`no organization named "${name}"`);
-  return { organizationId: row.id, name: row.name, tier: row.tier, minutesBalanceMs: row.minutesBalanceMs, maxConcurrentStreams: row.maxConcurrentStreams };
+  return {
+    organizationId: row.id, name: row.name, tier: row.tier, minutesBalanceMs: row.minutesBalanceMs, maxConcurrentStreams: row.maxConcurrentStreams,
+    translatedMs: rows[0]?.translatedMs ?? 0,
+  };
 }
 
 /**

@@ -9,7 +9,7 @@ import { apiKeyRoutes } from './api-keys.js';
 import { authenticate } from './auth.js';
 import { handlePlatformError, platformError } from './errors.js';
 import { healthRoutes } from './health.js';
-import { notImplementedWebhooks } from './not-implemented.js';
+import { webhookRoutes } from './webhooks.js';
 
 /** Plugins that add authenticated platform routes (sessions, glossary…), each in its own file. */
 export type PlatformRoutePlugin = (app: FastifyInstance, ctx: AppContext) => Promise<void>;
@@ -41,7 +41,7 @@ export async function platformRoutes(app: FastifyInstance, ctx: AppContext, rout
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(async (pub) => healthRoutes(pub, ctx));
-  await app.register(notImplementedWebhooks);
+  await app.register(async (hooks) => webhookRoutes(hooks, ctx));
 
   await app.register(async (authed) => {
     authed.addHook('onRequest', authenticate(ctx));

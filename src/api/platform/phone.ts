@@ -1,0 +1,89 @@
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { VapiSettings } from '../../config.js';
+import { recordAudit } from '../../domain/audit.js';
+import { organizationsOf } from '../../domain/memberships.js';
+import { recordPhoneCall } from '../../domain/phone-calls.js';
+import { findSession } from '../../domain/sessions.js';
+import { AppError } from '../../errors.js';
+import { DialError, type PhoneDialer } from '../../integrations/phone-dialer.js';
+import { missingVapiSettings, VapiDialer } from '../../integrations/vapi.js';
+import { principalOf, requireRole, roleAtLeast } from './auth.js';
+import type { PlatformRoutePlugin } from './index.js';
+import { errorBody, errorResponses, idParams } from './schemas.js';
+
+/** E.164: `+`, a country code that does not start with 0, at most 15 digits in all. */
+export const E164 = /^\+[1-9]\d{1,14}$/;
+
+const phoneBody = z.object({
+  phoneNumber: z.string().regex(E164, 'must be an E.164 number such as "+14155550199"').describe('The callee, E.164'),
+  assistantId: z.string().trim().min(1).max(100).optional().describe('A Vapi assistant to use instead of VAPI_ASSISTANT_ID'),
+});
+const phoneStarted = z.object({ callId: z.string(), status: z.literal('initiated') });
+
+/** Dialers by settings object: one per process and configuration. */
+const dialers = new WeakMap<VapiSettings, PhoneDialer>();
+
+/**
+ * The dialer of this server, or undefined when none is configured. Vapi is the only provider so
+ * far; another one (Twilio) slots in here as a second {@link PhoneDialer}, tried when Vapi is absent.
+ */
+export function phoneDialerFor(settings: VapiSettings): PhoneDialer | undefined {
+  let dialer = dialers.get(settings);
+  if (!dialer) {
+    dialer = VapiDialer.from(settings);
+    if (dialer) dialers.set(settings, dialer);
+  }
+  return dialer;
+}
+
+/**
+ * Spec 000 `POST /sessions/:id/phone/start` (under `/api`), owner or admin: calls `phoneNumber`
+ * through the configured {@link PhoneDialer} and brings the callee into the session; answers
+ * `{callId, status: "initiated"}`. Errors: 400 for a number that is not E.164; 403 for a member (of
+ * the key's organization, then of the session's); 501 naming the missing settings when no dialer is
+ * configured; 404 for an unknown session or another organization's; 409 when the session is not
+ * `active`; 422 when the provider refuses the call, 500 when it cannot be reached (docs/phone.md).
+ */
+export const phoneRoutes: PlatformRoutePlugin = async (app, ctx) => {
+  const r = app.withTypeProvider<ZodTypeProvider>();
+  r.post('/sessions/:id/phone/start', {
+    preHandler: requireRole('admin'),
+    schema: {
+      tags: ['sessions'], summary: 'Call a phone number into a live session (owner/admin; Vapi)', params: idParams, body: phoneBody,
+      response: { 200: phoneStarted, ...errorResponses, 422: errorBody, 501: errorBody },
+    },
+  }, async (request) => {
+    const dialer = phoneDialerFor(ctx.config.vapi);
+    if (!dialer) {
+      throw new AppError('NOT_IMPLEMENTED', `Outbound phone calls are not configured on this server: set ${missingVapiSettings(ctx.config.vapi).join(', ')} (docs/phone.md)`);
+    }
+    const principal = principalOf(request);
+    const orgs = await organizationsOf(ctx.db, principal);
+    const session = await findSession(ctx.db, [...orgs.keys()], request.params.id);
+    const role = session ? orgs.get(session.organizationId) : undefined;
+    if (!session || !role) throw new AppError('NOT_FOUND', `Session ${request.params.id} not found`);
+    if (!roleAtLeast(role, 'admin')) throw new AppError('FORBIDDEN', `Starting a phone call requires the admin role or higher; this key's role is ${role}`);
+    if (session.status !== 'active') {
+      throw new AppError('CONFLICT', `Session ${session.id} is ${session.status}: a phone call joins an active session only`);
+    }
+    const { phoneNumber, assistantId } = request.body;
+    let call;
+    try {
+      call = await dialer.dial({ phoneNumber, assistantId, session: { id: session.id, sourceLang: session.sourceLang, targetLang: session.targetLang } });
+    } catch (err) {
+      if (err instanceof DialError && err.kind === 'refused') throw new AppError('UNPROCESSABLE', `The call was refused: ${err.message}`);
+      if (err instanceof DialError) throw new AppError('INTERNAL_ERROR', `The call could not be placed: ${err.message}`);
+      throw err;
+    }
+    await recordPhoneCall(ctx.db, {
+      callId: call.callId, sessionId: session.id, organizationId: session.organizationId, provider: call.provider,
+      phoneNumber, assistantId: call.assistantId, createdByKeyId: principal.keyId,
+    });
+    await recordAudit(ctx.db, {
+      organizationId: session.organizationId, actorKeyId: principal.keyId, action: 'session.phone_call_started', targetId: call.callId,
+      detail: { sessionId: session.id, provider: call.provider },
+    });
+    return { callId: call.callId, status: 'initiated' as const };
+  });
+};
