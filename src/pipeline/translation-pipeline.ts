@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { StreamingResampler } from '../audio/resampler.js';
-import { EnergyVad, type VadEvent } from '../providers/vad/energy.js';
+import { SpeechDetector } from '../providers/vad/speech-detector.js';
+import type { VadEvent, VadName } from '../providers/vad/types.js';
 import type { Engines } from '../providers/registry.js';
 import type { SttStream, SttTranscript } from '../providers/stt/types.js';
 import type { VoiceName } from '../providers/tts/types.js';
@@ -37,6 +38,10 @@ export interface PipelineOptions {
    * language); `utterance-end` follows each final at once.
    */
   mode?: 'translate' | 'recognize';
+  /** The VAD that endpoints utterances (docs/vad.md); default `energy`. */
+  vad?: VadName | undefined;
+  /** Suppress background noise and voices before VAD and STT (spec 002 `features.background_voice_cancellation`). */
+  backgroundVoiceCancellation?: boolean | undefined;
 }
 
 /** Events a pipeline emits, in order per utterance (DESIGN §3 frames). */
@@ -86,7 +91,7 @@ interface Utterance {
 export class TranslationPipeline {
   private readonly ingest: StreamingResampler;
   private readonly egressRate: number;
-  private readonly vad: EnergyVad;
+  private vad: SpeechDetector | undefined;
   private readonly clock = new LatencyClock();
   private stt: SttStream | undefined;
   private readonly decodeOrder: Utterance[] = [];
@@ -112,19 +117,25 @@ export class TranslationPipeline {
     const sttRate = engines.stt.capabilities.sampleRateHz;
     this.ingest = new StreamingResampler(options.sampleRateHz, sttRate);
     this.egressRate = options.sampleRateHz;
-    this.vad = new EnergyVad({
-      sampleRateHz: sttRate,
-      endpointSilenceMs: options.endpointSilenceMs,
-      maxUtteranceMs: options.maxUtteranceMs,
-    });
   }
 
   /**
-   * Opens the recognition stream. Call once before `push`.
-   * @throws {Error} when the STT engine cannot start.
+   * Opens the recognition stream and the VAD. Call once before `push`.
+   * @throws {Error} when the STT engine, the Silero model or the noise suppressor cannot start.
    */
   async start(): Promise<void> {
-    this.stt = await this.engines.stt.open({ language: this.options.sourceLanguage, vocabulary: this.options.vocabulary });
+    const { endpointSilenceMs, maxUtteranceMs, vad, backgroundVoiceCancellation } = this.options;
+    this.vad = await SpeechDetector.open(
+      { sampleRateHz: this.engines.stt.capabilities.sampleRateHz, endpointSilenceMs, maxUtteranceMs, vad, noiseSuppression: backgroundVoiceCancellation },
+      (events) => this.handleVad(events),
+      (err) => this.fail(err),
+    );
+    try {
+      this.stt = await this.engines.stt.open({ language: this.options.sourceLanguage, vocabulary: this.options.vocabulary });
+    } catch (err) {
+      this.vad.close();
+      throw err;
+    }
     const stt = this.stt;
     this.consumer = (async () => {
       for await (const t of stt) this.onTranscript(t);
@@ -133,7 +144,7 @@ export class TranslationPipeline {
 
   /** Audio received but not yet decoded, in ms: the transport pauses reading while it is high. */
   get backlogMs(): number {
-    return this.stt?.pendingMs ?? 0;
+    return (this.stt?.pendingMs ?? 0) + (this.vad?.pendingMs ?? 0);
   }
 
   /**
@@ -147,7 +158,7 @@ export class TranslationPipeline {
     this.streamStartWallMs ??= now;
     const resampled = this.ingest.process(samples);
     this.clock.arrived(resampled.length, this.engines.stt.capabilities.sampleRateHz, now);
-    this.handleVad(this.vad.push(resampled));
+    this.vad?.push(resampled);
   }
 
   /**
@@ -156,10 +167,11 @@ export class TranslationPipeline {
    */
   async close(timeoutMs = 5000): Promise<void> {
     if (this.closed) return;
-    if (!this.failed) this.handleVad(this.vad.flush());
     this.closed = true;
     const stt = this.stt;
     const drained = (async () => {
+      if (!this.failed) await this.vad?.finish();
+      this.vad?.close();
       await stt?.close();
       await this.consumer;
       await this.output;
@@ -167,6 +179,7 @@ export class TranslationPipeline {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
+    this.vad?.close();
   }
 
   private handleVad(events: VadEvent[]): void {
