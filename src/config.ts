@@ -101,7 +101,7 @@ const envSchema = z.object({
   TOLK_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(8 * 1024 * 1024),
   TOLK_ENDPOINT_SILENCE_MS: z.coerce.number().int().min(100).max(5000).default(300),
   TOLK_MAX_UTTERANCE_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
-  TOLK_VAD: z.enum(VAD_NAMES).default('energy'),
+  TOLK_VAD: z.enum(VAD_NAMES).default('silero'),
   TOLK_MAX_STREAMS: z.coerce.number().int().positive().default(32),
   TOLK_ORG_STREAM_SHARE: z.coerce.number().gt(0).max(1).default(0.75),
   TOLK_CONFIG_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
