@@ -118,6 +118,21 @@ for (const vad of ['energy', 'silero'] as const) {
   console.log(`${vad.padEnd(7)} totals over ${rows.length} conditions: missed endpoints ${sum((r) => r.missedEndpoints, vad)}, false endpoints ${sum((r) => r.falseEndpoints, vad)}, ` +
     `noise utterances ${sum((r) => r.noiseUtterances, vad)}, mean missed speech ${f(sum((r) => r.missedSpeechPct, vad) / rows.length, 1)}%`);
 }
+// One model run, split into what happens on the event loop (the call until it returns its promise)
+// and the whole run (until the promise resolves: inference on onnxruntime's thread).
+const frame = Int16Array.from(clean.samples.subarray(RATE * 2, RATE * 2 + 512));
+let state = model.initialState();
+let syncMs = 0;
+let totalMs = 0;
+const RUNS = 2000;
+for (let i = 0; i < RUNS; i++) {
+  const t0 = performance.now();
+  const pending = model.run(frame, RATE, state);
+  syncMs += performance.now() - t0;
+  state = (await pending).state;
+  totalMs += performance.now() - t0;
+}
+console.log(`silero model run per 32 ms frame: ${f(totalMs / RUNS, 3)} ms until resolved, of which ${f(syncMs / RUNS, 3)} ms on the event loop (${RUNS} runs)`);
 fs.mkdirSync('bench/results', { recursive: true });
 fs.writeFileSync('bench/results/vad.json', JSON.stringify({ audioSPerCondition: audioS, pausesMs: PAUSES_MS, rows }, null, 2));
 await model.release();
