@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8080
 HOST ?= 0.0.0.0
 
-.PHONY: start test test-services services livekit stripe-mock deps test-deps apt-install build web-build lint typecheck bench bench-rooms clean
+.PHONY: start test test-services services livekit stripe-mock deps test-deps apt-install build web-build lint typecheck bench bench-rooms bench-vad clean
 # The service-backed run: the platform tests again on a real Postgres and Redis (`make services`
 # starts both on loopback when they do not answer; role and password `tolk`).
 TEST_POSTGRES_URL ?= postgres://tolk:tolk@127.0.0.1:5432/test
@@ -118,6 +118,12 @@ bench: deps node_modules/.installed build
 # End of speech → first translated audio frame through a real LiveKit SFU, against /vt in the same run.
 bench-rooms: deps node_modules/.installed livekit
 	node --import tsx bench/room-latency.ts
+
+# Energy vs Silero VAD on noisy LibriVox (endpoint latency, false endpoints, missed speech, CPU), then
+# the WER of pocketsphinx finals with and without background_voice_cancellation (RNNoise), each in one run.
+bench-vad: deps node_modules/.installed
+	node --import tsx bench/vad.ts
+	node --import tsx bench/noise-suppression.ts
 
 clean:
 	rm -rf dist node_modules web/dist web/node_modules .tools

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { VAD_NAMES, type VadName } from './providers/vad/types.js';
 
 /**
  * Tolk's settings, read from the environment and overridden by command-line flags.
@@ -33,6 +34,8 @@ export interface TolkConfig {
   endpointSilenceMs: number;
   /** Utterance length after which a shorter pause ends it, in ms (`TOLK_MAX_UTTERANCE_MS`). */
   maxUtteranceMs: number;
+  /** The VAD of every stream (`TOLK_VAD`: `energy` or `silero`, docs/vad.md). */
+  vad: VadName;
   /** Concurrent pipelines one process accepts before answering 429 (`TOLK_MAX_STREAMS`). */
   maxStreams: number;
   /**
@@ -146,6 +149,7 @@ const envSchema = z.object({
   TOLK_MAX_BUFFERED_BYTES: z.coerce.number().int().positive().default(8 * 1024 * 1024),
   TOLK_ENDPOINT_SILENCE_MS: z.coerce.number().int().min(100).max(5000).default(300),
   TOLK_MAX_UTTERANCE_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
+  TOLK_VAD: z.enum(VAD_NAMES).default('silero'),
   TOLK_MAX_STREAMS: z.coerce.number().int().positive().default(32),
   TOLK_ORG_STREAM_SHARE: z.coerce.number().gt(0).max(1).default(0.75),
   TOLK_CONFIG_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
@@ -235,6 +239,7 @@ export function loadConfig(
     maxBufferedBytes: e.TOLK_MAX_BUFFERED_BYTES,
     endpointSilenceMs: e.TOLK_ENDPOINT_SILENCE_MS,
     maxUtteranceMs: e.TOLK_MAX_UTTERANCE_MS,
+    vad: e.TOLK_VAD,
     maxStreams: e.TOLK_MAX_STREAMS,
     streamLimits: {
       orgShare: e.TOLK_ORG_STREAM_SHARE, configTimeoutMs: e.TOLK_CONFIG_TIMEOUT_MS,

@@ -95,7 +95,7 @@ export async function startServer(
   const liveStreams = (): Record<string, number> => ({ vt: ctx.activeStreams.size, single: ctx.liveConversations.single, room: ctx.liveConversations.room });
   const workers: WorkerLinks = config.role === 'gateway' && redis && config.workerSecret
     ? new RemoteWorkerLinks(new WorkerRegistry(redis), config.workerSecret, (reason) => ctx.metrics.leg2Failure(reason))
-    : new InProcessWorkerLinks(() => ctx.engines, { endpointSilenceMs: config.endpointSilenceMs, maxUtteranceMs: config.maxUtteranceMs }, config.maxStreams);
+    : new InProcessWorkerLinks(() => ctx.engines, { endpointSilenceMs: config.endpointSilenceMs, maxUtteranceMs: config.maxUtteranceMs, vad: config.vad }, config.maxStreams);
   const ctx: AppContext = {
     config, db: database.db, state, engines, redis,
     slots: new StreamSlots(config.maxStreams, config.streamLimits.orgShare),

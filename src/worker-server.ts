@@ -68,7 +68,7 @@ export async function startWorker(config: TolkConfig, options: { engines?: Engin
       workers: async () => (await registry.live()).map((w) => ({ id: w.id, load: w.load, capacity: w.capacity })),
     }),
     settings: {
-      endpointSilenceMs: config.endpointSilenceMs, maxUtteranceMs: config.maxUtteranceMs, maxFrameBytes: config.maxFrameBytes,
+      endpointSilenceMs: config.endpointSilenceMs, maxUtteranceMs: config.maxUtteranceMs, vad: config.vad, maxFrameBytes: config.maxFrameBytes,
       maxBufferedBytes: config.maxBufferedBytes, maxStreams: config.maxStreams,
     },
     loadChanged: () => void heartbeat.beat(),

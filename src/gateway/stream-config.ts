@@ -52,6 +52,8 @@ export function streamConfigProblem(engines: Engines, config: StreamConfig): str
   if (!isLanguageTag(config.source_language)) return `Invalid source_language "${config.source_language}": use a BCP 47 tag such as en-US`;
   if (!isLanguageTag(config.target_language)) return `Incorrect target_language "${config.target_language}": use a BCP 47 tag such as es-ES`;
   if (config.voice !== 'male' && config.voice !== 'female') return `Invalid voice "${config.voice}": use "male" or "female"`;
+  const cancellation = config.features?.background_voice_cancellation;
+  if (cancellation !== undefined && typeof cancellation !== 'boolean') return 'Invalid features.background_voice_cancellation: use true or false';
   const check = checkLanguages(engines, config.source_language, config.target_language, config.voice);
   return check.ok ? undefined : check.description;
 }

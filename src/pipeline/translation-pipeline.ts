@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { StreamingResampler } from '../audio/resampler.js';
 import { primaryLanguage } from '../common/language-tags.js';
-import { EnergyVad, type VadEvent } from '../providers/vad/energy.js';
+import { SpeechDetector } from '../providers/vad/speech-detector.js';
+import type { VadEvent, VadName } from '../providers/vad/types.js';
 import type { Engines } from '../providers/registry.js';
 import type { SttStream, SttTranscript } from '../providers/stt/types.js';
 import type { VoiceName } from '../providers/tts/types.js';
@@ -38,6 +39,10 @@ export interface PipelineOptions {
    * language); `utterance-end` follows each final at once.
    */
   mode?: 'translate' | 'recognize';
+  /** The VAD that endpoints utterances (docs/vad.md); default `energy`. */
+  vad?: VadName | undefined;
+  /** Suppress background noise and voices before VAD and STT (spec 002 `features.background_voice_cancellation`). */
+  backgroundVoiceCancellation?: boolean | undefined;
 }
 
 /** Events a pipeline emits, in order per utterance (DESIGN §3 frames). */
@@ -87,7 +92,7 @@ interface Utterance {
 export class TranslationPipeline {
   private readonly ingest: StreamingResampler;
   private readonly egressRate: number;
-  private readonly vad: EnergyVad;
+  private vad: SpeechDetector | undefined;
   private readonly clock = new LatencyClock();
   private stt: SttStream | undefined;
   private readonly decodeOrder: Utterance[] = [];
@@ -117,24 +122,29 @@ export class TranslationPipeline {
     const sttRate = engines.stt.capabilities.sampleRateHz;
     this.ingest = new StreamingResampler(options.sampleRateHz, sttRate);
     this.egressRate = options.sampleRateHz;
-    this.vad = new EnergyVad({
-      sampleRateHz: sttRate,
-      endpointSilenceMs: options.endpointSilenceMs,
-      maxUtteranceMs: options.maxUtteranceMs,
-    });
   }
 
   /**
-   * Opens the recognition stream. Call once before `push`.
-   * @throws {Error} when the STT engine cannot start.
+   * Opens the recognition stream and the VAD. Call once before `push`.
+   * @throws {Error} when the STT engine, the Silero model or the noise suppressor cannot start.
    */
   async start(): Promise<void> {
-    const { sourceLanguage, targetLanguage, vocabulary, mode } = this.options;
+    const { sourceLanguage, targetLanguage, vocabulary, mode, endpointSilenceMs, maxUtteranceMs, vad, backgroundVoiceCancellation } = this.options;
     const { stt: recognizer, mt } = this.engines;
+    this.vad = await SpeechDetector.open(
+      { sampleRateHz: recognizer.capabilities.sampleRateHz, endpointSilenceMs, maxUtteranceMs, vad, noiseSuppression: backgroundVoiceCancellation },
+      (events) => this.handleVad(events),
+      (err) => this.fail(err),
+    );
     this.recognizerTranslates = mode !== 'recognize' && mt.capabilities.fromRecognizer === recognizer.name
       && recognizer.capabilities.translation === true && primaryLanguage(sourceLanguage) !== primaryLanguage(targetLanguage);
-    const translation = this.recognizerTranslates ? { translateTo: targetLanguage, translationTerms: await this.currentDictionary() } : {};
-    this.stt = await recognizer.open({ language: sourceLanguage, vocabulary, ...translation });
+    try {
+      const translation = this.recognizerTranslates ? { translateTo: targetLanguage, translationTerms: await this.currentDictionary() } : {};
+      this.stt = await recognizer.open({ language: sourceLanguage, vocabulary, ...translation });
+    } catch (err) {
+      this.vad.close();
+      throw err;
+    }
     const stt = this.stt;
     this.consumer = (async () => {
       for await (const t of stt) this.onTranscript(t);
@@ -143,7 +153,7 @@ export class TranslationPipeline {
 
   /** Audio received but not yet decoded, in ms: the transport pauses reading while it is high. */
   get backlogMs(): number {
-    return this.stt?.pendingMs ?? 0;
+    return (this.stt?.pendingMs ?? 0) + (this.vad?.pendingMs ?? 0);
   }
 
   /**
@@ -158,7 +168,7 @@ export class TranslationPipeline {
     const resampled = this.ingest.process(samples);
     this.audioMs += (resampled.length * 1000) / this.engines.stt.capabilities.sampleRateHz;
     this.clock.arrived(resampled.length, this.engines.stt.capabilities.sampleRateHz, now);
-    this.handleVad(this.vad.push(resampled));
+    this.vad?.push(resampled);
   }
 
   /**
@@ -167,10 +177,11 @@ export class TranslationPipeline {
    */
   async close(timeoutMs = 5000): Promise<void> {
     if (this.closed) return;
-    if (!this.failed) this.handleVad(this.vad.flush());
     this.closed = true;
     const stt = this.stt;
     const drained = (async () => {
+      if (!this.failed) await this.vad?.finish();
+      this.vad?.close();
       await stt?.close();
       await this.consumer;
       await this.output;
@@ -178,6 +189,7 @@ export class TranslationPipeline {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
+    this.vad?.close();
   }
 
   private handleVad(events: VadEvent[]): void {

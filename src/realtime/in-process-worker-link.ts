@@ -2,6 +2,7 @@ import type { Engines } from '../providers/registry.js';
 import type { Leg2Config } from './leg2-protocol.js';
 import { WorkerRefusedError, type WorkerLink, type WorkerLinkHandlers, type WorkerLinkOptions, type WorkerLinks, type WorkerLoad } from './worker-link.js';
 import { WorkerStream } from './worker-stream.js';
+import type { VadName } from '../providers/vad/types.js';
 
 /** Id of the worker of role `all`: the process itself. */
 export const IN_PROCESS_WORKER_ID = 'in-process';
@@ -22,7 +23,7 @@ class InProcessWorkerLink implements WorkerLink {
   constructor(
     engines: Engines,
     config: Leg2Config,
-    settings: { endpointSilenceMs: number; maxUtteranceMs: number },
+    settings: { endpointSilenceMs: number; maxUtteranceMs: number; vad?: VadName },
     options: WorkerLinkOptions,
     private readonly onGone: () => void,
   ) {
@@ -81,7 +82,7 @@ export class InProcessWorkerLinks implements WorkerLinks {
    */
   constructor(
     private readonly engines: () => Engines,
-    private readonly settings: { endpointSilenceMs: number; maxUtteranceMs: number },
+    private readonly settings: { endpointSilenceMs: number; maxUtteranceMs: number; vad?: VadName },
     private readonly capacity: number,
   ) {}
 

@@ -6,6 +6,7 @@ import { checkLanguages, type Engines } from '../providers/registry.js';
 import type { VoiceName } from '../providers/tts/types.js';
 import type { Leg2Config } from './leg2-protocol.js';
 import { leg2ConfigProblem, WorkerStream, type WorkerStreamOutput } from './worker-stream.js';
+import type { VadName } from '../providers/vad/types.js';
 
 /** A stream a worker holds (its transport's connection): what a worker's shutdown drains or ends. */
 export interface HeldWorkerStream {
@@ -24,7 +25,7 @@ export interface WorkerRuntime {
   /** Streams accepted (counted from the config until the stream ends). */
   readonly streams: Set<HeldWorkerStream>;
   /** Endpointing settings, in ms; the inbound message limit and outbound buffer limit, in bytes; `TOLK_MAX_STREAMS`. */
-  readonly settings: { endpointSilenceMs: number; maxUtteranceMs: number; maxFrameBytes: number; maxBufferedBytes: number; maxStreams: number };
+  readonly settings: { endpointSilenceMs: number; maxUtteranceMs: number; vad?: VadName; maxFrameBytes: number; maxBufferedBytes: number; maxStreams: number };
   /** True once the worker shuts down: new streams are refused with 429. */
   draining: boolean;
   /** The number of streams changed (the heartbeat announces it at once). */
@@ -70,7 +71,7 @@ export async function openWorkerStream(
   rt.streams.add(holder);
   rt.loadChanged();
   const stream = new WorkerStream(rt.engines, config, {
-    endpointSilenceMs: rt.settings.endpointSilenceMs, maxUtteranceMs: rt.settings.maxUtteranceMs,
+    endpointSilenceMs: rt.settings.endpointSilenceMs, maxUtteranceMs: rt.settings.maxUtteranceMs, vad: rt.settings.vad,
     onUtteranceEnd: (e) => rt.metrics.observeUtterance(e.latency),
     onFailure: (err) => log.error({ err, requestId: config.request_id }, 'pipeline failed'),
   }, output);

@@ -4,6 +4,7 @@ import type { DictionaryEntry, DictionarySource } from '../pipeline/glossary.js'
 import { TranslationPipeline, type PipelineEvent } from '../pipeline/translation-pipeline.js';
 import type { Engines } from '../providers/registry.js';
 import type { VoiceName } from '../providers/tts/types.js';
+import type { VadName } from '../providers/vad/types.js';
 import type { Leg2Config } from './leg2-protocol.js';
 import type { UtteranceEndEvent } from './session-stream.js';
 import type { WorkerEvent } from './worker-link.js';
@@ -30,6 +31,8 @@ export interface WorkerStreamSettings {
   endpointSilenceMs: number;
   /** Utterance length after which a shorter pause ends it, in ms (`TOLK_MAX_UTTERANCE_MS`). */
   maxUtteranceMs: number;
+  /** The VAD (`TOLK_VAD`, docs/vad.md); default `energy`. */
+  vad?: VadName | undefined;
   /**
    * A live dictionary read before each utterance (role `all`: the organization's glossary through
    * the cache). Without it the config's `translator.dictionary`, replaced by `dictionary` frames.
@@ -94,6 +97,8 @@ export class WorkerStream {
         translate: c.stt.translate,
         endpointSilenceMs: this.settings.endpointSilenceMs,
         maxUtteranceMs: this.settings.maxUtteranceMs,
+        vad: this.settings.vad,
+        backgroundVoiceCancellation: c.features.background_voice_cancellation === true,
         mode: c.translator.mode === 'none' ? 'recognize' : 'translate',
       },
       (event) => this.onPipelineEvent(event),
