@@ -1,6 +1,9 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
+import { defineEngine } from '../engine-module.js';
+import { EngineNotInstalledError } from '../engine-errors.js';
 import type { LanguagePair, MtCapabilities, MtProvider, MtText } from './types.js';
 
 /** Where Debian's Apertium pair packages install their mode files. */
@@ -205,3 +208,25 @@ export class ApertiumMt implements MtProvider {
     return p;
   }
 }
+
+/** Settings of the `apertium` engine (docs/engines.md "Offline engines"). */
+export const apertiumSettings = z.strictObject({
+  /** Folder of the installed pairs' mode files. */
+  modesDir: z.string().min(1).default(APERTIUM_MODES_DIR),
+});
+
+/**
+ * The `apertium` engine module: every pair installed under `modesDir` (Debian `apertium-*` packages).
+ * @throws {EngineNotInstalledError} from `create` when no pair is installed.
+ */
+export const apertiumEngine = defineEngine({
+  kind: 'mt',
+  name: 'apertium',
+  description: 'Offline rule-based machine translation (Apertium, one warm pipeline per pair)',
+  settings: apertiumSettings,
+  async create(settings) {
+    const mt = new ApertiumMt({ modesDir: settings.modesDir });
+    if (mt.capabilities.pairs.length === 0) throw new EngineNotInstalledError('apertium', ['apertium', 'apertium-eng-spa']);
+    return mt;
+  },
+});

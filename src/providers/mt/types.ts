@@ -17,6 +17,12 @@ export interface MtCapabilities {
   pairs: readonly LanguagePair[];
 }
 
+/** Options of one translation request. */
+export interface MtRequestOptions {
+  /** Engines to try first (ids or module names, spec 002 Part 3 `translator.provider`); see `SttStreamOptions.engines`. */
+  engines?: readonly string[];
+}
+
 /** An MT engine. */
 export interface MtProvider {
   readonly name: string;
@@ -25,7 +31,7 @@ export interface MtProvider {
    * Translates one utterance. Slots come back in the output, wherever the engine put them.
    * @throws {Error} when the pair is not supported or the engine fails.
    */
-  translate(input: MtText, pair: LanguagePair): Promise<MtText>;
+  translate(input: MtText, pair: LanguagePair, options?: MtRequestOptions): Promise<MtText>;
   /** Starts the engine for `pairs` ahead of the first request. */
   prewarm(pairs?: readonly LanguagePair[]): Promise<void>;
   /** Stops every engine process. */

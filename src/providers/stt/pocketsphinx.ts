@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { z } from 'zod';
 import { concatSamples } from '../../audio/pcm.js';
 import { resample } from '../../audio/resampler.js';
 import { readWav } from '../../audio/wav.js';
@@ -8,6 +9,8 @@ import { callAsync, loadLib } from './pocketsphinx-lib.js';
 import { hypothesisConfidence } from './pocketsphinx-confidence.js';
 import { DecoderPool, vocabularyKey } from './pocketsphinx-pool.js';
 import { limitMallocArenas, scheduleHeapTrim } from './native-heap.js';
+import { defineEngine } from '../engine-module.js';
+import { EngineNotInstalledError } from '../engine-errors.js';
 import type { SttCapabilities, SttProvider, SttStats, SttStream, SttStreamOptions, SttTranscript } from './types.js';
 
 /** Where Debian's `pocketsphinx-en-us` installs the US English model. */
@@ -317,3 +320,31 @@ export function guessPhones(word: string): string | undefined {
   }
   return phones.length > 0 ? phones.join(' ') : undefined;
 }
+
+/** Settings of the `pocketsphinx` engine (docs/engines.md "Offline engines"). */
+export const pocketsphinxSettings = z.strictObject({
+  /** Folder holding `en-us/`, `en-us.lm.bin` and `cmudict-en-us.dict`. */
+  modelDir: z.string().min(1).default(POCKETSPHINX_MODEL_DIR),
+  /** Decoders kept loaded between streams (~60 MB each); the process default is `TOLK_STT_IDLE_DECODERS`. */
+  idleDecoders: z.number().int().min(0).max(256).default(4),
+  /** Decoders kept ready ahead of the next stream (at most `idleDecoders`). */
+  spareDecoders: z.number().int().min(0).max(256).default(1),
+  /** Decoder arguments beyond the model paths; default {@link POCKETSPHINX_DECODER_ARGS}. */
+  decoderArgs: z.array(z.string()).max(100).optional(),
+});
+
+/**
+ * The `pocketsphinx` engine module (US English, in process; Debian `libpocketsphinx3`, `pocketsphinx-en-us`).
+ * @throws {EngineNotInstalledError} from `create` when the library or the model is missing.
+ */
+export const pocketsphinxEngine = defineEngine({
+  kind: 'stt',
+  name: 'pocketsphinx',
+  description: 'Offline US English speech recognition (pocketsphinx, in process)',
+  settings: pocketsphinxSettings,
+  async create(settings) {
+    if (!pocketsphinxAvailable(settings.modelDir)) throw new EngineNotInstalledError('pocketsphinx', ['libpocketsphinx3', 'pocketsphinx-en-us']);
+    const { modelDir, idleDecoders: maxIdleDecoders, spareDecoders, decoderArgs } = settings;
+    return new PocketsphinxStt({ modelDir, maxIdleDecoders, spareDecoders, decoderArgs });
+  },
+});

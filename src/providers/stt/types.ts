@@ -35,6 +35,11 @@ export interface SttStreamOptions {
   language: string;
   /** Words to make recognizable where the engine allows (spec 002 `vocabulary`). */
   vocabulary?: readonly string[];
+  /**
+   * Engines to try first (ids or module names, spec 002 Part 3 `stt.provider`, an organization's
+   * choice); a routed provider tries the rest of the language's order after them. Single engines ignore it.
+   */
+  engines?: readonly string[];
 }
 
 /** One speaker's recognition stream. Not safe for concurrent `flush` calls: await each. */

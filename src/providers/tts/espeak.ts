@@ -1,5 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { z } from 'zod';
 import { S16leDecoder } from '../../audio/pcm.js';
+import { defineEngine } from '../engine-module.js';
+import { EngineNotInstalledError } from '../engine-errors.js';
 import type { TtsCapabilities, TtsProvider, TtsRequest, VoiceName } from './types.js';
 
 const ESPEAK_RATE_HZ = 22050;
@@ -78,3 +81,27 @@ export class EspeakTts implements TtsProvider {
     if (code !== 0 && code !== null) throw new Error(`espeak-ng exited with ${code}: ${stderr.trim()}`);
   }
 }
+
+/** Settings of the `espeak-ng` engine (docs/engines.md "Offline engines"). */
+export const espeakSettings = z.strictObject({
+  /** The espeak-ng program (a name on PATH or a path). */
+  binary: z.string().min(1).default('espeak-ng'),
+  /** Voice tags to offer (lower case, e.g. `es`, `en-us`); default: every voice espeak-ng lists. */
+  languages: z.array(z.string().min(1).max(35)).max(500).optional(),
+});
+
+/**
+ * The `espeak-ng` engine module: a male and a female voice in every language espeak-ng has.
+ * @throws {EngineNotInstalledError} from `create` when espeak-ng is not installed.
+ */
+export const espeakEngine = defineEngine({
+  kind: 'tts',
+  name: 'espeak-ng',
+  description: 'Offline formant speech synthesis (espeak-ng, one process per utterance)',
+  settings: espeakSettings,
+  async create(settings) {
+    const tts = new EspeakTts({ binary: settings.binary, languages: settings.languages?.map((l) => l.toLowerCase()) });
+    if (tts.capabilities.languages.length === 0) throw new EngineNotInstalledError('espeak-ng', ['espeak-ng']);
+    return tts;
+  },
+});

@@ -1,0 +1,79 @@
+import { StreamingResampler } from '../../audio/resampler.js';
+import { primaryLanguage } from '../../common/language-tags.js';
+import type { TtsCapabilities, TtsProvider, TtsRequest, VoiceName } from '../tts/types.js';
+import { allFailedError, routedName, routeOrder, runsEngine, type RoutedEngine, type RoutedProviderInfo } from './route-order.js';
+
+/** Whether a TTS engine has a voice for the locale (its exact tag or its primary subtag) and the voice. */
+function speaks(tts: TtsProvider, language: string, voice?: VoiceName): boolean {
+  const tag = language.toLowerCase();
+  const langs = tts.capabilities.languages;
+  const hasLanguage = langs.includes(tag) || langs.includes(primaryLanguage(tag));
+  return hasLanguage && (voice === undefined || tts.capabilities.voices.includes(voice));
+}
+
+/**
+ * Speech synthesis over several engines (docs/engines.md "Routing and fallback"): each request is
+ * routed by the primary subtag of its language in `routes.tts`, else `default`, else configuration
+ * order, among the engines with a voice for it. An engine that fails before any audio came out is
+ * replaced by the next for the same utterance; once audio is out, its failure is the caller's.
+ * Audio comes out at one rate (the first engine's), resampled when an engine speaks at another.
+ */
+export class RoutedTts implements TtsProvider, RoutedProviderInfo {
+  readonly name: string;
+  readonly capabilities: TtsCapabilities;
+  readonly engineIds: readonly string[];
+
+  /**
+   * @param engines - the running TTS engines, in configuration order (at least one).
+   * @param routes - `routes.tts` of the configuration.
+   */
+  constructor(
+    private readonly engines: readonly RoutedEngine<TtsProvider>[],
+    private readonly routes: Readonly<Record<string, readonly string[]>>,
+  ) {
+    this.name = routedName(engines);
+    this.engineIds = engines.map((e) => e.id);
+    const languages = new Set<string>();
+    const voices = new Set<VoiceName>();
+    for (const e of engines) {
+      for (const tag of e.provider.capabilities.languages) if (this.order(tag).length > 0) languages.add(tag);
+      for (const v of e.provider.capabilities.voices) voices.add(v);
+    }
+    const first = routeOrder(engines, routes, 'default', () => true)[0] ?? engines[0];
+    this.capabilities = { languages: [...languages], voices: [...voices], sampleRateHz: first?.provider.capabilities.sampleRateHz ?? 16000 };
+  }
+
+  runs(provider: string): boolean {
+    return runsEngine(this.engines, provider);
+  }
+
+  /** The engines tried for `language` (and `voice`), in order. */
+  order(language: string, voice?: VoiceName, preferred?: readonly string[]): RoutedEngine<TtsProvider>[] {
+    return routeOrder(this.engines, this.routes, primaryLanguage(language), (e) => speaks(e.provider, language, voice), preferred);
+  }
+
+  /** @throws {Error} naming every engine's failure when none could start speaking, or an engine's failure after audio came out. */
+  async *synthesize(text: string, request: TtsRequest): AsyncIterable<Int16Array> {
+    const failures: Array<{ id: string; error: unknown }> = [];
+    for (const e of this.order(request.language, request.voice, request.engines)) {
+      const rate = e.provider.capabilities.sampleRateHz;
+      const resampler = rate === this.capabilities.sampleRateHz ? undefined : new StreamingResampler(rate, this.capabilities.sampleRateHz);
+      let spoke = false;
+      try {
+        for await (const block of e.provider.synthesize(text, request)) {
+          const out = resampler ? resampler.process(block) : block;
+          if (out.length === 0) continue;
+          spoke = true;
+          yield out;
+        }
+        const tail = resampler?.flush();
+        if (tail && tail.length > 0) yield tail;
+        return;
+      } catch (error) {
+        if (spoke) throw error;
+        failures.push({ id: e.id, error });
+      }
+    }
+    throw allFailedError(`speak ${request.language}`, failures);
+  }
+}
