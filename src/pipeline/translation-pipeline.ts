@@ -37,6 +37,11 @@ export interface PipelineOptions {
    * language); `utterance-end` follows each final at once.
    */
   mode?: 'translate' | 'recognize';
+  /**
+   * Engines to try first per kind (ids or module names; spec 002 Part 3 `stt.provider`,
+   * `translator.provider`, `tts.provider`); routed providers try the rest of their order after them.
+   */
+  engines?: { stt?: readonly string[]; mt?: readonly string[]; tts?: readonly string[] };
 }
 
 /** Events a pipeline emits, in order per utterance (DESIGN §3 frames). */
@@ -124,7 +129,7 @@ export class TranslationPipeline {
    * @throws {Error} when the STT engine cannot start.
    */
   async start(): Promise<void> {
-    this.stt = await this.engines.stt.open({ language: this.options.sourceLanguage, vocabulary: this.options.vocabulary });
+    this.stt = await this.engines.stt.open({ language: this.options.sourceLanguage, vocabulary: this.options.vocabulary, engines: this.options.engines?.stt });
     const stt = this.stt;
     this.consumer = (async () => {
       for await (const t of stt) this.onTranscript(t);
@@ -234,12 +239,13 @@ export class TranslationPipeline {
     if (this.failed) return;
     const { utteranceId, text } = final;
     const { sourceLanguage, targetLanguage, voice } = this.options;
-    const translation = await translateWithGlossary(this.engines.mt, text, sourceLanguage, targetLanguage, await this.currentDictionary());
+    const dictionary = await this.currentDictionary();
+    const translation = await translateWithGlossary(this.engines.mt, text, sourceLanguage, targetLanguage, dictionary, this.options.engines?.mt);
     this.clock.mark(utteranceId, 'translation');
     if (this.options.translate) {
       this.emit({ type: 'translation', utteranceId, text: translation, final: true, latencyMs: this.clock.elapsedSinceSpeechEnd(utteranceId), transcript: text });
     }
-    for await (const pcm of synthesizePcm(this.engines.tts, translation, { language: targetLanguage, voice, sampleRateHz: this.egressRate })) {
+    for await (const pcm of synthesizePcm(this.engines.tts, translation, { language: targetLanguage, voice, sampleRateHz: this.egressRate, engines: this.options.engines?.tts })) {
       this.clock.mark(utteranceId, 'firstAudioByte');
       this.emit({ type: 'audio', utteranceId, pcm });
     }

@@ -56,24 +56,50 @@ export class RoutedTts implements TtsProvider, RoutedProviderInfo {
   async *synthesize(text: string, request: TtsRequest): AsyncIterable<Int16Array> {
     const failures: Array<{ id: string; error: unknown }> = [];
     for (const e of this.order(request.language, request.voice, request.engines)) {
-      const rate = e.provider.capabilities.sampleRateHz;
-      const resampler = rate === this.capabilities.sampleRateHz ? undefined : new StreamingResampler(rate, this.capabilities.sampleRateHz);
-      let spoke = false;
+      const resampled = new ResampledOutput(e.provider.capabilities.sampleRateHz, this.capabilities.sampleRateHz);
       try {
         for await (const block of e.provider.synthesize(text, request)) {
-          const out = resampler ? resampler.process(block) : block;
-          if (out.length === 0) continue;
-          spoke = true;
-          yield out;
+          const out = resampled.process(block);
+          if (out.length > 0) yield out;
         }
-        const tail = resampler?.flush();
-        if (tail && tail.length > 0) yield tail;
+        const tail = resampled.flush();
+        if (tail.length > 0) yield tail;
         return;
       } catch (error) {
-        if (spoke) throw error;
+        if (resampled.emitted > 0) throw error;
         failures.push({ id: e.id, error });
       }
     }
     throw allFailedError(`speak ${request.language}`, failures);
+  }
+}
+
+/**
+ * One engine's speech at the routed rate: passed through at the same rate, else resampled with
+ * the tail cut so the length is exactly `round(input × out / in)`.
+ */
+class ResampledOutput {
+  /** Samples given out so far. */
+  emitted = 0;
+  private taken = 0;
+  private readonly resampler: StreamingResampler | undefined;
+
+  constructor(private readonly inRateHz: number, private readonly outRateHz: number) {
+    this.resampler = inRateHz === outRateHz ? undefined : new StreamingResampler(inRateHz, outRateHz);
+  }
+
+  process(block: Int16Array): Int16Array {
+    this.taken += block.length;
+    const out = this.resampler ? this.resampler.process(block) : block;
+    this.emitted += out.length;
+    return out;
+  }
+
+  flush(): Int16Array {
+    if (!this.resampler) return new Int16Array(0);
+    const wanted = Math.round((this.taken * this.outRateHz) / this.inRateHz) - this.emitted;
+    const tail = this.resampler.flush().subarray(0, Math.max(0, wanted));
+    this.emitted += tail.length;
+    return tail;
   }
 }
