@@ -12,6 +12,17 @@ export interface LanguagePair {
 /** Text with glossary slots: plain runs, and `{ slot }` markers standing for protected terms. */
 export type MtText = ReadonlyArray<string | { slot: number }>;
 
+/** Per-request options of {@link MtProvider.translate}; engines that cannot use one ignore it. */
+export interface MtRequestOptions {
+  /**
+   * The target-language term each slot stands for, by slot number, for engines that can use it as
+   * context (an LLM); the slots still come back as slots, and the glossary code writes the terms.
+   */
+  slotTerms?: readonly string[];
+  /** Aborts the request (the stream closed). */
+  signal?: AbortSignal;
+}
+
 /** What an MT engine can translate. */
 export interface MtCapabilities {
   pairs: readonly LanguagePair[];

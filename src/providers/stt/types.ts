@@ -27,6 +27,11 @@ export interface SttTranscript {
    * none for this utterance.
    */
   confidence?: number;
+  /**
+   * Finals only: the language the engine heard, as a primary subtag (e.g. `en`); undefined when
+   * the engine does not say.
+   */
+  language?: string;
 }
 
 /** Options of one recognition stream. */
