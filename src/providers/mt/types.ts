@@ -21,17 +21,13 @@ export interface MtRequestOptions {
   slotTerms?: readonly string[];
   /** Aborts the request (the stream closed). */
   signal?: AbortSignal;
+  /** Engines to try first (ids or module names, spec 002 Part 3 `translator.provider`); see `SttStreamOptions.engines`. */
+  engines?: readonly string[];
 }
 
 /** What an MT engine can translate. */
 export interface MtCapabilities {
   pairs: readonly LanguagePair[];
-}
-
-/** Options of one translation request. */
-export interface MtRequestOptions {
-  /** Engines to try first (ids or module names, spec 002 Part 3 `translator.provider`); see `SttStreamOptions.engines`. */
-  engines?: readonly string[];
 }
 
 /** An MT engine. */
