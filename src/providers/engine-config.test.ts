@@ -97,3 +97,15 @@ describe('engine configuration', () => {
     }
   });
 });
+
+describe('docs/engines.md', () => {
+  it('its configuration example is valid', async () => {
+    const { parse: parseYaml } = await import('yaml');
+    const doc = fs.readFileSync(path.join(import.meta.dirname, '../../docs/engines.md'), 'utf8');
+    const example = /## Configuration[\s\S]*?```yaml\n([\s\S]*?)```/.exec(doc)?.[1];
+    assert.ok(example, 'no yaml block under "Configuration"');
+    const plan = parseEnginesConfig(parseYaml(example), { env: { OPENAI_API_KEY: 'sk-x' } });
+    assert.deepEqual(plan.engines.map((e) => `${e.kind}:${e.id}`), ['stt:whisper', 'stt:pocketsphinx', 'mt:apertium', 'mt:libre', 'tts:espeak-ng']);
+    assert.deepEqual(plan.routes.mt, { default: ['apertium', 'libre'], 'en-de': ['libre'] });
+  });
+});
