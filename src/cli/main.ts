@@ -3,6 +3,7 @@ import { loadConfig, TOLK_ROLES, type TolkRole } from '../config.js';
 import { keysCreateCommand, keysGrantCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
 import { orgsSetCommand, orgsShowCommand, parseEngineOption, parseMaxStreamsOption, parseMinutesOption, parseTierOption, type EngineOptions } from './orgs.js';
+import { enginesCheckCommand, enginesListCommand } from './engines.js';
 import { serveCommand } from './serve.js';
 import { translateCommand } from './translate.js';
 
@@ -82,6 +83,21 @@ orgs
   .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR, default ./.tolk)')
   .action(async (o: { org: string; json?: boolean; dataDir?: string }) => {
     await orgsShowCommand(loadConfig(process.env, { dataDir: o.dataDir }), o);
+  });
+
+const engines = program.command('engines').description('speech engines and their routing (docs/engines.md)');
+engines
+  .command('list', { isDefault: true })
+  .description('list the engine modules of this build with their settings')
+  .option('--json', 'print [{"kind","name","description","settings"}]')
+  .action((o: { json?: boolean }) => enginesListCommand(o));
+engines
+  .command('check')
+  .description('validate the routing configuration (TOLK_ENGINES or TOLK_ENGINES_FILE) and print its engines and routes')
+  .option('--file <path>', 'a JSON or YAML configuration file instead of the environment')
+  .option('--start', 'also start the engines and print the languages they offer together')
+  .action(async (o: { file?: string; start?: boolean }) => {
+    await enginesCheckCommand(loadConfig(process.env), o);
   });
 
 program
