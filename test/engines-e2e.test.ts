@@ -78,6 +78,7 @@ describe('an OpenAI-compatible recognizer next to the offline engines', () => {
       url: vtUrl(server.url, key), config: { source_language: 'es-ES', target_language: 'en-US', voice: 'female' },
       samples: speech('es', SPANISH), sampleRateHz: 16000, realtime: false,
     });
+    const recorded = [...records]; // before this test's own translation below
     const finals = result.events.filter((e) => e.kind === 'transcript' && e.final);
     const translations = result.events.filter((e) => e.kind === 'translate');
     assert.ok(!result.events.some((e) => e.kind === 'error'), JSON.stringify(result.events.filter((e) => e.kind === 'error')));
@@ -98,10 +99,25 @@ describe('an OpenAI-compatible recognizer next to the offline engines', () => {
     const seconds = wav.samples.length / 16000;
     assert.ok(seconds > 0.5 && seconds < 4, `${seconds} s of audio sent`);
 
-    assert.deepEqual(records.map((r) => [r.engine, r.kind, r.outcome]), asked.map(() => ['whisper', 'stt', 'ok']));
+    const reported = (engine: string) => recorded.filter((r) => r.engine === engine).map((r) => `${r.kind} ${r.outcome}`);
+    assert.deepEqual(reported('whisper'), asked.map(() => 'stt ok'));
+    assert.deepEqual(reported('apertium'), translations.map(() => 'mt ok'), 'the offline engines report too');
+    assert.deepEqual(reported('espeak-ng'), translations.map(() => 'tts ok'));
+    assert.deepEqual(reported('pocketsphinx'), [], 'no English stream: pocketsphinx did nothing');
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     assert.match(metrics, new RegExp(`^tolk_engine_requests_total\\{engine="whisper",outcome="ok"\\} ${asked.length}$`, 'm'));
     assert.match(metrics, new RegExp(`^tolk_engine_request_duration_ms_count\\{engine="whisper"\\} ${asked.length}$`, 'm'));
+    // The stream's translations and this test's own one above.
+    assert.match(metrics, new RegExp(`^tolk_engine_requests_total\\{engine="apertium",outcome="ok"\\} ${translations.length + 1}$`, 'm'));
+  });
+  it('English goes to pocketsphinx, which reports each utterance\'s final like any engine', async () => {
+    const before = records.length;
+    const stream = await engines.stt.open({ language: 'en-US' });
+    stream.push(speech('en-us', 'hello world'));
+    const final = await stream.flush();
+    await stream.close();
+    assert.ok(final.text.length > 0, 'pocketsphinx heard nothing');
+    assert.deepEqual(records.slice(before).map((r) => `${r.engine} ${r.kind} ${r.outcome}`), ['pocketsphinx stt ok']);
   });
 });
 

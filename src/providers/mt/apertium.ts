@@ -2,7 +2,8 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { defineEngine } from '../engine-module.js';
+import { defineEngine, type EngineContext } from '../engine-module.js';
+import { reportedRequest } from '../engine-reporting.js';
 import { EngineNotInstalledError } from '../engine-errors.js';
 import type { LanguagePair, MtCapabilities, MtProvider, MtText } from './types.js';
 
@@ -177,18 +178,24 @@ export class ApertiumMt implements MtProvider {
   private readonly modes: ApertiumMode[];
   private readonly pipelines = new Map<string, ApertiumPipeline>();
 
-  constructor(options: { modesDir?: string } = {}) {
+  private readonly context: EngineContext | undefined;
+
+  /** @param options.context - where each translation is reported (`/metrics`); none outside an engine configuration. */
+  constructor(options: { modesDir?: string; context?: EngineContext } = {}) {
+    this.context = options.context;
     this.modes = discoverApertiumModes(options.modesDir);
     this.capabilities = { pairs: this.modes.map(({ source, target }) => ({ source, target })) };
   }
 
   async translate(input: MtText, pair: LanguagePair): Promise<MtText> {
-    const raw = await this.pipeline(pair).request(renderInput(input));
+    const pipeline = this.pipeline(pair);
+    const raw = await reportedRequest(this.context, 'mt', () => pipeline.request(renderInput(input)));
     return parseOutput(raw.trim());
   }
 
   async prewarm(pairs: readonly LanguagePair[] = this.capabilities.pairs): Promise<void> {
-    await Promise.all(pairs.map((p) => this.translate(['hello'], p).catch(() => undefined)));
+    // Straight to the pipelines: warming up is not a request of a stream (`/metrics`).
+    await Promise.all(pairs.map((p) => Promise.resolve().then(() => this.pipeline(p).request('hello')).catch(() => undefined)));
   }
 
   async close(): Promise<void> {
@@ -224,8 +231,8 @@ export const apertiumEngine = defineEngine({
   name: 'apertium',
   description: 'Offline rule-based machine translation (Apertium, one warm pipeline per pair)',
   settings: apertiumSettings,
-  async create(settings) {
-    const mt = new ApertiumMt({ modesDir: settings.modesDir });
+  async create(settings, context) {
+    const mt = new ApertiumMt({ modesDir: settings.modesDir, context });
     if (mt.capabilities.pairs.length === 0) throw new EngineNotInstalledError('apertium', ['apertium', 'apertium-eng-spa']);
     return mt;
   },

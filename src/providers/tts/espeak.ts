@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { z } from 'zod';
 import { S16leDecoder } from '../../audio/pcm.js';
-import { defineEngine } from '../engine-module.js';
+import { defineEngine, type EngineContext } from '../engine-module.js';
 import { EngineNotInstalledError } from '../engine-errors.js';
 import type { TtsCapabilities, TtsProvider, TtsRequest, VoiceName } from './types.js';
 
@@ -34,7 +34,11 @@ export class EspeakTts implements TtsProvider {
   readonly capabilities: TtsCapabilities;
   private readonly binary: string;
 
-  constructor(options: { binary?: string; languages?: string[] } = {}) {
+  private readonly context: EngineContext | undefined;
+
+  /** @param options.context - where each synthesis is reported, up to its first block (`/metrics`). */
+  constructor(options: { binary?: string; languages?: string[]; context?: EngineContext } = {}) {
+    this.context = options.context;
     this.binary = options.binary ?? 'espeak-ng';
     const languages = options.languages ?? discoverEspeakLanguages(this.binary);
     this.capabilities = { languages, voices: ['male', 'female'], sampleRateHz: ESPEAK_RATE_HZ };
@@ -49,6 +53,27 @@ export class EspeakTts implements TtsProvider {
   }
 
   async *synthesize(text: string, request: TtsRequest): AsyncIterable<Int16Array> {
+    const startedAt = performance.now();
+    let reported = false;
+    const report = (outcome: 'ok' | 'error'): void => {
+      if (reported || !this.context?.onRequest) return;
+      reported = true;
+      this.context.onRequest({ engine: this.context.id, kind: 'tts', outcome, durationMs: performance.now() - startedAt });
+    };
+    try {
+      for await (const samples of this.speak(text, request)) {
+        report('ok');
+        yield samples;
+      }
+      report('ok');
+    } catch (err) {
+      report('error');
+      throw err;
+    }
+  }
+
+  /** One espeak-ng process speaking `text`, its samples as they come. */
+  private async *speak(text: string, request: TtsRequest): AsyncIterable<Int16Array> {
     const voice = this.voiceFor(request.language);
     if (!voice) throw new Error(`espeak-ng has no voice for ${request.language}`);
     const proc = spawn(this.binary, ['-v', `${voice}+${VARIANT[request.voice]}`, '--stdout'], { stdio: 'pipe' });
@@ -99,8 +124,8 @@ export const espeakEngine = defineEngine({
   name: 'espeak-ng',
   description: 'Offline formant speech synthesis (espeak-ng, one process per utterance)',
   settings: espeakSettings,
-  async create(settings) {
-    const tts = new EspeakTts({ binary: settings.binary, languages: settings.languages?.map((l) => l.toLowerCase()) });
+  async create(settings, context) {
+    const tts = new EspeakTts({ binary: settings.binary, languages: settings.languages?.map((l) => l.toLowerCase()), context });
     if (tts.capabilities.languages.length === 0) throw new EngineNotInstalledError('espeak-ng', ['espeak-ng']);
     return tts;
   },
