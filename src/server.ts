@@ -72,9 +72,11 @@ export async function startServer(
   const database: DatabaseHandle = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const ownsEngines = !options.engines;
   let metrics: TolkMetrics | undefined;
+  // Aborted on close: engines give up requests in flight and capability discovery.
+  const enginesClosing = new AbortController();
   // A gateway's streams are recognized on workers: it loads no recognizer.
   const engines = options.engines ?? (await createEngines(readEnginesConfig(config.engines), {
-    idleDecoders: config.sttIdleDecoders, recognizers: config.role !== 'gateway', onRequest: (r) => metrics?.engineRequest(r),
+    idleDecoders: config.sttIdleDecoders, recognizers: config.role !== 'gateway', onRequest: (r) => metrics?.engineRequest(r), signal: enginesClosing.signal,
   }).catch(async (err: unknown) => {
     await database.close();
     throw err;
@@ -146,6 +148,7 @@ export async function startServer(
         await ctx.sessions.connections.close();
         await state.close();
         redis?.disconnect();
+        enginesClosing.abort();
         if (ownsEngines) await closeEngines(engines);
         await database.close();
       })()),

@@ -64,7 +64,10 @@ export async function startWorker(config: TolkConfig, options: { engines?: Engin
   if (problem || !config.redisUrl || !config.workerSecret) throw new Error(problem ?? 'role worker needs REDIS_URL and TOLK_WORKER_SECRET');
   const ownsEngines = !options.engines;
   let metrics: TolkMetrics | undefined;
-  const engines = options.engines ?? (await createEngines(readEnginesConfig(config.engines), { idleDecoders: config.sttIdleDecoders, onRequest: (r) => metrics?.engineRequest(r) }));
+  const enginesClosing = new AbortController();
+  const engines = options.engines ?? (await createEngines(readEnginesConfig(config.engines), {
+    idleDecoders: config.sttIdleDecoders, onRequest: (r) => metrics?.engineRequest(r), signal: enginesClosing.signal,
+  }));
   const announced = announcedEngines(engines);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000 });
   redis.on('error', () => {}); // reported by the heartbeat
@@ -115,6 +118,7 @@ export async function startWorker(config: TolkConfig, options: { engines?: Engin
         await app.close(); // preClose: draining, streams finish, leg 2 closes with 1001
         await heartbeat.stop();
         redis.disconnect();
+        enginesClosing.abort();
         if (ownsEngines) await closeEngines(engines);
       })()),
   };
