@@ -75,9 +75,10 @@ export async function startServer(
   // Aborted on close: engines give up requests in flight and capability discovery.
   const enginesClosing = new AbortController();
   // A gateway's streams are recognized on workers: it loads no recognizer.
-  const engines = options.engines ?? (await createEngines(readEnginesConfig(config.engines), {
+  const startEngines = async (): Promise<Engines> => createEngines(readEnginesConfig(config.engines), {
     idleDecoders: config.sttIdleDecoders, recognizers: config.role !== 'gateway', onRequest: (r) => metrics?.engineRequest(r), signal: enginesClosing.signal,
-  }).catch(async (err: unknown) => {
+  });
+  const engines = options.engines ?? (await startEngines().catch(async (err: unknown) => {
     await database.close();
     throw err;
   }));

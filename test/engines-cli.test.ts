@@ -45,3 +45,13 @@ it('tolk engines check: prints a valid configuration\'s engines, routes and lang
   assert.equal(missing.code, 1);
   assert.equal(missing.stderr, 'tolk: invalid engine configuration: engine "whisper": setting "apiKey": environment variable CHECK_KEY is not set\n');
 });
+
+it('a server refuses to start on an invalid TOLK_ENGINES / TOLK_ENGINES_FILE, naming the fault', async () => {
+  const { loadConfig } = await import('../src/config.js');
+  const { startServer } = await import('../src/server.js');
+  const base = { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn' } as const;
+  await assert.rejects(startServer(loadConfig({ TOLK_ENGINES: '{"engines":[{"id":"a","kind":"stt","name":"soniox"}]}' }, base)), {
+    message: 'invalid engine configuration: engine "a": unknown stt engine "soniox"; known: pocketsphinx, openai',
+  });
+  await assert.rejects(startServer(loadConfig({ TOLK_ENGINES_FILE: '/nonexistent/engines.yaml' }, base)), { message: /^invalid engine configuration: TOLK_ENGINES_FILE \/nonexistent\/engines\.yaml: ENOENT/ });
+});
