@@ -16,7 +16,6 @@ import { fetchSessionKey, streamAudio, vtUrl, type ReceivedEvent } from '../src/
 import type { UtteranceLatency } from '../src/pipeline/latency.js';
 import { loadConfig } from '../src/config.js';
 import { closeEngines, createOfflineEngines } from '../src/providers/index.js';
-import type { PocketsphinxStt } from '../src/providers/stt/pocketsphinx.js';
 import { startServer } from '../src/server.js';
 import { librivoxRecordings, loadWav } from '../test/helpers.js';
 
@@ -48,7 +47,7 @@ function clientLatencies(events: ReceivedEvent[], firstSendAtMs: number, streamS
 const MAX_STREAMS = 24;
 // Sized as an operator would size a server for this load: a recognizer loaded per expected stream.
 const engines = await createOfflineEngines({ idleDecoders: MAX_STREAMS });
-const stt = engines.stt as PocketsphinxStt;
+const stt = engines.stt;
 const server = await startServer(loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', maxStreams: 200 }), { engines });
 const apiKey = server.firstOwnerKey ?? '';
 const serverMarks: UtteranceLatency[] = [];

@@ -52,6 +52,11 @@ export interface TolkConfig {
    * a stream that finds none waits ~1 s of CPU for one to load. Size it to the expected concurrency.
    */
   sttIdleDecoders: number;
+  /**
+   * The engine routing configuration (docs/engines.md "Configuration"): JSON text of `TOLK_ENGINES`,
+   * or the JSON/YAML file `TOLK_ENGINES_FILE`; with neither, the offline engines.
+   */
+  engines: { json: string | undefined; file: string | undefined };
   /** Shared state (rate limits, later rooms and workers) when set (`REDIS_URL`); in memory otherwise. */
   redisUrl: string | undefined;
   /** Platform API requests per minute per API key (`TOLK_RATE_LIMIT_PER_MIN`, spec 000 "Rate limits"). */
@@ -156,6 +161,8 @@ const envSchema = z.object({
   TOLK_IDLE_AUDIO_TIMEOUT_S: z.coerce.number().int().min(1).max(86_400).default(60),
   TOLK_WS_PING_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   TOLK_STT_IDLE_DECODERS: z.coerce.number().int().min(0).max(256).default(4),
+  TOLK_ENGINES: z.string().min(1).optional(),
+  TOLK_ENGINES_FILE: z.string().min(1).optional(),
   REDIS_URL: z.string().min(1).optional(),
   TOLK_RATE_LIMIT_PER_MIN: z.coerce.number().int().positive().default(100),
   LIVEKIT_URL: z.string().min(1).default('ws://localhost:7880'),
@@ -246,6 +253,7 @@ export function loadConfig(
       idleAudioTimeoutMs: e.TOLK_IDLE_AUDIO_TIMEOUT_S * 1000, pingIntervalMs: e.TOLK_WS_PING_INTERVAL_MS,
     },
     sttIdleDecoders: e.TOLK_STT_IDLE_DECODERS,
+    engines: { json: e.TOLK_ENGINES, file: e.TOLK_ENGINES_FILE },
     redisUrl: e.REDIS_URL,
     rateLimitPerMin: e.TOLK_RATE_LIMIT_PER_MIN,
     liveKit: { url: e.LIVEKIT_URL, apiKey: e.LIVEKIT_API_KEY, apiSecret: e.LIVEKIT_API_SECRET, configured: env.LIVEKIT_URL !== undefined && env.LIVEKIT_URL !== '' },

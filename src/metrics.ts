@@ -1,10 +1,14 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { UtteranceLatency } from './pipeline/latency.js';
+import type { EngineRequestRecord } from './providers/engine-module.js';
 import type { SttProvider } from './providers/stt/types.js';
 import type { WorkerLoad } from './realtime/worker-link.js';
 
 /** Buckets of the stage latency histograms, in ms (end of speech → stage). */
 const LATENCY_BUCKETS_MS = [50, 100, 200, 300, 400, 500, 650, 800, 1000, 1500, 2000, 3000, 5000, 10_000];
+
+/** Buckets of the engine request histogram, in ms (one request to an engine's server). */
+const ENGINE_REQUEST_BUCKETS_MS = [25, 50, 100, 200, 400, 800, 1500, 3000, 6000, 12_000, 30_000];
 
 /** How long a scrape waits for the worker registry before it leaves the worker gauges out, in ms. */
 const REGISTRY_SCRAPE_TIMEOUT_MS = 500;
@@ -24,6 +28,8 @@ export class TolkMetrics {
   private readonly latency: Histogram<'stage'>;
   private readonly utterances: Counter;
   private readonly leg2Failures: Counter<'reason'>;
+  private readonly engineRequests: Counter<'engine' | 'outcome'>;
+  private readonly engineDuration: Histogram<'engine'>;
   private lastStt = { audioMs: 0, decodeMs: 0 };
 
   /**
@@ -124,6 +130,14 @@ export class TolkMetrics {
         this.inc(s.audioMs / 1000);
       },
     });
+    this.engineRequests = new Counter({
+      name: 'tolk_engine_requests_total', help: 'Requests to each engine instance, by outcome (ok, error: gave up, retry: tried again)',
+      labelNames: ['engine', 'outcome'], registers,
+    });
+    this.engineDuration = new Histogram({
+      name: 'tolk_engine_request_duration_ms', help: 'Wall time of each request attempt to an engine, in ms',
+      labelNames: ['engine'], buckets: ENGINE_REQUEST_BUCKETS_MS, registers,
+    });
     this.streamsStarted = new Counter({ name: 'tolk_streams_started_total', help: 'Realtime streams started, by surface', labelNames: ['surface'], registers });
     this.utterances = new Counter({ name: 'tolk_utterances_total', help: 'Utterances finished (final transcript delivered)', registers });
     this.latency = new Histogram({
@@ -140,6 +154,12 @@ export class TolkMetrics {
   /** Counts a worker that did not take a stream, or lost one (`died`). */
   leg2Failure(reason: Leg2FailureReason): void {
     this.leg2Failures.inc({ reason });
+  }
+
+  /** Counts one request attempt of an engine (an engine's `EngineContext.onRequest`, docs/engines.md). */
+  engineRequest(record: EngineRequestRecord): void {
+    this.engineRequests.inc({ engine: record.engine, outcome: record.outcome });
+    this.engineDuration.observe({ engine: record.engine }, record.durationMs);
   }
 
   /** Records an utterance's latency marks. */

@@ -12,7 +12,8 @@ import { countApiKeys, createApiKey, type Role } from './domain/api-keys.js';
 import { grantMembership } from './domain/memberships.js';
 import { stripeClient } from './integrations/stripe.js';
 import { StripeMeterReporter } from './realtime/stripe-meter-reporter.js';
-import { closeEngines, createOfflineEngines } from './providers/index.js';
+import { closeEngines, createEngines } from './providers/index.js';
+import { readEnginesConfig } from './providers/engine-config.js';
 import { SessionRuntime } from './realtime/session-runtime.js';
 import { StreamSlots } from './realtime/stream-slots.js';
 import { RedisSessionPresence } from './realtime/connection-registry.js';
@@ -72,8 +73,17 @@ export async function startServer(
   if (problem) throw new Error(problem);
   const database: DatabaseHandle = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   const ownsEngines = !options.engines;
+  let metrics: TolkMetrics | undefined;
+  // Aborted on close: engines give up requests in flight and capability discovery.
+  const enginesClosing = new AbortController();
   // A gateway's streams are recognized on workers: it loads no recognizer.
-  const engines = options.engines ?? (await createOfflineEngines({ idleDecoders: config.sttIdleDecoders, recognizers: config.role !== 'gateway' }));
+  const startEngines = async (): Promise<Engines> => createEngines(readEnginesConfig(config.engines), {
+    idleDecoders: config.sttIdleDecoders, recognizers: config.role !== 'gateway', onRequest: (r) => metrics?.engineRequest(r), signal: enginesClosing.signal,
+  });
+  const engines = options.engines ?? (await startEngines().catch(async (err: unknown) => {
+    await database.close();
+    throw err;
+  }));
   const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000 }) : undefined;
   // Shared when Redis is there: a session key issued by one process opens a stream on another.
   const state: StateStore = redis ? new RedisStateStore(redis) : new MemoryStateStore();
@@ -102,7 +112,7 @@ export async function startServer(
     sessionKeys: { store: state, ledger: redis ? new RedisSessionKeyLedger(redis) : new MemorySessionKeyLedger(), maxPerKey: config.maxSessionKeysPerKey },
     activeStreams: new Set(), liveConversations: { single: 0, room: 0 }, workers,
     interpreters: new InterpreterManager(() => ctx),
-    metrics: new TolkMetrics({ liveStreams: () => liveStreams(), maxStreams: config.maxStreams, stt: engines.stt, workers: () => workers.snapshot() }),
+    metrics: (metrics = new TolkMetrics({ liveStreams: () => liveStreams(), maxStreams: config.maxStreams, stt: engines.stt, workers: () => workers.snapshot() })),
     // Revocations and "completed when the last stream closes" span every gateway when Redis is there.
     sessions: new SessionRuntime({
       db: () => ctx.db,
@@ -146,6 +156,7 @@ export async function startServer(
         await ctx.sessions.connections.close();
         await state.close();
         redis?.disconnect();
+        enginesClosing.abort();
         if (ownsEngines) await closeEngines(engines);
         await database.close();
       })()),

@@ -6,10 +6,11 @@ import { buildWorkerApp } from './api/worker/routes.js';
 import type { HeldWorkerStream, WorkerRuntime } from './realtime/worker-runtime.js';
 import { roleProblem, type TolkConfig } from './config.js';
 import { TolkMetrics } from './metrics.js';
-import { closeEngines, createOfflineEngines } from './providers/index.js';
+import { closeEngines, createEngines, type RoutedEngines } from './providers/index.js';
+import { readEnginesConfig } from './providers/engine-config.js';
 import type { Engines } from './providers/registry.js';
 import { LEG2_PATH } from './realtime/leg2-protocol.js';
-import { WorkerHeartbeat, WorkerRegistry } from './state/worker-registry.js';
+import { WorkerHeartbeat, WorkerRegistry, type WorkerEngine } from './state/worker-registry.js';
 
 /** A running worker process (role `worker`). */
 export interface RunningWorker {
@@ -38,6 +39,20 @@ export function announcedLeg2Url(config: TolkConfig, port: number): string {
 }
 
 /**
+ * The engine instances a worker announces in the registry: those of its routing configuration, or
+ * for engines given without one (tests), each provider's name as id and module name.
+ */
+export function announcedEngines(engines: Engines): WorkerEngine[] {
+  const routed = (engines as Partial<RoutedEngines>).instances;
+  if (routed) return routed.map((e) => ({ id: e.id, kind: e.kind, name: e.name }));
+  return [
+    { id: engines.stt.name, kind: 'stt', name: engines.stt.name },
+    { id: engines.mt.name, kind: 'mt', name: engines.mt.name },
+    { id: engines.tts.name, kind: 'tts', name: engines.tts.name },
+  ];
+}
+
+/**
  * Starts a worker (DESIGN §2, `tolk serve --role worker`): the engines, the leg-2 endpoint, and a
  * heartbeat that keeps its entry (id, URL, capacity, load) in the registry. Needs no database.
  * @param options.engines - engines to share (tests); created when omitted.
@@ -48,7 +63,12 @@ export async function startWorker(config: TolkConfig, options: { engines?: Engin
   const problem = config.role === 'worker' ? roleProblem(config) : 'startWorker runs role worker';
   if (problem || !config.redisUrl || !config.workerSecret) throw new Error(problem ?? 'role worker needs REDIS_URL and TOLK_WORKER_SECRET');
   const ownsEngines = !options.engines;
-  const engines = options.engines ?? (await createOfflineEngines({ idleDecoders: config.sttIdleDecoders }));
+  let metrics: TolkMetrics | undefined;
+  const enginesClosing = new AbortController();
+  const engines = options.engines ?? (await createEngines(readEnginesConfig(config.engines), {
+    idleDecoders: config.sttIdleDecoders, onRequest: (r) => metrics?.engineRequest(r), signal: enginesClosing.signal,
+  }));
+  const announced = announcedEngines(engines);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000 });
   redis.on('error', () => {}); // reported by the heartbeat
   const registry = new WorkerRegistry(redis);
@@ -58,15 +78,15 @@ export async function startWorker(config: TolkConfig, options: { engines?: Engin
   const logger: { current?: FastifyBaseLogger } = {};
   const heartbeat = new WorkerHeartbeat(
     registry,
-    () => ({ id: workerId, url: leg2Url, capacity: config.maxStreams, load: streams.size, draining: rt.draining }),
+    () => ({ id: workerId, url: leg2Url, capacity: config.maxStreams, load: streams.size, draining: rt.draining, engines: announced }),
     (err) => logger.current?.error({ err }, 'worker registry heartbeat failed (gateways stop sending streams here until it is back)'),
   );
   const rt: WorkerRuntime = {
     workerId, engines, streams, draining: false,
-    metrics: new TolkMetrics({
+    metrics: (metrics = new TolkMetrics({
       liveStreams: () => ({ leg2: streams.size }), maxStreams: config.maxStreams, stt: engines.stt, load: () => streams.size,
       workers: async () => (await registry.live()).map((w) => ({ id: w.id, load: w.load, capacity: w.capacity })),
-    }),
+    })),
     settings: {
       endpointSilenceMs: config.endpointSilenceMs, maxUtteranceMs: config.maxUtteranceMs, vad: config.vad, maxFrameBytes: config.maxFrameBytes,
       maxBufferedBytes: config.maxBufferedBytes, maxStreams: config.maxStreams,
@@ -98,6 +118,7 @@ export async function startWorker(config: TolkConfig, options: { engines?: Engin
         await app.close(); // preClose: draining, streams finish, leg 2 closes with 1001
         await heartbeat.stop();
         redis.disconnect();
+        enginesClosing.abort();
         if (ownsEngines) await closeEngines(engines);
       })()),
   };

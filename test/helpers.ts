@@ -7,6 +7,7 @@ import { readWav } from '../src/audio/wav.js';
 import { loadConfig, type TolkConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { createOfflineEngines } from '../src/providers/index.js';
+import { RoutedStt } from '../src/providers/routing/routed-stt.js';
 import { PocketsphinxStt } from '../src/providers/stt/pocketsphinx.js';
 import type { Engines } from '../src/providers/registry.js';
 import { startServer, type RunningServer } from '../src/server.js';
@@ -74,7 +75,7 @@ export function testEngines(): Promise<Engines> {
 /** Loads `count` recognizers before a test opens that many streams at once. */
 export async function prewarmRecognizers(count: number): Promise<void> {
   const { stt } = await testEngines();
-  if (stt instanceof PocketsphinxStt) await stt.prewarm(count);
+  if (stt instanceof RoutedStt || stt instanceof PocketsphinxStt) await stt.prewarm(count);
 }
 
 /**

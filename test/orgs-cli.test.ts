@@ -9,6 +9,7 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { checkStreamAdmission, getOrganizationAdmission, MemoryStreamCounter, recordUsage } from '../src/domain/admission.js';
 import { startServer } from '../src/server.js';
+import { streamProviders } from '../src/gateway/stream-service.js';
 import { testEngines } from './helpers.js';
 
 const CLI = path.resolve('src/cli/main.ts');
@@ -39,6 +40,7 @@ interface OrgJson {
   minutes_balance_ms: number | null;
   max_concurrent_streams: number | null;
   translated_ms: number;
+  engines: { stt?: string; translator?: string; tts?: string };
 }
 
 it('tolk orgs set/show work with and without a running server on the same data dir', async () => {
@@ -49,11 +51,12 @@ it('tolk orgs set/show work with and without a running server on the same data d
     const offline = await cli(['orgs', 'set', '--org', 'clinic', '--max-streams', '1']);
     assert.match(offline.organization_id, /^org_/);
     assert.deepEqual(offline, {
-      org: 'clinic', organization_id: offline.organization_id, tier: 1, tier_policy: 'standard', minutes_balance_ms: null, max_concurrent_streams: 1, translated_ms: 0,
+      org: 'clinic', organization_id: offline.organization_id, tier: 1, tier_policy: 'standard', minutes_balance_ms: null, max_concurrent_streams: 1, translated_ms: 0, engines: {},
     });
     assert.match(await failingCli(['orgs', 'show', '--org', 'nobody', '--data-dir', dataDir]), /tolk: no organization named "nobody"/);
     assert.match(await failingCli(['orgs', 'set', '--org', 'clinic', '--data-dir', dataDir]), /nothing to set/);
     assert.match(await failingCli(['orgs', 'set', '--org', 'clinic', '--minutes', '-3', '--data-dir', dataDir]), /--minutes.*is invalid/);
+    assert.match(await failingCli(['orgs', 'set', '--org', 'clinic', '--stt', 'Whisper Large', '--data-dir', dataDir]), /--stt.*is invalid.*engine id or module name/);
 
     const server = await startServer(loadConfig({}, { port: 0, host: '127.0.0.1', dataDir, logLevel: 'warn' }), { engines: await testEngines(), adminSocket: true });
     try {
@@ -72,7 +75,18 @@ it('tolk orgs set/show work with and without a running server on the same data d
       // Live usage is counted (and shown) whether or not Stripe is configured (docs/billing.md "Usage").
       await recordUsage(server.ctx.db, online.organization_id, 90_000);
       const text = await runCli(['orgs', 'show', '--org', 'clinic', '--data-dir', dataDir]);
-      assert.match(text, /^Organization clinic \(org_\w+\)\n {2}tier: +0 \(transcription: the source language only; voices female\)\n {2}minutes balance: +-1\.5 minutes \(-90000 ms\)\n {2}max concurrent streams: unlimited\n {2}translated so far: +1\.5 minutes \(90000 ms; docs\/billing\.md\)\n$/);
+      assert.match(text, /^Organization clinic \(org_\w+\)\n {2}tier: +0 \(transcription: the source language only; voices female\)\n {2}minutes balance: +-1\.5 minutes \(-90000 ms\)\n {2}max concurrent streams: unlimited\n {2}translated so far: +1\.5 minutes \(90000 ms; docs\/billing\.md\)\n {2}engines: +stt default, translator default, tts default\n$/);
+
+      // Engine choice (docs/engines.md "Organizations"): stored with the organization, merged into leg 2's providers.
+      const chosen = await cli(['orgs', 'set', '--org', 'clinic', '--stt', 'pocketsphinx', '--tts', 'espeak-ng', '--minutes', 'unlimited']);
+      assert.deepEqual(chosen.engines, { stt: 'pocketsphinx', tts: 'espeak-ng' });
+      const cleared = await cli(['orgs', 'set', '--org', 'clinic', '--tts', 'default', '--translator', 'apertium']);
+      assert.deepEqual(cleared.engines, { stt: 'pocketsphinx', translator: 'apertium' });
+      const admitted = await checkStreamAdmission(server.ctx.db, new MemoryStreamCounter(), { ...stream, targetLanguage: 'en-GB' });
+      assert.ok(admitted.ok);
+      assert.deepEqual(admitted.engines, { stt: 'pocketsphinx', translator: 'apertium' });
+      assert.deepEqual(streamProviders(server.ctx.engines, admitted.engines), { stt: 'pocketsphinx', translator: 'apertium', tts: 'espeak-ng' });
+      await cli(['orgs', 'set', '--org', 'clinic', '--stt', 'default', '--translator', 'default', '--minutes', '0']);
     } finally {
       await server.close();
     }
@@ -80,7 +94,7 @@ it('tolk orgs set/show work with and without a running server on the same data d
     const db = await openDatabase({ dataDir });
     try {
       assert.deepEqual(await getOrganizationAdmission(db.db, 'clinic'), {
-        organizationId: offline.organization_id, name: 'clinic', tier: 0, minutesBalanceMs: -90_000, maxConcurrentStreams: null, translatedMs: 90_000,
+        organizationId: offline.organization_id, name: 'clinic', tier: 0, minutesBalanceMs: 0, maxConcurrentStreams: null, translatedMs: 90_000, engines: {},
       });
     } finally {
       await db.close();

@@ -2,7 +2,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, TOLK_ROLES, type TolkRole } from '../config.js';
 import { keysCreateCommand, keysGrantCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
-import { orgsSetCommand, orgsShowCommand, parseMaxStreamsOption, parseMinutesOption, parseTierOption } from './orgs.js';
+import { orgsSetCommand, orgsShowCommand, parseEngineOption, parseMaxStreamsOption, parseMinutesOption, parseTierOption, type EngineOptions } from './orgs.js';
+import { enginesCheckCommand, enginesListCommand } from './engines.js';
 import { serveCommand } from './serve.js';
 import { translateCommand } from './translate.js';
 
@@ -58,27 +59,45 @@ keys
     await keysGrantCommand(loadConfig(process.env, { dataDir: o.dataDir }), keyId, o);
   });
 
-const orgs = program.command('orgs').description('organization admission: tier, minutes balance, concurrent streams (docs/admission.md)');
+const orgs = program.command('orgs').description('organization admission: tier, minutes balance, concurrent streams (docs/admission.md), engines (docs/engines.md)');
 orgs
   .command('set')
-  .description('set an organization\'s tier, balance or stream limit (works whether or not the server is running)')
+  .description('set an organization\'s tier, balance, stream limit or engines (works whether or not the server is running)')
   .requiredOption('--org <name>', 'organization name (created if missing)')
   .option('--tier <n>', 'tier: 0 transcription only, 1 (default) every installed pair and voice', parseTierOption)
   .option('--minutes <n|unlimited>', 'streaming minutes left (replaces the balance); unlimited by default', parseMinutesOption)
   .option('--max-streams <n|unlimited>', 'concurrent streams the organization may hold; unlimited by default', parseMaxStreamsOption)
-  .option('--json', 'print {"org","organization_id","tier","tier_policy","minutes_balance_ms","max_concurrent_streams"}')
+  .option('--stt <engine|default>', 'speech recognition engine (id or module name) its streams use first; default: the routing', parseEngineOption)
+  .option('--translator <engine|default>', 'translation engine its streams use first', parseEngineOption)
+  .option('--tts <engine|default>', 'speech synthesis engine its streams use first', parseEngineOption)
+  .option('--json', 'print {"org","organization_id","tier","tier_policy","minutes_balance_ms","max_concurrent_streams","engines"}')
   .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR, default ./.tolk)')
-  .action(async (o: { org: string; tier?: number; minutes?: number | 'unlimited'; maxStreams?: number | 'unlimited'; json?: boolean; dataDir?: string }) => {
+  .action(async (o: { org: string; tier?: number; minutes?: number | 'unlimited'; maxStreams?: number | 'unlimited'; json?: boolean; dataDir?: string } & EngineOptions) => {
     await orgsSetCommand(loadConfig(process.env, { dataDir: o.dataDir }), o);
   });
 orgs
   .command('show')
-  .description('print an organization\'s tier, balance and stream limit')
+  .description('print an organization\'s tier, balance, stream limit and engines')
   .requiredOption('--org <name>', 'organization name')
   .option('--json', 'print the settings as JSON (as orgs set --json)')
   .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR, default ./.tolk)')
   .action(async (o: { org: string; json?: boolean; dataDir?: string }) => {
     await orgsShowCommand(loadConfig(process.env, { dataDir: o.dataDir }), o);
+  });
+
+const engines = program.command('engines').description('speech engines and their routing (docs/engines.md)');
+engines
+  .command('list', { isDefault: true })
+  .description('list the engine modules of this build with their settings')
+  .option('--json', 'print [{"kind","name","description","settings"}]')
+  .action((o: { json?: boolean }) => enginesListCommand(o));
+engines
+  .command('check')
+  .description('validate the routing configuration (TOLK_ENGINES or TOLK_ENGINES_FILE) and print its engines and routes')
+  .option('--file <path>', 'a JSON or YAML configuration file instead of the environment')
+  .option('--start', 'also start the engines and print the languages they offer together')
+  .action(async (o: { file?: string; start?: boolean }) => {
+    await enginesCheckCommand(loadConfig(process.env), o);
   });
 
 program

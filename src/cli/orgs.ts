@@ -2,7 +2,7 @@ import { InvalidArgumentError } from 'commander';
 import type { TolkConfig } from '../config.js';
 import { openDatabase, type Database } from '../db/client.js';
 import {
-  getOrganizationAdmission, setOrganizationAdmission, tierPolicy,
+  ENGINE_CHOICE_FIELDS, getOrganizationAdmission, setOrganizationAdmission, tierPolicy,
   type AdmissionChanges, type OrganizationAdmission,
 } from '../domain/admission.js';
 import { adminSocketPath } from '../server.js';
@@ -39,20 +39,42 @@ export function parseMaxStreamsOption(value: string): number | 'unlimited' {
 }
 
 /**
- * `tolk orgs set`: changes an organization's tier, minutes balance and stream limit (created when
- * missing), through the running server's admin socket when there is one, otherwise directly in the
+ * `--stt|--translator|--tts <engine|default>`: an engine id or module name the organization's
+ * streams use first, or `default` for the process's routing (kept as the word: commander turns a
+ * parsed null into '').
+ */
+export function parseEngineOption(value: string): string {
+  const v = value.trim();
+  if (v === 'default') return v;
+  if (!/^[a-z0-9][a-z0-9._-]{0,99}$/.test(v)) throw new InvalidArgumentError('give an engine id or module name (e.g. pocketsphinx), or "default"');
+  return v;
+}
+
+/** The engine options of `tolk orgs set`. */
+export interface EngineOptions {
+  /** An engine id or module name, or `default`. */
+  stt?: string;
+  translator?: string;
+  tts?: string;
+}
+
+/**
+ * `tolk orgs set`: changes an organization's tier, minutes balance, stream limit and engine choice
+ * (docs/engines.md "Organizations"; created when missing), through the running server's admin socket when there is one, otherwise directly in the
  * database (spec 002 Part 2 step 2, docs/admission.md).
  * @throws {Error} when nothing is to be set or a value is invalid.
  */
 export async function orgsSetCommand(
   config: TolkConfig,
-  o: { org: string; tier?: number; minutes?: number | 'unlimited'; maxStreams?: number | 'unlimited'; json?: boolean },
+  o: { org: string; tier?: number; minutes?: number | 'unlimited'; maxStreams?: number | 'unlimited'; json?: boolean } & EngineOptions,
 ): Promise<void> {
   const changes: AdmissionChanges = {};
   if (o.tier !== undefined) changes.tier = o.tier;
   if (o.minutes !== undefined) changes.minutesBalanceMs = o.minutes === 'unlimited' ? null : o.minutes;
   if (o.maxStreams !== undefined) changes.maxConcurrentStreams = o.maxStreams === 'unlimited' ? null : o.maxStreams;
-  if (Object.keys(changes).length === 0) throw new Error('nothing to set: give --tier, --minutes or --max-streams');
+  const engines = Object.fromEntries(ENGINE_CHOICE_FIELDS.filter((f) => o[f] !== undefined).map((f) => [f, o[f] === 'default' ? null : o[f]]));
+  if (Object.keys(engines).length > 0) changes.engines = engines;
+  if (Object.keys(changes).length === 0) throw new Error('nothing to set: give --tier, --minutes, --max-streams, --stt, --translator or --tts');
   const settings = await withDatabaseOrServer(config, { org: o.org, changes }, (db) => setOrganizationAdmission(db, o.org, changes));
   print(settings, Boolean(o.json));
 }
@@ -71,7 +93,7 @@ function print(s: OrganizationAdmission, json: boolean): void {
   if (json) {
     process.stdout.write(`${JSON.stringify({
       org: s.name, organization_id: s.organizationId, tier: s.tier, tier_policy: policy.name,
-      minutes_balance_ms: s.minutesBalanceMs, max_concurrent_streams: s.maxConcurrentStreams, translated_ms: s.translatedMs,
+      minutes_balance_ms: s.minutesBalanceMs, max_concurrent_streams: s.maxConcurrentStreams, translated_ms: s.translatedMs, engines: s.engines,
     })}\n`);
     return;
   }
@@ -83,6 +105,7 @@ function print(s: OrganizationAdmission, json: boolean): void {
     `  minutes balance:        ${balance}`,
     `  max concurrent streams: ${s.maxConcurrentStreams ?? 'unlimited'}`,
     `  translated so far:      ${+(s.translatedMs / MS_PER_MINUTE).toFixed(2)} minutes (${s.translatedMs} ms; docs/billing.md)`,
+    `  engines:                ${ENGINE_CHOICE_FIELDS.map((f) => `${f} ${s.engines[f] ?? 'default'}`).join(', ')}`,
     '',
   ].join('\n'));
 }

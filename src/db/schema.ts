@@ -15,6 +15,12 @@ export const organizations = pgTable('organizations', {
   minutesBalanceMs: bigint('minutes_balance_ms', { mode: 'number' }),
   /** Live streams the organization may hold at once, across processes; null is no organization limit. */
   maxConcurrentStreams: integer('max_concurrent_streams'),
+  /**
+   * Engines the organization's streams use first, per spec 002 Part 3 field (`stt`, `translator`,
+   * `tts` → an engine id or module name, docs/engines.md "Organizations"); null or a missing key: the
+   * process's routing.
+   */
+  engines: jsonb('engines').$type<{ stt?: string; translator?: string; tts?: string }>(),
 }, (t) => [
   uniqueIndex('organizations_name_idx').on(t.name),
   check('organizations_tier_check', sql`${t.tier} >= 0`),

@@ -220,7 +220,7 @@ export interface AdmissionRequest {
  * release when the stream ends, or refused with the status and description of the `error` event.
  */
 export type AdmissionResult =
-  | { ok: true; tier: number; release(): Promise<void> }
+  | { ok: true; tier: number; engines: OrganizationEngines; release(): Promise<void> }
   | { ok: false; status: 400 | 401 | 402 | 429; description: string };
 
 /**
@@ -231,6 +231,7 @@ export type AdmissionResult =
  * 3. `minutes_balance_ms` is null or above 0, else 402 "Balance exhausted"; a subscription past due
  *    beyond its grace period (`billing_accounts.streams_refused_after`, docs/billing.md) is 402 too;
  * 4. a slot is free when `max_concurrent_streams` is set, else 429 "Max concurrent connections exceeded".
+ * An admitted stream carries the organization's engine choice (`engines`, merged into leg 2 by the gateway).
  * Call `release()` exactly when the stream ends (again is harmless).
  * @throws {Error} when the database cannot be read.
  */
@@ -238,7 +239,7 @@ export async function checkStreamAdmission(db: Database, counter: StreamCounter,
   const rows = await db
     .select({
       tier: organizations.tier, balanceMs: organizations.minutesBalanceMs, maxStreams: organizations.maxConcurrentStreams,
-      refusedAfter: billingAccounts.streamsRefusedAfter,
+      refusedAfter: billingAccounts.streamsRefusedAfter, engines: organizations.engines,
     })
     .from(organizations)
     .leftJoin(billingAccounts, eq(billingAccounts.organizationId, organizations.id))
@@ -254,12 +255,13 @@ export async function checkStreamAdmission(db: Database, counter: StreamCounter,
   if (org.refusedAfter && org.refusedAfter.getTime() <= Date.now()) {
     return { ok: false, status: 402, description: 'Subscription past due: the last invoice was not paid within the grace period; pay it to stream again' };
   }
-  if (org.maxStreams === null) return { ok: true, tier: org.tier, release: async () => {} };
+  const engines = org.engines ?? {};
+  if (org.maxStreams === null) return { ok: true, tier: org.tier, engines, release: async () => {} };
   const slot = await counter.acquire(input.organizationId, org.maxStreams);
   if (!slot) {
     return { ok: false, status: 429, description: `Max concurrent connections exceeded (${org.maxStreams} for this organization)` };
   }
-  return { ok: true, tier: org.tier, release: () => slot.release() };
+  return { ok: true, tier: org.tier, engines, release: () => slot.release() };
 }
 
 /**
@@ -293,6 +295,22 @@ export async function recordUsage(db: Database, organizationId: string, audioMs:
 
 // Organization settings (`tolk orgs`)
 
+/**
+ * The engines an organization's streams use first (docs/engines.md "Organizations"), per spec 002
+ * Part 3 field: an engine id or module name for `stt.provider`, `translator.provider`,
+ * `tts.provider`. A missing key leaves the process's routing.
+ */
+export interface OrganizationEngines {
+  stt?: string;
+  translator?: string;
+  tts?: string;
+}
+
+/** The spec 002 Part 3 fields an organization may choose an engine for. */
+export const ENGINE_CHOICE_FIELDS = ['stt', 'translator', 'tts'] as const;
+
+const ENGINE_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
+
 /** An organization's admission settings (spec 002 Part 2 step 2), as `tolk orgs show` prints them. */
 export interface OrganizationAdmission {
   organizationId: string;
@@ -307,13 +325,37 @@ export interface OrganizationAdmission {
    * not Stripe is configured; the total the Stripe meter reports from (docs/billing.md "Usage").
    */
   translatedMs: number;
+  /** Engines its streams use first; `{}` when it chose none. */
+  engines: OrganizationEngines;
 }
 
-/** Settings to change; an absent field is left as it is, null makes it unlimited. */
+/**
+ * Settings to change; an absent field is left as it is, null makes it unlimited. In `engines`, a
+ * field set to null goes back to the process's routing.
+ */
 export interface AdmissionChanges {
   tier?: number;
   minutesBalanceMs?: number | null;
   maxConcurrentStreams?: number | null;
+  engines?: Partial<Record<(typeof ENGINE_CHOICE_FIELDS)[number], string | null>>;
+}
+
+/**
+ * Validates `engines` of {@link AdmissionChanges}.
+ * @throws {RangeError} naming the field at fault.
+ */
+function parseEngineChanges(value: unknown): NonNullable<AdmissionChanges['engines']> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new RangeError('engines must be an object of stt, translator, tts');
+  const out: NonNullable<AdmissionChanges['engines']> = {};
+  for (const [field, name] of Object.entries(value)) {
+    const f = ENGINE_CHOICE_FIELDS.find((x) => x === field);
+    if (!f) throw new RangeError(`engines.${field} is not a field; use ${ENGINE_CHOICE_FIELDS.join(', ')}`);
+    if (name !== null && (typeof name !== 'string' || !ENGINE_NAME.test(name))) {
+      throw new RangeError(`engines.${field} must be an engine id or module name (lower-case letters, digits, ".", "_", "-") or null (the process's routing)`);
+    }
+    out[f] = name;
+  }
+  return out;
 }
 
 const INT32_MAX = 2_147_483_647;
@@ -340,6 +382,7 @@ export function parseAdmissionChanges(value: unknown): AdmissionChanges {
   if (balance !== undefined) out.minutesBalanceMs = balance;
   const streams = whole('maxConcurrentStreams', INT32_MAX, true);
   if (streams !== undefined) out.maxConcurrentStreams = streams;
+  if (v.engines !== undefined) out.engines = parseEngineChanges(v.engines);
   return out;
 }
 
@@ -359,6 +402,7 @@ export async function getOrganizationAdmission(db: Database, name: string): Prom
   return {
     organizationId: row.id, name: row.name, tier: row.tier, minutesBalanceMs: row.minutesBalanceMs, maxConcurrentStreams: row.maxConcurrentStreams,
     translatedMs: rows[0]?.translatedMs ?? 0,
+    engines: row.engines ?? {},
   };
 }
 
@@ -371,6 +415,13 @@ export async function getOrganizationAdmission(db: Database, name: string): Prom
 export async function setOrganizationAdmission(db: Database, name: string, changes: AdmissionChanges): Promise<OrganizationAdmission> {
   const valid = parseAdmissionChanges(changes);
   const org = await ensureOrganization(db, name);
-  if (Object.keys(valid).length > 0) await db.update(organizations).set(valid).where(eq(organizations.id, org.id));
+  const { engines: engineChanges, ...columns } = valid;
+  const set: Partial<typeof organizations.$inferInsert> = { ...columns };
+  if (engineChanges) {
+    const merged: Record<string, string | null> = { ...(await getOrganizationAdmission(db, name)).engines, ...engineChanges };
+    const chosen = Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== null)) as OrganizationEngines;
+    set.engines = Object.keys(chosen).length > 0 ? chosen : null;
+  }
+  if (Object.keys(set).length > 0) await db.update(organizations).set(set).where(eq(organizations.id, org.id));
   return getOrganizationAdmission(db, name);
 }

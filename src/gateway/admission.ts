@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context.js';
-import { checkStreamAdmission, createStreamCounter, recordUsage, type StreamCounter } from '../domain/admission.js';
+import { checkStreamAdmission, createStreamCounter, recordUsage, type OrganizationEngines, type StreamCounter } from '../domain/admission.js';
 import type { SessionKeyGrant } from '../domain/session-keys.js';
 import type { StreamConfig } from './stream-config.js';
 
@@ -11,6 +11,8 @@ const BALANCE_CHARGE_INTERVAL_MS = 30_000;
 export interface AdmittedStream {
   /** The organization's tier (spec 002 Part 3 `tier`). */
   readonly tier: number;
+  /** The organization's engine choice (docs/engines.md "Organizations"), merged into leg 2. */
+  readonly engines: OrganizationEngines;
   /** Audio received from the client, `durationMs` long: charged to the organization's balance. */
   audioReceived(durationMs: number): void;
   /** The stream ended: charges what is left and frees its concurrency slot. Idempotent, never throws. */
@@ -71,6 +73,7 @@ export async function admitStream(ctx: AppContext, request: { principal: Session
     ok: true,
     stream: {
       tier: result.tier,
+      engines: result.engines,
       audioReceived: (durationMs) => void (pendingMs += durationMs),
       end: () =>
         (ended ??= (async () => {

@@ -9,6 +9,8 @@ import type { StreamSlot } from '../realtime/stream-slots.js';
 import { WorkerRefusedError, type WorkerEvent, type WorkerLink, type WorkerLinkHandlers } from '../realtime/worker-link.js';
 import { admitStream, type AdmittedStream } from './admission.js';
 import { streamConfigProblem, type StreamConfig } from './stream-config.js';
+import type { OrganizationEngines } from '../domain/admission.js';
+import type { Engines } from '../providers/registry.js';
 
 /**
  * Resolves a session key (from the token endpoint, or a platform session's `streamToken` with its
@@ -142,7 +144,7 @@ export async function openGrantedStream(ctx: AppContext, grant: SessionKeyGrant,
 
   let link: WorkerLink;
   try {
-    link = await openLeg2(ctx, req, grant, attached.stream, admission.stream.tier);
+    link = await openLeg2(ctx, req, grant, attached.stream, admission.stream);
   } catch (err) {
     if (err instanceof WorkerRefusedError) return refuse(err.status, err.description);
     await release(held);
@@ -152,18 +154,29 @@ export async function openGrantedStream(ctx: AppContext, grant: SessionKeyGrant,
     link.close();
     return gone();
   }
-  const reopen = (): Promise<WorkerLink> => openLeg2(ctx, req, grant, attached.stream, admission.stream.tier);
+  const reopen = (): Promise<WorkerLink> => openLeg2(ctx, req, grant, attached.stream, admission.stream);
   return { ok: true, stream: gatewayStream(grant, link, reopen, attached.stream, admission.stream, slot.slot) };
 }
 
+/**
+ * The providers of a stream's leg-2 config (spec 002 Part 2 step 3, "merge client + backend
+ * config"): the organization's engine choice where it made one, else the process's routed
+ * providers (`auto` when a kind has several engines), docs/engines.md "Organizations".
+ */
+export function streamProviders(engines: Engines, chosen: OrganizationEngines): { stt: string; translator: string; tts: string } {
+  return { stt: chosen.stt ?? engines.stt.name, translator: chosen.translator ?? engines.mt.name, tts: chosen.tts ?? engines.tts.name };
+}
+
 /** Steps [3] and [4]: the leg-2 config, then a worker's acknowledgement. */
-async function openLeg2(ctx: AppContext, req: Omit<OpenStreamRequest, 'key'>, grant: SessionKeyGrant, session: AttachedStream, tier: number): Promise<WorkerLink> {
-  const engines = ctx.engines;
+async function openLeg2(
+  ctx: AppContext, req: Omit<OpenStreamRequest, 'key'>, grant: SessionKeyGrant, session: AttachedStream, admitted: Pick<AdmittedStream, 'tier' | 'engines'>,
+): Promise<WorkerLink> {
+  const tier = admitted.tier;
   const leg2 = buildLeg2Config({
     requestId: newRequestId(), client: req.config,
     sourceLanguage: session.sourceLanguage, targetLanguage: session.targetLanguage,
     vocabulary: session.vocabulary, dictionary: await session.dictionary(),
-    providers: { stt: engines.stt.name, translator: engines.mt.name, tts: engines.tts.name },
+    providers: streamProviders(ctx.engines, admitted.engines),
     tier,
     organizationId: grant.binding?.organizationId ?? grant.organizationId, apiKeyId: grant.keyId,
     sessionId: grant.binding?.sessionId, participantId: grant.binding?.participantId,

@@ -43,6 +43,11 @@ export interface PipelineOptions {
   vad?: VadName | undefined;
   /** Suppress background noise and voices before VAD and STT (spec 002 `features.background_voice_cancellation`). */
   backgroundVoiceCancellation?: boolean | undefined;
+  /**
+   * Engines to try first per kind (ids or module names; spec 002 Part 3 `stt.provider`,
+   * `translator.provider`, `tts.provider`); routed providers try the rest of their order after them.
+   */
+  engines?: { stt?: readonly string[]; mt?: readonly string[]; tts?: readonly string[] };
 }
 
 /** Events a pipeline emits, in order per utterance (DESIGN §3 frames). */
@@ -140,7 +145,7 @@ export class TranslationPipeline {
       && recognizer.capabilities.translation === true && primaryLanguage(sourceLanguage) !== primaryLanguage(targetLanguage);
     try {
       const translation = this.recognizerTranslates ? { translateTo: targetLanguage, translationTerms: await this.currentDictionary() } : {};
-      this.stt = await recognizer.open({ language: sourceLanguage, vocabulary, ...translation });
+      this.stt = await recognizer.open({ language: sourceLanguage, vocabulary, engines: this.options.engines?.stt, ...translation });
     } catch (err) {
       this.vad.close();
       throw err;
@@ -283,12 +288,12 @@ export class TranslationPipeline {
     const { utteranceId, text } = final;
     const { sourceLanguage, targetLanguage, voice } = this.options;
     const translation = final.translation
-      ?? await translateWithGlossary(this.engines.mt, text, sourceLanguage, targetLanguage, await this.currentDictionary());
+      ?? await translateWithGlossary(this.engines.mt, text, sourceLanguage, targetLanguage, await this.currentDictionary(), this.options.engines?.mt);
     this.clock.mark(utteranceId, 'translation');
     if (this.options.translate) {
       this.emit({ type: 'translation', utteranceId, text: translation, final: true, latencyMs: this.clock.elapsedSinceSpeechEnd(utteranceId), transcript: text });
     }
-    for await (const pcm of synthesizePcm(this.engines.tts, translation, { language: targetLanguage, voice, sampleRateHz: this.egressRate })) {
+    for await (const pcm of synthesizePcm(this.engines.tts, translation, { language: targetLanguage, voice, sampleRateHz: this.egressRate, engines: this.options.engines?.tts })) {
       this.clock.mark(utteranceId, 'firstAudioByte');
       this.emit({ type: 'audio', utteranceId, pcm });
     }

@@ -2,6 +2,7 @@ import { primaryLanguage } from '../common/language-tags.js';
 import type { LanguagePair, MtProvider } from './mt/types.js';
 import type { SttProvider } from './stt/types.js';
 import type { TtsProvider, VoiceName } from './tts/types.js';
+import { ROUTED_PROVIDER, type RoutedProviderInfo } from './routing/route-order.js';
 
 /** The engines one process runs with (DESIGN §4). */
 export interface Engines {
@@ -55,4 +56,20 @@ export function checkLanguages(engines: Engines, source: string, target: string,
     return { ok: false, description: `Invalid voice "${voice}" for ${target}: no synthesized voice is installed for this language` };
   }
   return { ok: true, pair };
+}
+
+/** What a spec 002 Part 3 `*.provider` name asks of a provider: the engines to try first, or that it does not run it. */
+export type ProviderChoice = { ok: true; engines?: readonly string[] } | { ok: false; runs: string };
+
+/**
+ * Reads a leg-2 `stt.provider` / `translator.provider` / `tts.provider` against the provider a
+ * process runs (docs/engines.md "Spec fields"): its own name or `auto` route by the configuration;
+ * the id or module name of an engine behind a routed provider selects that engine first; anything
+ * else is not run here (`runs` lists what is, for the error).
+ */
+export function providerChoice(provider: { readonly name: string }, requested: string): ProviderChoice {
+  if (requested === provider.name || requested === ROUTED_PROVIDER) return { ok: true };
+  const routed = provider as Partial<RoutedProviderInfo>;
+  if (routed.runs?.(requested)) return { ok: true, engines: [requested] };
+  return { ok: false, runs: routed.engineIds ? routed.engineIds.join(', ') : provider.name };
 }

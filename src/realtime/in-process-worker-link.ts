@@ -1,7 +1,7 @@
 import type { Engines } from '../providers/registry.js';
 import type { Leg2Config } from './leg2-protocol.js';
 import { WorkerRefusedError, type WorkerLink, type WorkerLinkHandlers, type WorkerLinkOptions, type WorkerLinks, type WorkerLoad } from './worker-link.js';
-import { WorkerStream } from './worker-stream.js';
+import { leg2ConfigProblem, WorkerStream } from './worker-stream.js';
 import type { VadName } from '../providers/vad/types.js';
 
 /** Id of the worker of role `all`: the process itself. */
@@ -70,7 +70,8 @@ class InProcessWorkerLink implements WorkerLink {
 /**
  * The {@link WorkerLinks} of role `all`: every stream runs in this process. Refuses with 429 past
  * `TOLK_MAX_STREAMS` pipelines of every transport together (the gateway's `StreamSlots` refuse
- * first); answers 500 when the recognizer cannot start.
+ * first); 400 when the config names a provider this process does not run; 500 when the recognizer
+ * cannot start.
  */
 export class InProcessWorkerLinks implements WorkerLinks {
   private readonly live = new Set<InProcessWorkerLink>();
@@ -89,6 +90,9 @@ export class InProcessWorkerLinks implements WorkerLinks {
   async open(config: Leg2Config, options: WorkerLinkOptions): Promise<WorkerLink> {
     // The gateway's slots normally refuse first; this bounds the pipelines whatever opens them.
     if (this.live.size >= this.capacity) throw new WorkerRefusedError(429, `Max concurrent connections exceeded (${this.capacity})`);
+    // An organization's engine choice may name an engine this process does not run (docs/engines.md).
+    const problem = leg2ConfigProblem(this.engines(), config);
+    if (problem) throw new WorkerRefusedError(400, problem);
     const link: InProcessWorkerLink = new InProcessWorkerLink(this.engines(), config, this.settings, options, () => this.live.delete(link));
     try {
       await link.stream.start();

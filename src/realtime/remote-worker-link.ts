@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import type { WorkerEntry, WorkerRegistry } from '../state/worker-registry.js';
+import { workerRunsProviders, type WorkerEntry, type WorkerRegistry } from '../state/worker-registry.js';
 import { dictionaryObject } from './leg2-config.js';
 import { Leg2EventDecoder } from './leg2-events.js';
 import { ackOf, dictionaryMessage, drainMessage, errorOf, WORKER_SECRET_HEADER, type Leg2Config } from './leg2-protocol.js';
@@ -186,7 +186,8 @@ function connect(worker: WorkerEntry, secret: string, config: Leg2Config, option
 
 /**
  * The {@link WorkerLinks} of role `gateway`: picks the least-loaded live worker of the registry
- * (load ÷ capacity, counting streams this gateway is opening), skipping draining and full ones,
+ * (load ÷ capacity, counting streams this gateway is opening) among those that run the config's
+ * engines ({@link workerRunsProviders}), skipping draining and full ones,
  * and falls over to the next when one is full (4429) or unreachable.
  */
 export class RemoteWorkerLinks implements WorkerLinks {
@@ -210,6 +211,13 @@ export class RemoteWorkerLinks implements WorkerLinks {
       options.log.error({ err }, 'worker registry unreachable');
       throw new WorkerRefusedError(500, 'Server failed to process the request: the worker registry is unreachable');
     }
+    const providers = { stt: config.stt.provider, mt: config.translator.provider, tts: config.tts.provider };
+    const running = workers.filter((w) => workerRunsProviders(w, providers));
+    if (workers.length > 0 && running.length === 0) {
+      const named = `stt "${providers.stt}", translator "${providers.mt}", tts "${providers.tts}"`;
+      throw new WorkerRefusedError(400, `Unsupported provider: no translation worker runs ${named}`);
+    }
+    workers = running;
     const loadOf = (w: WorkerEntry): number => (w.load + (this.opening.get(w.id) ?? 0)) / Math.max(1, w.capacity);
     const candidates = workers.map((w) => ({ w, tie: Math.random() })).sort((a, b) => loadOf(a.w) - loadOf(b.w) || a.tie - b.tie).map((c) => c.w);
     let full = 0;

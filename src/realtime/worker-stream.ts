@@ -1,8 +1,8 @@
 import { S16leDecoder } from '../audio/pcm.js';
 import { closeReason } from '../common/close-reason.js';
 import type { DictionaryEntry, DictionarySource } from '../pipeline/glossary.js';
-import { TranslationPipeline, type PipelineEvent } from '../pipeline/translation-pipeline.js';
-import type { Engines } from '../providers/registry.js';
+import { TranslationPipeline, type PipelineEvent, type PipelineOptions } from '../pipeline/translation-pipeline.js';
+import { providerChoice, type Engines } from '../providers/registry.js';
 import type { VoiceName } from '../providers/tts/types.js';
 import type { VadName } from '../providers/vad/types.js';
 import type { Leg2Config } from './leg2-protocol.js';
@@ -45,15 +45,30 @@ export interface WorkerStreamSettings {
 }
 
 /**
- * Which leg-2 config a worker cannot run, as a description for a 400 `error` event, or undefined.
- * The gateway checks the same before it opens leg 2; the worker checks again because it owns the
- * engines.
+ * Which leg-2 config a worker cannot run, as a description for a 400 `error` event, or undefined:
+ * a `*.provider` that names no engine of this worker (see {@link providerChoice}). The gateway
+ * checks the same before it opens leg 2; the worker checks again because it owns the engines.
  */
 export function leg2ConfigProblem(engines: Engines, config: Leg2Config): string | undefined {
-  if (config.stt.provider !== engines.stt.name) return `Unsupported stt provider "${config.stt.provider}": this worker runs ${engines.stt.name}`;
-  if (config.translator.provider !== engines.mt.name) return `Unsupported translator provider "${config.translator.provider}": this worker runs ${engines.mt.name}`;
-  if (config.tts.provider !== engines.tts.name) return `Unsupported tts provider "${config.tts.provider}": this worker runs ${engines.tts.name}`;
+  const checks = [
+    ['stt', engines.stt, config.stt.provider],
+    ['translator', engines.mt, config.translator.provider],
+    ['tts', engines.tts, config.tts.provider],
+  ] as const;
+  for (const [field, provider, requested] of checks) {
+    const choice = providerChoice(provider, requested);
+    if (!choice.ok) return `Unsupported ${field} provider "${requested}": this worker runs ${choice.runs}`;
+  }
   return undefined;
+}
+
+/** The engines a leg-2 config selects first, per kind (spec 002 Part 3 `*.provider`), for the pipeline. */
+export function preferredEngines(engines: Engines, config: Leg2Config): NonNullable<PipelineOptions['engines']> {
+  const pick = (provider: { readonly name: string }, requested: string): readonly string[] | undefined => {
+    const choice = providerChoice(provider, requested);
+    return choice.ok ? choice.engines : undefined;
+  };
+  return { stt: pick(engines.stt, config.stt.provider), mt: pick(engines.mt, config.translator.provider), tts: pick(engines.tts, config.tts.provider) };
 }
 
 /**
@@ -100,6 +115,7 @@ export class WorkerStream {
         vad: this.settings.vad,
         backgroundVoiceCancellation: c.features.background_voice_cancellation === true,
         mode: c.translator.mode === 'none' ? 'recognize' : 'translate',
+        engines: preferredEngines(this.engines, c),
       },
       (event) => this.onPipelineEvent(event),
     );

@@ -20,6 +20,32 @@ export interface WorkerEntry {
   draining: boolean;
   /** Wall time of the heartbeat that wrote the entry, in ms since the epoch. */
   heartbeatAtMs: number;
+  /**
+   * The engine instances it runs (docs/engines.md "Organizations"): `kind` `stt`, `mt` or `tts`,
+   * the configured `id` and the module's `name`. Absent in entries of workers that do not announce them.
+   */
+  engines?: WorkerEngine[];
+}
+
+/** One engine instance a worker announces. */
+export interface WorkerEngine {
+  id: string;
+  kind: string;
+  name: string;
+}
+
+/**
+ * Whether a worker can run the providers a leg-2 config names (spec 002 Part 3 `stt.provider`,
+ * `translator.provider`, `tts.provider`): `auto` always; otherwise an engine of that kind with
+ * that id or module name. A worker that announces no engines is taken to run any.
+ */
+export function workerRunsProviders(worker: Pick<WorkerEntry, 'engines'>, providers: { stt: string; mt: string; tts: string }): boolean {
+  const engines = worker.engines;
+  if (!engines) return true;
+  return (['stt', 'mt', 'tts'] as const).every((kind) => {
+    const p = providers[kind];
+    return p === 'auto' || engines.some((e) => e.kind === kind && (e.id === p || e.name === p));
+  });
 }
 
 const ENTRY = (prefix: string, id: string): string => `${prefix}${id}`;

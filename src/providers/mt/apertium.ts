@@ -1,6 +1,10 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
+import { defineEngine, type EngineContext } from '../engine-module.js';
+import { reportedRequest } from '../engine-reporting.js';
+import { EngineNotInstalledError } from '../engine-errors.js';
 import type { LanguagePair, MtCapabilities, MtProvider, MtText } from './types.js';
 
 /** Where Debian's Apertium pair packages install their mode files. */
@@ -174,18 +178,24 @@ export class ApertiumMt implements MtProvider {
   private readonly modes: ApertiumMode[];
   private readonly pipelines = new Map<string, ApertiumPipeline>();
 
-  constructor(options: { modesDir?: string } = {}) {
+  private readonly context: EngineContext | undefined;
+
+  /** @param options.context - where each translation is reported (`/metrics`); none outside an engine configuration. */
+  constructor(options: { modesDir?: string; context?: EngineContext } = {}) {
+    this.context = options.context;
     this.modes = discoverApertiumModes(options.modesDir);
     this.capabilities = { pairs: this.modes.map(({ source, target }) => ({ source, target })) };
   }
 
   async translate(input: MtText, pair: LanguagePair): Promise<MtText> {
-    const raw = await this.pipeline(pair).request(renderInput(input));
+    const pipeline = this.pipeline(pair);
+    const raw = await reportedRequest(this.context, 'mt', () => pipeline.request(renderInput(input)));
     return parseOutput(raw.trim());
   }
 
   async prewarm(pairs: readonly LanguagePair[] = this.capabilities.pairs): Promise<void> {
-    await Promise.all(pairs.map((p) => this.translate(['hello'], p).catch(() => undefined)));
+    // Straight to the pipelines: warming up is not a request of a stream (`/metrics`).
+    await Promise.all(pairs.map((p) => Promise.resolve().then(() => this.pipeline(p).request('hello')).catch(() => undefined)));
   }
 
   async close(): Promise<void> {
@@ -205,3 +215,25 @@ export class ApertiumMt implements MtProvider {
     return p;
   }
 }
+
+/** Settings of the `apertium` engine (docs/engines.md "Offline engines"). */
+export const apertiumSettings = z.strictObject({
+  /** Folder of the installed pairs' mode files. */
+  modesDir: z.string().min(1).default(APERTIUM_MODES_DIR),
+});
+
+/**
+ * The `apertium` engine module: every pair installed under `modesDir` (Debian `apertium-*` packages).
+ * @throws {EngineNotInstalledError} from `create` when no pair is installed.
+ */
+export const apertiumEngine = defineEngine({
+  kind: 'mt',
+  name: 'apertium',
+  description: 'Offline rule-based machine translation (Apertium, one warm pipeline per pair)',
+  settings: apertiumSettings,
+  async create(settings, context) {
+    const mt = new ApertiumMt({ modesDir: settings.modesDir, context });
+    if (mt.capabilities.pairs.length === 0) throw new EngineNotInstalledError('apertium', ['apertium', 'apertium-eng-spa']);
+    return mt;
+  },
+});

@@ -21,6 +21,8 @@ export interface MtRequestOptions {
   slotTerms?: readonly string[];
   /** Aborts the request (the stream closed). */
   signal?: AbortSignal;
+  /** Engines to try first (ids or module names, spec 002 Part 3 `translator.provider`); see `SttStreamOptions.engines`. */
+  engines?: readonly string[];
 }
 
 /** What an MT engine can translate. */

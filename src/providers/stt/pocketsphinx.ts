@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import { z } from 'zod';
 import { concatSamples } from '../../audio/pcm.js';
 import { resample } from '../../audio/resampler.js';
 import { readWav } from '../../audio/wav.js';
@@ -8,6 +9,10 @@ import { callAsync, loadLib } from './pocketsphinx-lib.js';
 import { hypothesisConfidence } from './pocketsphinx-confidence.js';
 import { DecoderPool, vocabularyKey } from './pocketsphinx-pool.js';
 import { limitMallocArenas, scheduleHeapTrim } from './native-heap.js';
+import { guessPhones } from './pocketsphinx-phones.js';
+import { reportedRequest } from '../engine-reporting.js';
+import { defineEngine, type EngineContext } from '../engine-module.js';
+import { EngineNotInstalledError } from '../engine-errors.js';
 import type { SttCapabilities, SttProvider, SttStats, SttStream, SttStreamOptions, SttTranscript } from './types.js';
 
 /** Where Debian's `pocketsphinx-en-us` installs the US English model. */
@@ -70,6 +75,8 @@ export class PocketsphinxStt implements SttProvider {
   private refilling: Promise<void> | undefined;
   private closed = false;
   private readonly totals: SttStats = { audioMs: 0, decodeMs: 0 };
+  /** Where each utterance's final is reported (`/metrics`); none outside an engine configuration. */
+  private readonly context: EngineContext | undefined;
 
   /** Audio decoded and time spent in `ps_process_raw` since start, in ms (streams only, not priming). */
   stats(): SttStats {
@@ -85,7 +92,8 @@ export class PocketsphinxStt implements SttProvider {
    * @param options.decoderArgs - pocketsphinx arguments beyond the model paths (default
    *   {@link POCKETSPHINX_DECODER_ARGS}).
    */
-  constructor(options: { modelDir?: string; maxIdleDecoders?: number; spareDecoders?: number; decoderArgs?: readonly string[] } = {}) {
+  constructor(options: { modelDir?: string; maxIdleDecoders?: number; spareDecoders?: number; decoderArgs?: readonly string[]; context?: EngineContext } = {}) {
+    this.context = options.context;
     this.modelDir = options.modelDir ?? POCKETSPHINX_MODEL_DIR;
     this.decoderArgs = options.decoderArgs ?? POCKETSPHINX_DECODER_ARGS;
     this.maxIdle = options.maxIdleDecoders ?? 4;
@@ -117,7 +125,7 @@ export class PocketsphinxStt implements SttProvider {
       if (!(await addVocabulary(decoder, key ? key.split('\n') : []))) decoderKey = '';
     }
     this.refill();
-    return new PocketsphinxStream(decoder, (d) => this.pool.put(d, decoderKey), this.totals);
+    return new PocketsphinxStream(decoder, (d) => this.pool.put(d, decoderKey), this.totals, this.context);
   }
 
   async close(): Promise<void> {
@@ -193,6 +201,7 @@ class PocketsphinxStream implements SttStream {
     private readonly decoder: unknown,
     private readonly onRelease: (decoder: unknown) => void,
     private readonly totals: SttStats,
+    private readonly context: EngineContext | undefined,
   ) {}
 
   get pendingMs(): number {
@@ -210,7 +219,7 @@ class PocketsphinxStream implements SttStream {
   flush(): Promise<SttTranscript> {
     if (this.closed) return Promise.reject(new Error('stream closed'));
     this.enqueueDecode(false);
-    const result = this.chain.then(async () => {
+    const result = this.chain.then(() => reportedRequest(this.context, 'stt', async () => {
       const l = loadLib();
       let text = '';
       let confidence: number | undefined;
@@ -225,7 +234,7 @@ class PocketsphinxStream implements SttStream {
       this.lastInterim = '';
       this.events.push(final);
       return final;
-    });
+    }));
     this.chain = result.catch(() => undefined);
     return result;
   }
@@ -292,28 +301,32 @@ async function addVocabulary(decoder: unknown, words: readonly string[]): Promis
   return added;
 }
 
+/** Settings of the `pocketsphinx` engine (docs/engines.md "Offline engines"). */
+export const pocketsphinxSettings = z.strictObject({
+  /** Folder holding `en-us/`, `en-us.lm.bin` and `cmudict-en-us.dict`. */
+  modelDir: z.string().min(1).default(POCKETSPHINX_MODEL_DIR),
+  /** Decoders kept loaded between streams (~60 MB each); the process default is `TOLK_STT_IDLE_DECODERS`. */
+  idleDecoders: z.number().int().min(0).max(256).default(4),
+  /** Decoders kept ready ahead of the next stream (at most `idleDecoders`). */
+  spareDecoders: z.number().int().min(0).max(256).default(1),
+  /** Decoder arguments beyond the model paths; default {@link POCKETSPHINX_DECODER_ARGS}. */
+  decoderArgs: z.array(z.string()).max(100).optional(),
+});
+
 /**
- * A rough CMU-phone spelling of an out-of-dictionary word, letter by letter, so a `vocabulary` word
- * becomes recognizable at all. Returns undefined for words with no letters.
+ * The `pocketsphinx` engine module (US English, in process; Debian `libpocketsphinx3`, `pocketsphinx-en-us`).
+ * @throws {EngineNotInstalledError} from `create` when the library or the model is missing.
  */
-export function guessPhones(word: string): string | undefined {
-  const map: Record<string, string> = {
-    a: 'AE', b: 'B', c: 'K', d: 'D', e: 'EH', f: 'F', g: 'G', h: 'HH', i: 'IH', j: 'JH', k: 'K', l: 'L', m: 'M',
-    n: 'N', o: 'AA', p: 'P', q: 'K', r: 'R', s: 'S', t: 'T', u: 'AH', v: 'V', w: 'W', x: 'K S', y: 'Y', z: 'Z',
-  };
-  const digraphs: Record<string, string> = { ch: 'CH', sh: 'SH', th: 'TH', ph: 'F', ng: 'NG', ee: 'IY', oo: 'UW', ck: 'K' };
-  const letters = word.toLowerCase().replace(/[^a-z]/g, '');
-  const phones: string[] = [];
-  for (let i = 0; i < letters.length; i++) {
-    const pair = letters.slice(i, i + 2);
-    const d = digraphs[pair];
-    if (d) {
-      phones.push(d);
-      i++;
-      continue;
-    }
-    const p = map[letters[i] ?? ''];
-    if (p && phones[phones.length - 1] !== p) phones.push(p);
-  }
-  return phones.length > 0 ? phones.join(' ') : undefined;
-}
+export const pocketsphinxEngine = defineEngine({
+  kind: 'stt',
+  name: 'pocketsphinx',
+  description: 'Offline US English speech recognition (pocketsphinx, in process)',
+  settings: pocketsphinxSettings,
+  async create(settings, context) {
+    if (!pocketsphinxAvailable(settings.modelDir)) throw new EngineNotInstalledError('pocketsphinx', ['libpocketsphinx3', 'pocketsphinx-en-us']);
+    const { modelDir, idleDecoders: maxIdleDecoders, spareDecoders, decoderArgs } = settings;
+    return new PocketsphinxStt({ modelDir, maxIdleDecoders, spareDecoders, decoderArgs, context });
+  },
+});
+
+export { guessPhones } from './pocketsphinx-phones.js';

@@ -68,6 +68,11 @@ export interface SttStreamOptions {
   translateTo?: string;
   /** Source → target terms the engine's translation must use (spec 002 `dictionary`), with `translateTo`. */
   translationTerms?: ReadonlyArray<{ source: string; target: string }>;
+  /**
+   * Engines to try first (ids or module names, spec 002 Part 3 `stt.provider`, an organization's
+   * choice); a routed provider tries the rest of the language's order after them. Single engines ignore it.
+   */
+  engines?: readonly string[];
 }
 
 /** One speaker's recognition stream. Not safe for concurrent `flush` calls: await each. */

@@ -9,6 +9,7 @@ import { FakeTts, type FakeTtsOptions } from './fake-tts.js';
 import type { SimulatedTime } from './simulated-time.js';
 
 export { EventRecorder, DEFAULT_WAIT_TIMEOUT_MS } from './event-recorder.js';
+export { FAKE_ENGINE_MODULES, fakeMtEngine, fakeSttEngine, fakeTtsEngine } from './fake-modules.js';
 export { FAKE_MT_PAIRS, FakeMt, type FakeMtCall, type FakeMtOptions } from './fake-mt.js';
 export { FakeStt, FakeSttStream, type FakeSttOptions, type ScriptedUtterance, type SttScript } from './fake-stt.js';
 export { FAKE_TTS_FREQUENCY_HZ, FakeTts, type FakeTtsOptions } from './fake-tts.js';

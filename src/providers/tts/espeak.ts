@@ -1,5 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { z } from 'zod';
 import { S16leDecoder } from '../../audio/pcm.js';
+import { defineEngine, type EngineContext } from '../engine-module.js';
+import { EngineNotInstalledError } from '../engine-errors.js';
 import type { TtsCapabilities, TtsProvider, TtsRequest, VoiceName } from './types.js';
 
 const ESPEAK_RATE_HZ = 22050;
@@ -31,7 +34,11 @@ export class EspeakTts implements TtsProvider {
   readonly capabilities: TtsCapabilities;
   private readonly binary: string;
 
-  constructor(options: { binary?: string; languages?: string[] } = {}) {
+  private readonly context: EngineContext | undefined;
+
+  /** @param options.context - where each synthesis is reported, up to its first block (`/metrics`). */
+  constructor(options: { binary?: string; languages?: string[]; context?: EngineContext } = {}) {
+    this.context = options.context;
     this.binary = options.binary ?? 'espeak-ng';
     const languages = options.languages ?? discoverEspeakLanguages(this.binary);
     this.capabilities = { languages, voices: ['male', 'female'], sampleRateHz: ESPEAK_RATE_HZ };
@@ -46,6 +53,27 @@ export class EspeakTts implements TtsProvider {
   }
 
   async *synthesize(text: string, request: TtsRequest): AsyncIterable<Int16Array> {
+    const startedAt = performance.now();
+    let reported = false;
+    const report = (outcome: 'ok' | 'error'): void => {
+      if (reported || !this.context?.onRequest) return;
+      reported = true;
+      this.context.onRequest({ engine: this.context.id, kind: 'tts', outcome, durationMs: performance.now() - startedAt });
+    };
+    try {
+      for await (const samples of this.speak(text, request)) {
+        report('ok');
+        yield samples;
+      }
+      report('ok');
+    } catch (err) {
+      report('error');
+      throw err;
+    }
+  }
+
+  /** One espeak-ng process speaking `text`, its samples as they come. */
+  private async *speak(text: string, request: TtsRequest): AsyncIterable<Int16Array> {
     const voice = this.voiceFor(request.language);
     if (!voice) throw new Error(`espeak-ng has no voice for ${request.language}`);
     const proc = spawn(this.binary, ['-v', `${voice}+${VARIANT[request.voice]}`, '--stdout'], { stdio: 'pipe' });
@@ -78,3 +106,27 @@ export class EspeakTts implements TtsProvider {
     if (code !== 0 && code !== null) throw new Error(`espeak-ng exited with ${code}: ${stderr.trim()}`);
   }
 }
+
+/** Settings of the `espeak-ng` engine (docs/engines.md "Offline engines"). */
+export const espeakSettings = z.strictObject({
+  /** The espeak-ng program (a name on PATH or a path). */
+  binary: z.string().min(1).default('espeak-ng'),
+  /** Voice tags to offer (lower case, e.g. `es`, `en-us`); default: every voice espeak-ng lists. */
+  languages: z.array(z.string().min(1).max(35)).max(500).optional(),
+});
+
+/**
+ * The `espeak-ng` engine module: a male and a female voice in every language espeak-ng has.
+ * @throws {EngineNotInstalledError} from `create` when espeak-ng is not installed.
+ */
+export const espeakEngine = defineEngine({
+  kind: 'tts',
+  name: 'espeak-ng',
+  description: 'Offline formant speech synthesis (espeak-ng, one process per utterance)',
+  settings: espeakSettings,
+  async create(settings, context) {
+    const tts = new EspeakTts({ binary: settings.binary, languages: settings.languages?.map((l) => l.toLowerCase()), context });
+    if (tts.capabilities.languages.length === 0) throw new EngineNotInstalledError('espeak-ng', ['espeak-ng']);
+    return tts;
+  },
+});

@@ -19,6 +19,8 @@ export interface TtsRequest {
   /** BCP 47 locale to speak, e.g. `es-ES`. */
   language: string;
   voice: VoiceName;
+  /** Engines to try first (ids or module names, spec 002 Part 3 `tts.provider`); see `SttStreamOptions.engines`. */
+  engines?: readonly string[];
 }
 
 /** A TTS engine. */

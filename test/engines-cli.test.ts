@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { it } from 'node:test';
+import { promisify } from 'node:util';
+
+const CLI = path.resolve('src/cli/main.ts');
+
+/** Runs the CLI with `env` added; returns its exit code and output. */
+async function tolk(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, ...args], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: e.code ?? -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
+  }
+}
+
+it('tolk engines check: prints a valid configuration\'s engines, routes and languages; refuses an invalid one naming the engine and setting', async () => {
+  const config = {
+    engines: [
+      { id: 'whisper', kind: 'stt', name: 'openai', settings: { baseUrl: 'http://127.0.0.1:9/v1', apiKey: { env: 'CHECK_KEY' }, languages: ['es', 'de'] } },
+      { id: 'pocketsphinx', kind: 'stt', name: 'pocketsphinx' },
+    ],
+    routes: { stt: { default: ['pocketsphinx', 'whisper'], es: ['whisper'] } },
+  };
+  const ok = await tolk(['engines', 'check', '--start'], { TOLK_ENGINES: JSON.stringify(config), CHECK_KEY: 'sk-1' });
+  assert.equal(ok.code, 0, ok.stderr);
+  const lines = ok.stdout.trim().split('\n');
+  assert.deepEqual(lines.slice(0, 9), [
+    'configuration is valid',
+    'engine whisper: stt openai',
+    'engine pocketsphinx: stt pocketsphinx',
+    'engine apertium: mt apertium',
+    'engine espeak-ng: tts espeak-ng',
+    'routes.stt: default pocketsphinx → whisper',
+    'routes.stt.es: whisper',
+    'routes.mt: default apertium',
+    'routes.tts: default espeak-ng',
+  ]);
+  assert.equal(lines[9], 'recognized: de, en, es');
+
+  const missing = await tolk(['engines', 'check'], { TOLK_ENGINES: JSON.stringify(config), CHECK_KEY: '' });
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stderr, 'tolk: invalid engine configuration: engine "whisper": setting "apiKey": environment variable CHECK_KEY is not set\n');
+});
+
+it('a server refuses to start on an invalid TOLK_ENGINES / TOLK_ENGINES_FILE, naming the fault', async () => {
+  const { loadConfig } = await import('../src/config.js');
+  const { startServer } = await import('../src/server.js');
+  const base = { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn' } as const;
+  await assert.rejects(startServer(loadConfig({ TOLK_ENGINES: '{"engines":[{"id":"a","kind":"stt","name":"soniox"}]}' }, base)), {
+    message: 'invalid engine configuration: engine "a": unknown stt engine "soniox"; known: pocketsphinx, openai',
+  });
+  await assert.rejects(startServer(loadConfig({ TOLK_ENGINES_FILE: '/nonexistent/engines.yaml' }, base)), { message: /^invalid engine configuration: TOLK_ENGINES_FILE \/nonexistent\/engines\.yaml: ENOENT/ });
+});
