@@ -50,8 +50,8 @@ it('a server refuses to start on an invalid TOLK_ENGINES / TOLK_ENGINES_FILE, na
   const { loadConfig } = await import('../src/config.js');
   const { startServer } = await import('../src/server.js');
   const base = { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn' } as const;
-  await assert.rejects(startServer(loadConfig({ TOLK_ENGINES: '{"engines":[{"id":"a","kind":"stt","name":"soniox"}]}' }, base)), {
-    message: 'invalid engine configuration: engine "a": unknown stt engine "soniox"; known: pocketsphinx, openai',
+  await assert.rejects(startServer(loadConfig({ TOLK_ENGINES: '{"engines":[{"id":"a","kind":"stt","name":"deepgram"}]}' }, base)), {
+    message: 'invalid engine configuration: engine "a": unknown stt engine "deepgram"; known: pocketsphinx, openai, soniox',
   });
   await assert.rejects(startServer(loadConfig({ TOLK_ENGINES_FILE: '/nonexistent/engines.yaml' }, base)), { message: /^invalid engine configuration: TOLK_ENGINES_FILE \/nonexistent\/engines\.yaml: ENOENT/ });
 });

@@ -57,7 +57,7 @@ describe('engine configuration', () => {
     rejects({ engines: [] }, 'engines: Too small: expected array to have >=1 items');
     rejects({ engines: [{ id: 'X y', kind: 'stt', name: 'pocketsphinx' }] }, 'engines.0.id: lower-case letters, digits, ".", "_" or "-", at most 63');
     rejects({ engines: [{ id: 'a', kind: 'asr', name: 'pocketsphinx' }] }, 'engines.0.kind: Invalid option: expected one of "stt"|"mt"|"tts"');
-    rejects({ engines: [{ id: 'a', kind: 'stt', name: 'soniox' }] }, 'engine "a": unknown stt engine "soniox"; known: pocketsphinx, openai, fake-stt');
+    rejects({ engines: [{ id: 'a', kind: 'stt', name: 'deepgram' }] }, 'engine "a": unknown stt engine "deepgram"; known: pocketsphinx, openai, soniox, fake-stt');
     rejects({ engines: [{ id: 'a', kind: 'stt', name: 'pocketsphinx' }, { id: 'a', kind: 'mt', name: 'apertium' }] }, 'engine id "a" is used twice');
     rejects({ engines: [{ id: 'ps', kind: 'stt', name: 'pocketsphinx', settings: { idleDecoders: -1 } }] },
       'engine "ps": setting "idleDecoders": Too small: expected number to be >=0');
