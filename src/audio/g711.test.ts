@@ -18,7 +18,7 @@ it('agrees byte for byte with wavefile’s µ-law encoder over the whole s16 ran
   const wav = new wavefile.WaveFile();
   wav.fromScratch(1, 8000, '16', samples);
   wav.toMuLaw();
-  const reference = wav.data.samples as Uint8Array;
+  const reference = (wav.data as { samples: Uint8Array }).samples;
   assert.deepEqual(mulawEncode(samples), Buffer.from(reference));
 });
 
