@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { StateStore } from './state/store.js';
 import type { TolkMetrics } from './metrics.js';
 import type { Interpreters } from './transports/livekit/interpreter-manager.js';
+import type { CallControl, CallTelephony } from './domain/calls/telephony.js';
 
 /** What every surface shares in one process: settings, database, state store and engines. */
 export interface AppContext {
@@ -41,6 +42,13 @@ export interface AppContext {
   metrics: TolkMetrics;
   /** Live conversation connections (spec 003), by kind, for the metrics. */
   liveConversations: { single: number; room: number };
+  /**
+   * Call sessions of spec 004 as the telephony side sees them (provider status, media legs, stream
+   * tokens); set by the server once the calls surface is up (docs/calls.md).
+   */
+  calls?: CallControl | undefined;
+  /** The telephony provider that places and hangs up calls (spec 004 `provider`); unset when none is configured. */
+  telephony?: CallTelephony | undefined;
   /** Called with every finished utterance (latency marks, transcript, translation). */
   onUtterance?: (event: Extract<PipelineEvent, { type: 'utterance-end' }>) => void;
 }
