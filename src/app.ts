@@ -10,6 +10,7 @@ import { handleClientError, handleFrameworkError } from './api/http-errors.js';
 import { loggerOptions, type LogStream } from './logging.js';
 import { PLATFORM_ROUTE_PLUGINS } from './api/platform/routes.js';
 import { roomSessionRoutes } from './api/rooms/session.js';
+import { twilioRoutes } from './api/telephony/twilio.js';
 
 /** On shutdown, how long a WebSocket client has to answer the 1001 close frame before it is cut, in ms. */
 const CLOSE_GRACE_MS = 2000;
@@ -74,6 +75,7 @@ export async function buildApp(ctx: AppContext, options: { logStream?: LogStream
   await app.register(async (scope) => roomSessionRoutes(scope, ctx));
   await app.register(async (scope) => platformRoutes(scope, ctx, PLATFORM_ROUTE_PLUGINS), { prefix: '/api' });
   await app.register(async (scope) => conversationRoutes(scope, ctx));
+  await app.register(async (scope) => twilioRoutes(scope, ctx));
   await app.register(async (scope) => webRoutes(scope, { root: DEFAULT_WEB_ROOT }));
   return app;
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { twilioSettingsFromEnv, type TwilioSettingsResult } from './integrations/twilio-settings.js';
 
 /**
  * Tolk's settings, read from the environment and overridden by command-line flags.
@@ -78,6 +79,12 @@ export interface TolkConfig {
   workerSecret: string | undefined;
   /** leg-2 URL a worker announces in the registry (`TOLK_WORKER_URL`); derived from host and port when unset. */
   workerUrl: string | undefined;
+  /**
+   * Twilio for the phone calls of spec 004 (`TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`,
+   * `TWILIO_PHONE_NUMBER`, `TOLK_PUBLIC_URL`; docs/calls.md "Twilio"): the settings, or the
+   * problem a call session asking for Twilio is refused with (422).
+   */
+  twilio: TwilioSettingsResult;
 }
 
 /** The roles of `tolk serve --role` (DESIGN §2 "Processes and planes"). */
@@ -163,6 +170,7 @@ export function loadConfig(
     role: e.TOLK_ROLE,
     workerSecret: e.TOLK_WORKER_SECRET,
     workerUrl: e.TOLK_WORKER_URL,
+    twilio: twilioSettingsFromEnv(env),
     ...stripUndefined(overrides),
   };
   if (config.dataDir !== 'memory://') config.dataDir = path.resolve(config.dataDir);

@@ -1,4 +1,5 @@
 import twilio from 'twilio';
+import type { TwilioSettings } from './twilio-settings.js';
 
 /**
  * Twilio Programmable Voice behind a small seam (DESIGN §5 "integrations"): places the phone call of
@@ -13,8 +14,8 @@ import twilio from 'twilio';
 export const TWILIO_PATHS = {
   /** Status callbacks of one session's call (POST, form-encoded). */
   status: (sessionId: string) => `/twilio/status/${encodeURIComponent(sessionId)}`,
-  /** The voice webhook of Tolk's Twilio number (POST, form-encoded): inbound calls. */
-  voice: '/twilio/voice',
+  /** The voice webhook that attaches an inbound call to a waiting session (POST, form-encoded). */
+  voice: (sessionId: string) => `/twilio/voice/${encodeURIComponent(sessionId)}`,
   /** The Media Stream of one session's call (WebSocket). */
   media: (sessionId: string) => `/twilio/media/${encodeURIComponent(sessionId)}`,
 } as const;
@@ -24,58 +25,6 @@ export const STATUS_CALLBACK_EVENTS = ['initiated', 'ringing', 'answered', 'comp
 
 /** Time one REST call to Twilio may take, in ms. */
 const REST_TIMEOUT_MS = 10_000;
-
-/** Tolk's Twilio account, number and public address (environment variables in docs/calls.md). */
-export interface TwilioSettings {
-  /** `TWILIO_ACCOUNT_SID` (`AC…`). */
-  accountSid: string;
-  /** `TWILIO_AUTH_TOKEN`: authenticates REST calls and is the key of every `X-Twilio-Signature`. */
-  authToken: string;
-  /** `TWILIO_PHONE_NUMBER`, E.164: the caller id of outbound calls and the number inbound calls reach. */
-  phoneNumber: string;
-  /**
-   * `TOLK_PUBLIC_URL` without a trailing slash (`https://tolk.example.com`): where Twilio reaches
-   * Tolk. Callback URLs are built on it and signatures are checked against it, so it must be the
-   * exact scheme, host and port Twilio calls (behind a proxy: the proxy's address).
-   */
-  publicUrl: string;
-}
-
-/** {@link twilioSettingsFromEnv}'s answer: the settings, or what is missing and how to fix it. */
-export type TwilioSettingsResult = { ok: true; settings: TwilioSettings } | { ok: false; problem: string };
-
-/**
- * Thrown when a call session needs Twilio and Twilio is not configured: the calls API answers 422
- * with this message (spec 004 `provider.type: "twilio"`).
- */
-export class TwilioNotConfiguredError extends Error {
-  readonly status = 422;
-  constructor(problem: string) {
-    super(`Twilio is not configured on this server: ${problem}. Set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER and TOLK_PUBLIC_URL (the https address Twilio reaches Tolk at) and restart Tolk; see docs/calls.md#twilio`);
-    this.name = 'TwilioNotConfiguredError';
-  }
-}
-
-/**
- * Reads the Twilio settings from the environment.
- * @returns the settings, or `problem`: every variable missing or malformed, named.
- */
-export function twilioSettingsFromEnv(env: NodeJS.ProcessEnv): TwilioSettingsResult {
-  const problems: string[] = [];
-  const accountSid = env.TWILIO_ACCOUNT_SID?.trim() ?? '';
-  const authToken = env.TWILIO_AUTH_TOKEN?.trim() ?? '';
-  const phoneNumber = env.TWILIO_PHONE_NUMBER?.trim() ?? '';
-  const publicUrl = (env.TOLK_PUBLIC_URL?.trim() ?? '').replace(/\/+$/, '');
-  if (!accountSid) problems.push('TWILIO_ACCOUNT_SID is not set');
-  else if (!accountSid.startsWith('AC')) problems.push('TWILIO_ACCOUNT_SID must start with AC');
-  if (!authToken) problems.push('TWILIO_AUTH_TOKEN is not set');
-  if (!phoneNumber) problems.push('TWILIO_PHONE_NUMBER is not set');
-  else if (!/^\+[1-9]\d{1,14}$/.test(phoneNumber)) problems.push('TWILIO_PHONE_NUMBER must be an E.164 number such as +14155551234');
-  if (!publicUrl) problems.push('TOLK_PUBLIC_URL is not set');
-  else if (!/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(publicUrl)) problems.push('TOLK_PUBLIC_URL must be an http(s) URL without query, such as https://tolk.example.com');
-  if (problems.length > 0) return { ok: false, problem: problems.join('; ') };
-  return { ok: true, settings: { accountSid, authToken, phoneNumber, publicUrl } };
-}
 
 /** One request the `twilio` client hands its HTTP client (`RequestClient.request`'s options). */
 export interface TwilioHttpRequest {
