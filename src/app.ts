@@ -11,6 +11,8 @@ import { loggerOptions, type LogStream } from './logging.js';
 import { PLATFORM_ROUTE_PLUGINS } from './api/platform/routes.js';
 import { roomSessionRoutes } from './api/rooms/session.js';
 import { twilioRoutes } from './api/telephony/twilio.js';
+import { callsRoutes } from './api/calls/index.js';
+import { CallsService } from './gateway/calls/calls-service.js';
 
 /** On shutdown, how long a WebSocket client has to answer the 1001 close frame before it is cut, in ms. */
 const CLOSE_GRACE_MS = 2000;
@@ -76,6 +78,11 @@ export async function buildApp(ctx: AppContext, options: { logStream?: LogStream
   await app.register(async (scope) => platformRoutes(scope, ctx, PLATFORM_ROUTE_PLUGINS), { prefix: '/api' });
   await app.register(async (scope) => conversationRoutes(scope, ctx));
   await app.register(async (scope) => twilioRoutes(scope, ctx));
+  ctx.calls ??= new CallsService(() => ctx, app.log);
+  const calls = ctx.calls;
+  app.addHook('onReady', () => calls.start());
+  app.addHook('onClose', () => calls.close());
+  await app.register(async (scope) => callsRoutes(scope, ctx), { prefix: '/v1' });
   await app.register(async (scope) => webRoutes(scope, { root: DEFAULT_WEB_ROOT }));
   return app;
 }

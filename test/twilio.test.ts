@@ -5,6 +5,7 @@ import { resample } from '../src/audio/resampler.js';
 import { TwilioCallTelephony, telephonyUnavailableError } from '../src/api/telephony/twilio.js';
 import { isProviderStatusProgress, providerStatusFromCallStatus } from '../src/api/telephony/twilio-status.js';
 import { loadConfig } from '../src/config.js';
+import type { CallsService } from '../src/gateway/calls/calls-service.js';
 import { twilioSettingsFromEnv } from '../src/integrations/twilio-settings.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { librivoxSamples, testEngines } from './helpers.js';
@@ -58,7 +59,8 @@ describe('Twilio calls through the simulator', () => {
   before(async () => {
     const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', twilio: { ok: true, settings: sim.settings } });
     server = await startServer(config, { engines: await testEngines(), twilioHttpClient: sim.httpClient });
-    server.ctx.calls = calls;
+    // The transport is checked against a recording stand-in of the calls side (CallControl only).
+    server.ctx.calls = calls as unknown as CallsService;
     sim.attach(server.url);
     assert.ok(server.ctx.telephony instanceof TwilioCallTelephony);
     telephony = server.ctx.telephony;
@@ -242,9 +244,23 @@ describe('Twilio not configured', () => {
 
   it('has no telephony, and Twilio\'s endpoints answer 503 with the fix-it message', async () => {
     assert.equal(server.ctx.telephony, undefined);
-    server.ctx.calls = new RecordingCallControl();
     const res = await fetch(`${server.url}/twilio/status/sess_x`, { method: 'POST', body: new URLSearchParams({ CallStatus: 'ringing' }) });
     assert.equal(res.status, 503);
     assert.match(await res.text(), /Twilio is not configured on this server: TWILIO_ACCOUNT_SID is not set.*TOLK_PUBLIC_URL/);
+  });
+
+  it('refuses a session with a Twilio provider at creation: 422 with the fix-it message', async () => {
+    const create = (body: object) => fetch(`${server.url}/v1/sessions`, {
+      method: 'POST', headers: { Authorization: `Bearer ${server.firstOwnerKey}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    });
+    const res = await create({ mode: 'bidirectional_translation', source_language: 'de', target_language: 'en', provider: { type: 'twilio', phone_number: '+14155551234' } });
+    assert.equal(res.status, 422);
+    const body = (await res.json()) as { error: { code: string; message: string; param: string } };
+    assert.equal(body.error.code, 'telephony_not_configured');
+    assert.equal(body.error.param, 'provider');
+    assert.match(body.error.message, /Twilio is not configured on this server: TWILIO_ACCOUNT_SID is not set; TWILIO_AUTH_TOKEN is not set; TWILIO_PHONE_NUMBER is not set; TOLK_PUBLIC_URL is not set\. Set TWILIO_ACCOUNT_SID/);
+    // Without a provider the session is created as before.
+    const plain = await create({ mode: 'bidirectional_translation', source_language: 'de', target_language: 'en' });
+    assert.equal(plain.status, 201);
   });
 });

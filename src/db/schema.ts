@@ -137,3 +137,4 @@ export const glossaryTerms = pgTable('glossary_terms', {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [uniqueIndex('glossary_terms_unique_idx').on(t.organizationId, t.languagePair, t.sourceTerm)]);
+export * from './schema-calls.js';

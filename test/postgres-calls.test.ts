@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startCallsServer, type CallsTestServer } from './calls-support.js';
+import { runConcurrentIdempotency } from './calls-idempotency.js';
+import { testPostgresUrl } from './helpers.js';
+
+const pgUrl = testPostgresUrl();
+
+describe('calls API on real Postgres: Idempotency-Key under concurrency', {
+  skip: pgUrl ? false : 'no TOLK_TEST_DATABASE_URL (make test sets it when Postgres answers)',
+}, () => {
+  let server: CallsTestServer;
+  before(async () => {
+    server = await startCallsServer({ postgresUrl: pgUrl });
+  });
+  after(async () => server?.close());
+
+  it('20 concurrent identical requests with one key create exactly one session; the other 19 are replays', async () => {
+    const body = { mode: 'bidirectional_translation', source_language: 'de', target_language: 'en', metadata: { ticket_id: 't-1' } };
+    const { ids, statuses, replayed, created } = await runConcurrentIdempotency(server, body, 20);
+    assert.deepEqual([...new Set(statuses)], [201]);
+    assert.equal(new Set(ids).size, 1);
+    assert.equal(replayed, 19);
+    assert.equal(created, 1, 'exactly one row was inserted');
+  });
+
+  it('a different body under the same key is 400 idempotency_mismatch, on Postgres too', async () => {
+    const headers = { 'idempotency-key': `pg-${Date.now()}` };
+    const first = await server.call('POST', '/v1/sessions', { mode: 'bidirectional_translation', source_language: 'de', target_language: 'en' }, headers);
+    assert.equal(first.status, 201);
+    const second = await server.call('POST', '/v1/sessions', { mode: 'bidirectional_translation', source_language: 'de', target_language: 'fr' }, headers);
+    assert.equal(second.status, 400);
+    assert.equal(second.json.error.code, 'idempotency_mismatch');
+  });
+});
