@@ -5,6 +5,7 @@ import { resample } from '../src/audio/resampler.js';
 import { TwilioCallTelephony, telephonyUnavailableError } from '../src/api/telephony/twilio.js';
 import { isProviderStatusProgress, providerStatusFromCallStatus } from '../src/api/telephony/twilio-status.js';
 import { loadConfig } from '../src/config.js';
+import { closeEngines } from '../src/providers/index.js';
 import type { CallsService } from '../src/gateway/calls/calls-service.js';
 import { twilioSettingsFromEnv } from '../src/integrations/twilio-settings.js';
 import { startServer, type RunningServer } from '../src/server.js';
@@ -12,6 +13,9 @@ import { librivoxSamples, testEngines } from './helpers.js';
 import { RecordingCallControl } from './twilio-calls-fake.js';
 import { decodeMulaw, encodeMulaw } from './twilio-media-peer.js';
 import { TwilioSimulator, twilioSignature, type SimulatedCall } from './twilio-simulator.js';
+
+// The engines are shared by the servers of this file; closing them lets the process exit.
+after(async () => closeEngines(await testEngines()));
 
 describe('Twilio settings', () => {
   it('names every missing variable in a 422 fix-it error', () => {
