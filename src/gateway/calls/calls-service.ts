@@ -8,6 +8,7 @@ import { listTranscriptSegments, wordCount } from '../../domain/calls/transcript
 import { findWebhookEndpoint, isoSeconds, recordWebhookEvent, type CallWebhookEventType } from '../../domain/calls/webhooks.js';
 import { AppError } from '../../errors.js';
 import { WebhookDelivery } from './webhook-delivery.js';
+import { CallRooms } from './call-rooms.js';
 
 /** The `data` of session webhook events: the session object's core fields (vendor docs "Event Structure"). */
 export function sessionEventData(session: StoredCallSession): Record<string, unknown> {
@@ -28,12 +29,16 @@ export function sessionEventData(session: StoredCallSession): Record<string, unk
  */
 export class CallsService implements CallControl {
   readonly webhooks: WebhookDelivery;
+  /** The live calls of this process. */
+  readonly rooms: CallRooms;
   private readonly endHooks: Array<(session: StoredCallSession) => Promise<void>> = [];
   private readonly mediaAttach: Array<(sessionId: string, leg: CallLeg, format: MediaFormat, sink: MediaLegSink) => Promise<MediaLeg>> = [];
 
   constructor(private readonly ctx: () => AppContext, log: FastifyBaseLogger) {
     const c = ctx().config.calls;
     this.webhooks = new WebhookDelivery(() => ctx().db, { retryBaseMs: c.webhookRetryBaseMs, maxAttempts: c.webhookMaxAttempts, timeoutMs: c.webhookTimeoutMs }, log, ctx().redis);
+    this.rooms = new CallRooms(ctx, this, log);
+    this.onSessionEnded((session) => this.rooms.end(session, session.endReason ?? 'completed'));
   }
 
   /**
@@ -148,8 +153,9 @@ export class CallsService implements CallControl {
     await this.webhooks.recover();
   }
 
-  /** Stops webhook delivery (attempts in flight finish). */
+  /** Ends the live calls of this process and stops webhook delivery (attempts in flight finish). */
   async close(): Promise<void> {
+    await this.rooms.close();
     await this.webhooks.close();
   }
 }
