@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { encodeFromLinear } from '../src/audio/g711.js';
+import { encodeFromLinear, mulawToLinear } from '../src/audio/g711.js';
 import { FAKE_TTS_FREQUENCY_HZ, pcmBlocks, speechLikePcm, toneFrequencyHz } from '../src/providers/testing/index.js';
 import { startCallsServer, StreamClient, type CallsTestServer, type Json } from './calls-support.js';
 
@@ -120,6 +120,37 @@ describe('calls stream socket (spec 004 stream.url) with two legs', () => {
     assert.ok(Math.abs(toneFrequencyHz(receivedSamples(customer).subarray(800, -800), 16000) - FAKE_TTS_FREQUENCY_HZ.female) < 15);
     await server.call('POST', `/v1/sessions/${s.id}/end`);
     assert.equal((await customer.waitClosed()).code, 1000);
+  });
+
+  it('a provider media leg (CallControl.attachMediaLeg, µ-law 8 kHz) is the customer; the agent socket talks with it', async () => {
+    const s = await createSession({ mode: 'bidirectional_translation' });
+    const calls = server.ctx.calls;
+    assert.ok(calls);
+    const heard: Buffer[] = [];
+    const closedWith: string[] = [];
+    const media = await calls.attachMediaLeg(s.id, 'customer', { encoding: 'mulaw', sampleRateHz: 8000 }, {
+      sendAudio: (chunk) => heard.push(chunk), close: (reason) => closedWith.push(reason),
+    });
+    const agent = await StreamClient.connect(`${s.stream.url}?token=${s.stream.token}&speaker=agent`);
+    await agent.waitFor((m) => m.type === 'session.ready', 'ready');
+    for (const block of pcmBlocks(utterance(8000), 20, 8000)) media.pushAudio(encodeFromLinear(block, 'mulaw'));
+    const final = await agent.waitFor((m) => m.type === 'transcript' && m.is_final, 'the caller\'s final');
+    assert.deepEqual([final.speaker, final.text], ['customer', 'guten tag']);
+    for (const block of pcmBlocks(utterance(16000), 100, 16000)) {
+      agent.send({ type: 'audio', data: Buffer.from(block.buffer, block.byteOffset, block.byteLength).toString('base64') });
+    }
+    await agent.waitFor((m) => m.type === 'translation' && m.speaker === 'agent', 'the agent\'s translation');
+    const deadline = Date.now() + 5000;
+    while (heard.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const bytes = Buffer.concat(heard);
+    assert.ok(bytes.length > 800, 'the caller hears the agent translated, as µ-law bytes');
+    const samples = Int16Array.from(bytes, (b) => mulawToLinear(b));
+    assert.ok(Math.abs(toneFrequencyHz(samples.subarray(400, -400), 8000) - FAKE_TTS_FREQUENCY_HZ.female) < 15);
+    await media.end();
+    await server.call('POST', `/v1/sessions/${s.id}/end`);
+    assert.equal((await agent.waitClosed()).code, 1000);
+    assert.deepEqual(closedWith, [], 'a leg that already stopped is not closed again');
+    await assert.rejects(calls.attachMediaLeg(s.id, 'customer', { encoding: 'mulaw', sampleRateHz: 8000 }, { sendAudio: () => undefined, close: () => undefined }), /has ended/);
   });
 
   it('refusals: a wrong token is invalid_token and close 4401; an ended session 4409; a bad format is a non-fatal error', async () => {
