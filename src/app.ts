@@ -12,6 +12,7 @@ import { PLATFORM_ROUTE_PLUGINS } from './api/platform/routes.js';
 import { roomSessionRoutes } from './api/rooms/session.js';
 import { twilioRoutes } from './api/telephony/twilio.js';
 import { callsRoutes } from './api/calls/index.js';
+import { callStreamRoute } from './api/calls/stream-route.js';
 import { CallsService } from './gateway/calls/calls-service.js';
 
 /** On shutdown, how long a WebSocket client has to answer the 1001 close frame before it is cut, in ms. */
@@ -83,6 +84,7 @@ export async function buildApp(ctx: AppContext, options: { logStream?: LogStream
   app.addHook('onReady', () => calls.start());
   app.addHook('onClose', () => calls.close());
   await app.register(async (scope) => callsRoutes(scope, ctx), { prefix: '/v1' });
+  await app.register(async (scope) => callStreamRoute(scope, ctx));
   await app.register(async (scope) => webRoutes(scope, { root: DEFAULT_WEB_ROOT }));
   return app;
 }

@@ -1,3 +1,4 @@
+import { WebSocket } from 'ws';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { loadConfig, type TolkConfig } from '../src/config.js';
@@ -132,6 +133,81 @@ export class WebhookReceiver {
     }
     this.received.push({ id: body.id, type: body.type, body, raw, signature });
     res.writeHead(200).end('ok');
+    for (const w of this.waiters.splice(0)) w();
+  }
+}
+
+/** A stream socket client that keeps every JSON message and the close. */
+export class StreamClient {
+  readonly messages: Json[] = [];
+  closed: { code: number; reason: string } | undefined;
+  private waiters: Array<() => void> = [];
+
+  private constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer) => {
+      this.messages.push(JSON.parse(data.toString('utf8')));
+      this.wake();
+    });
+    ws.on('close', (code: number, reason: Buffer) => {
+      this.closed = { code, reason: reason.toString() };
+      this.wake();
+    });
+  }
+
+  /** Connects to `url` (with `headers`) and waits for the socket to open. */
+  static async connect(url: string, headers: Record<string, string> = {}): Promise<StreamClient> {
+    const ws = new WebSocket(url, { headers });
+    const client = new StreamClient(ws);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    return client;
+  }
+
+  send(message: object): void {
+    this.ws.send(JSON.stringify(message));
+  }
+
+  /** Messages of `type`. */
+  of(type: string): Json[] {
+    return this.messages.filter((m) => m.type === type);
+  }
+
+  /** Resolves with the first message matching `predicate` (10 s at most). */
+  async waitFor(predicate: (m: Json) => boolean, what: string): Promise<Json> {
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const found = this.messages.find(predicate);
+      if (found) return found;
+      if (this.closed) throw new Error(`stream closed (${this.closed.code} ${this.closed.reason}) while waiting for ${what}`);
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got ${this.messages.map((m) => m.type).join(', ')}`);
+      await this.next();
+    }
+  }
+
+  /** Resolves when the socket has closed. */
+  async waitClosed(): Promise<{ code: number; reason: string }> {
+    const deadline = Date.now() + 10_000;
+    while (!this.closed) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for the close');
+      await this.next();
+    }
+    return this.closed;
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+
+  private next(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.waiters.push(resolve);
+      setTimeout(resolve, 250).unref();
+    });
+  }
+
+  private wake(): void {
     for (const w of this.waiters.splice(0)) w();
   }
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
-import { callSessions } from '../../db/schema.js';
-import { newId } from '../api-keys.js';
+import { apiKeys, callSessions } from '../../db/schema.js';
+import { keyFingerprint, newId, type KeyPrincipal } from '../api-keys.js';
 import type { CallLeg, CallMode, CallProvider, CallSession, CallSessionStatus, ProviderStatus, RecordingChannels } from './model.js';
 
 /** A call session row as stored. */
@@ -148,4 +148,15 @@ export function otherLeg(leg: CallLeg): CallLeg {
 /** The language `leg` speaks: the customer speaks `source_language`, the agent `target_language`. */
 export function legLanguage(session: Pick<CallSession, 'sourceLanguage' | 'targetLanguage'>, leg: CallLeg): string {
   return leg === 'customer' ? session.sourceLanguage : session.targetLanguage;
+}
+
+/**
+ * The principal a session's streams run under: the API key that created it, as it is now.
+ * @returns undefined when that key was deleted (its sessions' streams are refused, 401).
+ */
+export async function sessionPrincipal(db: Database, session: Pick<StoredCallSession, 'createdByKeyId'>): Promise<KeyPrincipal | undefined> {
+  const rows = await db.select().from(apiKeys).where(and(eq(apiKeys.id, session.createdByKeyId), isNull(apiKeys.revokedAt))).limit(1);
+  const row = rows[0];
+  if (!row) return undefined;
+  return { keyId: row.id, organizationId: row.organizationId, role: row.role, mode: row.mode, keyFingerprint: keyFingerprint(row.keyHash) };
 }

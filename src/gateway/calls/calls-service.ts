@@ -8,6 +8,9 @@ import { listTranscriptSegments, wordCount } from '../../domain/calls/transcript
 import { findWebhookEndpoint, isoSeconds, recordWebhookEvent, type CallWebhookEventType } from '../../domain/calls/webhooks.js';
 import { AppError } from '../../errors.js';
 import { WebhookDelivery } from './webhook-delivery.js';
+import { CallRooms } from './call-rooms.js';
+import { callAudioFormatProblem } from './call-audio.js';
+import { callFormatOf, MediaParticipant } from './media-participant.js';
 
 /** The `data` of session webhook events: the session object's core fields (vendor docs "Event Structure"). */
 export function sessionEventData(session: StoredCallSession): Record<string, unknown> {
@@ -28,12 +31,15 @@ export function sessionEventData(session: StoredCallSession): Record<string, unk
  */
 export class CallsService implements CallControl {
   readonly webhooks: WebhookDelivery;
+  /** The live calls of this process. */
+  readonly rooms: CallRooms;
   private readonly endHooks: Array<(session: StoredCallSession) => Promise<void>> = [];
-  private readonly mediaAttach: Array<(sessionId: string, leg: CallLeg, format: MediaFormat, sink: MediaLegSink) => Promise<MediaLeg>> = [];
 
   constructor(private readonly ctx: () => AppContext, log: FastifyBaseLogger) {
     const c = ctx().config.calls;
     this.webhooks = new WebhookDelivery(() => ctx().db, { retryBaseMs: c.webhookRetryBaseMs, maxAttempts: c.webhookMaxAttempts, timeoutMs: c.webhookTimeoutMs }, log, ctx().redis);
+    this.rooms = new CallRooms(ctx, this, log);
+    this.onSessionEnded((session) => this.rooms.end(session, session.endReason ?? 'completed'));
   }
 
   /**
@@ -122,14 +128,14 @@ export class CallsService implements CallControl {
 
   /** {@inheritDoc CallControl.attachMediaLeg} */
   async attachMediaLeg(sessionId: string, leg: CallLeg, format: MediaFormat, sink: MediaLegSink): Promise<MediaLeg> {
-    const attach = this.mediaAttach[0];
-    if (!attach) throw new AppError('NOT_IMPLEMENTED', 'Media legs are not available on this server');
-    return attach(sessionId, leg, format, sink);
-  }
-
-  /** Installs what joins media legs to a live session (the call rooms, registered by the transports). */
-  onAttachMedia(attach: (sessionId: string, leg: CallLeg, format: MediaFormat, sink: MediaLegSink) => Promise<MediaLeg>): void {
-    this.mediaAttach.unshift(attach);
+    const problem = callAudioFormatProblem(callFormatOf(format));
+    if (problem) throw new AppError('BAD_REQUEST', problem);
+    const participant = new MediaParticipant(leg, format, sink);
+    const joined = await this.rooms.join(sessionId, participant);
+    if (!joined.ok) throw new AppError(joined.status === 404 ? 'NOT_FOUND' : joined.status === 401 ? 'UNAUTHORIZED' : 'CONFLICT', joined.description);
+    const room = joined.room;
+    participant.attached(room, (p) => this.rooms.leave(room, p));
+    return participant.mediaLeg;
   }
 
   /** {@inheritDoc CallControl.verifyStreamToken} */
@@ -148,8 +154,9 @@ export class CallsService implements CallControl {
     await this.webhooks.recover();
   }
 
-  /** Stops webhook delivery (attempts in flight finish). */
+  /** Ends the live calls of this process and stops webhook delivery (attempts in flight finish). */
   async close(): Promise<void> {
+    await this.rooms.close();
     await this.webhooks.close();
   }
 }
