@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { loadConfig } from '../src/config.js';
+import { FAKE_TTS_FREQUENCY_HZ, createFakeEngines, pcmBlocks, speechLikePcm, toneFrequencyHz } from '../src/providers/testing/index.js';
+import { startServer, type RunningServer } from '../src/server.js';
+import { StreamClient, type Json } from './calls-support.js';
+import type { TwilioMediaPeer } from './twilio-media-peer.js';
+import { TwilioSimulator, type SimulatedCall } from './twilio-simulator.js';
+
+/** One utterance: speech then enough silence to end it, at `rateHz` (a 300 Hz burst the fake recognizer hears). */
+function utterance(rateHz: number): Int16Array {
+  return speechLikePcm([{ silenceMs: 200 }, { speechMs: 700 }, { silenceMs: 900 }], { sampleRateHz: rateHz, frequencyHz: 300 });
+}
+
+/**
+ * A whole phone call: `POST /v1/sessions` with a Twilio provider places the call through the
+ * Twilio simulator; the callee answers, its Media Stream becomes the customer leg; an agent joins on
+ * the session's `stream.url`; each hears the other translated; a hang-up ends the session.
+ */
+describe('a Twilio phone call in a call session (spec 004)', () => {
+  const sim = new TwilioSimulator();
+  let server: RunningServer;
+  let apiKey: string;
+
+  before(async () => {
+    const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', twilio: { ok: true, settings: sim.settings } });
+    const engines = createFakeEngines({ stt: { script: (options) => (options.language.startsWith('de') ? ['guten tag'] : ['hello there']) } });
+    server = await startServer(config, { engines, twilioHttpClient: sim.httpClient });
+    sim.attach(server.url);
+    apiKey = server.firstOwnerKey ?? '';
+  });
+  after(() => server.close());
+
+  async function call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Json }> {
+    const res = await fetch(`${server.url}${path}`, {
+      method, headers: { authorization: `Bearer ${apiKey}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, json: text ? JSON.parse(text) : undefined };
+  }
+
+  /** Creates a session that calls +14155551234; resolves once the callee answered and its Media Stream started. */
+  async function callCustomer(): Promise<{ session: Json; twilioCall: SimulatedCall; media: TwilioMediaPeer }> {
+    const started = new Promise<SimulatedCall>((resolve) => (sim.onMediaStream = resolve));
+    const created = await call('POST', '/v1/sessions', {
+      mode: 'bidirectional_translation', source_language: 'de', target_language: 'en', provider: { type: 'twilio', phone_number: '+14155551234' },
+    });
+    assert.equal(created.status, 201);
+    assert.deepEqual(created.json.provider, { type: 'twilio', phone_number: '+14155551234', status: 'pending' });
+    const twilioCall = await started;
+    assert.equal(twilioCall.to, '+14155551234');
+    assert.deepEqual(twilioCall.twiml?.parameters, { sessionId: created.json.id });
+    assert.ok(twilioCall.media);
+    return { session: created.json, twilioCall, media: twilioCall.media };
+  }
+
+  it('both sides hear the other translated; the caller hanging up ends the session', async () => {
+    const { session, twilioCall, media } = await callCustomer();
+    const agent = await StreamClient.connect(`${session.stream.url}?token=${session.stream.token}&speaker=agent`);
+    await agent.waitFor((m) => m.type === 'session.ready', 'the agent is ready');
+    const now = (await call('GET', `/v1/sessions/${session.id}`)).json;
+    assert.deepEqual([now.status, now.provider.status, now.provider.call_sid], ['active', 'connected', twilioCall.sid]);
+
+    // The customer speaks German on the phone: 20 ms µ-law frames at real-time pace.
+    await media.speak(utterance(8000));
+    const final = await agent.waitFor((m) => m.type === 'transcript' && m.is_final && m.speaker === 'customer', 'the caller\'s final at the agent');
+    assert.deepEqual([final.text, final.language], ['guten tag', 'de']);
+    const translation = await agent.waitFor((m) => m.type === 'translation' && m.speaker === 'customer', 'the caller translated');
+    assert.equal(translation.text, '[en] guten tag');
+    await agent.waitFor((m) => m.type === 'audio', 'the caller\'s translated speech at the agent');
+
+    // The agent answers in English over the stream socket; the caller hears it translated, as µ-law.
+    for (const block of pcmBlocks(utterance(16000), 100, 16000)) {
+      agent.send({ type: 'audio', data: Buffer.from(block.buffer, block.byteOffset, block.byteLength).toString('base64') });
+    }
+    await agent.waitFor((m) => m.type === 'translation' && m.speaker === 'agent', 'the agent translated');
+    await media.waitFor(() => media.heardMs >= 400 && media.marksEchoed.length > 0, 'the caller hears the agent\'s translation played', 15_000);
+    assert.deepEqual(media.protocolErrors, []);
+    const heard = media.heardSamples();
+    assert.ok(Math.abs(toneFrequencyHz(heard.subarray(400, -400), 8000) - FAKE_TTS_FREQUENCY_HZ.female) < 15, 'the synthesized translation, at 8 kHz');
+    for (const m of media.received.filter((x) => x.event === 'media')) assert.equal(Buffer.from((m.media as { payload: string }).payload, 'base64').length, 160);
+
+    // The caller hangs up: Twilio stops the stream and posts `completed`; the session ends.
+    await sim.endCall(twilioCall);
+    await agent.waitClosed();
+    const ended = (await call('GET', `/v1/sessions/${session.id}`)).json;
+    assert.deepEqual([ended.status, ended.provider.status], ['ended', 'completed']);
+    assert.deepEqual(twilioCall.callbacks.map((c) => `${c.CallStatus} ${c.httpStatus}`), ['initiated 204', 'ringing 204', 'in-progress 204', 'completed 204']);
+  });
+
+  it('ending the session hangs up the phone call through Twilio\'s REST API', async () => {
+    const { session, twilioCall, media } = await callCustomer();
+    const ended = await call('POST', `/v1/sessions/${session.id}/end`);
+    assert.equal(ended.status, 200);
+    const hangUp = sim.requests.find((r) => r.path.endsWith(`/Calls/${twilioCall.sid}.json`));
+    assert.ok(hangUp, 'Tolk asked Twilio to end the call');
+    assert.deepEqual([hangUp.method, hangUp.fields.get('Status')], ['POST', 'completed']);
+    await media.waitFor(() => media.closedWith !== undefined, 'the Media Stream closed');
+    assert.equal((await call('GET', `/v1/sessions/${session.id}`)).json.status, 'ended');
+  });
+});
