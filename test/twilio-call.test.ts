@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { decodeToLinear, encodeFromLinear } from '../src/audio/g711.js';
+import { resample } from '../src/audio/resampler.js';
+import { writeWav } from '../src/audio/wav.js';
 import { loadConfig } from '../src/config.js';
+import { closeEngines } from '../src/providers/index.js';
 import { FAKE_TTS_FREQUENCY_HZ, createFakeEngines, pcmBlocks, speechLikePcm, toneFrequencyHz } from '../src/providers/testing/index.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { StreamClient, type Json } from './calls-support.js';
+import { librivoxRecordings, loadWav, pocketsphinxContinuous, testEngines, wordErrors } from './helpers.js';
 import type { TwilioMediaPeer } from './twilio-media-peer.js';
 import { TwilioSimulator, type SimulatedCall } from './twilio-simulator.js';
 
@@ -98,5 +106,64 @@ describe('a Twilio phone call in a call session (spec 004)', () => {
     assert.deepEqual([hangUp.method, hangUp.fields.get('Status')], ['POST', 'completed']);
     await media.waitFor(() => media.closedWith !== undefined, 'the Media Stream closed');
     assert.equal((await call('GET', `/v1/sessions/${session.id}`)).json.status, 'ended');
+  });
+});
+
+/**
+ * A LibriVox reading over the phone with the offline engines: Twilio's 8 kHz µ-law is all the
+ * recognizer gets. The agent reads the caller's English transcript and its Spanish translation and
+ * hears it spoken.
+ */
+describe('a LibriVox caller on a Twilio call, offline engines', () => {
+  const sim = new TwilioSimulator();
+  let server: RunningServer;
+
+  before(async () => {
+    const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', twilio: { ok: true, settings: sim.settings } });
+    server = await startServer(config, { engines: await testEngines(), twilioHttpClient: sim.httpClient });
+    sim.attach(server.url);
+  });
+  after(async () => {
+    await server.close();
+    await closeEngines(await testEngines());
+  });
+
+  it('the agent reads the caller\'s words (no worse than the CLI on the same 8 kHz audio), their Spanish translation, and hears it', async () => {
+    const recording = librivoxRecordings().find((r) => r.id.endsWith('0880'));
+    assert.ok(recording);
+    const started = new Promise<SimulatedCall>((resolve) => (sim.onMediaStream = resolve));
+    const res = await fetch(`${server.url}/v1/sessions`, {
+      method: 'POST', headers: { authorization: `Bearer ${server.firstOwnerKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ mode: 'bidirectional_translation', source_language: 'en', target_language: 'es', provider: { type: 'twilio', phone_number: '+14155551234' } }),
+    });
+    const session = (await res.json()) as Json;
+    assert.equal(res.status, 201);
+    const media = (await started).media;
+    assert.ok(media);
+    const agent = await StreamClient.connect(`${session.stream.url}?token=${session.stream.token}&speaker=agent`);
+    await agent.waitFor((m) => m.type === 'session.ready', 'the agent is ready');
+    const { samples, sampleRateHz } = loadWav(recording.path);
+    const speech8k = resample(samples, sampleRateHz, 8000);
+    const withPause = new Int16Array(speech8k.length + 8000); // one second of silence ends the utterance
+    withPause.set(speech8k);
+    await media.speak(withPause);
+    const final = await agent.waitFor((m) => m.type === 'transcript' && m.is_final && m.speaker === 'customer', 'the caller\'s final');
+    const { errors, words } = wordErrors(recording.reference, final.text);
+    console.log(`# LibriVox 0880 over Twilio µ-law 8 kHz: "${final.text}" — ${errors}/${words} word errors (reference: "${recording.reference}")`);
+    // The baseline: pocketsphinx_continuous on the same narrowband audio (8 kHz, µ-law, back to 16 kHz).
+    const narrowband = resample(decodeToLinear(encodeFromLinear(speech8k, 'mulaw'), 'mulaw'), 8000, 16000);
+    const wavPath = path.join(os.tmpdir(), `tolk-twilio-${process.pid}.wav`);
+    fs.writeFileSync(wavPath, writeWav({ samples: narrowband, sampleRateHz: 16000 }));
+    const baseline = wordErrors(recording.reference, pocketsphinxContinuous(wavPath));
+    fs.rmSync(wavPath, { force: true });
+    console.log(`# the CLI on the same 8 kHz audio: ${baseline.errors}/${baseline.words} word errors`);
+    assert.ok(errors < words, `some of the caller's words come through: "${final.text}"`);
+    assert.ok(errors <= baseline.errors, `no worse than the CLI on the same narrowband audio (${errors} vs ${baseline.errors} errors)`);
+    const translation = await agent.waitFor((m) => m.type === 'translation' && m.speaker === 'customer', 'the Spanish translation');
+    assert.equal(translation.target_language, 'es');
+    assert.ok(translation.text.length > 0 && translation.text !== final.text, `translated: ${translation.text}`);
+    await agent.waitFor((m) => m.type === 'audio', 'the translation spoken to the agent');
+    media.stop();
+    await agent.waitClosed();
   });
 });
