@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { twilioSettingsFromEnv, type TwilioSettingsResult } from './integrations/twilio-settings.js';
 
 /**
  * Tolk's settings, read from the environment and overridden by command-line flags.
@@ -80,6 +81,12 @@ export interface TolkConfig {
   workerUrl: string | undefined;
   /** Settings of the calls surface (spec 004, docs/calls.md "Settings"). */
   calls: CallsConfig;
+  /**
+   * Twilio for the phone calls of spec 004 (`TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`,
+   * `TWILIO_PHONE_NUMBER`, `TOLK_PUBLIC_URL`; docs/calls.md "Twilio"): the settings, or the
+   * problem a call session asking for Twilio is refused with (422).
+   */
+  twilio: TwilioSettingsResult;
 }
 
 /** Settings of the calls surface (spec 004), each documented in docs/calls.md "Settings". */
@@ -205,6 +212,7 @@ export function loadConfig(
       webhookTimeoutMs: e.TOLK_WEBHOOK_TIMEOUT_MS,
       llm: { baseUrl: e.TOLK_LLM_BASE_URL, model: e.TOLK_LLM_MODEL, apiKey: e.TOLK_LLM_API_KEY, timeoutMs: e.TOLK_LLM_TIMEOUT_MS },
     },
+    twilio: twilioSettingsFromEnv(env),
     ...stripUndefined(overrides),
   };
   if (config.dataDir !== 'memory://') config.dataDir = path.resolve(config.dataDir);
