@@ -79,14 +79,14 @@ export interface TolkConfig {
   workerSecret: string | undefined;
   /** leg-2 URL a worker announces in the registry (`TOLK_WORKER_URL`); derived from host and port when unset. */
   workerUrl: string | undefined;
+  /** Settings of the calls surface (spec 004, docs/calls.md "Settings"). */
+  calls: CallsConfig;
   /**
    * Twilio for the phone calls of spec 004 (`TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`,
    * `TWILIO_PHONE_NUMBER`, `TOLK_PUBLIC_URL`; docs/calls.md "Twilio"): the settings, or the
    * problem a call session asking for Twilio is refused with (422).
    */
   twilio: TwilioSettingsResult;
-  /** Settings of the calls surface (spec 004, docs/calls.md "Settings"). */
-  calls: CallsConfig;
 }
 
 /** Settings of the calls surface (spec 004), each documented in docs/calls.md "Settings". */
@@ -204,7 +204,6 @@ export function loadConfig(
     role: e.TOLK_ROLE,
     workerSecret: e.TOLK_WORKER_SECRET,
     workerUrl: e.TOLK_WORKER_URL,
-    twilio: twilioSettingsFromEnv(env),
     calls: {
       publicUrl: e.TOLK_PUBLIC_URL?.replace(/\/$/, ''),
       streamTokenTtlS: e.TOLK_CALL_STREAM_TOKEN_TTL_S,
@@ -213,6 +212,7 @@ export function loadConfig(
       webhookTimeoutMs: e.TOLK_WEBHOOK_TIMEOUT_MS,
       llm: { baseUrl: e.TOLK_LLM_BASE_URL, model: e.TOLK_LLM_MODEL, apiKey: e.TOLK_LLM_API_KEY, timeoutMs: e.TOLK_LLM_TIMEOUT_MS },
     },
+    twilio: twilioSettingsFromEnv(env),
     ...stripUndefined(overrides),
   };
   if (config.dataDir !== 'memory://') config.dataDir = path.resolve(config.dataDir);

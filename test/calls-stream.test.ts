@@ -124,7 +124,7 @@ describe('calls stream socket (spec 004 stream.url) with two legs', () => {
 
   it('a provider media leg (CallControl.attachMediaLeg, µ-law 8 kHz) is the customer; the agent socket talks with it', async () => {
     const s = await createSession({ mode: 'bidirectional_translation' });
-    const calls = server.ctx.calls;
+    const calls = server.ctx.callSessions;
     assert.ok(calls);
     const heard: Buffer[] = [];
     const closedWith: string[] = [];

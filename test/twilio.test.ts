@@ -6,7 +6,6 @@ import { TwilioCallTelephony, telephonyUnavailableError } from '../src/api/telep
 import { isProviderStatusProgress, providerStatusFromCallStatus } from '../src/api/telephony/twilio-status.js';
 import { loadConfig } from '../src/config.js';
 import { closeEngines } from '../src/providers/index.js';
-import type { CallsService } from '../src/gateway/calls/calls-service.js';
 import { twilioSettingsFromEnv } from '../src/integrations/twilio-settings.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { librivoxSamples, testEngines } from './helpers.js';
@@ -64,7 +63,7 @@ describe('Twilio calls through the simulator', () => {
     const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', twilio: { ok: true, settings: sim.settings } });
     server = await startServer(config, { engines: await testEngines(), twilioHttpClient: sim.httpClient });
     // The transport is checked against a recording stand-in of the calls side (CallControl only).
-    server.ctx.calls = calls as unknown as CallsService;
+    server.ctx.calls = calls;
     sim.attach(server.url);
     assert.ok(server.ctx.telephony instanceof TwilioCallTelephony);
     telephony = server.ctx.telephony;

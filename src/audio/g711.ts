@@ -1,29 +1,68 @@
 /**
- * G.711 µ-law and A-law (ITU-T G.711), the telephony codecs of the calls stream (Twilio Media
- * Streams send `audio/x-mulaw` at 8 kHz). One byte per sample; decoded to s16.
+ * G.711 µ-law (PCMU, ITU-T G.711 §2) and A-law (PCMA, for the calls stream's `alaw`): the codec of the public telephone network and of Twilio
+ * Media Streams (`audio/x-mulaw`, 8000 Hz, mono, one byte per sample). Inside Tolk audio is s16
+ * mono (`src/audio/pcm.ts`); these convert at the edge of a telephony transport.
  */
 
-const MULAW_BIAS = 0x84;
-const MULAW_CLIP = 32635;
+/** Added to the magnitude before the segment search (G.711: 33 in 14-bit units, 0x84 in 16-bit). */
+const BIAS = 0x84;
+/** Largest magnitude µ-law can represent after the bias is added (16-bit units). */
+const CLIP = 32635;
 
-/** Decodes one µ-law byte to a linear s16 sample. */
-export function mulawToLinear(byte: number): number {
-  const u = ~byte & 0xff;
-  const exponent = (u >> 4) & 0x07;
-  const mantissa = u & 0x0f;
-  const magnitude = (((mantissa << 3) + MULAW_BIAS) << exponent) - MULAW_BIAS;
-  return u & 0x80 && magnitude !== 0 ? -magnitude : magnitude;
-}
+/** The s16 sample of every µ-law byte (256 entries), built once. */
+const DECODE_TABLE: Int16Array = (() => {
+  const table = new Int16Array(256);
+  for (let byte = 0; byte < 256; byte++) {
+    const u = ~byte & 0xff;
+    const exponent = (u >> 4) & 0x07;
+    const mantissa = u & 0x0f;
+    const magnitude = (((mantissa << 3) + BIAS) << exponent) - BIAS;
+    table[byte] = u & 0x80 ? -magnitude : magnitude;
+  }
+  return table;
+})();
 
-/** Encodes a linear s16 sample as a µ-law byte. */
-export function linearToMulaw(sample: number): number {
+/** Encodes one s16 sample as a µ-law byte (G.711 §2, with the inverted bits on the line). */
+export function mulawEncodeSample(sample: number): number {
   const sign = sample < 0 ? 0x80 : 0;
-  const magnitude = Math.min(Math.abs(sample), MULAW_CLIP) + MULAW_BIAS;
+  let magnitude = Math.min(sign ? -sample : sample, CLIP) + BIAS;
   let exponent = 7;
   for (let mask = 0x4000; (magnitude & mask) === 0 && exponent > 0; mask >>= 1) exponent--;
   const mantissa = (magnitude >> (exponent + 3)) & 0x0f;
-  return ~(sign | (exponent << 4) | mantissa) & 0xff;
+  magnitude = sign | (exponent << 4) | mantissa;
+  return ~magnitude & 0xff;
 }
+
+/** Decodes one µ-law byte to its s16 sample. */
+export function mulawDecodeSample(byte: number): number {
+  return DECODE_TABLE[byte & 0xff] ?? 0;
+}
+
+/**
+ * Encodes s16 samples as µ-law bytes, one byte per sample.
+ * @param samples - mono s16 at any rate (Twilio needs 8000 Hz: resample first).
+ * @returns a new buffer of `samples.length` bytes.
+ */
+export function mulawEncode(samples: Int16Array): Buffer {
+  const out = Buffer.allocUnsafe(samples.length);
+  for (let i = 0; i < samples.length; i++) out[i] = mulawEncodeSample(samples[i] ?? 0);
+  return out;
+}
+
+/**
+ * Decodes µ-law bytes to s16 samples, one sample per byte.
+ * @param bytes - µ-law bytes (e.g. a Media Streams `media.payload` after base64 decoding).
+ */
+export function mulawDecode(bytes: Uint8Array): Int16Array {
+  const out = new Int16Array(bytes.length);
+  for (let i = 0; i < bytes.length; i++) out[i] = DECODE_TABLE[bytes[i] ?? 0xff] ?? 0;
+  return out;
+}
+
+/** Decodes one µ-law byte to a linear s16 sample (same as {@link mulawDecodeSample}). */
+export const mulawToLinear = mulawDecodeSample;
+/** Encodes a linear s16 sample as a µ-law byte (same as {@link mulawEncodeSample}). */
+export const linearToMulaw = mulawEncodeSample;
 
 /** Decodes one A-law byte to a linear s16 sample. */
 export function alawToLinear(byte: number): number {

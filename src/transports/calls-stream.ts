@@ -61,7 +61,7 @@ export class CallStreamConnection implements CallParticipant {
       if (session?.status === 'ended') return this.fail(409, `Session ${session.id} has ended`);
       return this.fail(401, 'Invalid or expired stream token', 'invalid_token');
     }
-    const calls = this.ctx.calls;
+    const calls = this.ctx.callSessions;
     if (!calls) return this.fail(500, 'The calls runtime is not started');
     const joined = await calls.rooms.join(session.id, this);
     if (!joined.ok) return this.fail(joined.status, joined.description, joined.code);
@@ -127,7 +127,7 @@ export class CallStreamConnection implements CallParticipant {
         this.channel.close(1000, 'Stream ended');
         return;
       case 'session.end':
-        await this.ctx.calls?.endSession(this.req.sessionId, 'completed');
+        await this.ctx.callSessions?.endSession(this.req.sessionId, 'completed');
         return;
     }
   }
@@ -156,6 +156,6 @@ export class CallStreamConnection implements CallParticipant {
     this.channel.stop();
     const room = this.room;
     this.room = undefined;
-    if (room) await this.ctx.calls?.rooms.leave(room, this).catch((err: unknown) => this.log.warn({ err }, 'leaving the call failed'));
+    if (room) await this.ctx.callSessions?.rooms.leave(room, this).catch((err: unknown) => this.log.warn({ err }, 'leaving the call failed'));
   }
 }

@@ -19,8 +19,8 @@ const END_REASONS = ['completed', 'customer_hangup', 'agent_hangup', 'error', 't
 
 /** The calls runtime of the app. */
 export function callsOf(ctx: AppContext): CallsService {
-  if (!ctx.calls) throw new AppError('INTERNAL_ERROR', 'the calls runtime is not started');
-  return ctx.calls;
+  if (!ctx.callSessions) throw new AppError('INTERNAL_ERROR', 'the calls runtime is not started');
+  return ctx.callSessions;
 }
 
 /** The caller's session `id`, else 404 `session_not_found` (another organization's is indistinguishable). */
