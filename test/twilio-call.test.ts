@@ -32,7 +32,8 @@ describe('a Twilio phone call in a call session (spec 004)', () => {
 
   before(async () => {
     const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', twilio: { ok: true, settings: sim.settings } });
-    const engines = createFakeEngines({ stt: { script: (options) => (options.language.startsWith('de') ? ['guten tag'] : ['hello there']) } });
+    // 200 ms of synthesized speech per character: a translation plays for seconds (barge-in has time to happen).
+    const engines = createFakeEngines({ stt: { script: (options) => (options.language.startsWith('de') ? ['guten tag'] : ['hello there']) }, tts: { msPerChar: 200 } });
     server = await startServer(config, { engines, twilioHttpClient: sim.httpClient });
     sim.attach(server.url);
     apiKey = server.firstOwnerKey ?? '';
@@ -89,12 +90,33 @@ describe('a Twilio phone call in a call session (spec 004)', () => {
     assert.ok(Math.abs(toneFrequencyHz(heard.subarray(400, -400), 8000) - FAKE_TTS_FREQUENCY_HZ.female) < 15, 'the synthesized translation, at 8 kHz');
     for (const m of media.received.filter((x) => x.event === 'media')) assert.equal(Buffer.from((m.media as { payload: string }).payload, 'base64').length, 160);
 
+    assert.equal(media.clears, 0, 'the caller spoke while nothing played: no clear');
+
     // The caller hangs up: Twilio stops the stream and posts `completed`; the session ends.
     await sim.endCall(twilioCall);
     await agent.waitClosed();
     const ended = (await call('GET', `/v1/sessions/${session.id}`)).json;
     assert.deepEqual([ended.status, ended.provider.status], ['ended', 'completed']);
     assert.deepEqual(twilioCall.callbacks.map((c) => `${c.CallStatus} ${c.httpStatus}`), ['initiated 204', 'ringing 204', 'in-progress 204', 'completed 204']);
+  });
+
+  it('barge-in: the caller speaking over the agent\'s translation clears what Twilio has buffered', async () => {
+    const { session, twilioCall, media } = await callCustomer();
+    const agent = await StreamClient.connect(`${session.stream.url}?token=${session.stream.token}&speaker=agent`);
+    await agent.waitFor((m) => m.type === 'session.ready', 'the agent is ready');
+    for (const block of pcmBlocks(utterance(16000), 100, 16000)) {
+      agent.send({ type: 'audio', data: Buffer.from(block.buffer, block.byteOffset, block.byteLength).toString('base64') });
+    }
+    // "[de] hello there" plays for 3.2 s; the caller starts talking as soon as it begins.
+    await media.waitFor(() => media.heardMs > 0, 'the translation starts playing', 15_000);
+    const marksSent = (): number => media.received.filter((m) => m.event === 'mark').length;
+    assert.ok(marksSent() > media.marksEchoed.length, 'audio is still playing');
+    await media.speak(utterance(8000));
+    await media.waitFor(() => media.clears === 1, 'clear');
+    await media.waitFor(() => media.marksEchoed.length === marksSent(), 'Twilio reports the cleared marks');
+    assert.deepEqual(media.protocolErrors, []);
+    await sim.endCall(twilioCall);
+    await agent.waitClosed();
   });
 
   it('ending the session hangs up the phone call through Twilio\'s REST API', async () => {
