@@ -10,7 +10,7 @@ import { twilioSettingsFromEnv } from '../src/integrations/twilio-settings.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { librivoxSamples, testEngines } from './helpers.js';
 import { RecordingCallControl } from './twilio-calls-fake.js';
-import { decodeMulaw, encodeMulaw } from './twilio-media-peer.js';
+import { TwilioMediaPeer, decodeMulaw, encodeMulaw } from './twilio-media-peer.js';
 import { TwilioSimulator, twilioSignature, type SimulatedCall } from './twilio-simulator.js';
 
 // The engines are shared by the servers of this file; closing them lets the process exit.
@@ -213,12 +213,32 @@ describe('Twilio calls through the simulator', () => {
     assert.equal(calls.legs.some((l) => l.sessionId === sessionId), false);
   });
 
+  it('closes a Media Stream whose start announces another format (1003), and skips malformed messages', async () => {
+    const { sessionId, call } = await placeCall();
+    await calls.waitFor(() => calls.legs.some((l) => l.sessionId === sessionId), 'the customer leg');
+    call.media?.sendRaw('{"event":"media","media":{}}');
+    call.media?.sendRaw('not json');
+    call.media?.sendMedia(Buffer.alloc(160, 0xff));
+    const leg = calls.legs.find((l) => l.sessionId === sessionId);
+    await calls.waitFor(() => (leg?.pushed.length ?? 0) > 0, 'the valid frame after the malformed ones');
+    assert.equal(Buffer.concat(leg?.pushed ?? []).length, 320, 'one 20 ms frame, decoded to s16le');
+    const twiml = { url: `wss://tolk.example.test/twilio/media/${sessionId}`, parameters: { sessionId } };
+    const wrong = await TwilioMediaPeer.connect({ localUrl: sim.localUrl(twiml.url), signature: twilioSignature(sim.settings.authToken, twiml.url, {}), accountSid: sim.settings.accountSid, callSid: 'CA' + '2'.repeat(32) });
+    wrong.start({}, { encoding: 'audio/l16', sampleRate: 16000, channels: 1 });
+    await wrong.waitFor(() => wrong.closedWith !== undefined, 'the close');
+    assert.equal(wrong.closedWith?.code, 1003);
+    assert.match(wrong.closedWith?.reason ?? '', /expected audio\/x-mulaw 8000 Hz mono/);
+    assert.equal(calls.legs.filter((l) => l.sessionId === sessionId).length, 1, 'no second leg');
+  });
+
   it('attaches an inbound call to the waiting session named in its voice webhook, and answers others with <Hangup/>', async () => {
     const sessionId = `sess_in${++nextSession}`;
     calls.addSession(sessionId, { phoneNumber: null });
     const voiceUrl = `${sim.settings.publicUrl}/twilio/voice/${sessionId}`;
-    const unsigned = await sim.postForm(voiceUrl, { CallSid: 'CA' + '1'.repeat(32), From: '+14155550199' }, null);
-    assert.equal(unsigned, 403);
+    const form = { CallSid: 'CA' + '1'.repeat(32), From: '+14155550199' };
+    assert.equal(await sim.postForm(voiceUrl, form, null), 403);
+    assert.equal(await sim.postForm(voiceUrl, form, twilioSignature('not-the-token', voiceUrl, form)), 403);
+    assert.equal(calls.updates.some((u) => u.sessionId === sessionId), false, 'an unsigned webhook attaches nothing');
     const { call, httpStatus, twiml } = await sim.inboundCall(voiceUrl);
     assert.equal(httpStatus, 200);
     assert.deepEqual(call.twiml, { url: `wss://tolk.example.test/twilio/media/${sessionId}`, parameters: { sessionId } });
