@@ -27,10 +27,10 @@ export interface CallsTestServer extends RunningServer {
  * scratch database of that server instead of PGlite.
  */
 export async function startCallsServer(
-  options: { overrides?: Partial<TolkConfig>; engines?: Engines; fakes?: FakeEnginesOptions; postgresUrl?: string } = {},
+  options: { overrides?: Partial<TolkConfig>; env?: NodeJS.ProcessEnv; engines?: Engines; fakes?: FakeEnginesOptions; postgresUrl?: string } = {},
 ): Promise<CallsTestServer> {
   const scratch = options.postgresUrl ? await createScratchDatabase(options.postgresUrl) : undefined;
-  const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', databaseUrl: scratch?.url, ...options.overrides });
+  const config = loadConfig(options.env ?? {}, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', databaseUrl: scratch?.url, ...options.overrides });
   const server = await startServer(config, { engines: options.engines ?? createFakeEngines(options.fakes) });
   if (!server.firstOwnerKey) throw new Error('no owner key');
   const apiKey = server.firstOwnerKey;
@@ -111,6 +111,7 @@ export class WebhookReceiver {
   }
 
   async close(): Promise<void> {
+    this.server.closeAllConnections();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
 

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startCallsServer, type CallsTestServer } from './calls-support.js';
+import { startCallsServer, WebhookReceiver, type CallsTestServer } from './calls-support.js';
 import { runConcurrentIdempotency } from './calls-idempotency.js';
-import { testPostgresUrl } from './helpers.js';
+import { testPostgresUrl, testRedisUrl } from './helpers.js';
+
+const redisUrl = testRedisUrl();
 
 const pgUrl = testPostgresUrl();
 
@@ -31,5 +33,31 @@ describe('calls API on real Postgres: Idempotency-Key under concurrency', {
     const second = await server.call('POST', '/v1/sessions', { mode: 'bidirectional_translation', source_language: 'de', target_language: 'fr' }, headers);
     assert.equal(second.status, 400);
     assert.equal(second.json.error.code, 'idempotency_mismatch');
+  });
+});
+
+describe('calls webhooks through BullMQ (REDIS_URL set)', {
+  skip: pgUrl && redisUrl ? false : 'needs TOLK_TEST_DATABASE_URL and TOLK_TEST_REDIS_URL (make test sets them when the services answer)',
+}, () => {
+  let server: CallsTestServer;
+  const receiver = new WebhookReceiver();
+  before(async () => {
+    server = await startCallsServer({ postgresUrl: pgUrl, overrides: { redisUrl }, env: { TOLK_WEBHOOK_RETRY_BASE_MS: '50' } });
+    receiver.secret = (await server.call('GET', '/v1/webhook_endpoints')).json.data[0].secret;
+  });
+  after(async () => {
+    await server?.close();
+    await receiver.close();
+  });
+
+  it('delivers session.created signed, after a failed first attempt retried as a delayed job', async () => {
+    const url = await receiver.listen();
+    receiver.failFirst(1);
+    const s = (await server.call('POST', '/v1/sessions', { mode: 'bidirectional_translation', source_language: 'de', target_language: 'en', webhook_url: url })).json;
+    await receiver.waitFor((r) => r.some((e) => e.type === 'session.created' && e.body.data.id === s.id), 'session.created');
+    assert.deepEqual(receiver.badSignatures, []);
+    const event = (await server.call('GET', `/v1/webhook_events?session_id=${s.id}`)).json.data[0];
+    assert.equal(event.status, 'delivered');
+    assert.deepEqual(event.delivery_attempts.map((a: { status_code: number }) => a.status_code), [500, 200]);
   });
 });

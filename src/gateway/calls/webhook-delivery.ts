@@ -49,13 +49,16 @@ class TimerQueue implements AttemptQueue {
 class BullQueue implements AttemptQueue {
   private readonly queue: Queue;
   private readonly worker: Worker;
+  /** BullMQ's own connections (a worker blocks on its own); closed with the queue. */
+  private readonly connections: Redis[];
   constructor(redis: Redis, run: (eventId: string, attempt: number) => Promise<void>, log: FastifyBaseLogger) {
-    const connection = redis.duplicate({ maxRetriesPerRequest: null });
-    this.queue = new Queue(QUEUE_NAME, { connection });
+    this.connections = [redis.duplicate({ maxRetriesPerRequest: null }), redis.duplicate({ maxRetriesPerRequest: null })];
+    const [queueConnection, workerConnection] = this.connections as [Redis, Redis];
+    this.queue = new Queue(QUEUE_NAME, { connection: queueConnection });
     this.worker = new Worker(QUEUE_NAME, async (job) => {
       const data = job.data as { eventId: string; attempt: number };
       await run(data.eventId, data.attempt);
-    }, { connection: redis.duplicate({ maxRetriesPerRequest: null }), concurrency: 8 });
+    }, { connection: workerConnection, concurrency: 8 });
     this.worker.on('error', (err) => log.warn({ err }, 'webhook queue worker error'));
   }
   async schedule(eventId: string, attempt: number, delayMs: number): Promise<void> {
@@ -65,6 +68,7 @@ class BullQueue implements AttemptQueue {
   async close(): Promise<void> {
     await this.worker.close();
     await this.queue.close();
+    for (const c of this.connections) c.disconnect();
   }
 }
 
