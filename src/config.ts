@@ -83,7 +83,7 @@ export interface TolkConfig {
   calls: CallsConfig;
   /**
    * Twilio for the phone calls of spec 004 (`TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`,
-   * `TWILIO_PHONE_NUMBER`, `TOLK_PUBLIC_URL`; docs/telephony.md): the settings, or the
+   * `TWILIO_PHONE_NUMBER`, `TOLK_PUBLIC_URL`; docs/calls.md "Twilio"): the settings, or the
    * problem a call session asking for Twilio is refused with (422).
    */
   twilio: TwilioSettingsResult;

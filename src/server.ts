@@ -109,7 +109,7 @@ export async function startServer(
       db: () => ctx.db,
       presence: redis ? new RedisSessionPresence(redis, { onError: onceUntilReady('session presence') }) : undefined,
     }),
-    // Phone calls of spec 004 when TWILIO_* and TOLK_PUBLIC_URL are set (docs/telephony.md).
+    // Phone calls of spec 004 when TWILIO_* and TOLK_PUBLIC_URL are set (docs/calls.md "Twilio").
     telephony: createTwilioTelephony(config, options.twilioHttpClient),
   };
   let firstOwnerKey: string | undefined;

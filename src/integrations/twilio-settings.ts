@@ -1,11 +1,11 @@
 import { AppError } from '../errors.js';
 
 /**
- * Tolk's Twilio settings, read from the environment (docs/telephony.md). Kept apart from
+ * Tolk's Twilio settings, read from the environment (docs/calls.md "Twilio"). Kept apart from
  * `twilio.ts` so that reading the configuration does not load the Twilio client.
  */
 
-/** Tolk's Twilio account, number and public address (environment variables in docs/telephony.md). */
+/** Tolk's Twilio account, number and public address (environment variables in docs/calls.md "Twilio"). */
 export interface TwilioSettings {
   /** `TWILIO_ACCOUNT_SID` (`AC…`). */
   accountSid: string;
@@ -30,7 +30,7 @@ export type TwilioSettingsResult = { ok: true; settings: TwilioSettings } | { ok
  */
 export class TwilioNotConfiguredError extends AppError {
   constructor(problem: string) {
-    super('UNPROCESSABLE', `Twilio is not configured on this server: ${problem}. Set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER and TOLK_PUBLIC_URL (the https address Twilio reaches Tolk at) and restart Tolk; see docs/telephony.md`);
+    super('UNPROCESSABLE', `Twilio is not configured on this server: ${problem}. Set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER and TOLK_PUBLIC_URL (the https address Twilio reaches Tolk at) and restart Tolk; see docs/calls.md "Twilio"`);
   }
 }
 

@@ -74,7 +74,7 @@ function twilioOf(ctx: AppContext): TwilioTelephony | undefined {
 type Form = Record<string, string>;
 
 /**
- * Twilio's endpoints (docs/telephony.md): `POST /twilio/status/:sessionId` (status callbacks),
+ * Twilio's endpoints (docs/calls.md "Twilio"): `POST /twilio/status/:sessionId` (status callbacks),
  * `POST /twilio/voice/:sessionId` (a call's voice webhook: attaches it to a waiting session) and
  * the Media Stream socket `GET /twilio/media/:sessionId`. Every request must carry Twilio's
  * `X-Twilio-Signature` for the public URL (and its form parameters): 403 otherwise.
