@@ -10,6 +10,10 @@ import { handleClientError, handleFrameworkError } from './api/http-errors.js';
 import { loggerOptions, type LogStream } from './logging.js';
 import { PLATFORM_ROUTE_PLUGINS } from './api/platform/routes.js';
 import { roomSessionRoutes } from './api/rooms/session.js';
+import { callsRoutes } from './api/calls/index.js';
+import { callStreamRoute } from './api/calls/stream-route.js';
+import { CallsService } from './gateway/calls/calls-service.js';
+import { twilioRoutes } from './api/telephony/twilio.js';
 
 /** On shutdown, how long a WebSocket client has to answer the 1001 close frame before it is cut, in ms. */
 const CLOSE_GRACE_MS = 2000;
@@ -74,6 +78,14 @@ export async function buildApp(ctx: AppContext, options: { logStream?: LogStream
   await app.register(async (scope) => roomSessionRoutes(scope, ctx));
   await app.register(async (scope) => platformRoutes(scope, ctx, PLATFORM_ROUTE_PLUGINS), { prefix: '/api' });
   await app.register(async (scope) => conversationRoutes(scope, ctx));
+  ctx.callSessions ??= new CallsService(() => ctx, app.log);
+  const calls = ctx.callSessions;
+  ctx.calls ??= calls;
+  app.addHook('onReady', () => calls.start());
+  app.addHook('onClose', () => calls.close());
+  await app.register(async (scope) => callsRoutes(scope, ctx), { prefix: '/v1' });
+  await app.register(async (scope) => callStreamRoute(scope, ctx));
+  await app.register(async (scope) => twilioRoutes(scope, ctx));
   await app.register(async (scope) => webRoutes(scope, { root: DEFAULT_WEB_ROOT }));
   return app;
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { VAD_NAMES, type VadName } from './providers/vad/types.js';
+import { twilioSettingsFromEnv, type TwilioSettingsResult } from './integrations/twilio-settings.js';
 
 /**
  * Tolk's settings, read from the environment and overridden by command-line flags.
@@ -86,6 +87,14 @@ export interface TolkConfig {
   workerSecret: string | undefined;
   /** leg-2 URL a worker announces in the registry (`TOLK_WORKER_URL`); derived from host and port when unset. */
   workerUrl: string | undefined;
+  /** Settings of the calls surface (spec 004, docs/calls.md "Settings"). */
+  calls: CallsConfig;
+  /**
+   * Twilio for the phone calls of spec 004 (`TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`,
+   * `TWILIO_PHONE_NUMBER`, `TOLK_PUBLIC_URL`; docs/calls.md "Twilio"): the settings, or the
+   * problem a call session asking for Twilio is refused with (422).
+   */
+  twilio: TwilioSettingsResult;
   /** Stripe billing (docs/billing.md); `secretKey` unset: usage is counted but nothing is sent to Stripe. */
   stripe: StripeSettings;
   /** Outbound phone calls through Vapi (docs/phone.md); `apiKey` unset: `phone/start` answers 501. */
@@ -134,6 +143,29 @@ export interface VapiSettings {
   apiBase: string;
   /** `VAPI_WEBHOOK_SECRET`: the shared secret Vapi sends in `x-vapi-secret`; the webhook answers 501 without it. */
   webhookSecret: string | undefined;
+}
+
+/** Settings of the calls surface (spec 004), each documented in docs/calls.md "Settings". */
+export interface CallsConfig {
+  /**
+   * Public base URL of this server (`TOLK_PUBLIC_URL`, e.g. `https://tolk.example.com`): `stream.url`
+   * is built on it (https → wss). Unset: from the request's `Host` and protocol.
+   */
+  publicUrl: string | undefined;
+  /** How long a session's `stream.token` opens the stream socket, in seconds (`TOLK_CALL_STREAM_TOKEN_TTL_S`, default 3600). */
+  streamTokenTtlS: number;
+  /** First webhook retry delay, in ms (`TOLK_WEBHOOK_RETRY_BASE_MS`); each next one doubles, capped at 1 h. */
+  webhookRetryBaseMs: number;
+  /** Delivery attempts of a webhook event before it is `failed` (`TOLK_WEBHOOK_MAX_ATTEMPTS`). */
+  webhookMaxAttempts: number;
+  /** How long a webhook endpoint has to answer, in ms (`TOLK_WEBHOOK_TIMEOUT_MS`; the vendor documents 30 s). */
+  webhookTimeoutMs: number;
+  /**
+   * OpenAI-compatible chat-completions engine for the `ai_agent` and `help_chat_voice` modes
+   * (`TOLK_LLM_BASE_URL` such as `http://127.0.0.1:8000/v1`, `TOLK_LLM_MODEL`, `TOLK_LLM_API_KEY`);
+   * without a base URL those modes answer 422.
+   */
+  llm: { baseUrl: string | undefined; model: string; apiKey: string | undefined; timeoutMs: number };
 }
 
 /** The roles of `tolk serve --role` (DESIGN §2 "Processes and planes"). */
@@ -189,6 +221,15 @@ const envSchema = z.object({
   VAPI_PHONE_NUMBER_ID: z.string().min(1).optional(),
   VAPI_API_BASE: z.string().regex(/^https?:\/\/\S+$/, 'an http:// or https:// URL').default('https://api.vapi.ai'),
   VAPI_WEBHOOK_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
+  TOLK_PUBLIC_URL: z.string().regex(/^https?:\/\/[^\s/]+\/?$/, 'an http:// or https:// origin such as https://tolk.example.com').optional(),
+  TOLK_CALL_STREAM_TOKEN_TTL_S: z.coerce.number().int().min(10).max(86_400).default(3600),
+  TOLK_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(30_000),
+  TOLK_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  TOLK_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(30_000),
+  TOLK_LLM_BASE_URL: z.string().url().optional(),
+  TOLK_LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
+  TOLK_LLM_API_KEY: z.string().min(1).optional(),
+  TOLK_LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(30_000),
 });
 
 const planSchema = z.record(z.string().min(1), z.object({
@@ -274,6 +315,15 @@ export function loadConfig(
       apiKey: e.VAPI_API_KEY, assistantId: e.VAPI_ASSISTANT_ID, phoneNumberId: e.VAPI_PHONE_NUMBER_ID,
       apiBase: e.VAPI_API_BASE.replace(/\/+$/, ''), webhookSecret: e.VAPI_WEBHOOK_SECRET,
     },
+    calls: {
+      publicUrl: e.TOLK_PUBLIC_URL?.replace(/\/$/, ''),
+      streamTokenTtlS: e.TOLK_CALL_STREAM_TOKEN_TTL_S,
+      webhookRetryBaseMs: e.TOLK_WEBHOOK_RETRY_BASE_MS,
+      webhookMaxAttempts: e.TOLK_WEBHOOK_MAX_ATTEMPTS,
+      webhookTimeoutMs: e.TOLK_WEBHOOK_TIMEOUT_MS,
+      llm: { baseUrl: e.TOLK_LLM_BASE_URL, model: e.TOLK_LLM_MODEL, apiKey: e.TOLK_LLM_API_KEY, timeoutMs: e.TOLK_LLM_TIMEOUT_MS },
+    },
+    twilio: twilioSettingsFromEnv(env),
     ...stripUndefined(overrides),
   };
   if (config.dataDir !== 'memory://') config.dataDir = path.resolve(config.dataDir);

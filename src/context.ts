@@ -10,6 +10,8 @@ import type { Redis } from 'ioredis';
 import type { StateStore } from './state/store.js';
 import type { TolkMetrics } from './metrics.js';
 import type { Interpreters } from './transports/livekit/interpreter-manager.js';
+import type { CallControl, CallTelephony } from './domain/calls/telephony.js';
+import type { CallsService } from './gateway/calls/calls-service.js';
 
 /** What every surface shares in one process: settings, database, state store and engines. */
 export interface AppContext {
@@ -41,6 +43,15 @@ export interface AppContext {
   metrics: TolkMetrics;
   /** Live conversation connections (spec 003), by kind, for the metrics. */
   liveConversations: { single: number; room: number };
+  /**
+   * What the telephony side may do to call sessions (provider status, media legs, stream tokens):
+   * {@link AppContext.callSessions} unless a test puts a stand-in here. Set by `buildApp`.
+   */
+  calls?: CallControl | undefined;
+  /** The calls surface's runtime (spec 004, docs/calls.md): sessions, live calls, webhooks. Set by `buildApp`. */
+  callSessions?: CallsService | undefined;
+  /** The telephony provider that places and hangs up calls (spec 004 `provider`); unset when none is configured. */
+  telephony?: CallTelephony | undefined;
   /** Called with every finished utterance (latency marks, transcript, translation). */
   onUtterance?: (event: Extract<PipelineEvent, { type: 'utterance-end' }>) => void;
 }

@@ -31,6 +31,8 @@ import { InterpreterManager } from './transports/livekit/interpreter-manager.js'
 import { RedisInterpreterPlacement } from './transports/livekit/interpreter-placement.js';
 import { listRoomParticipants } from './integrations/livekit.js';
 import type { LogStream } from './logging.js';
+import { createTwilioTelephony } from './api/telephony/twilio.js';
+import type { TwilioHttpClient } from './integrations/twilio.js';
 
 /** How often a process looks for active sessions no process streams any more, in ms. */
 const ORPHAN_SWEEP_INTERVAL_MS = 60_000;
@@ -61,12 +63,13 @@ export function adminSocketPath(dataDir: string): string {
  * @param options.engines - engines to share (tests start them once); created when omitted.
  * @param options.bootstrapOwnerKey - create and return an owner key when the database has none.
  * @param options.logStream - where log lines go instead of stdout (tests capture them).
+ * @param options.twilioHttpClient - the Twilio client's HTTP client (tests: the Twilio simulator).
  * @throws {Error} when the role's settings are missing, or the database, the engines or the port
  *   cannot be opened.
  */
 export async function startServer(
   config: TolkConfig,
-  options: { engines?: Engines; bootstrapOwnerKey?: boolean; adminSocket?: boolean; logStream?: LogStream } = {},
+  options: { engines?: Engines; bootstrapOwnerKey?: boolean; adminSocket?: boolean; logStream?: LogStream; twilioHttpClient?: TwilioHttpClient } = {},
 ): Promise<RunningServer> {
   if (config.role === 'worker') throw new Error('startServer runs roles all and gateway; start a worker with startWorker');
   const problem = roleProblem(config);
@@ -118,6 +121,8 @@ export async function startServer(
       db: () => ctx.db,
       presence: redis ? new RedisSessionPresence(redis, { onError: onceUntilReady('session presence') }) : undefined,
     }),
+    // Phone calls of spec 004 when TWILIO_* and TOLK_PUBLIC_URL are set (docs/calls.md "Twilio").
+    telephony: createTwilioTelephony(config, options.twilioHttpClient),
   };
   let firstOwnerKey: string | undefined;
   if (options.bootstrapOwnerKey !== false && (await countApiKeys(database.db)) === 0) {

@@ -5,13 +5,14 @@ import { platformError } from './platform/errors.js';
 import { errorEvent } from '../realtime/stream-events.js';
 
 /** Which surface's documented error shape a URL gets. */
-export type ErrorSurface = 'platform' | 'rooms' | 'conversations' | 'stream' | 'other';
+export type ErrorSurface = 'platform' | 'rooms' | 'conversations' | 'stream' | 'calls' | 'other';
 
 /**
  * The surface of a request path: `/api/v1/…` is spec 003 (conversations, `{"error":"…"}`),
  * `/api/beta1/…` spec 001 (`{"error":{"code","message"}}` with its lower-case codes), the rest
  * of `/api` spec 000 (`{"error":{"code","message"}}`), `/vt` and `/v2/…` spec 002 Part 1
- * (`{"error":{"code","reason","description"}}`), anything else (the web app) Fastify's own.
+ * (`{"error":{"code","reason","description"}}`), `/v1/…` spec 004 (`{"error":{"code","message","type"}}`),
+ * anything else (the web app) Fastify's own.
  */
 export function surfaceOf(url: string): ErrorSurface {
   const p = url.split('?')[0] ?? '';
@@ -19,6 +20,7 @@ export function surfaceOf(url: string): ErrorSurface {
   if (p === '/api/beta1' || p.startsWith('/api/beta1/')) return 'rooms';
   if (p === '/api' || p.startsWith('/api/')) return 'platform';
   if (p === '/vt' || p.startsWith('/vt/') || p.startsWith('/v2/')) return 'stream';
+  if (p.startsWith('/v1/')) return 'calls';
   return 'other';
 }
 
@@ -38,6 +40,10 @@ export function routerError(surface: ErrorSurface, status: number, message: stri
         : { status: 400, body: JSON.stringify(platformError('BAD_REQUEST', message)) };
     case 'conversations':
       return { status, body: JSON.stringify({ error: message }) };
+    case 'calls':
+      return status === 404
+        ? { status, body: JSON.stringify({ error: { code: 'resource_not_found', message, type: 'not_found_error' } }) }
+        : { status: 400, body: JSON.stringify({ error: { code: 'invalid_request', message, type: 'validation_error' } }) };
     case 'rooms':
       return { status, body: JSON.stringify({ error: { code: 'invalid_request', message } }) };
     case 'stream': {

@@ -23,3 +23,25 @@ export function writeWav(chunk: PcmChunk): Buffer {
   wav.fromScratch(1, chunk.sampleRateHz, '16', chunk.samples);
   return Buffer.from(wav.toBuffer());
 }
+
+/**
+ * The 44-byte header of a 16-bit PCM WAV file (RIFF, `fmt ` chunk, `data` chunk of `dataBytes`),
+ * for files written in pieces (recordings) rather than from one buffer.
+ */
+export function wavHeader(channels: number, sampleRateHz: number, dataBytes: number): Buffer {
+  const h = Buffer.alloc(44);
+  h.write('RIFF', 0, 'ascii');
+  h.writeUInt32LE(36 + dataBytes, 4);
+  h.write('WAVE', 8, 'ascii');
+  h.write('fmt ', 12, 'ascii');
+  h.writeUInt32LE(16, 16);
+  h.writeUInt16LE(1, 20); // PCM
+  h.writeUInt16LE(channels, 22);
+  h.writeUInt32LE(sampleRateHz, 24);
+  h.writeUInt32LE(sampleRateHz * channels * 2, 28);
+  h.writeUInt16LE(channels * 2, 32);
+  h.writeUInt16LE(16, 34);
+  h.write('data', 36, 'ascii');
+  h.writeUInt32LE(dataBytes, 40);
+  return h;
+}

@@ -6,8 +6,8 @@ export const DATA_DIR_MODE = 0o700;
 /** Mode of every file in the data dir: owner read/write only (rw-------). */
 export const DATA_FILE_MODE = 0o600;
 
-/** What Tolk keeps in the data dir: the embedded database and the admin socket. */
-export const DATA_DIR_ENTRIES: readonly string[] = ['pgdata', 'admin.sock'];
+/** What Tolk keeps in the data dir: the embedded database, the admin socket and call recordings. */
+export const DATA_DIR_ENTRIES: readonly string[] = ['pgdata', 'admin.sock', 'recordings'];
 
 /**
  * Creates the data dir when missing and makes it private (docs/security.md): the dir itself and

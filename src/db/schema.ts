@@ -144,3 +144,4 @@ export const glossaryTerms = pgTable('glossary_terms', {
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 }, (t) => [uniqueIndex('glossary_terms_unique_idx').on(t.organizationId, t.languagePair, t.sourceTerm)]);
 export * from './schema-billing.js';
+export * from './schema-calls.js';

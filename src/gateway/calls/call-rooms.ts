@@ -1,0 +1,111 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { AppContext } from '../../context.js';
+import { getCallSessionById, sessionPrincipal, type StoredCallSession } from '../../domain/calls/sessions.js';
+import { addRecording } from '../../domain/calls/transcript.js';
+import { isoSeconds } from '../../domain/calls/webhooks.js';
+import { CallRoom, type CallParticipant } from './call-room.js';
+
+/** Why a participant could not join: the status, the vendor error code and a description. */
+export interface JoinRefusal {
+  ok: false;
+  status: number;
+  code: string;
+  description: string;
+}
+
+/** What {@link CallRooms} needs of the calls service. */
+export interface CallRoomsOwner {
+  /** The session became active (`session.started` once). */
+  markActive(sessionId: string): Promise<unknown>;
+  emit(session: StoredCallSession, type: 'recording.ready' | 'recording.failed', data: Record<string, unknown>): Promise<void>;
+}
+
+/**
+ * The live calls of this process, one {@link CallRoom} per session with participants. A room is
+ * made at the first join and ends with its session; when its last participant leaves, its leg
+ * streams are given back (slots, workers) until audio comes again. Participants of one session
+ * must reach the same gateway (docs/calls.md "Scaling").
+ */
+export class CallRooms {
+  private readonly rooms = new Map<string, Promise<CallRoom | JoinRefusal>>();
+
+  constructor(private readonly ctx: () => AppContext, private readonly owner: CallRoomsOwner, private readonly log: FastifyBaseLogger) {}
+
+  /**
+   * Joins `participant` to the session's call and marks the session active.
+   * @returns the room, or a refusal: 404 unknown session, 409 ended, 401 when the API key that
+   *   created the session was deleted.
+   */
+  async join(sessionId: string, participant: CallParticipant): Promise<{ ok: true; room: CallRoom } | JoinRefusal> {
+    let pending = this.rooms.get(sessionId);
+    if (!pending) {
+      pending = this.open(sessionId);
+      this.rooms.set(sessionId, pending);
+    }
+    const room = await pending;
+    if (!(room instanceof CallRoom)) {
+      if (this.rooms.get(sessionId) === pending) this.rooms.delete(sessionId);
+      return room;
+    }
+    room.join(participant);
+    await this.owner.markActive(sessionId);
+    return { ok: true, room };
+  }
+
+  /** Detaches `participant`; the last one out gives the leg streams back. */
+  async leave(room: CallRoom, participant: CallParticipant): Promise<void> {
+    room.leave(participant);
+    if (room.size === 0) await room.idle();
+  }
+
+  /** The room of a session, when live in this process. */
+  async get(sessionId: string): Promise<CallRoom | undefined> {
+    const room = await this.rooms.get(sessionId);
+    return room instanceof CallRoom ? room : undefined;
+  }
+
+  /**
+   * Ends a session's room (its session ended): participants are told, the recording is written and
+   * listed, `recording.ready` (or `recording.failed`) is sent.
+   */
+  async end(session: StoredCallSession, reason: string): Promise<void> {
+    const room = await this.get(session.id);
+    this.rooms.delete(session.id);
+    if (!room) return;
+    let finished: Awaited<ReturnType<CallRoom['end']>>;
+    try {
+      finished = await room.end(reason);
+    } catch (err) {
+      this.log.error({ err, sessionId: session.id }, 'writing the recording failed');
+      await this.owner.emit(session, 'recording.failed', { object: 'recording', session_id: session.id, status: 'failed' });
+      return;
+    }
+    if (!finished) return;
+    const rec = await addRecording(this.ctx().db, {
+      sessionId: session.id, organizationId: session.organizationId, channel: session.recording.channels === 'dual' ? 'dual' : 'mixed',
+      status: 'ready', format: 'wav', channels: finished.channels, sampleRateHz: finished.sampleRateHz,
+      durationMs: finished.durationMs, sizeBytes: finished.sizeBytes, path: finished.relativePath,
+    });
+    await this.owner.emit(session, 'recording.ready', {
+      id: rec.id, object: 'recording', session_id: session.id, channel: rec.channel, status: rec.status, duration: rec.durationMs / 1000,
+      format: rec.format, size: rec.sizeBytes, download_url: `/v1/recordings/${rec.id}/audio`, created_at: isoSeconds(rec.createdAt),
+    });
+  }
+
+  /** Ends every room (server shutdown): the sessions stay as they are. */
+  async close(): Promise<void> {
+    const rooms = await Promise.all([...this.rooms.values()]);
+    this.rooms.clear();
+    await Promise.all(rooms.map((r) => (r instanceof CallRoom ? r.idle() : undefined)));
+  }
+
+  private async open(sessionId: string): Promise<CallRoom | JoinRefusal> {
+    const ctx = this.ctx();
+    const session = await getCallSessionById(ctx.db, sessionId);
+    if (!session) return { ok: false, status: 404, code: 'session_not_found', description: `No such session: '${sessionId}'` };
+    if (session.status === 'ended') return { ok: false, status: 409, code: 'session_ended', description: `Session ${sessionId} has ended` };
+    const principal = await sessionPrincipal(ctx.db, session);
+    if (!principal) return { ok: false, status: 401, code: 'revoked_api_key', description: 'The API key that created this session was deleted' };
+    return new CallRoom(ctx, session, principal, this.log);
+  }
+}

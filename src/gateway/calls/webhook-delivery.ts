@@ -1,0 +1,157 @@
+import { Queue, Worker } from 'bullmq';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Database } from '../../db/client.js';
+import { dueWebhookEvents, loadEventForDelivery, recordWebhookAttempt, SIGNATURE_HEADER, signWebhook, type AttemptOutcome } from '../../domain/calls/webhooks.js';
+
+/** Longest retry delay, in ms: backoff doubles up to this. */
+const MAX_RETRY_DELAY_MS = 60 * 60 * 1000;
+/** BullMQ queue of webhook attempts. */
+const QUEUE_NAME = 'tolk-call-webhooks';
+/** Characters of an endpoint's answer kept in the attempt log. */
+const MAX_ERROR_CHARS = 300;
+
+/** Delivery settings (docs/calls.md "Webhooks"). */
+export interface WebhookDeliverySettings {
+  retryBaseMs: number;
+  maxAttempts: number;
+  timeoutMs: number;
+}
+
+/** Where attempts wait until due: BullMQ delayed jobs with Redis, timers in this process otherwise. Same semantics. */
+interface AttemptQueue {
+  schedule(eventId: string, attempt: number, delayMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Delay before attempt `attempt` (2, 3, …) after a failure: `base · 2^(attempt-2)`, capped at 1 h. */
+export function retryDelayMs(retryBaseMs: number, attempt: number): number {
+  return Math.min(MAX_RETRY_DELAY_MS, retryBaseMs * 2 ** Math.max(0, attempt - 2));
+}
+
+class TimerQueue implements AttemptQueue {
+  private readonly timers = new Set<NodeJS.Timeout>();
+  constructor(private readonly run: (eventId: string, attempt: number) => Promise<void>) {}
+  async schedule(eventId: string, attempt: number, delayMs: number): Promise<void> {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      void this.run(eventId, attempt);
+    }, delayMs);
+    timer.unref();
+    this.timers.add(timer);
+  }
+  async close(): Promise<void> {
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}
+
+class BullQueue implements AttemptQueue {
+  private readonly queue: Queue;
+  private readonly worker: Worker;
+  /** BullMQ's own connections (a worker blocks on its own); closed with the queue. */
+  private readonly connections: Redis[];
+  constructor(redis: Redis, run: (eventId: string, attempt: number) => Promise<void>, log: FastifyBaseLogger) {
+    this.connections = [redis.duplicate({ maxRetriesPerRequest: null }), redis.duplicate({ maxRetriesPerRequest: null })];
+    const [queueConnection, workerConnection] = this.connections as [Redis, Redis];
+    this.queue = new Queue(QUEUE_NAME, { connection: queueConnection });
+    this.worker = new Worker(QUEUE_NAME, async (job) => {
+      const data = job.data as { eventId: string; attempt: number };
+      await run(data.eventId, data.attempt);
+    }, { connection: workerConnection, concurrency: 8 });
+    this.worker.on('error', (err) => log.warn({ err }, 'webhook queue worker error'));
+  }
+  async schedule(eventId: string, attempt: number, delayMs: number): Promise<void> {
+    // One job per attempt: a second gateway scheduling the same attempt adds nothing (same jobId).
+    await this.queue.add('deliver', { eventId, attempt }, { delay: delayMs, jobId: `${eventId}-${attempt}`, removeOnComplete: true, removeOnFail: 100 });
+  }
+  async close(): Promise<void> {
+    await this.worker.close();
+    await this.queue.close();
+    for (const c of this.connections) c.disconnect();
+  }
+}
+
+/**
+ * Delivers stored webhook events (DESIGN §2 "background jobs such as webhook delivery"): each
+ * attempt POSTs the stored body with a fresh `Kallglot-Signature`; a 2xx within the timeout
+ * delivers it, anything else retries after {@link retryDelayMs} until `maxAttempts`, then the
+ * event is `failed`. Every attempt is recorded (`GET /v1/webhook_events`). At least once: an event
+ * is stored before its first attempt, and events left pending by a stopped process are picked up
+ * at start ({@link WebhookDelivery.recover}).
+ */
+export class WebhookDelivery {
+  private readonly queue: AttemptQueue;
+  private closed = false;
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly db: () => Database,
+    private readonly settings: WebhookDeliverySettings,
+    private readonly log: FastifyBaseLogger,
+    redis?: Redis,
+  ) {
+    const run = (eventId: string, attempt: number): Promise<void> => this.track(this.attempt(eventId, attempt));
+    this.queue = redis ? new BullQueue(redis, run, log) : new TimerQueue(run);
+  }
+
+  /** Sends a stored event now (its first attempt). */
+  async enqueue(eventId: string): Promise<void> {
+    await this.queue.schedule(eventId, 1, 0);
+  }
+
+  /** Schedules events a previous process left pending (on start). */
+  async recover(): Promise<number> {
+    const due = await dueWebhookEvents(this.db(), new Date(Date.now() + MAX_RETRY_DELAY_MS));
+    for (const event of due) {
+      const delayMs = Math.max(0, (event.nextAttemptAt?.getTime() ?? 0) - Date.now());
+      await this.queue.schedule(event.id, event.attempts + 1, delayMs);
+    }
+    return due.length;
+  }
+
+  /** Stops scheduling; waits for attempts in flight. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.queue.close();
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private track(p: Promise<void>): Promise<void> {
+    this.inFlight.add(p);
+    return p.finally(() => this.inFlight.delete(p));
+  }
+
+  private async attempt(eventId: string, attempt: number): Promise<void> {
+    if (this.closed) return;
+    const loaded = await loadEventForDelivery(this.db(), eventId);
+    if (!loaded || loaded.event.status !== 'pending' || loaded.event.attempts >= attempt) return; // done, or this attempt already ran
+    const { event, secret } = loaded;
+    const started = performance.now();
+    let statusCode: number | null = null;
+    let error: string | null = null;
+    try {
+      const res = await fetch(event.url, {
+        method: 'POST', body: event.body, redirect: 'manual', signal: AbortSignal.timeout(this.settings.timeoutMs),
+        headers: { 'content-type': 'application/json', 'user-agent': 'Tolk-Webhooks/1', [SIGNATURE_HEADER]: signWebhook(secret, Math.floor(Date.now() / 1000), event.body) },
+      });
+      statusCode = res.status;
+      if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}: ${(await res.text().catch(() => '')).slice(0, MAX_ERROR_CHARS)}`;
+      else await res.body?.cancel();
+    } catch (err) {
+      error = err instanceof Error ? `${err.name}: ${err.message}`.slice(0, MAX_ERROR_CHARS) : 'request failed';
+    }
+    const outcome: AttemptOutcome = { attempt, statusCode, error, durationMs: performance.now() - started, result: 'delivered' };
+    if (error !== null) {
+      const last = attempt >= this.settings.maxAttempts;
+      outcome.result = last ? 'failed' : 'retry';
+      if (!last) outcome.nextAttemptAt = new Date(Date.now() + retryDelayMs(this.settings.retryBaseMs, attempt + 1));
+    }
+    await recordWebhookAttempt(this.db(), eventId, outcome);
+    if (outcome.result === 'retry' && !this.closed) {
+      await this.queue.schedule(eventId, attempt + 1, retryDelayMs(this.settings.retryBaseMs, attempt + 1));
+    } else if (outcome.result === 'failed') {
+      this.log.warn({ eventId, type: event.type, attempts: attempt, error }, 'webhook event failed after its last attempt');
+    }
+  }
+}
