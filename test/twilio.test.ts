@@ -5,12 +5,16 @@ import { resample } from '../src/audio/resampler.js';
 import { TwilioCallTelephony, telephonyUnavailableError } from '../src/api/telephony/twilio.js';
 import { isProviderStatusProgress, providerStatusFromCallStatus } from '../src/api/telephony/twilio-status.js';
 import { loadConfig } from '../src/config.js';
+import { closeEngines } from '../src/providers/index.js';
 import { twilioSettingsFromEnv } from '../src/integrations/twilio-settings.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { librivoxSamples, testEngines } from './helpers.js';
 import { RecordingCallControl } from './twilio-calls-fake.js';
-import { decodeMulaw, encodeMulaw } from './twilio-media-peer.js';
+import { TwilioMediaPeer, decodeMulaw, encodeMulaw } from './twilio-media-peer.js';
 import { TwilioSimulator, twilioSignature, type SimulatedCall } from './twilio-simulator.js';
+
+// The engines are shared by the servers of this file; closing them lets the process exit.
+after(async () => closeEngines(await testEngines()));
 
 describe('Twilio settings', () => {
   it('names every missing variable in a 422 fix-it error', () => {
@@ -58,6 +62,7 @@ describe('Twilio calls through the simulator', () => {
   before(async () => {
     const config = loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', twilio: { ok: true, settings: sim.settings } });
     server = await startServer(config, { engines: await testEngines(), twilioHttpClient: sim.httpClient });
+    // The transport is checked against a recording stand-in of the calls side (CallControl only).
     server.ctx.calls = calls;
     sim.attach(server.url);
     assert.ok(server.ctx.telephony instanceof TwilioCallTelephony);
@@ -208,12 +213,32 @@ describe('Twilio calls through the simulator', () => {
     assert.equal(calls.legs.some((l) => l.sessionId === sessionId), false);
   });
 
+  it('closes a Media Stream whose start announces another format (1003), and skips malformed messages', async () => {
+    const { sessionId, call } = await placeCall();
+    await calls.waitFor(() => calls.legs.some((l) => l.sessionId === sessionId), 'the customer leg');
+    call.media?.sendRaw('{"event":"media","media":{}}');
+    call.media?.sendRaw('not json');
+    call.media?.sendMedia(Buffer.alloc(160, 0xff));
+    const leg = calls.legs.find((l) => l.sessionId === sessionId);
+    await calls.waitFor(() => (leg?.pushed.length ?? 0) > 0, 'the valid frame after the malformed ones');
+    assert.equal(Buffer.concat(leg?.pushed ?? []).length, 320, 'one 20 ms frame, decoded to s16le');
+    const twiml = { url: `wss://tolk.example.test/twilio/media/${sessionId}`, parameters: { sessionId } };
+    const wrong = await TwilioMediaPeer.connect({ localUrl: sim.localUrl(twiml.url), signature: twilioSignature(sim.settings.authToken, twiml.url, {}), accountSid: sim.settings.accountSid, callSid: 'CA' + '2'.repeat(32) });
+    wrong.start({}, { encoding: 'audio/l16', sampleRate: 16000, channels: 1 });
+    await wrong.waitFor(() => wrong.closedWith !== undefined, 'the close');
+    assert.equal(wrong.closedWith?.code, 1003);
+    assert.match(wrong.closedWith?.reason ?? '', /expected audio\/x-mulaw 8000 Hz mono/);
+    assert.equal(calls.legs.filter((l) => l.sessionId === sessionId).length, 1, 'no second leg');
+  });
+
   it('attaches an inbound call to the waiting session named in its voice webhook, and answers others with <Hangup/>', async () => {
     const sessionId = `sess_in${++nextSession}`;
     calls.addSession(sessionId, { phoneNumber: null });
     const voiceUrl = `${sim.settings.publicUrl}/twilio/voice/${sessionId}`;
-    const unsigned = await sim.postForm(voiceUrl, { CallSid: 'CA' + '1'.repeat(32), From: '+14155550199' }, null);
-    assert.equal(unsigned, 403);
+    const form = { CallSid: 'CA' + '1'.repeat(32), From: '+14155550199' };
+    assert.equal(await sim.postForm(voiceUrl, form, null), 403);
+    assert.equal(await sim.postForm(voiceUrl, form, twilioSignature('not-the-token', voiceUrl, form)), 403);
+    assert.equal(calls.updates.some((u) => u.sessionId === sessionId), false, 'an unsigned webhook attaches nothing');
     const { call, httpStatus, twiml } = await sim.inboundCall(voiceUrl);
     assert.equal(httpStatus, 200);
     assert.deepEqual(call.twiml, { url: `wss://tolk.example.test/twilio/media/${sessionId}`, parameters: { sessionId } });
@@ -242,9 +267,23 @@ describe('Twilio not configured', () => {
 
   it('has no telephony, and Twilio\'s endpoints answer 503 with the fix-it message', async () => {
     assert.equal(server.ctx.telephony, undefined);
-    server.ctx.calls = new RecordingCallControl();
     const res = await fetch(`${server.url}/twilio/status/sess_x`, { method: 'POST', body: new URLSearchParams({ CallStatus: 'ringing' }) });
     assert.equal(res.status, 503);
     assert.match(await res.text(), /Twilio is not configured on this server: TWILIO_ACCOUNT_SID is not set.*TOLK_PUBLIC_URL/);
+  });
+
+  it('refuses a session with a Twilio provider at creation: 422 with the fix-it message', async () => {
+    const create = (body: object) => fetch(`${server.url}/v1/sessions`, {
+      method: 'POST', headers: { Authorization: `Bearer ${server.firstOwnerKey}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    });
+    const res = await create({ mode: 'bidirectional_translation', source_language: 'de', target_language: 'en', provider: { type: 'twilio', phone_number: '+14155551234' } });
+    assert.equal(res.status, 422);
+    const body = (await res.json()) as { error: { code: string; message: string; param: string } };
+    assert.equal(body.error.code, 'telephony_not_configured');
+    assert.equal(body.error.param, 'provider');
+    assert.match(body.error.message, /Twilio is not configured on this server: TWILIO_ACCOUNT_SID is not set; TWILIO_AUTH_TOKEN is not set; TWILIO_PHONE_NUMBER is not set; TOLK_PUBLIC_URL is not set\. Set TWILIO_ACCOUNT_SID/);
+    // Without a provider the session is created as before.
+    const plain = await create({ mode: 'bidirectional_translation', source_language: 'de', target_language: 'en' });
+    assert.equal(plain.status, 201);
   });
 });

@@ -5,7 +5,7 @@ import { AppError } from '../errors.js';
  * `twilio.ts` so that reading the configuration does not load the Twilio client.
  */
 
-/** Tolk's Twilio account, number and public address (environment variables in docs/calls.md). */
+/** Tolk's Twilio account, number and public address (environment variables in docs/calls.md "Twilio"). */
 export interface TwilioSettings {
   /** `TWILIO_ACCOUNT_SID` (`AC…`). */
   accountSid: string;
@@ -30,7 +30,7 @@ export type TwilioSettingsResult = { ok: true; settings: TwilioSettings } | { ok
  */
 export class TwilioNotConfiguredError extends AppError {
   constructor(problem: string) {
-    super('UNPROCESSABLE', `Twilio is not configured on this server: ${problem}. Set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER and TOLK_PUBLIC_URL (the https address Twilio reaches Tolk at) and restart Tolk; see docs/calls.md#twilio`);
+    super('UNPROCESSABLE', `Twilio is not configured on this server: ${problem}. Set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER and TOLK_PUBLIC_URL (the https address Twilio reaches Tolk at) and restart Tolk; see docs/calls.md "Twilio"`);
   }
 }
 

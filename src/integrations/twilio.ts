@@ -7,7 +7,7 @@ import type { TwilioSettings } from './twilio-settings.js';
  * `wss://…/twilio/media/{sessionId}`), hangs it up, and checks the `X-Twilio-Signature` of what
  * Twilio sends (status callbacks, the voice webhook, the Media Stream's WebSocket upgrade). The
  * official `twilio` client does the REST calls; its `httpClient` option is the seam tests use.
- * See docs/calls.md ("Twilio").
+ * See docs/calls.md "Twilio".
  */
 
 /** Where Tolk's Twilio endpoints live, under {@link TwilioSettings.publicUrl}. */
@@ -141,7 +141,7 @@ export class TwilioTelephony {
   /**
    * Whether `signature` is Twilio's for the WebSocket upgrade of a Media Stream: Twilio signs the
    * stream URL it was given (`wss://…`, no parameters). The `https://` form of the same address is
-   * accepted too (both are derived from TOLK_PUBLIC_URL and need the auth token; docs/calls.md).
+   * accepted too (both are derived from TOLK_PUBLIC_URL and need the auth token; docs/calls.md "Twilio").
    * @param pathAndQuery - the upgrade request's path and query as received.
    */
   verifyStreamSignature(signature: string | undefined, pathAndQuery: string): boolean {

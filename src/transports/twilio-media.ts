@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
-import { mulawDecode } from '../audio/g711.js';
+import { decodeToLinear } from '../audio/g711.js';
 import { encodeS16le } from '../audio/pcm.js';
 import type { CallControl, MediaLeg, MediaLegSink } from '../domain/calls/telephony.js';
 import { IdleTimer } from '../realtime/idle-timer.js';
@@ -129,7 +129,7 @@ export class TwilioMediaConnection {
     if (this.state !== 'streaming' || track !== 'inbound') return;
     this.idleTimer.touch();
     this.mediaFramesReceived++;
-    this.leg?.pushAudio(encodeS16le(mulawDecode(Buffer.from(payload, 'base64'))));
+    this.leg?.pushAudio(encodeS16le(decodeToLinear(Buffer.from(payload, 'base64'), 'mulaw')));
   }
 
   /** Outbound 20 ms frames sent to Twilio so far. */

@@ -1,4 +1,4 @@
-import { mulawEncode } from '../audio/g711.js';
+import { encodeFromLinear } from '../audio/g711.js';
 import { S16leDecoder } from '../audio/pcm.js';
 import { MULAW_FRAME_BYTES, renderClear, renderMark, renderMedia } from './twilio-media-messages.js';
 
@@ -37,7 +37,7 @@ export class TwilioPlayback {
 
   /** Queues s16le audio at 8000 Hz for the caller: whole frames go now, then a mark. */
   play(pcm16le: Buffer): void {
-    const mulaw = mulawEncode(this.decoder.decode(pcm16le));
+    const mulaw = encodeFromLinear(this.decoder.decode(pcm16le), 'mulaw');
     this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, mulaw]) : mulaw;
     const whole = this.pending.length - (this.pending.length % MULAW_FRAME_BYTES);
     for (let offset = 0; offset < whole; offset += MULAW_FRAME_BYTES) this.sendFrame(this.pending.subarray(offset, offset + MULAW_FRAME_BYTES));

@@ -12,6 +12,7 @@ import { CallsError, invalidField } from './errors.js';
 import { idempotent } from './idempotent.js';
 import { renderCreatedSession, renderRecording, renderSession, renderTranscript, streamUrl } from './render.js';
 import { parseCreateSession } from './session-request.js';
+import { telephonyUnavailableError } from '../telephony/twilio.js';
 
 /** `reason` values of `POST /v1/sessions/{id}/end` (vendor "End a session"). */
 const END_REASONS = ['completed', 'customer_hangup', 'agent_hangup', 'error', 'timeout'];
@@ -42,6 +43,9 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
       const body = parseCreateSession(request.body);
       if ((body.mode === 'ai_agent' || body.mode === 'help_chat_voice') && !ctx.config.calls.llm.baseUrl) {
         throw new CallsError('UNPROCESSABLE', `Mode ${body.mode} needs an LLM engine: set TOLK_LLM_BASE_URL (an OpenAI-compatible chat-completions server) and TOLK_LLM_MODEL.`, 'llm_not_configured', 'validation_error', 'mode');
+      }
+      if (body.provider && !ctx.telephony) {
+        throw new CallsError('UNPROCESSABLE', telephonyUnavailableError(ctx.config).message, 'telephony_not_configured', 'validation_error', 'provider');
       }
       const session = await createCallSession(ctx.db, {
         ...body, organizationId: principal.organizationId, createdByKeyId: principal.keyId, keyMode: principal.mode,

@@ -1,7 +1,7 @@
 import type { CallLeg } from '../../domain/calls/model.js';
 import type { MediaFormat, MediaLeg, MediaLegSink } from '../../domain/calls/telephony.js';
 import { CallAudioCodec, type CallAudioFormat } from './call-audio.js';
-import type { CallParticipant, CallRoom } from './call-room.js';
+import type { CallParticipant, CallRoom, CallRoomEvent } from './call-room.js';
 
 /** The calls codec's format for a media leg's (`pcm16` is `pcm_16`). */
 export function callFormatOf(format: MediaFormat): CallAudioFormat {
@@ -43,8 +43,14 @@ export class MediaParticipant implements CallParticipant {
     this.onLeave = onLeave;
   }
 
-  /** Transcripts are for sockets; a phone leg only hears. */
-  send(): void {}
+  /**
+   * A phone leg reads no transcripts, but one of its own leg means the caller is speaking: audio
+   * still playing to them is dropped (barge-in; Twilio `clear`), so they do not talk over the
+   * translation of what came before.
+   */
+  send(event: CallRoomEvent): void {
+    if (!this.done && event.type === 'transcript' && event.speaker === this.leg) this.sink.clearAudio?.();
+  }
 
   play(pcm: Buffer): void {
     if (this.done) return;
