@@ -43,6 +43,28 @@ describe('calls API (spec 004) over HTTP, PGlite', () => {
     assert.deepEqual(s.metadata, SPEC_BODY.metadata);
     assert.match(s.created_at, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     assert.equal(res.headers.get('idempotent-replayed'), null);
+    // The outbound call is placed through the telephony seam, after the answer.
+    const deadline = Date.now() + 5000;
+    let got = (await server.call('GET', `/v1/sessions/${s.id}`)).json;
+    while (!got.provider.call_sid && Date.now() < deadline) got = (await server.call('GET', `/v1/sessions/${s.id}`)).json;
+    assert.equal(server.telephony.placed.filter((p) => p.id === s.id).length, 1);
+    assert.equal(server.telephony.placed.find((p) => p.id === s.id)?.provider?.phoneNumber, '+14155551234');
+    assert.equal(got.status, 'connecting');
+    assert.match(got.provider.call_sid, /^CA\d{32}$/);
+  });
+
+  it('a provider on a server without telephony is 422 telephony_not_configured', async () => {
+    const bare = await startCallsServer({ telephony: false });
+    try {
+      const res = await bare.call('POST', '/v1/sessions', SPEC_BODY);
+      assert.equal(res.status, 422);
+      assert.equal(res.json.error.code, 'telephony_not_configured');
+      assert.equal(res.json.error.param, 'provider');
+      const without = await bare.call('POST', '/v1/sessions', { mode: 'bidirectional_translation', source_language: 'de', target_language: 'en' });
+      assert.equal(without.status, 201);
+    } finally {
+      await bare.close();
+    }
   });
 
   it('defaults: no provider, recording off with dual channels, metadata null', async () => {
@@ -55,7 +77,8 @@ describe('calls API (spec 004) over HTTP, PGlite', () => {
   });
 
   it('GET, end (idempotent), GET again: created → ended, stream gone, end_reason kept', async () => {
-    const created = (await server.call('POST', '/v1/sessions', SPEC_BODY)).json;
+    const noProvider = { ...SPEC_BODY, provider: undefined };
+    const created = (await server.call('POST', '/v1/sessions', noProvider)).json;
     const got = await server.call('GET', `/v1/sessions/${created.id}`);
     assert.equal(got.status, 200);
     assert.equal(got.json.status, 'created');

@@ -4,10 +4,29 @@ import type { AddressInfo } from 'node:net';
 import { loadConfig, type TolkConfig } from '../src/config.js';
 import { createApiKey } from '../src/domain/api-keys.js';
 import { verifyWebhookSignature } from '../src/domain/calls/webhooks.js';
+import type { CallSession } from '../src/domain/calls/model.js';
+import type { CallTelephony } from '../src/domain/calls/telephony.js';
 import { createFakeEngines, type FakeEnginesOptions } from '../src/providers/testing/index.js';
 import type { Engines } from '../src/providers/registry.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { createScratchDatabase } from './helpers.js';
+
+/**
+ * A telephony provider that records what it is asked (the Twilio side has its own simulator tests):
+ * `placeCall` answers a new CallSid, `hangUp` is recorded.
+ */
+export class StubTelephony implements CallTelephony {
+  readonly type = 'twilio' as const;
+  readonly placed: CallSession[] = [];
+  readonly hungUp: string[] = [];
+  async placeCall(session: CallSession): Promise<{ providerCallId: string }> {
+    this.placed.push(session);
+    return { providerCallId: `CA${String(this.placed.length).padStart(32, '0')}` };
+  }
+  async hangUp(providerCallId: string): Promise<void> {
+    this.hungUp.push(providerCallId);
+  }
+}
 
 /** A test server with fake engines, and an owner key of its default organization. */
 /** A JSON answer as tests read it (fields are checked one by one). */
@@ -16,6 +35,8 @@ export type Json = any;
 
 export interface CallsTestServer extends RunningServer {
   apiKey: string;
+  /** The telephony stand-in (unless the server was started with `telephony: false`). */
+  telephony: StubTelephony;
   /** `fetch` against the server with the owner key (or `key`), JSON in and out. */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Headers; json: Json; text: string }>;
   /** A key of another organization. */
@@ -27,7 +48,7 @@ export interface CallsTestServer extends RunningServer {
  * scratch database of that server instead of PGlite.
  */
 export async function startCallsServer(
-  options: { overrides?: Partial<TolkConfig>; env?: NodeJS.ProcessEnv; engines?: Engines; fakes?: FakeEnginesOptions; postgresUrl?: string } = {},
+  options: { overrides?: Partial<TolkConfig>; env?: NodeJS.ProcessEnv; engines?: Engines; fakes?: FakeEnginesOptions; postgresUrl?: string; telephony?: boolean } = {},
 ): Promise<CallsTestServer> {
   const scratch = options.postgresUrl ? await createScratchDatabase(options.postgresUrl) : undefined;
   const config = loadConfig(options.env ?? {}, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', databaseUrl: scratch?.url, ...options.overrides });
@@ -35,8 +56,10 @@ export async function startCallsServer(
   if (!server.firstOwnerKey) throw new Error('no owner key');
   const apiKey = server.firstOwnerKey;
   const close = server.close;
+  const telephony = new StubTelephony();
+  if (options.telephony !== false) server.ctx.telephony = telephony;
   return Object.assign(server, {
-    apiKey,
+    apiKey, telephony,
     close: async () => {
       await close();
       await scratch?.drop();

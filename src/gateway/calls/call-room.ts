@@ -8,6 +8,7 @@ import type { SessionKeyGrant } from '../../domain/session-keys.js';
 import type { WorkerEvent } from '../../realtime/worker-link.js';
 import { CallRecorder, recordingsDir } from './recordings.js';
 import { LegStream } from './leg-stream.js';
+import { AiAgent } from './ai-agent.js';
 
 /** An event of a call as participants receive it (rendered by each transport). */
 export type CallRoomEvent =
@@ -32,7 +33,8 @@ export interface CallParticipant {
  * recording, and the transcript store. Who hears what depends on the mode:
  * `bidirectional_translation` — each leg hears the other translated; `assistive_translation` — the
  * customer hears the agent translated, the agent hears the customer's original voice and reads the
- * transcript and its translation. Every participant receives both legs' transcripts.
+ * transcript and its translation; `ai_agent` / `help_chat_voice` — an {@link AiAgent} answers the
+ * customer in their language. Every participant receives both legs' transcripts.
  */
 export class CallRoom {
   private readonly participants = new Set<CallParticipant>();
@@ -41,6 +43,9 @@ export class CallRoom {
   private readonly recorder: CallRecorder | undefined;
   private readonly startedAtMs: number;
   private ended = false;
+  /** The AI voice agent (`ai_agent`, `help_chat_voice`), which answers the customer instead of a person. */
+  private readonly agent: AiAgent | undefined;
+  private greeted = false;
   /** Transcript writes, in event order (a translation is stored after its final). */
   private stored: Promise<void> = Promise.resolve();
 
@@ -52,6 +57,16 @@ export class CallRoom {
   ) {
     this.startedAtMs = (session.startedAt ?? new Date()).getTime();
     if (session.recording.enabled) this.recorder = new CallRecorder(recordingsDir(ctx.config.dataDir), session.id, session.recording.channels);
+    if (session.mode === 'ai_agent' || session.mode === 'help_chat_voice') {
+      this.agent = new AiAgent(session, ctx.config.calls.llm, ctx.engines.tts, {
+        reply: (text) => this.agentSaid(text),
+        speak: (pcm) => {
+          this.recorder?.write('agent', pcm);
+          this.playTo('customer', pcm);
+        },
+        failed: (description) => this.broadcast({ type: 'error', speaker: 'agent', status: 502, description }, 'customer'),
+      }, log);
+    }
   }
 
   /** Gives back the leg streams (no participant left); the next audio opens them again. */
@@ -68,6 +83,10 @@ export class CallRoom {
 
   join(participant: CallParticipant): void {
     this.participants.add(participant);
+    if (this.agent && !this.greeted && participant.leg === 'customer') {
+      this.greeted = true;
+      this.agent.greet();
+    }
   }
 
   leave(participant: CallParticipant): void {
@@ -82,6 +101,7 @@ export class CallRoom {
   /** Speech of `leg` (s16le mono 16 kHz): recorded, recognized and translated for the other leg. */
   pushAudio(leg: CallLeg, pcm: Buffer): void {
     if (this.ended) return;
+    if (this.agent && leg === 'agent') return; // the AI agent speaks for the agent leg
     this.recorder?.write(leg, pcm);
     if (this.session.mode === 'assistive_translation' && leg === 'customer') this.playTo('agent', pcm);
     this.legStream(leg).push(pcm);
@@ -96,6 +116,7 @@ export class CallRoom {
     if (this.ended) return undefined;
     this.ended = true;
     await Promise.all([...this.legs.values()].map((l) => l.close()));
+    await this.agent?.settle();
     await this.stored;
     for (const p of [...this.participants]) p.end(reason);
     this.participants.clear();
@@ -105,7 +126,7 @@ export class CallRoom {
   private legStream(leg: CallLeg): LegStream {
     let stream = this.legs.get(leg);
     if (!stream) {
-      const languages = { source: legLanguage(this.session, leg), target: legLanguage(this.session, otherLeg(leg)), translate: true };
+      const languages = { source: legLanguage(this.session, leg), target: legLanguage(this.session, otherLeg(leg)), translate: !this.agent };
       stream = new LegStream(this.ctx, this.grant, leg, languages, {
         onEvent: (event) => this.onLegEvent(leg, event),
         onAudio: (pcm) => this.onTranslatedAudio(leg, pcm),
@@ -118,7 +139,7 @@ export class CallRoom {
 
   /** Translated speech of `leg`'s words: who hears it depends on the mode. */
   private onTranslatedAudio(leg: CallLeg, pcm: Buffer): void {
-    if (this.session.mode === 'assistive_translation' && leg === 'customer') return; // the agent hears the original
+    if (this.agent || (this.session.mode === 'assistive_translation' && leg === 'customer')) return; // the agent hears the original
     this.playTo(otherLeg(leg), pcm);
   }
 
@@ -138,6 +159,14 @@ export class CallRoom {
     return id;
   }
 
+  /** The AI agent's reply: a final transcript of the `agent` leg, shown to everyone and stored. */
+  private agentSaid(text: string): void {
+    const id = newId('seg');
+    const startMs = Math.max(0, Date.now() - this.startedAtMs);
+    this.broadcast({ type: 'transcript', id, speaker: 'agent', language: this.session.sourceLanguage, text, isFinal: true, startTimeS: startMs / 1000, confidence: null });
+    this.store(() => addTranscriptSegment(this.ctx.db, { id, sessionId: this.session.id, speaker: 'agent', language: this.session.sourceLanguage, text, startMs, endMs: startMs, confidence: null }));
+  }
+
   /** Queues a transcript write after the ones before it. */
   private store(write: () => Promise<void>): void {
     this.stored = this.stored.then(write).catch((err: unknown) => this.log.error({ err, sessionId: this.session.id }, 'call transcript store failed'));
@@ -150,6 +179,7 @@ export class CallRoom {
     if (event.type === 'transcript') {
       const startTimeS = Math.max(0, Math.round(event.startedAt.getTime() - this.startedAtMs) / 1000);
       this.broadcast({ type: 'transcript', id, speaker: leg, language, text: event.text, isFinal: event.final, startTimeS, confidence: null });
+      if (event.final && this.agent && leg === 'customer') this.agent.heard(event.text);
       if (event.final && event.text.trim() !== '') {
         const startMs = Math.round(startTimeS * 1000);
         this.store(() => addTranscriptSegment(this.ctx.db, { id, sessionId: this.session.id, speaker: leg, language, text: event.text, startMs, endMs: startMs + event.durationMs, confidence: null }));

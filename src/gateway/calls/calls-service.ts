@@ -8,9 +8,13 @@ import { listTranscriptSegments, wordCount } from '../../domain/calls/transcript
 import { findWebhookEndpoint, isoSeconds, recordWebhookEvent, type CallWebhookEventType } from '../../domain/calls/webhooks.js';
 import { AppError } from '../../errors.js';
 import { WebhookDelivery } from './webhook-delivery.js';
+import { purgeExpiredIdempotencyKeys } from '../../domain/calls/idempotency.js';
 import { CallRooms } from './call-rooms.js';
 import { callAudioFormatProblem } from './call-audio.js';
 import { callFormatOf, MediaParticipant } from './media-participant.js';
+
+/** How often expired `Idempotency-Key`s are deleted, in ms. */
+const PURGE_INTERVAL_MS = 60 * 60 * 1000;
 
 /** The `data` of session webhook events: the session object's core fields (vendor docs "Event Structure"). */
 export function sessionEventData(session: StoredCallSession): Record<string, unknown> {
@@ -33,6 +37,7 @@ export class CallsService implements CallControl {
   readonly webhooks: WebhookDelivery;
   /** The live calls of this process. */
   readonly rooms: CallRooms;
+  private purge: NodeJS.Timeout | undefined;
   private readonly endHooks: Array<(session: StoredCallSession) => Promise<void>> = [];
 
   constructor(private readonly ctx: () => AppContext, log: FastifyBaseLogger) {
@@ -149,13 +154,16 @@ export class CallsService implements CallControl {
     return getCallSessionById(this.ctx().db, sessionId);
   }
 
-  /** Picks up webhook events a previous process left pending. */
+  /** Picks up webhook events a previous process left pending; forgets expired idempotency keys hourly. */
   async start(): Promise<void> {
     await this.webhooks.recover();
+    this.purge = setInterval(() => void purgeExpiredIdempotencyKeys(this.ctx().db).catch(() => undefined), PURGE_INTERVAL_MS);
+    this.purge.unref();
   }
 
   /** Ends the live calls of this process and stops webhook delivery (attempts in flight finish). */
   async close(): Promise<void> {
+    clearInterval(this.purge);
     await this.rooms.close();
     await this.webhooks.close();
   }
