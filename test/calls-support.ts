@@ -51,7 +51,8 @@ export async function startCallsServer(
   options: { overrides?: Partial<TolkConfig>; env?: NodeJS.ProcessEnv; engines?: Engines; fakes?: FakeEnginesOptions; postgresUrl?: string; telephony?: boolean } = {},
 ): Promise<CallsTestServer> {
   const scratch = options.postgresUrl ? await createScratchDatabase(options.postgresUrl) : undefined;
-  const config = loadConfig(options.env ?? {}, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', databaseUrl: scratch?.url, ...options.overrides });
+  // The legs speak tone bursts (the fake engines' speech), which the Silero VAD rightly ignores: the energy VAD endpoints them.
+  const config = loadConfig(options.env ?? {}, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', databaseUrl: scratch?.url, vad: 'energy', ...options.overrides });
   const server = await startServer(config, { engines: options.engines ?? createFakeEngines(options.fakes) });
   if (!server.firstOwnerKey) throw new Error('no owner key');
   const apiKey = server.firstOwnerKey;
