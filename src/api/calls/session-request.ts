@@ -1,5 +1,6 @@
 import { isLanguageTag } from '../../common/language-tags.js';
-import { CALL_MODES, type CallMode, type RecordingChannels } from '../../domain/calls/model.js';
+import { CALL_MODES, type CallMode } from '../../domain/calls/model.js';
+import type { NewCallSession } from '../../domain/calls/sessions.js';
 import { invalidField } from './errors.js';
 
 /** Largest `metadata`: 50 keys, 500 characters per value (spec 004 "metadata"), keys up to 40 characters (Stripe's limit). */
@@ -10,18 +11,9 @@ const MAX_OBJECT_CHARS = 32_000;
 const KNOWN_FIELDS = new Set(['mode', 'source_language', 'target_language', 'provider', 'routing', 'ai_agent', 'recording', 'transcription', 'webhook_url', 'metadata']);
 const E164 = /^\+[1-9]\d{1,14}$/;
 
-/** A validated `POST /v1/sessions` body. */
-export interface CreateSessionRequest {
-  mode: CallMode;
-  sourceLanguage: string;
-  targetLanguage: string;
-  provider: { type: 'twilio'; phoneNumber: string | null; callSid: string | null } | null;
-  recording: { enabled: boolean; channels: RecordingChannels };
-  transcription: Record<string, unknown> | null;
-  aiAgent: Record<string, unknown> | null;
-  metadata: Record<string, string> | null;
-  webhookUrl: string | null;
-}
+/** A validated `POST /v1/sessions` body: the session fields the caller chooses (spec 004 "Create session"). */
+export type CreateSessionRequest = Pick<NewCallSession,
+  'mode' | 'sourceLanguage' | 'targetLanguage' | 'provider' | 'recording' | 'transcription' | 'aiAgent' | 'metadata' | 'webhookUrl'>;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
