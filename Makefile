@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8080
 HOST ?= 0.0.0.0
 
-.PHONY: start test test-services services livekit stripe-mock deps test-deps apt-install build web-build lint typecheck bench bench-rooms bench-vad clean
+.PHONY: start test test-services services livekit stripe-mock deps test-deps apt-install build web-build lint typecheck bench bench-rooms bench-vad bench-stt clean
 # The service-backed run: the platform tests again on a real Postgres and Redis (`make services`
 # starts both on loopback when they do not answer; role and password `tolk`).
 TEST_POSTGRES_URL ?= postgres://tolk:tolk@127.0.0.1:5432/test
@@ -121,6 +121,10 @@ bench-rooms: deps node_modules/.installed livekit
 
 # Energy vs Silero VAD on noisy LibriVox (endpoint latency, false endpoints, missed speech, CPU), then
 # the WER of pocketsphinx finals with and without background_voice_cancellation (RNNoise), each in one run.
+# WER and real-time factor of every configured STT engine (TOLK_ENGINES / TOLK_ENGINES_FILE) beside the pocketsphinx CLI.
+bench-stt: deps node_modules/.installed
+	node --import tsx bench/stt-accuracy.ts
+
 bench-vad: deps node_modules/.installed
 	node --import tsx bench/vad.ts
 	node --import tsx bench/noise-suppression.ts
