@@ -50,10 +50,10 @@ describe('a Twilio phone call in a call session (spec 004)', () => {
   }
 
   /** Creates a session that calls +14155551234; resolves once the callee answered and its Media Stream started. */
-  async function callCustomer(): Promise<{ session: Json; twilioCall: SimulatedCall; media: TwilioMediaPeer }> {
+  async function callCustomer(extra: Record<string, unknown> = {}): Promise<{ session: Json; twilioCall: SimulatedCall; media: TwilioMediaPeer }> {
     const started = new Promise<SimulatedCall>((resolve) => (sim.onMediaStream = resolve));
     const created = await call('POST', '/v1/sessions', {
-      mode: 'bidirectional_translation', source_language: 'de', target_language: 'en', provider: { type: 'twilio', phone_number: '+14155551234' },
+      mode: 'bidirectional_translation', source_language: 'de', target_language: 'en', provider: { type: 'twilio', phone_number: '+14155551234' }, ...extra,
     });
     assert.equal(created.status, 201);
     assert.deepEqual(created.json.provider, { type: 'twilio', phone_number: '+14155551234', status: 'pending' });
@@ -64,8 +64,8 @@ describe('a Twilio phone call in a call session (spec 004)', () => {
     return { session: created.json, twilioCall, media: twilioCall.media };
   }
 
-  it('both sides hear the other translated; the caller hanging up ends the session', async () => {
-    const { session, twilioCall, media } = await callCustomer();
+  it('both sides hear the other translated; the caller hanging up ends the session; the dual recording holds both sides', async () => {
+    const { session, twilioCall, media } = await callCustomer({ recording: { enabled: true, channels: 'dual' } });
     const agent = await StreamClient.connect(`${session.stream.url}?token=${session.stream.token}&speaker=agent`);
     await agent.waitFor((m) => m.type === 'session.ready', 'the agent is ready');
     const now = (await call('GET', `/v1/sessions/${session.id}`)).json;
@@ -98,6 +98,24 @@ describe('a Twilio phone call in a call session (spec 004)', () => {
     const ended = (await call('GET', `/v1/sessions/${session.id}`)).json;
     assert.deepEqual([ended.status, ended.provider.status], ['ended', 'completed']);
     assert.deepEqual(twilioCall.callbacks.map((c) => `${c.CallStatus} ${c.httpStatus}`), ['initiated 204', 'ringing 204', 'in-progress 204', 'completed 204']);
+
+    // The recording: customer (the phone leg) on the left, agent on the right, each holding its side's speech.
+    const recordings = (await call('GET', `/v1/sessions/${session.id}/recordings`)).json;
+    assert.equal(recordings.data.length, 1);
+    const rec = recordings.data[0];
+    assert.deepEqual([rec.channel, rec.status, rec.format, rec.channels], ['dual', 'ready', 'wav', 2]);
+    const res = await fetch(`${server.url}${rec.download_url}`, { headers: { authorization: `Bearer ${apiKey}` } });
+    assert.equal(res.status, 200);
+    const wav = Buffer.from(await res.arrayBuffer());
+    assert.equal(wav.toString('ascii', 0, 4), 'RIFF');
+    assert.equal(wav.readUInt16LE(22), 2, 'two channels');
+    const peaks = [0, 0];
+    for (let i = 44; i + 3 < wav.length; i += 4) {
+      peaks[0] = Math.max(peaks[0] ?? 0, Math.abs(wav.readInt16LE(i)));
+      peaks[1] = Math.max(peaks[1] ?? 0, Math.abs(wav.readInt16LE(i + 2)));
+    }
+    assert.ok((peaks[0] ?? 0) > 2000, `the caller's speech on the left channel (peak ${peaks[0]})`);
+    assert.ok((peaks[1] ?? 0) > 2000, `the agent's speech on the right channel (peak ${peaks[1]})`);
   });
 
   it('barge-in: the caller speaking over the agent\'s translation clears what Twilio has buffered', async () => {
