@@ -8,6 +8,8 @@ import { callAsync, loadLib } from './pocketsphinx-lib.js';
 import { hypothesisConfidence } from './pocketsphinx-confidence.js';
 import { DecoderPool, vocabularyKey } from './pocketsphinx-pool.js';
 import { limitMallocArenas, scheduleHeapTrim } from './native-heap.js';
+import { DecodeScheduler } from './decode-scheduler.js';
+import os from 'node:os';
 import type { SttCapabilities, SttProvider, SttStats, SttStream, SttStreamOptions, SttTranscript } from './types.js';
 
 /** Where Debian's `pocketsphinx-en-us` installs the US English model. */
@@ -51,7 +53,11 @@ export function pocketsphinxAvailable(modelDir = POCKETSPHINX_MODEL_DIR): boolea
 /**
  * Streaming STT on pocketsphinx, in process through koffi (DESIGN §4). Every decoder call runs on
  * libuv's thread pool (koffi async calls), so decoding never blocks the event loop; calls on one
- * decoder are serialized. Decoders (~140 MB and ~350 ms to load each) are pooled between streams.
+ * decoder are serialized, and calls of all streams go through one {@link DecodeScheduler}: as many
+ * at once as the cores, streams in turn, a stream whose final is awaited first. A stream that is
+ * behind (audio queued after the block just decoded) skips that block's interim: under load
+ * interims thin out, finals stay. Decoders (~140 MB and ~350 ms to load each) are pooled between
+ * streams.
  */
 export class PocketsphinxStt implements SttProvider {
   readonly name = 'pocketsphinx';
@@ -69,7 +75,8 @@ export class PocketsphinxStt implements SttProvider {
   /** Background creation of spare decoders, one at a time so it never starves live streams. */
   private refilling: Promise<void> | undefined;
   private closed = false;
-  private readonly totals: SttStats = { audioMs: 0, decodeMs: 0 };
+  private readonly totals: SttStats = { audioMs: 0, decodeMs: 0, loads: 0 };
+  private readonly scheduler: DecodeScheduler;
 
   /** Audio decoded and time spent in `ps_process_raw` since start, in ms (streams only, not priming). */
   stats(): SttStats {
@@ -84,8 +91,10 @@ export class PocketsphinxStt implements SttProvider {
    *   rarely waits the ~1 s CPU a decoder costs to load and prime.
    * @param options.decoderArgs - pocketsphinx arguments beyond the model paths (default
    *   {@link POCKETSPHINX_DECODER_ARGS}).
+   * @param options.decodeThreads - decoder calls running at once (default: the cores Node sees).
    */
-  constructor(options: { modelDir?: string; maxIdleDecoders?: number; spareDecoders?: number; decoderArgs?: readonly string[] } = {}) {
+  constructor(options: { modelDir?: string; maxIdleDecoders?: number; spareDecoders?: number; decoderArgs?: readonly string[]; decodeThreads?: number } = {}) {
+    this.scheduler = new DecodeScheduler(options.decodeThreads ?? os.availableParallelism());
     this.modelDir = options.modelDir ?? POCKETSPHINX_MODEL_DIR;
     this.decoderArgs = options.decoderArgs ?? POCKETSPHINX_DECODER_ARGS;
     this.maxIdle = options.maxIdleDecoders ?? 4;
@@ -117,7 +126,7 @@ export class PocketsphinxStt implements SttProvider {
       if (!(await addVocabulary(decoder, key ? key.split('\n') : []))) decoderKey = '';
     }
     this.refill();
-    return new PocketsphinxStream(decoder, (d) => this.pool.put(d, decoderKey), this.totals);
+    return new PocketsphinxStream(decoder, (d) => this.pool.put(d, decoderKey), this.totals, this.scheduler);
   }
 
   async close(): Promise<void> {
@@ -162,6 +171,7 @@ export class PocketsphinxStt implements SttProvider {
 
   private async createDecoder(): Promise<unknown> {
     const l = loadLib();
+    this.totals.loads = (this.totals.loads ?? 0) + 1;
     const m = this.modelDir;
     const argv = ['-hmm', `${m}/en-us`, '-lm', `${m}/en-us.lm.bin`, '-dict', `${m}/cmudict-en-us.dict`, ...this.decoderArgs];
     const config = l.cmdLnParse(null, l.psArgs(), argv.length, argv, 1);
@@ -188,11 +198,15 @@ class PocketsphinxStream implements SttStream {
   private lastInterim = '';
   private closed = false;
   private queuedSamples = 0;
+  /** Flushes whose final is not out yet: while any is, this stream's calls go first. */
+  private flushesAwaited = 0;
+  private readonly urgent = (): boolean => this.flushesAwaited > 0;
 
   constructor(
     private readonly decoder: unknown,
     private readonly onRelease: (decoder: unknown) => void,
     private readonly totals: SttStats,
+    private readonly scheduler: DecodeScheduler,
   ) {}
 
   get pendingMs(): number {
@@ -209,13 +223,14 @@ class PocketsphinxStream implements SttStream {
 
   flush(): Promise<SttTranscript> {
     if (this.closed) return Promise.reject(new Error('stream closed'));
+    this.flushesAwaited++;
     this.enqueueDecode(false);
     const result = this.chain.then(async () => {
       const l = loadLib();
       let text = '';
       let confidence: number | undefined;
       if (this.inUtterance) {
-        await callAsync<number>(l.psEndUtt, this.decoder);
+        await this.scheduler.run(this.urgent, () => callAsync<number>(l.psEndUtt, this.decoder));
         text = (l.psGetHyp(this.decoder, [0]) ?? '').trim();
         if (text) confidence = await hypothesisConfidence(this.decoder);
       }
@@ -226,7 +241,7 @@ class PocketsphinxStream implements SttStream {
       this.events.push(final);
       return final;
     });
-    this.chain = result.catch(() => undefined);
+    this.chain = result.catch(() => undefined).finally(() => this.flushesAwaited--);
     return result;
   }
 
@@ -257,13 +272,17 @@ class PocketsphinxStream implements SttStream {
         l.psStartUtt(this.decoder);
         this.inUtterance = true;
       }
-      const t0 = performance.now();
-      await callAsync<number>(l.psProcessRaw, this.decoder, block, block.length, 0, 0);
-      this.totals.decodeMs += performance.now() - t0;
+      const decodeMs = await this.scheduler.run(this.urgent, async () => {
+        const t0 = performance.now();
+        await callAsync<number>(l.psProcessRaw, this.decoder, block, block.length, 0, 0);
+        return performance.now() - t0;
+      });
+      this.totals.decodeMs += decodeMs;
       this.totals.audioMs += (block.length * 1000) / SAMPLE_RATE_HZ;
       this.decodedSamples += block.length;
       this.queuedSamples -= block.length;
-      if (!withInterim) return;
+      // Behind (more audio queued after this block): its interim would be stale; the final is not.
+      if (!withInterim || this.queuedSamples >= DECODE_BLOCK_SAMPLES) return;
       const hyp = (l.psGetHyp(this.decoder, [0]) ?? '').trim();
       if (hyp && hyp !== this.lastInterim) {
         this.lastInterim = hyp;
