@@ -24,10 +24,9 @@ const TOLK_BEFORE = ['-fwdflat', 'no', '-bestpath', 'no', '-maxhmmpf', '3000', '
 export const SETTINGS: Record<string, readonly string[]> = {
   'cli defaults': [],
   'tolk before': TOLK_BEFORE,
-  tolk: POCKETSPHINX_DECODER_ARGS,
+  'tolk (-ds 2)': POCKETSPHINX_DECODER_ARGS,
   'topn 2': [...TOLK_BEFORE, '-topn', '2'],
   'topn 3': [...TOLK_BEFORE, '-topn', '3'],
-  'ds 2': [...TOLK_BEFORE, '-ds', '2'],
   'maxhmmpf 1500': [...TOLK_BEFORE.slice(0, 4), '-maxhmmpf', '1500', '-maxwpf', '5', '-pl_window', '5'],
   'pl_window 10': [...TOLK_BEFORE.slice(0, 8), '-pl_window', '10'],
   'beam 1e-40': [...TOLK_BEFORE, '-beam', '1e-40', '-pbeam', '1e-40'],

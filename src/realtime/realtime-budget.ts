@@ -3,7 +3,7 @@ import { resample } from '../audio/resampler.js';
 import { readWav } from '../audio/wav.js';
 import { synthesizePcm } from '../pipeline/translate-speak.js';
 import type { Engines } from '../providers/registry.js';
-import type { SttProvider } from '../providers/stt/types.js';
+import type { SttProvider, SttStats } from '../providers/stt/types.js';
 
 /** Settings of a process's real-time budget (docs/deploy.md "Capacity"). */
 export interface RealtimeBudgetSettings {
@@ -19,8 +19,13 @@ export interface RealtimeBudgetSettings {
 export interface CostMeter {
   cpuMs(): number;
   audioMs(): number;
-  /** Changes whenever the engine did work that is not decoding (loading a recognizer): such windows are skipped. */
+  /**
+   * A count of work started that is not decoding (loading a recognizer): windows in which it
+   * changed, or in which such work is in progress ({@link CostMeter.busyWithOtherWork}), are skipped.
+   */
   otherWork?(): number;
+  /** Whether such work is in progress now. */
+  busyWithOtherWork?(): boolean;
 }
 
 /** What `/metrics` and the worker registry show of a budget. */
@@ -135,7 +140,7 @@ export class RealtimeBudget {
   observe(): void {
     const now = this.read();
     const audioMs = now.audioMs - this.last.audioMs;
-    if (now.other !== this.last.other) {
+    if (now.other !== this.last.other || this.meter.busyWithOtherWork?.()) {
       this.last = now; // a recognizer was loaded meanwhile: this window's CPU is not decoding
       return;
     }
@@ -153,7 +158,10 @@ export class RealtimeBudget {
 
 /** The meter of a process's recognizer: process CPU time against the audio the recognizer decoded. */
 export function sttCostMeter(stt: SttProvider): CostMeter {
-  return { cpuMs: processCpuMs, audioMs: () => stt.stats?.().audioMs ?? 0, otherWork: () => stt.stats?.().loads ?? 0 };
+  return {
+    cpuMs: processCpuMs, audioMs: () => stt.stats?.().audioMs ?? 0,
+    otherWork: () => stt.stats?.().loads ?? 0, busyWithOtherWork: () => (stt.stats?.().loading ?? 0) > 0,
+  };
 }
 
 /** The LibriVox recording (Debian's `pocketsphinx-testdata`, installed with the engines) the calibration decodes. */
@@ -181,21 +189,35 @@ export function calibrateSttCost(engines: Engines): Promise<number | undefined> 
 async function measureSttCost(engines: Engines): Promise<number | undefined> {
   const { stt } = engines;
   if (!stt.stats) return undefined;
+  const stats = stt.stats.bind(stt);
   const speech = await calibrationSpeech(engines);
   if (!speech || speech.length === 0) return undefined;
   const language = stt.capabilities.languages.includes('en') ? 'en-US' : `${stt.capabilities.languages[0] ?? 'en'}`;
-  const stream = await stt.open({ language });
-  const reading = (async () => {
-    for await (const t of stream) void t; // transcripts are not needed
-  })();
-  const before = processCpuMs();
-  const block = stt.capabilities.sampleRateHz / 10;
-  for (let i = 0; i < speech.length; i += block) stream.push(speech.subarray(i, i + block));
-  await stream.flush();
-  const cpuMs = processCpuMs() - before;
-  await stream.close();
-  await reading;
-  return cpuMs / ((speech.length * 1000) / stt.capabilities.sampleRateHz);
+  // Opening may start loading a spare recognizer: its CPU is not decoding, so the measurement
+  // waits for loads to finish and is taken again when one started meanwhile (at most 3 times).
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const stream = await stt.open({ language });
+    const reading = (async () => {
+      for await (const t of stream) void t; // transcripts are not needed
+    })();
+    await loadsSettled(stats);
+    const loadsBefore = stats().loads ?? 0;
+    const before = processCpuMs();
+    const block = stt.capabilities.sampleRateHz / 10;
+    for (let i = 0; i < speech.length; i += block) stream.push(speech.subarray(i, i + block));
+    await stream.flush();
+    const cpuMs = processCpuMs() - before;
+    await stream.close();
+    await reading;
+    const s = stats();
+    if ((s.loads ?? 0) === loadsBefore && !(s.loading ?? 0)) return cpuMs / ((speech.length * 1000) / stt.capabilities.sampleRateHz);
+  }
+  return undefined;
+}
+
+/** Waits (at most 30 s) until the recognizer loads nothing. */
+async function loadsSettled(stats: () => SttStats): Promise<void> {
+  for (let waited = 0; (stats().loading ?? 0) > 0 && waited < 30_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
 }
 
 async function calibrationSpeech(engines: Engines): Promise<Int16Array | undefined> {

@@ -21,6 +21,11 @@ export const POCKETSPHINX_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
  * seconds per audio second, these 21.1% at 0.21. Tighter beams (`-beam`/`-pbeam 1e-40`, `-maxhmmpf
  * 2000`) cost 0.16 but scored 45% on live, endpointed streams, so they are not used. Closing an
  * utterance takes a few ms instead of ~300 ms with rescoring.
+ *
+ * `-ds 2` scores the acoustic model (58% of the decoder's instructions) on every other frame:
+ * `bench/stt-instructions.ts` 9.94 G → 8.47 G instructions, WER 39.4% → 35.2% (CLI 36.6%); in
+ * Tolk's stream path 0.185 → 0.160 CPU s per audio s, WER 29.6% → 35.2%. `-topn 2`/`3`, `-maxhmmpf
+ * 1500`, `-beam 1e-40` scored 42–52%, worse than the CLI (docs/deploy.md "Capacity").
  */
 export const POCKETSPHINX_DECODER_ARGS: readonly string[] = [
   '-fwdflat', 'no',
@@ -28,6 +33,7 @@ export const POCKETSPHINX_DECODER_ARGS: readonly string[] = [
   '-maxhmmpf', '3000',
   '-maxwpf', '5',
   '-pl_window', '5',
+  '-ds', '2',
 ];
 
 const PRIMER_TEXT =
@@ -53,11 +59,9 @@ export function pocketsphinxAvailable(modelDir = POCKETSPHINX_MODEL_DIR): boolea
 /**
  * Streaming STT on pocketsphinx, in process through koffi (DESIGN §4). Every decoder call runs on
  * libuv's thread pool (koffi async calls), so decoding never blocks the event loop; calls on one
- * decoder are serialized, and calls of all streams go through one {@link DecodeScheduler}: as many
- * at once as the cores, streams in turn, a stream whose final is awaited first. A stream that is
- * behind (audio queued after the block just decoded) skips that block's interim: under load
- * interims thin out, finals stay. Decoders (~140 MB and ~350 ms to load each) are pooled between
- * streams.
+ * decoder are serialized, and all go through one {@link DecodeScheduler} (as many at once as cores,
+ * streams in turn, finals first). A stream that is behind skips interims: under load interims thin
+ * out, finals stay. Decoders (~140 MB and ~350 ms to load each) are pooled between streams.
  */
 export class PocketsphinxStt implements SttProvider {
   readonly name = 'pocketsphinx';
@@ -75,7 +79,7 @@ export class PocketsphinxStt implements SttProvider {
   /** Background creation of spare decoders, one at a time so it never starves live streams. */
   private refilling: Promise<void> | undefined;
   private closed = false;
-  private readonly totals: SttStats = { audioMs: 0, decodeMs: 0, loads: 0 };
+  private readonly totals: SttStats = { audioMs: 0, decodeMs: 0, loads: 0, loading: 0 };
   private readonly scheduler: DecodeScheduler;
 
   /** Audio decoded and time spent in `ps_process_raw` since start, in ms (streams only, not priming). */
@@ -150,7 +154,6 @@ export class PocketsphinxStt implements SttProvider {
   }
 
   private primer: Int16Array | undefined | null = null;
-
   /**
    * A decoder's live cepstral mean starts from a generic prior, so its first utterance is
    * recognized poorly. Decoding a few seconds of speech at creation adapts it: measured on the
@@ -170,8 +173,17 @@ export class PocketsphinxStt implements SttProvider {
   }
 
   private async createDecoder(): Promise<unknown> {
-    const l = loadLib();
     this.totals.loads = (this.totals.loads ?? 0) + 1;
+    this.totals.loading = (this.totals.loading ?? 0) + 1;
+    try {
+      return await this.loadDecoder();
+    } finally {
+      this.totals.loading = (this.totals.loading ?? 1) - 1;
+    }
+  }
+
+  private async loadDecoder(): Promise<unknown> {
+    const l = loadLib();
     const m = this.modelDir;
     const argv = ['-hmm', `${m}/en-us`, '-lm', `${m}/en-us.lm.bin`, '-dict', `${m}/cmudict-en-us.dict`, ...this.decoderArgs];
     const config = l.cmdLnParse(null, l.psArgs(), argv.length, argv, 1);

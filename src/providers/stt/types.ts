@@ -76,4 +76,6 @@ export interface SttStats {
    * windows in which it changed. Optional: engines that load nothing omit it.
    */
   loads?: number;
+  /** Recognizers being loaded right now (a capacity estimate waits for none to be). */
+  loading?: number;
 }
