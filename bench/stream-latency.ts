@@ -67,6 +67,9 @@ const recordings = single.map((_, i) => {
   return { sampleRateHz: 16000, samples };
 });
 
+/** Descriptions of the refusals and sheds of the run (printed once each). */
+const refusals = new Set<string>();
+
 interface RoundResult { samples: Sample[]; admitted: number; refused: number; shed: number; lost: number; rssPerStreamMb: number }
 
 /** Runs `count` streams at once (`stagger`: starts spread over 1 s), each speaking three recordings. */
@@ -87,11 +90,12 @@ async function runStreams(count: number, first = 0, stagger = true): Promise<Rou
       samples: r.samples, sampleRateHz: r.sampleRateHz,
     });
     const error = result.events.find((e) => e.kind === 'error');
-    const heard = result.events.some((e) => e.kind === 'transcript');
-    const outcome = error?.kind === 'error' && error.code === 429 ? (heard ? 'shed' : 'refused') : 'admitted';
+    const shed = error?.kind === 'error' && /behind this stream's audio/.test(error.description);
+    const outcome = error?.kind === 'error' && error.code === 429 ? (shed ? 'shed' : 'refused') : 'admitted';
     // The server's clock for `start` begins when the first frame arrives, i.e. when it was sent.
     const samples = clientLatencies(result.events, result.firstSendAtMs, result.firstSendAtMs);
     const finals = result.events.filter((e) => e.kind === 'transcript' && e.final && e.text).length;
+    if (outcome !== 'admitted' && error?.kind === 'error') refusals.add(error.description);
     return { outcome, samples, lost: outcome === 'admitted' ? finals - samples.length : 0 };
   }));
   clearInterval(timer);
@@ -130,6 +134,9 @@ for (const n of COUNTS) {
     });
     if (r.admitted > 0) memoryPerStreamMb = r.rssPerStreamMb;
     const x = rounds.at(-1);
+    const c = server.budget?.report(0);
+    if (x) console.log(`   budget ${c?.budgetCpu} ÷ cost ${c?.costPerAudioS?.toFixed(3)} = ${c?.capacity} streams; ${[...refusals].join(' | ')}`);
+    refusals.clear();
     if (x) console.log(`${String(n).padStart(2)} ${start.padEnd(9)} load ${x.loadAverage.toFixed(1).padStart(5)}  p50 ${String(x.p50FirstAudioMs).padStart(5)} / p95 ${String(x.p95FirstAudioMs).padStart(5)} ms  ×${x.p95Ratio}  admitted ${x.admitted} refused ${x.refused} shed ${x.shed} lost ${x.lost}`);
   }
 }

@@ -50,6 +50,11 @@ export interface WorkerStreamSettings {
 
 /** How often a running stream's backlog is checked against `maxBacklogMs`, in ms. */
 const BACKLOG_CHECK_MS = 250;
+/**
+ * How long the backlog must stay over `maxBacklogMs` without shrinking before the stream is shed, in
+ * ms: audio kept while the stream opened arrives at once, and is decoded faster than real time.
+ */
+const SHED_AFTER_MS = 1000;
 
 /**
  * Which leg-2 config a worker cannot run, as a description for a 400 `error` event, or undefined.
@@ -77,6 +82,8 @@ export class WorkerStream {
   private firstAudioWallMs: number | undefined;
   private receivedAudioMs = 0;
   private backlogTimer: NodeJS.Timeout | undefined;
+  /** Since when, and from what backlog (ms), the backlog has been over `maxBacklogMs`. */
+  private over: { sinceMs: number; backlogMs: number } | undefined;
 
   constructor(
     private readonly engines: Engines,
@@ -125,18 +132,24 @@ export class WorkerStream {
   }
 
   /**
-   * Sheds the stream (an `error` 429, then close 4429) when the recognizer has more than
-   * `maxBacklogMs` of its audio queued although the client sends no faster than real time: the
-   * process cannot keep up, and a stream left to drift would answer later and later. A client that
-   * sends faster than real time (a file) is slowed by flow control instead.
+   * Sheds the stream (an `error` 429, then close 4429) when the recognizer has had more than
+   * `maxBacklogMs` of its audio queued for {@link SHED_AFTER_MS} without catching up, although the
+   * client sends no faster than real time: the process cannot keep up, and a stream left to drift
+   * would answer later and later. A client that sends faster than real time (a file) is slowed by
+   * flow control instead.
    */
   private checkBacklog(): void {
     const max = this.settings.maxBacklogMs;
     if (max === undefined || this.state !== 'running' || this.firstAudioWallMs === undefined) return;
     const backlogMs = this.backlogMs;
-    if (backlogMs < max) return;
-    const elapsedMs = Date.now() - this.firstAudioWallMs;
-    if (this.receivedAudioMs > elapsedMs + max) return; // ahead of real time: flow control's case
+    const now = Date.now();
+    if (backlogMs < max || this.receivedAudioMs > now - this.firstAudioWallMs + max) {
+      this.over = undefined; // caught up, or ahead of real time (flow control's case)
+      return;
+    }
+    // Shrinking since the window began: catching up, the window starts again.
+    if (!this.over || backlogMs < this.over.backlogMs) this.over = { sinceMs: now, backlogMs };
+    if (now - this.over.sinceMs < SHED_AFTER_MS) return;
     this.settings.onShed?.();
     const description = `Max concurrent connections exceeded: the server is overloaded and fell ${(backlogMs / 1000).toFixed(1)} s behind this stream's audio, so the stream was ended; reconnect`;
     this.out.event({ type: 'error', status: 429, description, cause: undefined });
