@@ -1,16 +1,22 @@
 /**
- * Stream latency and capacity benchmark (issue: streaming core, DESIGN §8).
+ * Stream latency and capacity benchmark (DESIGN §8, docs/deploy.md "Capacity").
  *
  * Streams the five LibriVox recordings of pocketsphinx-testdata through a real server over real
- * WebSockets at real-time pace and reports, measured on the client:
- *  - p50/p95 from end of speech to final transcript, translation and first synthesized audio byte;
- *  - from the endpoint to the first audio byte (server marks);
- *  - concurrent real-time streams held before the p95 to first audio doubles against the
- *    single-stream baseline measured in the same run;
+ * WebSockets at real-time pace, with the server's real-time budget as deployed (cores × target
+ * utilisation ÷ the measured cost of a stream), and reports, measured on the client:
+ *  - the single-stream baseline: p50/p95 from end of speech to final transcript, translation and
+ *    first synthesized audio byte; endpoint → first audio byte (server marks);
+ *  - the curve at 1, 4, 8, 12 and 16 simultaneous streams, started together and staggered over
+ *    1 s: p50/p95 end of speech → first audio of the admitted streams, streams admitted, refused
+ *    (429 / 4429 at the start) and shed (429 later), utterances lost (a final without its speech),
+ *    and each p95's ratio to the single-stream p95 of the same run;
+ *  - the machine's load average before each round (the machine may be shared: compare ratios);
  *  - resident memory per stream.
- * Writes bench/results/stream-latency.json and prints a one-line summary.
+ * Usage: node --import tsx bench/stream-latency.ts [--rounds 1,4,8] [--quick]
+ * Writes bench/results/stream-latency.json and prints a table.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import { concatSamples } from '../src/audio/pcm.js';
 import { fetchSessionKey, streamAudio, vtUrl, type ReceivedEvent } from '../src/client/vt-client.js';
 import type { UtteranceLatency } from '../src/pipeline/latency.js';
@@ -19,7 +25,6 @@ import { closeEngines, createOfflineEngines } from '../src/providers/index.js';
 import { startServer } from '../src/server.js';
 import { librivoxRecordings, loadWav } from '../test/helpers.js';
 
-process.env.UV_THREADPOOL_SIZE ??= '16';
 
 interface Sample { final: number; translation: number; firstAudio: number }
 
@@ -44,11 +49,11 @@ function clientLatencies(events: ReceivedEvent[], firstSendAtMs: number, streamS
   return out;
 }
 
-const MAX_STREAMS = 24;
-// Sized as an operator would size a server for this load: a recognizer loaded per expected stream.
-const engines = await createOfflineEngines({ idleDecoders: MAX_STREAMS });
+// Sized as an operator would size a server for this load: a recognizer loaded per stream it admits.
+const engines = await createOfflineEngines({ idleDecoders: 16 });
 const stt = engines.stt;
-const server = await startServer(loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', maxStreams: 200 }), { engines });
+// The capacity settings as deployed (TOLK_CPU_CORES, TOLK_TARGET_UTILISATION, TOLK_MAX_BACKLOG_MS from the environment).
+const server = await startServer(loadConfig(process.env, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn' }), { engines });
 const apiKey = server.firstOwnerKey ?? '';
 const serverMarks: UtteranceLatency[] = [];
 server.ctx.onUtterance = (e) => serverMarks.push(e.latency);
@@ -61,52 +66,84 @@ const recordings = single.map((_, i) => {
   return { sampleRateHz: 16000, samples };
 });
 
-async function runStreams(count: number, first = 0): Promise<{ samples: Sample[]; rssPerStreamMb: number }> {
+/** Descriptions of the refusals and sheds of the run (printed once each). */
+const refusals = new Set<string>();
+
+interface RoundResult { samples: Sample[]; admitted: number; refused: number; shed: number; lost: number; rssPerStreamMb: number }
+
+/** Runs `count` streams at once (`stagger`: starts spread over 1 s), each speaking three recordings. */
+async function runStreams(count: number, first = 0, stagger = true): Promise<RoundResult> {
   // Memory per stream counts its recognizer: measured from before the pool is filled for this round.
   const rssBefore = process.memoryUsage().rss;
-  await stt.prewarm(count);
+  await stt.prewarm(Math.min(count, server.budget?.capacity ?? count));
   let rssPeak = rssBefore;
   const timer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 200);
+  const keys = await Promise.all(Array.from({ length: count }, () => fetchSessionKey(server.url, apiKey, 600)));
   const results = await Promise.all(Array.from({ length: count }, async (_, i) => {
     const r = recordings[(first + i) % recordings.length];
     if (!r) throw new Error('no recording');
-    const key = await fetchSessionKey(server.url, apiKey, 600);
-    // Stagger starts so streams do not all end their utterances at the same instant.
-    await new Promise((res) => setTimeout(res, (i * 173) % 1000));
+    if (stagger) await new Promise((res) => setTimeout(res, (i * 173) % 1000));
     const result = await streamAudio({
-      url: vtUrl(server.url, key),
+      url: vtUrl(server.url, keys[i] ?? ''),
       config: { source_language: 'en-US', target_language: 'es-ES', voice: 'female', transcript: { interim: true } },
       samples: r.samples, sampleRateHz: r.sampleRateHz,
     });
+    const error = result.events.find((e) => e.kind === 'error');
+    const shed = error?.kind === 'error' && /behind this stream's audio/.test(error.description);
+    const outcome = error?.kind === 'error' && error.code === 429 ? (shed ? 'shed' : 'refused') : 'admitted';
     // The server's clock for `start` begins when the first frame arrives, i.e. when it was sent.
-    return clientLatencies(result.events, result.firstSendAtMs, result.firstSendAtMs);
+    const samples = clientLatencies(result.events, result.firstSendAtMs, result.firstSendAtMs);
+    const finals = result.events.filter((e) => e.kind === 'transcript' && e.final && e.text).length;
+    if (outcome !== 'admitted' && error?.kind === 'error') refusals.add(error.description);
+    return { outcome, samples, lost: outcome === 'admitted' ? finals - samples.length : 0 };
   }));
   clearInterval(timer);
-  return { samples: results.flat(), rssPerStreamMb: (rssPeak - rssBefore) / count / 1e6 };
+  const admitted = results.filter((r) => r.outcome === 'admitted');
+  return {
+    samples: admitted.flatMap((r) => r.samples), admitted: admitted.length,
+    refused: results.filter((r) => r.outcome === 'refused').length, shed: results.filter((r) => r.outcome === 'shed').length,
+    lost: admitted.reduce((n, r) => n + r.lost, 0), rssPerStreamMb: (rssPeak - rssBefore) / Math.max(1, admitted.length) / 1e6,
+  };
 }
 
-const rounds: Array<{ streams: number; p50FirstAudioMs: number; p95FirstAudioMs: number; utterances: number }> = [];
+const args = process.argv.slice(2);
+const roundsArg = args[args.indexOf('--rounds') + 1];
+const COUNTS = args.includes('--rounds') && roundsArg ? roundsArg.split(',').map(Number) : [1, 4, 8, 12, 16];
+
+interface Round { streams: number; start: 'together' | 'staggered'; loadAverage: number; p50FirstAudioMs: number; p95FirstAudioMs: number; p95Ratio: number; utterances: number; admitted: number; refused: number; shed: number; lost: number }
+const rounds: Round[] = [];
 serverMarks.length = 0;
 // Baseline: one stream at a time, each of the five recordings.
 const baselineSamples: Sample[] = [];
-for (let i = 0; i < recordings.length; i++) baselineSamples.push(...(await runStreams(1, i)).samples);
+for (let i = 0; i < recordings.length; i++) baselineSamples.push(...(await runStreams(1, i, false)).samples);
 const endpointToAudio = serverMarks.filter((m) => m.firstAudioByteMs !== null).map((m) => (m.firstAudioByteMs ?? 0) - m.endpointMs);
 const baseP95 = percentile(baselineSamples.map((s) => s.firstAudio), 95);
-rounds.push({ streams: 1, p50FirstAudioMs: percentile(baselineSamples.map((s) => s.firstAudio), 50), p95FirstAudioMs: baseP95, utterances: baselineSamples.length });
 
-let held = 1;
 let memoryPerStreamMb = 0;
-for (const n of [4, 8, 12, 16, 20, MAX_STREAMS]) {
-  const r = await runStreams(n);
-  const p95 = percentile(r.samples.map((s) => s.firstAudio), 95);
-  rounds.push({ streams: n, p50FirstAudioMs: percentile(r.samples.map((s) => s.firstAudio), 50), p95FirstAudioMs: p95, utterances: r.samples.length });
-  memoryPerStreamMb = r.rssPerStreamMb;
-  if (!(p95 <= 2 * baseP95)) break;
-  held = n;
+for (const n of COUNTS) {
+  for (const start of ['together', 'staggered'] as const) {
+    if (n === 1 && start === 'staggered') continue;
+    const loadAverage = os.loadavg()[0] ?? 0;
+    const r = await runStreams(n, 0, start === 'staggered');
+    const p95 = percentile(r.samples.map((s) => s.firstAudio), 95);
+    rounds.push({
+      streams: n, start, loadAverage: Number(loadAverage.toFixed(2)),
+      p50FirstAudioMs: percentile(r.samples.map((s) => s.firstAudio), 50), p95FirstAudioMs: p95, p95Ratio: Number((p95 / baseP95).toFixed(2)),
+      utterances: r.samples.length, admitted: r.admitted, refused: r.refused, shed: r.shed, lost: r.lost,
+    });
+    if (r.admitted > 0) memoryPerStreamMb = r.rssPerStreamMb;
+    const x = rounds.at(-1);
+    const c = server.budget?.report(0);
+    if (x) console.log(`   budget ${c?.budgetCpu} ÷ cost ${c?.costPerAudioS?.toFixed(3)} = ${c?.capacity} streams; ${[...refusals].join(' | ')}`);
+    refusals.clear();
+    if (x) console.log(`${String(n).padStart(2)} ${start.padEnd(9)} load ${x.loadAverage.toFixed(1).padStart(5)}  p50 ${String(x.p50FirstAudioMs).padStart(5)} / p95 ${String(x.p95FirstAudioMs).padStart(5)} ms  ×${x.p95Ratio}  admitted ${x.admitted} refused ${x.refused} shed ${x.shed} lost ${x.lost}`);
+  }
 }
 
+const capacity = server.budget?.report(0);
 const report = {
-  machine: { cpus: (await import('node:os')).cpus().length },
+  machine: { cpus: os.cpus().length },
+  capacity: { budgetCpu: capacity?.budgetCpu, costPerAudioS: capacity?.costPerAudioS, streams: capacity?.capacity, refused: capacity?.refused, shed: capacity?.shed },
   baseline: {
     utterances: baselineSamples.length,
     speechEndToFinalMs: { p50: percentile(baselineSamples.map((s) => s.final), 50), p95: percentile(baselineSamples.map((s) => s.final), 95) },
@@ -115,14 +152,13 @@ const report = {
     endpointToFirstAudioMs: { p50: percentile(endpointToAudio, 50), p95: percentile(endpointToAudio, 95) },
   },
   concurrency: rounds,
-  concurrentRealtimeStreamsHeld: held,
   memoryPerStreamMb: Number(memoryPerStreamMb.toFixed(1)),
 };
 fs.mkdirSync('bench/results', { recursive: true });
 fs.writeFileSync('bench/results/stream-latency.json', `${JSON.stringify(report, null, 2)}\n`);
 const b = report.baseline;
 console.log(
-  `stream-latency: speech end → final p50 ${b.speechEndToFinalMs.p50} / p95 ${b.speechEndToFinalMs.p95} ms, → translation ${b.speechEndToTranslationMs.p50} / ${b.speechEndToTranslationMs.p95} ms, → first audio ${b.speechEndToFirstAudioMs.p50} / ${b.speechEndToFirstAudioMs.p95} ms; endpoint → first audio p95 ${b.endpointToFirstAudioMs.p95} ms; ${held} concurrent real-time streams before p95 doubles (×${(rounds.at(-1)?.p95FirstAudioMs ?? 0) / baseP95 > 0 ? ((rounds.at(-1)?.p95FirstAudioMs ?? 0) / baseP95).toFixed(2) : '?'} at ${rounds.at(-1)?.streams}); ${report.memoryPerStreamMb} MB per stream`,
+  `stream-latency: single stream speech end → final p50 ${b.speechEndToFinalMs.p50} / p95 ${b.speechEndToFinalMs.p95} ms, → translation ${b.speechEndToTranslationMs.p50} / ${b.speechEndToTranslationMs.p95} ms, → first audio ${b.speechEndToFirstAudioMs.p50} / ${b.speechEndToFirstAudioMs.p95} ms; endpoint → first audio p95 ${b.endpointToFirstAudioMs.p95} ms; budget ${capacity?.budgetCpu} CPU s/s ÷ ${capacity?.costPerAudioS?.toFixed(3)} per stream = ${capacity?.capacity} streams; ${report.memoryPerStreamMb} MB per stream`,
 );
 await server.close();
 await closeEngines(engines);

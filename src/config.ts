@@ -1,3 +1,4 @@
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { VAD_NAMES, type VadName } from './providers/vad/types.js';
@@ -37,8 +38,16 @@ export interface TolkConfig {
   maxUtteranceMs: number;
   /** The VAD of every stream (`TOLK_VAD`: `energy` or `silero`, docs/vad.md). */
   vad: VadName;
-  /** Concurrent pipelines one process accepts before answering 429 (`TOLK_MAX_STREAMS`). */
+  /** Concurrent pipelines one process accepts before answering 429 (`TOLK_MAX_STREAMS`): a hard bound over {@link TolkConfig.capacity}. */
   maxStreams: number;
+  /**
+   * The real-time budget of a process that runs pipelines (docs/deploy.md "Capacity"): `cores` it
+   * may use (`TOLK_CPU_CORES`, default the cores Node sees), the fraction of them streams may take
+   * (`TOLK_TARGET_UTILISATION`, default 0.8) — a stream is admitted while its measured cost fits —
+   * and the audio a stream may fall behind real time before it is shed with a 429, in ms
+   * (`TOLK_MAX_BACKLOG_MS`, default 2000).
+   */
+  capacity: { cores: number; targetUtilisation: number; maxBacklogMs: number };
   /**
    * Limits that keep one client or tenant from holding the process's stream slots (docs/security.md):
    * `orgShare` — the fraction of `maxStreams` one organization (or all unauthenticated conversations
@@ -188,6 +197,9 @@ const envSchema = z.object({
   TOLK_MAX_UTTERANCE_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
   TOLK_VAD: z.enum(VAD_NAMES).default('silero'),
   TOLK_MAX_STREAMS: z.coerce.number().int().positive().default(32),
+  TOLK_CPU_CORES: z.coerce.number().gt(0).max(1024).default(os.availableParallelism()),
+  TOLK_TARGET_UTILISATION: z.coerce.number().gt(0).max(1).default(0.8),
+  TOLK_MAX_BACKLOG_MS: z.coerce.number().int().min(500).max(60_000).default(2000),
   TOLK_ORG_STREAM_SHARE: z.coerce.number().gt(0).max(1).default(0.75),
   TOLK_CONFIG_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   TOLK_IDLE_AUDIO_TIMEOUT_S: z.coerce.number().int().min(1).max(86_400).default(60),
@@ -289,6 +301,7 @@ export function loadConfig(
     maxUtteranceMs: e.TOLK_MAX_UTTERANCE_MS,
     vad: e.TOLK_VAD,
     maxStreams: e.TOLK_MAX_STREAMS,
+    capacity: { cores: e.TOLK_CPU_CORES, targetUtilisation: e.TOLK_TARGET_UTILISATION, maxBacklogMs: e.TOLK_MAX_BACKLOG_MS },
     streamLimits: {
       orgShare: e.TOLK_ORG_STREAM_SHARE, configTimeoutMs: e.TOLK_CONFIG_TIMEOUT_MS,
       idleAudioTimeoutMs: e.TOLK_IDLE_AUDIO_TIMEOUT_S * 1000, pingIntervalMs: e.TOLK_WS_PING_INTERVAL_MS,

@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { UtteranceLatency } from './pipeline/latency.js';
 import type { EngineRequestRecord } from './providers/engine-module.js';
 import type { SttProvider } from './providers/stt/types.js';
+import type { CapacityReport } from './realtime/realtime-budget.js';
 import type { WorkerLoad } from './realtime/worker-link.js';
 
 /** Buckets of the stage latency histograms, in ms (end of speech → stage). */
@@ -38,6 +39,8 @@ export class TolkMetrics {
    * @param sources.stt - the recognizer, for its real-time factor.
    * @param sources.load - streams this process runs, for `tolk_worker_load_ratio` (default: live `vt` streams).
    * @param sources.workers - the workers this process sees (role `all`: itself; others: the registry).
+   * @param sources.capacity - the real-time budget of a process that runs pipelines (role `all`,
+   *   `worker`; docs/deploy.md "Capacity"): the `tolk_capacity_*` metrics.
    */
   constructor(sources: {
     liveStreams: () => Record<string, number>;
@@ -45,9 +48,11 @@ export class TolkMetrics {
     stt: SttProvider;
     load?: () => number;
     workers?: () => Promise<WorkerLoad[]>;
+    capacity?: (() => CapacityReport) | undefined;
   }) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'tolk_' });
+    if (sources.capacity) capacityMetrics(sources.capacity, registers);
     new Gauge({
       name: 'tolk_streams_active', help: 'Live realtime streams, by surface', labelNames: ['surface'], registers,
       collect() {
@@ -55,9 +60,10 @@ export class TolkMetrics {
       },
     });
     new Gauge({
-      name: 'tolk_worker_load_ratio', help: 'Live /vt streams divided by the stream capacity of this process', registers,
+      name: 'tolk_worker_load_ratio', help: 'Live /vt streams divided by the stream capacity of this process (its real-time budget\'s when it runs pipelines)', registers,
       collect() {
-        this.set((sources.load ? sources.load() : (sources.liveStreams().vt ?? 0)) / Math.max(1, sources.maxStreams));
+        const capacity = sources.capacity ? sources.capacity().capacity : sources.maxStreams;
+        this.set((sources.load ? sources.load() : (sources.liveStreams().vt ?? 0)) / Math.max(1, capacity));
       },
     });
     const workers = async (): Promise<WorkerLoad[] | undefined> => {
@@ -175,4 +181,36 @@ export class TolkMetrics {
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
+}
+
+/**
+ * The `tolk_capacity_*` metrics of a process's real-time budget (docs/deploy.md "Capacity"):
+ * budget, measured cost per stream, streams that fit, streams running, refusals and sheds.
+ */
+function capacityMetrics(report: () => CapacityReport, registers: Registry[]): void {
+  const gauge = (name: string, help: string, value: (r: CapacityReport) => number | undefined): void => {
+    new Gauge({
+      name, help, registers,
+      collect() {
+        const v = value(report());
+        this.reset();
+        if (v !== undefined) this.set(v);
+      },
+    });
+  };
+  gauge('tolk_capacity_budget_cpu_seconds', 'CPU seconds per second streams may use: cores × target utilisation', (r) => r.budgetCpu);
+  gauge('tolk_capacity_cost_cpu_seconds_per_audio_second', 'Measured CPU seconds one second of a stream\'s audio costs (start-up calibration, then moving average)', (r) => r.costPerAudioS);
+  gauge('tolk_capacity_streams', 'Streams that fit the real-time budget now (at most TOLK_MAX_STREAMS)', (r) => r.capacity);
+  gauge('tolk_capacity_load_streams', 'Streams this process runs now', (r) => r.load);
+  const counter = (name: string, help: string, value: (r: CapacityReport) => number): void => {
+    new Counter({
+      name, help, registers,
+      collect() {
+        this.reset();
+        this.inc(value(report()));
+      },
+    });
+  };
+  counter('tolk_capacity_refused_total', 'Streams refused (429) because the real-time budget was spent', (r) => r.refused);
+  counter('tolk_capacity_shed_total', 'Streams ended (429) because they fell more than TOLK_MAX_BACKLOG_MS behind real time', (r) => r.shed);
 }

@@ -24,6 +24,7 @@ import { RedisStateStore } from './state/redis-store.js';
 import { MemorySessionKeyLedger, RedisSessionKeyLedger } from './state/session-key-ledger.js';
 import { WorkerRegistry } from './state/worker-registry.js';
 import { InProcessWorkerLinks } from './realtime/in-process-worker-link.js';
+import { calibrateSttCost, RealtimeBudget, sttCostMeter } from './realtime/realtime-budget.js';
 import { RemoteWorkerLinks } from './realtime/remote-worker-link.js';
 import type { WorkerLinks } from './realtime/worker-link.js';
 import { TolkMetrics } from './metrics.js';
@@ -45,8 +46,25 @@ export interface RunningServer {
   url: string;
   /** The owner key created on the first start of an empty database (shown once). */
   firstOwnerKey: string | undefined;
+  /** The real-time budget of the pipelines this process runs (role `all`; undefined for a gateway). */
+  budget: RealtimeBudget | undefined;
   /** Stops accepting, ends live streams, closes engines and the database. */
   close(): Promise<void>;
+}
+
+/**
+ * The pipelines of role `all`, in this process, under a real-time budget measured from the
+ * recognizer (a start-up calibration, then live traffic; docs/deploy.md "Capacity").
+ */
+async function inProcessWorkers(config: TolkConfig, engines: Engines, current: () => Engines): Promise<InProcessWorkerLinks> {
+  const budget = new RealtimeBudget({ ...config.capacity, maxStreams: config.maxStreams }, sttCostMeter(engines.stt));
+  budget.calibrated((await calibrateSttCost(engines)) ?? 0);
+  const settings = { endpointSilenceMs: config.endpointSilenceMs, maxUtteranceMs: config.maxUtteranceMs, maxBacklogMs: config.capacity.maxBacklogMs };
+  return new InProcessWorkerLinks(current, settings, budget);
+}
+
+function refusalOf(admission: { ok: true } | { ok: false; description: string }): string | undefined {
+  return admission.ok ? undefined : admission.description;
 }
 
 /** Path of the local admin socket through which `tolk keys create` reaches a running server. */
@@ -106,16 +124,22 @@ export async function startServer(
     };
   };
   const liveStreams = (): Record<string, number> => ({ vt: ctx.activeStreams.size, single: ctx.liveConversations.single, room: ctx.liveConversations.room });
-  const workers: WorkerLinks = config.role === 'gateway' && redis && config.workerSecret
+  // Role `all` runs the pipelines: its budget comes from the recognizer's measured cost (docs/deploy.md "Capacity").
+  const remote = config.role === 'gateway' && redis && config.workerSecret
     ? new RemoteWorkerLinks(new WorkerRegistry(redis), config.workerSecret, (reason) => ctx.metrics.leg2Failure(reason))
-    : new InProcessWorkerLinks(() => ctx.engines, { endpointSilenceMs: config.endpointSilenceMs, maxUtteranceMs: config.maxUtteranceMs, vad: config.vad }, config.maxStreams);
+    : undefined;
+  const local = remote ? undefined : await inProcessWorkers(config, engines, () => ctx.engines);
+  const workers: WorkerLinks = remote ?? (local as InProcessWorkerLinks);
   const ctx: AppContext = {
     config, db: database.db, state, engines, redis,
-    slots: new StreamSlots(config.maxStreams, config.streamLimits.orgShare),
+    slots: new StreamSlots(config.maxStreams, config.streamLimits.orgShare, local ? () => refusalOf(local.budget.admit(local.load)) : undefined),
     sessionKeys: { store: state, ledger: redis ? new RedisSessionKeyLedger(redis) : new MemorySessionKeyLedger(), maxPerKey: config.maxSessionKeysPerKey },
     activeStreams: new Set(), liveConversations: { single: 0, room: 0 }, workers,
     interpreters: new InterpreterManager(() => ctx),
-    metrics: (metrics = new TolkMetrics({ liveStreams: () => liveStreams(), maxStreams: config.maxStreams, stt: engines.stt, workers: () => workers.snapshot() })),
+    metrics: (metrics = new TolkMetrics({
+      liveStreams: () => liveStreams(), maxStreams: config.maxStreams, stt: engines.stt, workers: () => workers.snapshot(),
+      capacity: local ? () => local.budget.report(local.load) : undefined,
+    })),
     // Revocations and "completed when the last stream closes" span every gateway when Redis is there.
     sessions: new SessionRuntime({
       db: () => ctx.db,
@@ -148,7 +172,7 @@ export async function startServer(
   const admin = options.adminSocket && config.dataDir !== 'memory://' ? await listenAdmin(ctx, config.dataDir) : undefined;
   let closing: Promise<void> | undefined;
   return {
-    app, ctx, url: `http://${host}:${port}`, firstOwnerKey,
+    app, ctx, url: `http://${host}:${port}`, firstOwnerKey, budget: local?.budget,
     close: () =>
       (closing ??= (async () => {
         admin?.close();

@@ -11,6 +11,7 @@ import { readEnginesConfig } from './providers/engine-config.js';
 import type { Engines } from './providers/registry.js';
 import { LEG2_PATH } from './realtime/leg2-protocol.js';
 import { WorkerHeartbeat, WorkerRegistry, type WorkerEngine } from './state/worker-registry.js';
+import { calibrateSttCost, RealtimeBudget, sttCostMeter } from './realtime/realtime-budget.js';
 
 /** A running worker process (role `worker`). */
 export interface RunningWorker {
@@ -74,22 +75,28 @@ export async function startWorker(config: TolkConfig, options: { engines?: Engin
   const registry = new WorkerRegistry(redis);
   const workerId = `wrk_${randomBytes(8).toString('hex')}`;
   const streams = new Set<HeldWorkerStream>();
+  const budget = new RealtimeBudget({ ...config.capacity, maxStreams: config.maxStreams }, sttCostMeter(engines.stt));
+  budget.calibrated((await calibrateSttCost(engines)) ?? 0);
   let leg2Url = '';
   const logger: { current?: FastifyBaseLogger } = {};
   const heartbeat = new WorkerHeartbeat(
     registry,
-    () => ({ id: workerId, url: leg2Url, capacity: config.maxStreams, load: streams.size, draining: rt.draining, engines: announced }),
+    () => {
+      const c = budget.report(streams.size);
+      return { id: workerId, url: leg2Url, capacity: c.capacity, load: streams.size, draining: rt.draining, costPerAudioS: c.costPerAudioS, refused: c.refused, shed: c.shed, engines: announced };
+    },
     (err) => logger.current?.error({ err }, 'worker registry heartbeat failed (gateways stop sending streams here until it is back)'),
   );
   const rt: WorkerRuntime = {
-    workerId, engines, streams, draining: false,
+    workerId, engines, streams, draining: false, budget,
     metrics: (metrics = new TolkMetrics({
       liveStreams: () => ({ leg2: streams.size }), maxStreams: config.maxStreams, stt: engines.stt, load: () => streams.size,
+      capacity: () => budget.report(streams.size),
       workers: async () => (await registry.live()).map((w) => ({ id: w.id, load: w.load, capacity: w.capacity })),
     })),
     settings: {
       endpointSilenceMs: config.endpointSilenceMs, maxUtteranceMs: config.maxUtteranceMs, vad: config.vad, maxFrameBytes: config.maxFrameBytes,
-      maxBufferedBytes: config.maxBufferedBytes, maxStreams: config.maxStreams,
+      maxBufferedBytes: config.maxBufferedBytes, maxStreams: config.maxStreams, maxBacklogMs: config.capacity.maxBacklogMs,
     },
     loadChanged: () => void heartbeat.beat(),
   };

@@ -140,9 +140,12 @@ export async function createScratchDatabase(serverUrlIn: string, options: { migr
 export async function startTestServer(overrides: Partial<TolkConfig> = {}): Promise<RunningServer & { apiKey: string }> {
   const pgUrl = overrides.databaseUrl === undefined ? testPostgresUrl() : undefined;
   const scratch = pgUrl ? await createScratchDatabase(pgUrl) : undefined;
+  // Streams are not shed for falling behind (the shared test machine is often slower than real
+  // time); test/capacity.test.ts and src/realtime/realtime-budget.test.ts test shedding.
+  const capacity = { ...loadConfig({}).capacity, maxBacklogMs: 600_000 };
   const config = loadConfig({}, {
     port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn',
-    databaseUrl: scratch?.url, redisUrl: testRedisUrl(), ...overrides,
+    databaseUrl: scratch?.url, redisUrl: testRedisUrl(), capacity, ...overrides,
   });
   const server = await startServer(config, { engines: await testEngines() });
   if (!server.firstOwnerKey) throw new Error('test server has no owner key');

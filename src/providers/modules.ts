@@ -4,7 +4,7 @@ import { libretranslateEngine } from './mt/libretranslate.js';
 import { openaiChatEngine } from './mt/openai-chat.js';
 import { sonioxMtEngine } from './mt/soniox.js';
 import { openaiSttEngine } from './stt/openai.js';
-import { pocketsphinxEngine } from './stt/pocketsphinx.js';
+import { pocketsphinxEngine } from './stt/pocketsphinx-engine.js';
 import { sonioxSttEngine } from './stt/soniox.js';
 import { espeakEngine } from './tts/espeak.js';
 import { openaiTtsEngine } from './tts/openai.js';

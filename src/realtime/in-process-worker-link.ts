@@ -1,5 +1,6 @@
 import type { Engines } from '../providers/registry.js';
 import type { Leg2Config } from './leg2-protocol.js';
+import type { RealtimeBudget } from './realtime-budget.js';
 import { WorkerRefusedError, type WorkerLink, type WorkerLinkHandlers, type WorkerLinkOptions, type WorkerLinks, type WorkerLoad } from './worker-link.js';
 import { leg2ConfigProblem, WorkerStream } from './worker-stream.js';
 import type { VadName } from '../providers/vad/types.js';
@@ -23,7 +24,7 @@ class InProcessWorkerLink implements WorkerLink {
   constructor(
     engines: Engines,
     config: Leg2Config,
-    settings: { endpointSilenceMs: number; maxUtteranceMs: number; vad?: VadName },
+    settings: { endpointSilenceMs: number; maxUtteranceMs: number; vad?: VadName; maxBacklogMs?: number | undefined; onShed?: (() => void) | undefined },
     options: WorkerLinkOptions,
     private readonly onGone: () => void,
   ) {
@@ -68,44 +69,58 @@ class InProcessWorkerLink implements WorkerLink {
 }
 
 /**
- * The {@link WorkerLinks} of role `all`: every stream runs in this process. Refuses with 429 past
- * `TOLK_MAX_STREAMS` pipelines of every transport together (the gateway's `StreamSlots` refuse
- * first); 400 when the config names a provider this process does not run; 500 when the recognizer
- * cannot start.
+ * The {@link WorkerLinks} of role `all`: every stream runs in this process. Refuses with 429 when
+ * the process's real-time budget is spent or past `TOLK_MAX_STREAMS` pipelines of every transport
+ * together (docs/deploy.md "Capacity"; the gateway's `StreamSlots` ask the same budget first);
+ * answers 400 when the config names a provider this process does not run; 500 when the recognizer
+ * cannot start. A stream that falls behind real time by more than
+ * `maxBacklogMs` is shed (429).
  */
 export class InProcessWorkerLinks implements WorkerLinks {
   private readonly live = new Set<InProcessWorkerLink>();
 
   /**
    * @param engines - the process's engines (read on each open: tests may replace them).
-   * @param settings - endpointing settings of the process, in ms.
-   * @param capacity - `TOLK_MAX_STREAMS`, reported in {@link snapshot}.
+   * @param settings - endpointing settings of the process and the backlog a stream is shed at, in ms.
+   * @param budget - the process's real-time budget (its `capacity` is reported in {@link snapshot}).
    */
   constructor(
     private readonly engines: () => Engines,
-    private readonly settings: { endpointSilenceMs: number; maxUtteranceMs: number; vad?: VadName },
-    private readonly capacity: number,
+    private readonly settings: { endpointSilenceMs: number; maxUtteranceMs: number; vad?: VadName; maxBacklogMs?: number },
+    readonly budget: RealtimeBudget,
   ) {}
+
+  /** Streams running in this process. */
+  get load(): number {
+    return this.live.size + this.starting;
+  }
+
+  private starting = 0;
 
   async open(config: Leg2Config, options: WorkerLinkOptions): Promise<WorkerLink> {
     // The gateway's slots normally refuse first; this bounds the pipelines whatever opens them.
-    if (this.live.size >= this.capacity) throw new WorkerRefusedError(429, `Max concurrent connections exceeded (${this.capacity})`);
     // An organization's engine choice may name an engine this process does not run (docs/engines.md).
     const problem = leg2ConfigProblem(this.engines(), config);
     if (problem) throw new WorkerRefusedError(400, problem);
-    const link: InProcessWorkerLink = new InProcessWorkerLink(this.engines(), config, this.settings, options, () => this.live.delete(link));
+    const admitted = this.budget.admit(this.load);
+    if (!admitted.ok) throw new WorkerRefusedError(429, admitted.description);
+    const settings = { ...this.settings, onShed: () => this.budget.streamShed() };
+    const link: InProcessWorkerLink = new InProcessWorkerLink(this.engines(), config, settings, options, () => this.live.delete(link));
+    this.starting++;
     try {
       await link.stream.start();
     } catch (err) {
       options.log.error({ err }, 'pipeline start failed');
       throw new WorkerRefusedError(500, 'Server failed to start the speech pipeline');
+    } finally {
+      this.starting--;
     }
     this.live.add(link);
     return link;
   }
 
   async snapshot(): Promise<WorkerLoad[]> {
-    return [{ id: IN_PROCESS_WORKER_ID, load: this.live.size, capacity: this.capacity }];
+    return [{ id: IN_PROCESS_WORKER_ID, load: this.live.size, capacity: this.budget.capacity }];
   }
 
   async close(): Promise<void> {

@@ -22,8 +22,11 @@ export class StreamSlots {
   /**
    * @param capacity - slots of the process (`TOLK_MAX_STREAMS`).
    * @param tenantShare - fraction (0–1] of `capacity` one tenant may hold; at least 1 slot.
+   * @param budgetRefusal - why the process's real-time budget would refuse one more stream now, or
+   *   undefined when it fits (role `all`, docs/deploy.md "Capacity"): asked before anything else is
+   *   done for the stream, so a full server answers 429 at once; the pipeline's start asks again.
    */
-  constructor(readonly capacity: number, tenantShare: number) {
+  constructor(readonly capacity: number, tenantShare: number, private readonly budgetRefusal?: () => string | undefined) {
     this.tenantCap = Math.max(1, Math.floor(capacity * tenantShare));
   }
 
@@ -48,6 +51,8 @@ export class StreamSlots {
     if (this.total >= this.capacity) {
       return { ok: false, reason: 'capacity', description: `Max concurrent connections exceeded (${this.capacity})` };
     }
+    const spent = this.budgetRefusal?.();
+    if (spent) return { ok: false, reason: 'capacity', description: spent };
     const mine = this.heldBy(tenant);
     if (mine >= this.tenantCap) {
       const who = tenant === CONVERSATIONS_TENANT ? 'Conversations already hold' : 'This organization already holds';

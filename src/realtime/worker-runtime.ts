@@ -5,6 +5,7 @@ import type { TolkMetrics } from '../metrics.js';
 import { checkLanguages, type Engines } from '../providers/registry.js';
 import type { VoiceName } from '../providers/tts/types.js';
 import type { Leg2Config } from './leg2-protocol.js';
+import type { RealtimeBudget } from './realtime-budget.js';
 import { leg2ConfigProblem, WorkerStream, type WorkerStreamOutput } from './worker-stream.js';
 import type { VadName } from '../providers/vad/types.js';
 
@@ -24,8 +25,13 @@ export interface WorkerRuntime {
   readonly metrics: TolkMetrics;
   /** Streams accepted (counted from the config until the stream ends). */
   readonly streams: Set<HeldWorkerStream>;
-  /** Endpointing settings, in ms; the inbound message limit and outbound buffer limit, in bytes; `TOLK_MAX_STREAMS`. */
-  readonly settings: { endpointSilenceMs: number; maxUtteranceMs: number; vad?: VadName; maxFrameBytes: number; maxBufferedBytes: number; maxStreams: number };
+  /**
+   * Endpointing settings, in ms; the inbound message limit and outbound buffer limit, in bytes;
+   * `TOLK_MAX_STREAMS`; the backlog behind real time at which a stream is shed, in ms (`TOLK_MAX_BACKLOG_MS`).
+   */
+  readonly settings: { endpointSilenceMs: number; maxUtteranceMs: number; maxFrameBytes: number; maxBufferedBytes: number; maxStreams: number; maxBacklogMs?: number; vad?: VadName };
+  /** The worker's real-time budget (docs/deploy.md "Capacity"): what its registry entry announces as capacity. */
+  readonly budget: RealtimeBudget;
   /** True once the worker shuts down: new streams are refused with 429. */
   draining: boolean;
   /** The number of streams changed (the heartbeat announces it at once). */
@@ -55,7 +61,8 @@ export function workerConfigProblem(engines: Engines, c: Leg2Config): string | u
 
 /**
  * The worker's stream service (spec 002 Part 3, the worker side): checks the config, refuses when
- * the worker is shutting down or holds `TOLK_MAX_STREAMS` (429: the gateway tries another worker),
+ * the worker is shutting down or its real-time budget is spent (or it holds `TOLK_MAX_STREAMS`;
+ * 429: the gateway tries another worker),
  * counts the stream in `rt.streams` as `holder`, and starts its pipeline. The transport (leg 2's
  * socket) then sends the `ack` and maps frames to the stream. The caller removes `holder` from
  * `rt.streams` (and calls `rt.loadChanged()`) when the stream ends.
@@ -67,11 +74,13 @@ export async function openWorkerStream(
   const problem = workerConfigProblem(rt.engines, config);
   if (problem) return { ok: false, status: 400, description: problem };
   if (rt.draining) return { ok: false, status: 429, description: 'This worker is shutting down' };
-  if (rt.streams.size >= rt.settings.maxStreams) return { ok: false, status: 429, description: `This worker is at capacity (${rt.settings.maxStreams} streams)` };
+  const admitted = rt.budget.admit(rt.streams.size);
+  if (!admitted.ok) return { ok: false, status: 429, description: `This worker is at capacity: ${admitted.description}` };
   rt.streams.add(holder);
   rt.loadChanged();
   const stream = new WorkerStream(rt.engines, config, {
     endpointSilenceMs: rt.settings.endpointSilenceMs, maxUtteranceMs: rt.settings.maxUtteranceMs, vad: rt.settings.vad,
+    maxBacklogMs: rt.settings.maxBacklogMs, onShed: () => rt.budget.streamShed(),
     onUtteranceEnd: (e) => rt.metrics.observeUtterance(e.latency),
     onFailure: (err) => log.error({ err, requestId: config.request_id }, 'pipeline failed'),
   }, output);

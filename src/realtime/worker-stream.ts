@@ -42,7 +42,22 @@ export interface WorkerStreamSettings {
   onUtteranceEnd?: (event: UtteranceEndEvent) => void;
   /** A pipeline failure, for the server's log (never sent to the gateway). */
   onFailure?: (cause: unknown) => void;
+  /**
+   * Audio the recognizer may have queued, in ms, while the client is not ahead of real time, before
+   * the stream is shed (`TOLK_MAX_BACKLOG_MS`, docs/deploy.md "Capacity"); none when undefined.
+   */
+  maxBacklogMs?: number | undefined;
+  /** The stream was shed for falling behind (the budget's count). */
+  onShed?: (() => void) | undefined;
 }
+
+/** How often a running stream's backlog is checked against `maxBacklogMs`, in ms. */
+const BACKLOG_CHECK_MS = 250;
+/**
+ * How long the backlog must stay over `maxBacklogMs` without shrinking before the stream is shed, in
+ * ms: audio kept while the stream opened arrives at once, and is decoded faster than real time.
+ */
+const SHED_AFTER_MS = 1000;
 
 /**
  * Which leg-2 config a worker cannot run, as a description for a 400 `error` event, or undefined:
@@ -82,6 +97,11 @@ export class WorkerStream {
   private readonly decoder = new S16leDecoder();
   private dictionary: readonly DictionaryEntry[];
   private state: 'new' | 'running' | 'draining' | 'ended' = 'new';
+  private firstAudioWallMs: number | undefined;
+  private receivedAudioMs = 0;
+  private backlogTimer: NodeJS.Timeout | undefined;
+  /** Since when, and from what backlog (ms), the backlog has been over `maxBacklogMs`. */
+  private over: { sinceMs: number; backlogMs: number } | undefined;
 
   constructor(
     private readonly engines: Engines,
@@ -126,6 +146,35 @@ export class WorkerStream {
     }
     this.pipeline = pipeline;
     this.state = 'running';
+    if (this.settings.maxBacklogMs !== undefined) {
+      this.backlogTimer = setInterval(() => this.checkBacklog(), BACKLOG_CHECK_MS);
+      this.backlogTimer.unref();
+    }
+  }
+
+  /**
+   * Sheds the stream (an `error` 429, then close 4429) when the recognizer has had more than
+   * `maxBacklogMs` of its audio queued for {@link SHED_AFTER_MS} without catching up, although the
+   * client sends no faster than real time: the process cannot keep up, and a stream left to drift
+   * would answer later and later. A client that sends faster than real time (a file) is slowed by
+   * flow control instead.
+   */
+  private checkBacklog(): void {
+    const max = this.settings.maxBacklogMs;
+    if (max === undefined || this.state !== 'running' || this.firstAudioWallMs === undefined) return;
+    const backlogMs = this.backlogMs;
+    const now = Date.now();
+    if (backlogMs < max || this.receivedAudioMs > now - this.firstAudioWallMs + max) {
+      this.over = undefined; // caught up, or ahead of real time (flow control's case)
+      return;
+    }
+    // Shrinking since the window began: catching up, the window starts again.
+    if (!this.over || backlogMs < this.over.backlogMs) this.over = { sinceMs: now, backlogMs };
+    if (now - this.over.sinceMs < SHED_AFTER_MS) return;
+    this.settings.onShed?.();
+    const description = `Max concurrent connections exceeded: the server is overloaded and fell ${(backlogMs / 1000).toFixed(1)} s behind this stream's audio, so the stream was ended; reconnect`;
+    this.out.event({ type: 'error', status: 429, description, cause: undefined });
+    this.finish(4429, closeReason(description));
   }
 
   /** True once started and until it ends or drains. */
@@ -145,7 +194,10 @@ export class WorkerStream {
    */
   pushAudio(frame: Buffer, arrivedAtMs?: number): void {
     if (this.state !== 'running') return;
+    this.firstAudioWallMs ??= arrivedAtMs ?? Date.now();
+    this.receivedAudioMs += (frame.length / 2 / this.config.audio.sample_rate) * 1000;
     this.pipeline?.push(this.decoder.decode(frame), arrivedAtMs);
+    this.checkBacklog();
   }
 
   /** Replaces the dictionary from the next utterance (a `dictionary` frame). */
@@ -169,6 +221,7 @@ export class WorkerStream {
   /** Ends at once (leg 2 closed): nothing more is sent; the pipeline is released. Idempotent. */
   async close(): Promise<void> {
     this.state = 'ended';
+    clearInterval(this.backlogTimer);
     const p = this.pipeline;
     this.pipeline = undefined;
     await p?.close(0);
@@ -177,6 +230,7 @@ export class WorkerStream {
   private finish(code: number, reason: string): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
+    clearInterval(this.backlogTimer);
     const p = this.pipeline;
     this.pipeline = undefined;
     void p?.close(0);

@@ -12,10 +12,19 @@ export interface WorkerEntry {
   id: string;
   /** Its leg-2 endpoint, e.g. `ws://10.0.0.7:8081/internal/v1/leg2`. */
   url: string;
-  /** Streams it accepts (`TOLK_MAX_STREAMS`). */
+  /**
+   * Streams it accepts now: as many as fit its real-time budget (cores × target utilisation ÷ the
+   * measured cost of a stream), at most `TOLK_MAX_STREAMS` (docs/deploy.md "Capacity").
+   */
   capacity: number;
   /** Live streams now. */
   load: number;
+  /** Measured CPU seconds per second of a stream's audio (absent before the first measurement). */
+  costPerAudioS?: number | undefined;
+  /** Streams it refused because its budget was spent, since it started. */
+  refused?: number;
+  /** Streams it shed for falling behind real time, since it started. */
+  shed?: number;
   /** True while it shuts down: gateways send it no new stream. */
   draining: boolean;
   /** Wall time of the heartbeat that wrote the entry, in ms since the epoch. */

@@ -82,11 +82,13 @@ export class RoutedStt implements SttProvider, RoutedProviderInfo {
 
   /** The engines' totals added up (engines that cannot tell count nothing). */
   stats(): SttStats {
-    const total: SttStats = { audioMs: 0, decodeMs: 0 };
+    const total: SttStats = { audioMs: 0, decodeMs: 0, loads: 0, loading: 0 };
     for (const e of this.engines) {
       const s = e.provider.stats?.();
       total.audioMs += s?.audioMs ?? 0;
       total.decodeMs += s?.decodeMs ?? 0;
+      total.loads = (total.loads ?? 0) + (s?.loads ?? 0);
+      total.loading = (total.loading ?? 0) + (s?.loading ?? 0);
     }
     return total;
   }

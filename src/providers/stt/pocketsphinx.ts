@@ -1,6 +1,5 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { z } from 'zod';
 import { concatSamples } from '../../audio/pcm.js';
 import { resample } from '../../audio/resampler.js';
 import { readWav } from '../../audio/wav.js';
@@ -11,8 +10,9 @@ import { DecoderPool, vocabularyKey } from './pocketsphinx-pool.js';
 import { limitMallocArenas, scheduleHeapTrim } from './native-heap.js';
 import { guessPhones } from './pocketsphinx-phones.js';
 import { reportedRequest } from '../engine-reporting.js';
-import { defineEngine, type EngineContext } from '../engine-module.js';
-import { EngineNotInstalledError } from '../engine-errors.js';
+import type { EngineContext } from '../engine-module.js';
+import { DecodeScheduler } from './decode-scheduler.js';
+import os from 'node:os';
 import type { SttCapabilities, SttProvider, SttStats, SttStream, SttStreamOptions, SttTranscript } from './types.js';
 
 /** Where Debian's `pocketsphinx-en-us` installs the US English model. */
@@ -24,6 +24,11 @@ export const POCKETSPHINX_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
  * seconds per audio second, these 21.1% at 0.21. Tighter beams (`-beam`/`-pbeam 1e-40`, `-maxhmmpf
  * 2000`) cost 0.16 but scored 45% on live, endpointed streams, so they are not used. Closing an
  * utterance takes a few ms instead of ~300 ms with rescoring.
+ *
+ * `-ds 2` scores the acoustic model (58% of the decoder's instructions) on every other frame:
+ * `bench/stt-instructions.ts` 9.94 G → 8.47 G instructions, WER 39.4% → 35.2% (CLI 36.6%); in
+ * Tolk's stream path 0.185 → 0.160 CPU s per audio s, WER 29.6% → 35.2%. `-topn 2`/`3`, `-maxhmmpf
+ * 1500`, `-beam 1e-40` scored 42–52%, worse than the CLI (docs/deploy.md "Capacity").
  */
 export const POCKETSPHINX_DECODER_ARGS: readonly string[] = [
   '-fwdflat', 'no',
@@ -31,6 +36,7 @@ export const POCKETSPHINX_DECODER_ARGS: readonly string[] = [
   '-maxhmmpf', '3000',
   '-maxwpf', '5',
   '-pl_window', '5',
+  '-ds', '2',
 ];
 
 const PRIMER_TEXT =
@@ -56,7 +62,9 @@ export function pocketsphinxAvailable(modelDir = POCKETSPHINX_MODEL_DIR): boolea
 /**
  * Streaming STT on pocketsphinx, in process through koffi (DESIGN §4). Every decoder call runs on
  * libuv's thread pool (koffi async calls), so decoding never blocks the event loop; calls on one
- * decoder are serialized. Decoders (~140 MB and ~350 ms to load each) are pooled between streams.
+ * decoder are serialized, and all go through one {@link DecodeScheduler} (as many at once as cores,
+ * streams in turn, finals first). A stream that is behind skips interims: under load interims thin
+ * out, finals stay. Decoders (~140 MB and ~350 ms to load each) are pooled between streams.
  */
 export class PocketsphinxStt implements SttProvider {
   readonly name = 'pocketsphinx';
@@ -74,7 +82,8 @@ export class PocketsphinxStt implements SttProvider {
   /** Background creation of spare decoders, one at a time so it never starves live streams. */
   private refilling: Promise<void> | undefined;
   private closed = false;
-  private readonly totals: SttStats = { audioMs: 0, decodeMs: 0 };
+  private readonly totals: SttStats = { audioMs: 0, decodeMs: 0, loads: 0, loading: 0 };
+  private readonly scheduler: DecodeScheduler;
   /** Where each utterance's final is reported (`/metrics`); none outside an engine configuration. */
   private readonly context: EngineContext | undefined;
 
@@ -91,9 +100,11 @@ export class PocketsphinxStt implements SttProvider {
    *   rarely waits the ~1 s CPU a decoder costs to load and prime.
    * @param options.decoderArgs - pocketsphinx arguments beyond the model paths (default
    *   {@link POCKETSPHINX_DECODER_ARGS}).
+   * @param options.decodeThreads - decoder calls running at once (default: the cores Node sees).
    */
-  constructor(options: { modelDir?: string; maxIdleDecoders?: number; spareDecoders?: number; decoderArgs?: readonly string[]; context?: EngineContext } = {}) {
+  constructor(options: { modelDir?: string; maxIdleDecoders?: number; spareDecoders?: number; decoderArgs?: readonly string[]; decodeThreads?: number; context?: EngineContext } = {}) {
     this.context = options.context;
+    this.scheduler = new DecodeScheduler(options.decodeThreads ?? os.availableParallelism());
     this.modelDir = options.modelDir ?? POCKETSPHINX_MODEL_DIR;
     this.decoderArgs = options.decoderArgs ?? POCKETSPHINX_DECODER_ARGS;
     this.maxIdle = options.maxIdleDecoders ?? 4;
@@ -125,7 +136,7 @@ export class PocketsphinxStt implements SttProvider {
       if (!(await addVocabulary(decoder, key ? key.split('\n') : []))) decoderKey = '';
     }
     this.refill();
-    return new PocketsphinxStream(decoder, (d) => this.pool.put(d, decoderKey), this.totals, this.context);
+    return new PocketsphinxStream(decoder, (d) => this.pool.put(d, decoderKey), this.totals, this.scheduler, this.context);
   }
 
   async close(): Promise<void> {
@@ -149,7 +160,6 @@ export class PocketsphinxStt implements SttProvider {
   }
 
   private primer: Int16Array | undefined | null = null;
-
   /**
    * A decoder's live cepstral mean starts from a generic prior, so its first utterance is
    * recognized poorly. Decoding a few seconds of speech at creation adapts it: measured on the
@@ -169,6 +179,16 @@ export class PocketsphinxStt implements SttProvider {
   }
 
   private async createDecoder(): Promise<unknown> {
+    this.totals.loads = (this.totals.loads ?? 0) + 1;
+    this.totals.loading = (this.totals.loading ?? 0) + 1;
+    try {
+      return await this.loadDecoder();
+    } finally {
+      this.totals.loading = (this.totals.loading ?? 1) - 1;
+    }
+  }
+
+  private async loadDecoder(): Promise<unknown> {
     const l = loadLib();
     const m = this.modelDir;
     const argv = ['-hmm', `${m}/en-us`, '-lm', `${m}/en-us.lm.bin`, '-dict', `${m}/cmudict-en-us.dict`, ...this.decoderArgs];
@@ -196,11 +216,15 @@ class PocketsphinxStream implements SttStream {
   private lastInterim = '';
   private closed = false;
   private queuedSamples = 0;
+  /** Flushes whose final is not out yet: while any is, this stream's calls go first. */
+  private flushesAwaited = 0;
+  private readonly urgent = (): boolean => this.flushesAwaited > 0;
 
   constructor(
     private readonly decoder: unknown,
     private readonly onRelease: (decoder: unknown) => void,
     private readonly totals: SttStats,
+    private readonly scheduler: DecodeScheduler,
     private readonly context: EngineContext | undefined,
   ) {}
 
@@ -218,13 +242,14 @@ class PocketsphinxStream implements SttStream {
 
   flush(): Promise<SttTranscript> {
     if (this.closed) return Promise.reject(new Error('stream closed'));
+    this.flushesAwaited++;
     this.enqueueDecode(false);
     const result = this.chain.then(() => reportedRequest(this.context, 'stt', async () => {
       const l = loadLib();
       let text = '';
       let confidence: number | undefined;
       if (this.inUtterance) {
-        await callAsync<number>(l.psEndUtt, this.decoder);
+        await this.scheduler.run(this.urgent, () => callAsync<number>(l.psEndUtt, this.decoder));
         text = (l.psGetHyp(this.decoder, [0]) ?? '').trim();
         if (text) confidence = await hypothesisConfidence(this.decoder);
       }
@@ -235,7 +260,7 @@ class PocketsphinxStream implements SttStream {
       this.events.push(final);
       return final;
     }));
-    this.chain = result.catch(() => undefined);
+    this.chain = result.catch(() => undefined).finally(() => this.flushesAwaited--);
     return result;
   }
 
@@ -266,13 +291,17 @@ class PocketsphinxStream implements SttStream {
         l.psStartUtt(this.decoder);
         this.inUtterance = true;
       }
-      const t0 = performance.now();
-      await callAsync<number>(l.psProcessRaw, this.decoder, block, block.length, 0, 0);
-      this.totals.decodeMs += performance.now() - t0;
+      const decodeMs = await this.scheduler.run(this.urgent, async () => {
+        const t0 = performance.now();
+        await callAsync<number>(l.psProcessRaw, this.decoder, block, block.length, 0, 0);
+        return performance.now() - t0;
+      });
+      this.totals.decodeMs += decodeMs;
       this.totals.audioMs += (block.length * 1000) / SAMPLE_RATE_HZ;
       this.decodedSamples += block.length;
       this.queuedSamples -= block.length;
-      if (!withInterim) return;
+      // Behind (more audio queued after this block): its interim would be stale; the final is not.
+      if (!withInterim || this.queuedSamples >= DECODE_BLOCK_SAMPLES) return;
       const hyp = (l.psGetHyp(this.decoder, [0]) ?? '').trim();
       if (hyp && hyp !== this.lastInterim) {
         this.lastInterim = hyp;
@@ -300,33 +329,5 @@ async function addVocabulary(decoder: unknown, words: readonly string[]): Promis
   }
   return added;
 }
-
-/** Settings of the `pocketsphinx` engine (docs/engines.md "Offline engines"). */
-export const pocketsphinxSettings = z.strictObject({
-  /** Folder holding `en-us/`, `en-us.lm.bin` and `cmudict-en-us.dict`. */
-  modelDir: z.string().min(1).default(POCKETSPHINX_MODEL_DIR),
-  /** Decoders kept loaded between streams (~60 MB each); the process default is `TOLK_STT_IDLE_DECODERS`. */
-  idleDecoders: z.number().int().min(0).max(256).default(4),
-  /** Decoders kept ready ahead of the next stream (at most `idleDecoders`). */
-  spareDecoders: z.number().int().min(0).max(256).default(1),
-  /** Decoder arguments beyond the model paths; default {@link POCKETSPHINX_DECODER_ARGS}. */
-  decoderArgs: z.array(z.string()).max(100).optional(),
-});
-
-/**
- * The `pocketsphinx` engine module (US English, in process; Debian `libpocketsphinx3`, `pocketsphinx-en-us`).
- * @throws {EngineNotInstalledError} from `create` when the library or the model is missing.
- */
-export const pocketsphinxEngine = defineEngine({
-  kind: 'stt',
-  name: 'pocketsphinx',
-  description: 'Offline US English speech recognition (pocketsphinx, in process)',
-  settings: pocketsphinxSettings,
-  async create(settings, context) {
-    if (!pocketsphinxAvailable(settings.modelDir)) throw new EngineNotInstalledError('pocketsphinx', ['libpocketsphinx3', 'pocketsphinx-en-us']);
-    const { modelDir, idleDecoders: maxIdleDecoders, spareDecoders, decoderArgs } = settings;
-    return new PocketsphinxStt({ modelDir, maxIdleDecoders, spareDecoders, decoderArgs, context });
-  },
-});
 
 export { guessPhones } from './pocketsphinx-phones.js';

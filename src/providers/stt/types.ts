@@ -109,4 +109,11 @@ export interface SttProvider {
 export interface SttStats {
   audioMs: number;
   decodeMs: number;
+  /**
+   * Recognizers loaded since start (work that is not decoding): a capacity estimate skips the
+   * windows in which it changed. Optional: engines that load nothing omit it.
+   */
+  loads?: number;
+  /** Recognizers being loaded right now (a capacity estimate waits for none to be). */
+  loading?: number;
 }
