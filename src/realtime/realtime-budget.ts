@@ -4,6 +4,7 @@ import { readWav } from '../audio/wav.js';
 import { synthesizePcm } from '../pipeline/translate-speak.js';
 import type { Engines } from '../providers/registry.js';
 import type { SttProvider, SttStats } from '../providers/stt/types.js';
+import type { RoutedStt } from '../providers/routing/routed-stt.js';
 
 /** Settings of a process's real-time budget (docs/deploy.md "Capacity"). */
 export interface RealtimeBudgetSettings {
@@ -186,17 +187,34 @@ export function calibrateSttCost(engines: Engines): Promise<number | undefined> 
   return run;
 }
 
+/**
+ * The recognizer whose cost is this process's: `engines.stt` itself when it runs in process, else
+ * (a router) the first in-process engine it routes English (or any language) to. Remote engines are
+ * never calibrated: a start-up request to them would cost their server, not this process.
+ */
+function inProcessRecognizer(stt: SttProvider): SttProvider | undefined {
+  if (stt.capabilities.inProcess) return stt;
+  const router = stt as Partial<Pick<RoutedStt, 'order'>>;
+  if (!router.order) return undefined;
+  const languages = ['en', ...stt.capabilities.languages];
+  for (const language of languages) {
+    const local = router.order(language).find((e) => e.provider.capabilities.inProcess);
+    if (local) return local.provider;
+  }
+  return undefined;
+}
+
 async function measureSttCost(engines: Engines): Promise<number | undefined> {
-  const { stt } = engines;
-  if (!stt.stats) return undefined;
+  const stt = inProcessRecognizer(engines.stt);
+  if (!stt?.stats) return undefined;
   const stats = stt.stats.bind(stt);
-  const speech = await calibrationSpeech(engines);
+  const speech = await calibrationSpeech(engines, stt.capabilities.sampleRateHz);
   if (!speech || speech.length === 0) return undefined;
   const language = stt.capabilities.languages.includes('en') ? 'en-US' : `${stt.capabilities.languages[0] ?? 'en'}`;
   // Opening may start loading a spare recognizer: its CPU is not decoding, so the measurement
   // waits for loads to finish and is taken again when one started meanwhile (at most 3 times).
   for (let attempt = 0; attempt < 3; attempt++) {
-    const stream = await stt.open({ language });
+    const stream = await stt.open({ language, internal: true });
     const reading = (async () => {
       for await (const t of stream) void t; // transcripts are not needed
     })();
@@ -220,8 +238,7 @@ async function loadsSettled(stats: () => SttStats): Promise<void> {
   for (let waited = 0; (stats().loading ?? 0) > 0 && waited < 30_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
 }
 
-async function calibrationSpeech(engines: Engines): Promise<Int16Array | undefined> {
-  const rate = engines.stt.capabilities.sampleRateHz;
+async function calibrationSpeech(engines: Engines, rate: number): Promise<Int16Array | undefined> {
   if (fs.existsSync(CALIBRATION_RECORDING)) {
     const { samples, sampleRateHz } = readWav(fs.readFileSync(CALIBRATION_RECORDING));
     return resample(samples, sampleRateHz, rate);

@@ -73,6 +73,7 @@ export class PocketsphinxStt implements SttProvider {
     interimResults: true,
     vocabulary: true,
     sampleRateHz: SAMPLE_RATE_HZ,
+    inProcess: true,
   };
   private readonly pool: DecoderPool;
   private readonly maxIdle: number;
@@ -136,7 +137,7 @@ export class PocketsphinxStt implements SttProvider {
       if (!(await addVocabulary(decoder, key ? key.split('\n') : []))) decoderKey = '';
     }
     this.refill();
-    return new PocketsphinxStream(decoder, (d) => this.pool.put(d, decoderKey), this.totals, this.scheduler, this.context);
+    return new PocketsphinxStream(decoder, (d) => this.pool.put(d, decoderKey), this.totals, this.scheduler, options.internal ? undefined : this.context);
   }
 
   async close(): Promise<void> {

@@ -25,6 +25,11 @@ export interface SttCapabilities {
    * with `translateTo` gives each final its `translation`).
    */
   translation?: boolean;
+  /**
+   * True when recognition runs on this process's CPU (pocketsphinx): the process's real-time budget
+   * is calibrated on such an engine (docs/deploy.md "Capacity"). Remote engines leave it unset.
+   */
+  inProcess?: boolean;
 }
 
 /** A transcript of the current utterance: interim while speaking, final after `flush`. */
@@ -61,6 +66,8 @@ export interface SttStreamOptions {
   language: string;
   /** Words to make recognizable where the engine allows (spec 002 `vocabulary`). */
   vocabulary?: readonly string[];
+  /** A stream Tolk opens for itself (the capacity calibration): the engine reports no request for it to `/metrics`. */
+  internal?: boolean;
   /**
    * BCP 47 locale to translate each final into, for engines with `capabilities.translation`
    * (ignored by the others); finals then carry `translation`.
