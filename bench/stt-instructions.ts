@@ -23,8 +23,8 @@ const TOLK_BEFORE = ['-fwdflat', 'no', '-bestpath', 'no', '-maxhmmpf', '3000', '
 /** Settings compared: name → pocketsphinx arguments beyond the model paths. */
 export const SETTINGS: Record<string, readonly string[]> = {
   'cli defaults': [],
-  'tolk before': TOLK_BEFORE,
-  'tolk (-ds 2)': POCKETSPHINX_DECODER_ARGS,
+  'tolk': POCKETSPHINX_DECODER_ARGS,
+  'ds 2': [...TOLK_BEFORE, '-ds', '2'],
   'topn 2': [...TOLK_BEFORE, '-topn', '2'],
   'topn 3': [...TOLK_BEFORE, '-topn', '3'],
   'maxhmmpf 1500': [...TOLK_BEFORE.slice(0, 4), '-maxhmmpf', '1500', '-maxwpf', '5', '-pl_window', '5'],

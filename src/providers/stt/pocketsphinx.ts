@@ -25,10 +25,11 @@ export const POCKETSPHINX_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
  * 2000`) cost 0.16 but scored 45% on live, endpointed streams, so they are not used. Closing an
  * utterance takes a few ms instead of ~300 ms with rescoring.
  *
- * `-ds 2` scores the acoustic model (58% of the decoder's instructions) on every other frame:
- * `bench/stt-instructions.ts` 9.94 G → 8.47 G instructions, WER 39.4% → 35.2% (CLI 36.6%); in
- * Tolk's stream path 0.185 → 0.160 CPU s per audio s, WER 29.6% → 35.2%. `-topn 2`/`3`, `-maxhmmpf
- * 1500`, `-beam 1e-40` scored 42–52%, worse than the CLI (docs/deploy.md "Capacity").
+ * `-ds 2` (the acoustic model, 58% of the decoder's instructions, scored on every other frame) was
+ * measured and is not used: `bench/stt-instructions.ts` 9.94 G → 8.47 G instructions, but in Tolk's
+ * stream path WER 29.6% → 35.2% for 0.185 → 0.160 CPU s per audio s (13% more streams, a sixth more
+ * words wrong). `-topn 2`/`3`, `-maxhmmpf 1500`, `-beam 1e-40` scored 42–52%, worse than the CLI
+ * (docs/deploy.md "Capacity").
  */
 export const POCKETSPHINX_DECODER_ARGS: readonly string[] = [
   '-fwdflat', 'no',
@@ -36,7 +37,6 @@ export const POCKETSPHINX_DECODER_ARGS: readonly string[] = [
   '-maxhmmpf', '3000',
   '-maxwpf', '5',
   '-pl_window', '5',
-  '-ds', '2',
 ];
 
 const PRIMER_TEXT =
