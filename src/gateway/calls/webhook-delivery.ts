@@ -65,12 +65,23 @@ class BullQueue implements AttemptQueue {
     // One job per attempt: a second gateway scheduling the same attempt adds nothing (same jobId).
     await this.queue.add('deliver', { eventId, attempt }, { delay: delayMs, jobId: `${eventId}-${attempt}`, removeOnComplete: true, removeOnFail: 100 });
   }
+  /**
+   * Stops taking jobs and closes the connections. BullMQ's close waits for its connections, so with
+   * Redis unreachable it would never return: it is given {@link QUEUE_CLOSE_TIMEOUT_MS}, then the
+   * connections are dropped (jobs stay in Redis for the next process).
+   */
   async close(): Promise<void> {
-    await this.worker.close();
-    await this.queue.close();
+    if (this.connections.some((c) => c.status !== 'ready')) for (const c of this.connections) c.disconnect();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, QUEUE_CLOSE_TIMEOUT_MS)));
+    await Promise.race([Promise.allSettled([this.worker.close(true), this.queue.close()]), timeout]);
+    clearTimeout(timer);
     for (const c of this.connections) c.disconnect();
   }
 }
+
+/** How long closing the BullMQ queue may take before its connections are dropped, in ms. */
+const QUEUE_CLOSE_TIMEOUT_MS = 2000;
 
 /**
  * Delivers stored webhook events (DESIGN §2 "background jobs such as webhook delivery"): each
