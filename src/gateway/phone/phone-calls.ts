@@ -179,15 +179,15 @@ export class PhoneCalls {
     entry.sessionCompleted ||= reason === 'session-completed';
     const callSid = entry.callSid;
     if (!callSid) return; // still dialing: recorded() ends it
+    // Recorded first: Twilio's `completed` callback that follows the hang-up then changes nothing.
+    await advancePhoneCall(this.ctx.db, callSid, { status: 'ended', endedReason: reason, endedAt: new Date() }, LIVE_STATUSES)
+      .catch((err: unknown) => this.log.warn({ err, callSid }, 'phone call: recording its end failed'));
     await this.finish(entry, reason);
     try {
       await this.hangUp(callSid);
     } catch (err) {
       this.log.warn({ err, callSid }, 'phone call: hanging up through Twilio failed');
     }
-    const now = new Date();
-    await advancePhoneCall(this.ctx.db, callSid, { status: 'ended', endedReason: reason, endedAt: now }, LIVE_STATUSES)
-      .catch((err: unknown) => this.log.warn({ err, callSid }, 'phone call: recording its end failed'));
   }
 
   /** The call is over here: its media socket closes, its leg ends and its handle is forgotten. */
