@@ -236,7 +236,7 @@ describe('phone calls without Vapi configured', () => {
     await closeEngines(await testEngines());
   });
 
-  it('phone/start answers 501 naming every missing setting (403 for a member first); the Vapi webhook is 501', async () => {
+  it('phone/start answers 501 naming every missing setting of Vapi and of Twilio (403 for a member first); the Vapi webhook is 501', async () => {
     const member = (await createApiKey(server.ctx.db, { organizationName: 'default', role: 'member' })).key;
     const post = (key: string) => fetch(`${server.url}/api/sessions/sess_x/phone/start`, {
       method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{"phoneNumber":"+14155550199"}',
@@ -246,7 +246,9 @@ describe('phone calls without Vapi configured', () => {
     assert.equal(res.status, 501);
     const err = (await res.json()) as ErrorBody;
     assert.equal(err.error.code, 'NOT_IMPLEMENTED');
-    assert.equal(err.error.message, 'Outbound phone calls are not configured on this server: set VAPI_API_KEY, VAPI_ASSISTANT_ID, VAPI_PHONE_NUMBER_ID (docs/phone.md)');
+    assert.equal(err.error.message, 'Outbound phone calls are not configured on this server: set VAPI_API_KEY, VAPI_ASSISTANT_ID, VAPI_PHONE_NUMBER_ID (Vapi), '
+      + 'or TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER and TOLK_PUBLIC_URL (Twilio: TWILIO_ACCOUNT_SID is not set; TWILIO_AUTH_TOKEN is not set; '
+      + 'TWILIO_PHONE_NUMBER is not set; TOLK_PUBLIC_URL is not set) (docs/phone.md)');
     const hook = await sendServerMessage(`${server.url}/api/webhooks/vapi`, 'anything-at-all-123', { type: 'status-update', status: 'ended', call: { id: 'x' } });
     assert.equal(hook.status, 501);
     assert.match(((await hook.json()) as ErrorBody).error.message, /VAPI_WEBHOOK_SECRET/);

@@ -21,8 +21,8 @@ export interface ParsedStreamTwiml {
   parameters: Record<string, string>;
 }
 
-/** How the callee answers a simulated outbound call. */
-export type CalleeBehaviour = 'answer' | 'busy' | 'no-answer' | 'failed';
+/** How the callee answers a simulated outbound call (`ring`: it rings until the call is hung up). */
+export type CalleeBehaviour = 'answer' | 'busy' | 'no-answer' | 'failed' | 'ring';
 
 /** One call the simulator knows. */
 export interface SimulatedCall {
@@ -87,6 +87,13 @@ export class TwilioSimulator {
   callee: CalleeBehaviour = 'answer';
   /** Called when a placed call's Media Stream is open and started (the test then speaks). */
   onMediaStream?: (call: SimulatedCall) => void;
+  /** Called after each status callback Tolk answered (the test waits on a call's progress). */
+  onStatusCallback?: (call: SimulatedCall, callStatus: string, httpStatus: number) => void;
+  /**
+   * Twilio's answer to the next `calls.create` instead of placing it: an error status with
+   * Twilio's error `code` and `message` (e.g. 400 / 21219, an unverified number on a trial account).
+   */
+  refuseNextCall?: { status: number; code: number; message: string } | undefined;
   private tolkBaseUrl = '';
   private sequence = 0;
 
@@ -131,6 +138,11 @@ export class TwilioSimulator {
   }
 
   private createCall(fields: URLSearchParams): TwilioHttpResponse {
+    const refusal = this.refuseNextCall;
+    if (refusal) {
+      this.refuseNextCall = undefined;
+      return twilioError(refusal.status, refusal.code, refusal.message);
+    }
     const to = fields.get('To') ?? '';
     if (!/^\+[1-9]\d{1,14}$/.test(to)) return twilioError(400, 21211, `Invalid 'To' Phone Number: ${to}`);
     assert.equal(fields.get('From'), this.settings.phoneNumber, 'From is Tolk\'s number');
@@ -145,7 +157,8 @@ export class TwilioSimulator {
       statusCallback: fields.get('StatusCallback') ?? undefined, twiml, callbacks: [],
     };
     this.calls.set(call.sid, call);
-    setImmediate(() => void this.runOutbound(call).catch((err: unknown) => console.error('twilio simulator:', err)));
+    const callee = this.callee;
+    setImmediate(() => void this.runOutbound(call, callee).catch((err: unknown) => console.error('twilio simulator:', err)));
     return { statusCode: 201, headers: { 'content-type': 'application/json' }, body: JSON.stringify(this.resource(call)) };
   }
 
@@ -173,11 +186,13 @@ export class TwilioSimulator {
     };
   }
 
-  private async runOutbound(call: SimulatedCall): Promise<void> {
+  /** Runs a placed call as its callee behaves (as {@link callee} was when the call was placed). */
+  private async runOutbound(call: SimulatedCall, callee: CalleeBehaviour): Promise<void> {
     await this.postStatus(call, 'initiated');
     await this.postStatus(call, 'ringing');
-    if (this.callee !== 'answer') {
-      await this.postStatus(call, this.callee);
+    if (callee === 'ring') return;
+    if (callee !== 'answer') {
+      await this.postStatus(call, callee);
       return;
     }
     await this.postStatus(call, 'in-progress');
@@ -217,6 +232,7 @@ export class TwilioSimulator {
     };
     const status = await this.postForm(call.statusCallback, params, options.signature);
     call.callbacks.push({ CallStatus: callStatus, httpStatus: status });
+    this.onStatusCallback?.(call, callStatus, status);
     return status;
   }
 

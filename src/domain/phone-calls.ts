@@ -1,6 +1,6 @@
-import { and, asc, count, eq, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
 import type { Database } from '../db/client.js';
-import { phoneCalls, sessions, utterances } from '../db/schema.js';
+import { phoneCalls, sessionParticipants, sessions, utterances } from '../db/schema.js';
 import { newId } from './api-keys.js';
 
 /**
@@ -54,6 +54,34 @@ export async function updatePhoneCall(db: Database, callId: string, u: PhoneCall
     startedAt: sql`coalesce(${phoneCalls.startedAt}, ${u.startedAt?.toISOString() ?? null}::timestamptz)`,
     endedAt: sql`coalesce(${phoneCalls.endedAt}, ${u.endedAt?.toISOString() ?? null}::timestamptz)`,
   }).where(eq(phoneCalls.id, callId));
+}
+
+/**
+ * Applies a status report only when the call's stored status is one of `from` — progress in a
+ * provider's order (Twilio: `initiated` → `ringing` → `in-progress` → `ended`/`failed`), so a
+ * callback delivered late never moves a call back. Start and end instants and the end reason keep
+ * their first report. One conditional update.
+ * @returns whether the call changed.
+ */
+export async function advancePhoneCall(db: Database, callId: string, u: PhoneCallUpdate, from: readonly string[]): Promise<boolean> {
+  const rows = await db.update(phoneCalls).set({
+    status: u.status,
+    endedReason: sql`coalesce(${phoneCalls.endedReason}, ${u.endedReason ?? null})`,
+    startedAt: sql`coalesce(${phoneCalls.startedAt}, ${u.startedAt?.toISOString() ?? null}::timestamptz)`,
+    endedAt: sql`coalesce(${phoneCalls.endedAt}, ${u.endedAt?.toISOString() ?? null}::timestamptz)`,
+  }).where(and(eq(phoneCalls.id, callId), inArray(phoneCalls.status, [...from]))).returning({ id: phoneCalls.id });
+  return rows.length > 0;
+}
+
+/**
+ * Adds the callee of a call whose audio Tolk carries itself (Twilio) as a participant of the
+ * session (`phone:<callId>`, role `member`, speaker name the number): its stream is admitted,
+ * recorded and revocable like any participant's. Adding it twice is a no-op.
+ */
+export async function addPhoneParticipant(db: Database, call: { callId: string; sessionId: string; phoneNumber: string }): Promise<string> {
+  const userId = phoneParticipantId(call.callId, 'user');
+  await db.insert(sessionParticipants).values({ sessionId: call.sessionId, userId, role: 'member', speakerName: call.phoneNumber }).onConflictDoNothing();
+  return userId;
 }
 
 /** The participant id of a call's speaker in the session's utterances. */

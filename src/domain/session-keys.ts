@@ -23,6 +23,12 @@ export interface SessionBinding {
   sessionId: string;
   /** `usr_…`, the participant the stream speaks for. */
   participantId: string;
+  /**
+   * Which of the session's languages the participant speaks (default `source`). `target`: the
+   * stream translates the session's pair backwards, target → source — a phone callee of the
+   * session (docs/phone.md "Twilio"). Only set by Tolk itself, never by a token a client holds.
+   */
+  speaks?: 'source' | 'target' | undefined;
 }
 
 /**

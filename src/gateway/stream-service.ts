@@ -181,8 +181,14 @@ async function openLeg2(
     organizationId: grant.binding?.organizationId ?? grant.organizationId, apiKeyId: grant.keyId,
     sessionId: grant.binding?.sessionId, participantId: grant.binding?.participantId,
   });
+  const sampleRateHz = req.config.audio.sample_rate;
   const handlers: WorkerLinkHandlers = {
     ...req.handlers,
+    onAudio: (pcm) => {
+      // The session's listeners (a phone callee) hear what this stream's client hears.
+      session.speechSynthesized(pcm, sampleRateHz);
+      req.handlers.onAudio(pcm);
+    },
     onEvent: (event) => {
       if (event.type !== 'utterance-end') return req.handlers.onEvent(event);
       // The marks of an utterance still reach the session while the transport closes.

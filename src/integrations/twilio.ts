@@ -18,6 +18,10 @@ export const TWILIO_PATHS = {
   voice: (sessionId: string) => `/twilio/voice/${encodeURIComponent(sessionId)}`,
   /** The Media Stream of one session's call (WebSocket). */
   media: (sessionId: string) => `/twilio/media/${encodeURIComponent(sessionId)}`,
+  /** Status callbacks of a phone call into a platform session (spec 000 `phone/start`), by Tolk's call reference. */
+  phoneStatus: (callRef: string) => `/twilio/phone/${encodeURIComponent(callRef)}/status`,
+  /** The Media Stream of a phone call into a platform session: the reference and its secret media token. */
+  phoneMedia: (callRef: string, token: string) => `/twilio/phone/${encodeURIComponent(callRef)}/media/${encodeURIComponent(token)}`,
 } as const;
 
 /** The Twilio status callback events Tolk subscribes to (`StatusCallbackEvent`). */
@@ -83,7 +87,12 @@ export class TwilioTelephony {
 
   /** The public `wss://` (or `ws://` for an http public URL) address of a session's Media Stream. */
   mediaStreamUrl(sessionId: string): string {
-    return this.publicHttpUrl(TWILIO_PATHS.media(sessionId)).replace(/^http/, 'ws');
+    return this.publicWsUrl(TWILIO_PATHS.media(sessionId));
+  }
+
+  /** The public `wss://` (or `ws://`) address of a Tolk path. */
+  publicWsUrl(path: string): string {
+    return this.publicHttpUrl(path).replace(/^http/, 'ws');
   }
 
   /**
@@ -93,9 +102,17 @@ export class TwilioTelephony {
    * a custom parameter (`start.customParameters.sessionId`).
    */
   connectStreamTwiml(sessionId: string): string {
+    return this.streamTwiml(TWILIO_PATHS.media(sessionId), { sessionId });
+  }
+
+  /**
+   * `<Response><Connect><Stream url="wss://…{streamPath}">` with one `<Parameter>` per entry of
+   * `parameters` (Twilio hands them over in `start.customParameters`).
+   */
+  streamTwiml(streamPath: string, parameters: Record<string, string>): string {
     const response = new twilio.twiml.VoiceResponse();
-    const stream = response.connect().stream({ url: this.mediaStreamUrl(sessionId) });
-    stream.parameter({ name: 'sessionId', value: sessionId });
+    const stream = response.connect().stream({ url: this.publicWsUrl(streamPath) });
+    for (const [name, value] of Object.entries(parameters)) stream.parameter({ name, value });
     return response.toString();
   }
 
@@ -106,11 +123,20 @@ export class TwilioTelephony {
    * @throws {twilio.RestException} when Twilio refuses (`status`, `code`, `message`, `moreInfo`), or a network error.
    */
   async placeCall(o: { sessionId: string; to: string }): Promise<PlacedCall> {
+    return this.placeStreamCall({ to: o.to, twiml: this.connectStreamTwiml(o.sessionId), statusPath: TWILIO_PATHS.status(o.sessionId) });
+  }
+
+  /**
+   * Places a call from {@link TwilioSettings.phoneNumber} to `to` that runs `twiml`, with signed
+   * status callbacks (initiated, ringing, answered, completed; POST) to the public `statusPath`.
+   * @throws {twilio.RestException} when Twilio refuses (`status`, `code`, `message`, `moreInfo`), or a network error.
+   */
+  async placeStreamCall(o: { to: string; twiml: string; statusPath: string }): Promise<PlacedCall> {
     const call = await this.client.calls.create({
       to: o.to,
       from: this.settings.phoneNumber,
-      twiml: this.connectStreamTwiml(o.sessionId),
-      statusCallback: this.publicHttpUrl(TWILIO_PATHS.status(o.sessionId)),
+      twiml: o.twiml,
+      statusCallback: this.publicHttpUrl(o.statusPath),
       statusCallbackMethod: 'POST',
       statusCallbackEvent: [...STATUS_CALLBACK_EVENTS],
     });

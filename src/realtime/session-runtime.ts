@@ -7,6 +7,7 @@ import { mergeDictionaries, type DictionaryEntry, type DictionarySource } from '
 import { primaryLanguage } from '../common/language-tags.js';
 import { LocalSessionPresence, type LiveConnection, type SessionPresence } from './connection-registry.js';
 import { GlossaryCache } from './glossary-cache.js';
+import { SessionSpeechHub } from './session-speech.js';
 import { OrganizationStream, SessionStream, type AttachedStream, type StreamSettings } from './session-stream.js';
 
 /** Glossary source words added to a stream's STT vocabulary, at most. */
@@ -43,7 +44,10 @@ export type AttachResult = { ok: true; stream: AttachedStream } | { ok: false; s
 export class SessionRuntime {
   /** Live streams per session and participant: this process's, or every gateway's through Redis. */
   readonly connections: SessionPresence;
+  /** The speech the session streams of this process synthesize, for the sessions' listeners. */
+  readonly speech = new SessionSpeechHub();
   private readonly glossary: GlossaryCache;
+  private readonly completedListeners = new Set<(sessionId: string) => void>();
 
   /**
    * @param deps.db - the database, read on each use (it may be replaced, e.g. in tests).
@@ -112,6 +116,20 @@ export class SessionRuntime {
   }
 
   /**
+   * Calls `listener` with the id of each session this process completes (its last stream closed,
+   * or a sweep found it orphaned): a phone call into it is hung up (docs/phone.md).
+   * @returns the function that stops the calls.
+   */
+  onSessionCompleted(listener: (sessionId: string) => void): () => void {
+    this.completedListeners.add(listener);
+    return () => void this.completedListeners.delete(listener);
+  }
+
+  private completed(sessionId: string): void {
+    for (const listener of [...this.completedListeners]) listener(sessionId);
+  }
+
+  /**
    * Ends a revoked participant's live streams at once, on every gateway: an `error` event 403, then
    * close 4403.
    * @returns how many live streams the participant had.
@@ -135,6 +153,7 @@ export class SessionRuntime {
       if ((await this.connections.liveCount(id)) !== 0) continue;
       await markSessionCompleted(this.deps.db(), id);
       completed.push(id);
+      this.completed(id);
     }
     return completed;
   }
@@ -160,13 +179,12 @@ export class SessionRuntime {
       return { ok: false, status: 403, description: `Participant ${binding.participantId} was revoked from session ${session.id}` };
     }
     if (session.status === 'completed') return { ok: false, status: 409, description: `Session ${session.id} is completed; create a new session` };
-    const source = sessionLanguage(session.sourceLang, req.sourceLanguage);
-    const target = sessionLanguage(session.targetLang, req.targetLanguage);
+    // A participant speaking the session's target language (a phone callee) is translated backwards.
+    const [from, to] = binding.speaks === 'target' ? [session.targetLang, session.sourceLang] : [session.sourceLang, session.targetLang];
+    const source = sessionLanguage(from, req.sourceLanguage);
+    const target = sessionLanguage(to, req.targetLanguage);
     if (!source || !target) {
-      return {
-        ok: false, status: 400,
-        description: `This session translates ${session.sourceLang} → ${session.targetLang}; the config asks for ${req.sourceLanguage} → ${req.targetLanguage}`,
-      };
+      return { ok: false, status: 400, description: `This session translates ${from} → ${to}; the config asks for ${req.sourceLanguage} → ${req.targetLanguage}` };
     }
     const settings = await this.settings(req, session.organizationId, source, target);
     await markSessionActive(db, session.id);
@@ -175,6 +193,7 @@ export class SessionRuntime {
       ...settings, db: this.deps.db, log: req.log, organizationId: session.organizationId, sessionId: session.id,
       participantId: participant.userId, speakerName: participant.speakerName,
       sendsFinals: req.sendsFinals, sendsTranslations: req.sendsTranslations,
+      onSpeech: (pcm, sampleRateHz) => this.speech.publish(session.id, { participantId: participant.userId, language: target, pcm, sampleRateHz }),
       onClosed: async () => {
         onClosed();
         await this.release(session.id, req.connection, req.log);
@@ -189,6 +208,7 @@ export class SessionRuntime {
     if ((await this.connections.remove(sessionId, connection)) > 0) return;
     try {
       await markSessionCompleted(this.deps.db(), sessionId);
+      this.completed(sessionId);
     } catch (err) {
       log.error({ err, sessionId }, 'could not mark the session completed');
     }

@@ -33,6 +33,11 @@ export interface AttachedStream {
   utteranceEnded(event: UtteranceEndEvent): void;
   /** Audio was received from the client, `durationMs` long. */
   audioReceived(durationMs: number): void;
+  /**
+   * The worker synthesized `pcm` (s16le mono at `sampleRateHz`, the stream's target language): a
+   * session's stream shares it with the session's listeners ({@link SessionSpeechHub}).
+   */
+  speechSynthesized(pcm: Buffer, sampleRateHz: number): void;
   /** The connection ended and its pipeline is closed: finish the stream's writes. Idempotent. */
   close(): Promise<void>;
 }
@@ -66,6 +71,7 @@ export class OrganizationStream implements AttachedStream {
   translationSent(_event: TranslationEvent): void {}
   utteranceEnded(_event: UtteranceEndEvent): void {}
   audioReceived(_durationMs: number): void {}
+  speechSynthesized(_pcm: Buffer, _sampleRateHz: number): void {}
   close(): Promise<void> {
     this.closed ??= (async () => {
       await this.settings.onClosed?.();
@@ -91,6 +97,8 @@ export interface SessionStreamOptions extends StreamSettings {
   sendsTranslations: boolean;
   /** Called once, after the stream's last write: the runtime decides whether the session completes. */
   onClosed: () => Promise<void>;
+  /** Shares the stream's synthesized speech with the session's listeners. */
+  onSpeech?: ((pcm: Buffer, sampleRateHz: number) => void) | undefined;
 }
 
 /**
@@ -139,6 +147,10 @@ export class SessionStream extends OrganizationStream {
 
   override audioReceived(durationMs: number): void {
     this.pendingUsageMs += durationMs;
+  }
+
+  override speechSynthesized(pcm: Buffer, sampleRateHz: number): void {
+    if (!this.closing) this.o.onSpeech?.(pcm, sampleRateHz);
   }
 
   override close(): Promise<void> {

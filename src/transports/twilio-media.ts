@@ -10,10 +10,13 @@ import { WsChannel } from './ws-channel.js';
 
 /** What a Media Stream connection needs from the server. */
 export interface TwilioMediaOptions {
-  /** The call session the stream belongs to (from the stream URL `/twilio/media/{sessionId}`). */
+  /** The session the stream belongs to (from the stream URL `/twilio/media/{sessionId}`, or the phone call's). */
   sessionId: string;
-  /** The call sessions: the stream becomes the session's `customer` leg. */
-  calls: CallControl;
+  /**
+   * What the stream joins on `start`: the call sessions (it becomes the session's `customer` leg),
+   * or a phone call into a platform session (docs/phone.md "Twilio").
+   */
+  calls: Pick<CallControl, 'attachMediaLeg'>;
   /** Largest inbound message, bytes; outbound bytes the peer may leave unread. */
   maxFrameBytes: number;
   maxBufferedBytes: number;

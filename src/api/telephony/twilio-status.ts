@@ -39,3 +39,43 @@ const RANK: Record<ProviderStatus, number> = { pending: 0, ringing: 1, connected
 export function isProviderStatusProgress(current: ProviderStatus | undefined, next: ProviderStatus): boolean {
   return RANK[next] > RANK[current ?? 'pending'];
 }
+
+/** A phone call's stored status change for one of Twilio's `CallStatus` values (docs/phone.md "Twilio"). */
+export interface PhoneStatusTransition {
+  status: 'initiated' | 'ringing' | 'in-progress' | 'ended' | 'failed';
+  /** Stored statuses it applies from: a late callback never moves a call back. */
+  from: readonly string[];
+  final: boolean;
+  startedAt?: Date;
+  endedAt?: Date;
+  endedReason?: string;
+}
+
+/**
+ * Twilio's `CallStatus` for a phone call into a platform session (spec 000 `phone/start`), as the
+ * `phone_calls` row's status: `queued`/`initiated` → `initiated`, `ringing` → `ringing`,
+ * `in-progress` (the `answered` event) → `in-progress` (sets `started_at`), `completed` → `ended`;
+ * `busy`, `no-answer`, `canceled` and `failed` → `failed` with that reason (both set `ended_at`).
+ * @returns undefined for a status Twilio does not document.
+ */
+export function phoneStatusFromCallStatus(callStatus: string, now: Date = new Date()): PhoneStatusTransition | undefined {
+  switch (callStatus) {
+    case 'queued':
+    case 'initiated':
+      return { status: 'initiated', from: ['initiated'], final: false };
+    case 'ringing':
+      return { status: 'ringing', from: ['initiated'], final: false };
+    case 'in-progress':
+    case 'answered':
+      return { status: 'in-progress', from: ['initiated', 'ringing'], final: false, startedAt: now };
+    case 'completed':
+      return { status: 'ended', from: ['initiated', 'ringing', 'in-progress'], final: true, endedAt: now, endedReason: 'completed' };
+    case 'busy':
+    case 'no-answer':
+    case 'canceled':
+    case 'failed':
+      return { status: 'failed', from: ['initiated', 'ringing', 'in-progress'], final: true, endedAt: now, endedReason: callStatus };
+    default:
+      return undefined;
+  }
+}

@@ -7,6 +7,7 @@ import { TwilioTelephony, type TwilioHttpClient } from '../../integrations/twili
 import { TwilioNotConfiguredError } from '../../integrations/twilio-settings.js';
 import type { TolkConfig } from '../../config.js';
 import { TwilioMediaConnection } from '../../transports/twilio-media.js';
+import { twilioPhoneRoutes } from './twilio-phone.js';
 import { isProviderStatusProgress, providerStatusFromCallStatus } from './twilio-status.js';
 
 /** Largest form body Twilio posts to a webhook here, in bytes (status callbacks are ~1 KB). */
@@ -76,13 +77,16 @@ type Form = Record<string, string>;
 /**
  * Twilio's endpoints (docs/calls.md "Twilio"): `POST /twilio/status/:sessionId` (status callbacks),
  * `POST /twilio/voice/:sessionId` (a call's voice webhook: attaches it to a waiting session) and
- * the Media Stream socket `GET /twilio/media/:sessionId`. Every request must carry Twilio's
+ * the Media Stream socket `GET /twilio/media/:sessionId`; and those of phone calls into platform
+ * sessions ({@link twilioPhoneRoutes}). Every request must carry Twilio's
  * `X-Twilio-Signature` for the public URL (and its form parameters): 403 otherwise.
  */
 export async function twilioRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT_BYTES }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(typeof body === 'string' ? body : body.toString('utf8'))));
   });
+  // Phone calls into platform sessions (spec 000 `phone/start`, docs/phone.md "Twilio").
+  await twilioPhoneRoutes(app, ctx, { startTimeoutMs: MEDIA_START_TIMEOUT_MS, idleMediaTimeoutMs: MEDIA_IDLE_TIMEOUT_MS });
   const verifyWebhook = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const twilio = twilioOf(ctx);
     if (!twilio || !ctx.calls) return void reply.code(503).type('text/plain').send(telephonyUnavailableError(ctx.config).message);
