@@ -1,9 +1,11 @@
 /**
  * Stream latency and capacity benchmark (DESIGN §8, docs/deploy.md "Capacity").
  *
- * Streams the five LibriVox recordings of pocketsphinx-testdata through a real server over real
- * WebSockets at real-time pace, with the server's real-time budget as deployed (cores × target
- * utilisation ÷ the measured cost of a stream), and reports, measured on the client:
+ * Starts `tolk serve` as its own process (as `make start` does: embedded database, offline engines,
+ * the real-time budget as deployed: cores × target utilisation ÷ the measured cost of a stream, and
+ * `TOLK_STT_IDLE_DECODERS` recognizers kept loaded), streams the five LibriVox recordings of
+ * pocketsphinx-testdata to it over real WebSockets at real-time pace from this process, and reports,
+ * measured on the client:
  *  - the single-stream baseline: p50/p95 from end of speech to final transcript, translation and
  *    first synthesized audio byte; endpoint → first audio byte (server marks);
  *  - the curve at 1, 4, 8, 12 and 16 simultaneous streams, started together and staggered over
@@ -11,7 +13,9 @@
  *    (429 / 4429 at the start) and shed (429 later), utterances lost (a final without its speech),
  *    and each p95's ratio to the single-stream p95 of the same run;
  *  - the machine's load average before each round (the machine may be shared: compare ratios);
- *  - resident memory per stream.
+ *  - the server process's CPU per second of admitted streams' audio in each round (its own threads
+ *    plus its MT/TTS child processes), read from /proc, and its budget from its /metrics;
+ *  - the server's resident memory per stream.
  * Usage: node --import tsx bench/stream-latency.ts [--rounds 1,4,8] [--quick]
  * Writes bench/results/stream-latency.json and prints a table.
  */
@@ -19,11 +23,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { concatSamples } from '../src/audio/pcm.js';
 import { fetchSessionKey, streamAudio, vtUrl, type ReceivedEvent } from '../src/client/vt-client.js';
-import type { UtteranceLatency } from '../src/pipeline/latency.js';
-import { loadConfig } from '../src/config.js';
-import { closeEngines, createOfflineEngines } from '../src/providers/index.js';
-import { startServer } from '../src/server.js';
 import { librivoxRecordings, loadWav } from '../test/helpers.js';
+import { startTolkProcess } from './tolk-process.js';
 
 
 interface Sample { final: number; translation: number; firstAudio: number }
@@ -49,14 +50,11 @@ function clientLatencies(events: ReceivedEvent[], firstSendAtMs: number, streamS
   return out;
 }
 
-// Sized as an operator would size a server for this load: a recognizer loaded per stream it admits.
-const engines = await createOfflineEngines({ idleDecoders: 16 });
-const stt = engines.stt;
-// The capacity settings as deployed (TOLK_CPU_CORES, TOLK_TARGET_UTILISATION, TOLK_MAX_BACKLOG_MS from the environment).
-const server = await startServer(loadConfig(process.env, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn' }), { engines });
-const apiKey = server.firstOwnerKey ?? '';
-const serverMarks: UtteranceLatency[] = [];
-server.ctx.onUtterance = (e) => serverMarks.push(e.latency);
+// The capacity settings as deployed (TOLK_CPU_CORES, TOLK_TARGET_UTILISATION, TOLK_MAX_BACKLOG_MS
+// and TOLK_STT_IDLE_DECODERS from the environment); recognizers are loaded at start-up for the capacity.
+const server = await startTolkProcess();
+const apiKey = server.apiKey;
+await server.settled();
 const single = librivoxRecordings().map((r) => ({ ...r, ...loadWav(r.path) }));
 const GAP = new Int16Array(16000); // 1 s of silence between utterances
 /** Each stream speaks three recordings with pauses between them: three utterances per stream. */
@@ -69,15 +67,15 @@ const recordings = single.map((_, i) => {
 /** Descriptions of the refusals and sheds of the run (printed once each). */
 const refusals = new Set<string>();
 
-interface RoundResult { samples: Sample[]; admitted: number; refused: number; shed: number; lost: number; rssPerStreamMb: number }
+interface RoundResult { samples: Sample[]; admitted: number; refused: number; shed: number; lost: number; rssPerStreamMb: number; serverCpuPerAudioS: number }
 
 /** Runs `count` streams at once (`stagger`: starts spread over 1 s), each speaking three recordings. */
 async function runStreams(count: number, first = 0, stagger = true): Promise<RoundResult> {
   // Memory per stream counts its recognizer: measured from before the pool is filled for this round.
-  const rssBefore = process.memoryUsage().rss;
-  await stt.prewarm(Math.min(count, server.budget?.capacity ?? count));
+  const rssBefore = server.rssBytes();
   let rssPeak = rssBefore;
-  const timer = setInterval(() => (rssPeak = Math.max(rssPeak, process.memoryUsage().rss)), 200);
+  const timer = setInterval(() => (rssPeak = Math.max(rssPeak, server.rssBytes())), 200);
+  const cpuBefore = server.cpuMs();
   const keys = await Promise.all(Array.from({ length: count }, () => fetchSessionKey(server.url, apiKey, 600)));
   const results = await Promise.all(Array.from({ length: count }, async (_, i) => {
     const r = recordings[(first + i) % recordings.length];
@@ -95,14 +93,16 @@ async function runStreams(count: number, first = 0, stagger = true): Promise<Rou
     const samples = clientLatencies(result.events, result.firstSendAtMs, result.firstSendAtMs);
     const finals = result.events.filter((e) => e.kind === 'transcript' && e.final && e.text).length;
     if (outcome !== 'admitted' && error?.kind === 'error') refusals.add(error.description);
-    return { outcome, samples, lost: outcome === 'admitted' ? finals - samples.length : 0 };
+    return { outcome, samples, lost: outcome === 'admitted' ? finals - samples.length : 0, audioMs: (r.samples.length * 1000) / r.sampleRateHz };
   }));
   clearInterval(timer);
+  const cpuMs = server.cpuMs() - cpuBefore;
   const admitted = results.filter((r) => r.outcome === 'admitted');
   return {
     samples: admitted.flatMap((r) => r.samples), admitted: admitted.length,
     refused: results.filter((r) => r.outcome === 'refused').length, shed: results.filter((r) => r.outcome === 'shed').length,
     lost: admitted.reduce((n, r) => n + r.lost, 0), rssPerStreamMb: (rssPeak - rssBefore) / Math.max(1, admitted.length) / 1e6,
+    serverCpuPerAudioS: cpuMs / Math.max(1, admitted.reduce((n, r) => n + r.audioMs, 0)),
   };
 }
 
@@ -110,13 +110,22 @@ const args = process.argv.slice(2);
 const roundsArg = args[args.indexOf('--rounds') + 1];
 const COUNTS = args.includes('--rounds') && roundsArg ? roundsArg.split(',').map(Number) : [1, 4, 8, 12, 16];
 
-interface Round { streams: number; start: 'together' | 'staggered'; loadAverage: number; p50FirstAudioMs: number; p95FirstAudioMs: number; p95Ratio: number; utterances: number; admitted: number; refused: number; shed: number; lost: number }
+interface Round { streams: number; start: 'together' | 'staggered'; loadAverage: number; p50FirstAudioMs: number; p95FirstAudioMs: number; p95Ratio: number; utterances: number; admitted: number; refused: number; shed: number; lost: number; serverCpuPerAudioS: number }
 const rounds: Round[] = [];
-serverMarks.length = 0;
+
+/** The server's real-time budget, from its /metrics. */
+async function budget(): Promise<{ budgetCpu: number; costPerAudioS: number; capacity: number; refused: number; shed: number }> {
+  const [budgetCpu, costPerAudioS, capacity, refused, shed] = await Promise.all([
+    'tolk_capacity_budget_cpu_seconds', 'tolk_capacity_cost_cpu_seconds_per_audio_second', 'tolk_capacity_streams',
+    'tolk_capacity_refused_total', 'tolk_capacity_shed_total',
+  ].map((m) => server.metric(m)));
+  return { budgetCpu: budgetCpu ?? NaN, costPerAudioS: costPerAudioS ?? NaN, capacity: capacity ?? NaN, refused: refused ?? NaN, shed: shed ?? NaN };
+}
+const atStart = await budget();
+console.log(`   server ready: budget ${atStart.budgetCpu} ÷ calibrated cost ${atStart.costPerAudioS.toFixed(3)} = ${atStart.capacity} streams; ${(server.rssBytes() / 1e6).toFixed(0)} MB resident`);
 // Baseline: one stream at a time, each of the five recordings.
 const baselineSamples: Sample[] = [];
 for (let i = 0; i < recordings.length; i++) baselineSamples.push(...(await runStreams(1, i, false)).samples);
-const endpointToAudio = serverMarks.filter((m) => m.firstAudioByteMs !== null).map((m) => (m.firstAudioByteMs ?? 0) - m.endpointMs);
 const baseP95 = percentile(baselineSamples.map((s) => s.firstAudio), 95);
 
 let memoryPerStreamMb = 0;
@@ -130,26 +139,26 @@ for (const n of COUNTS) {
       streams: n, start, loadAverage: Number(loadAverage.toFixed(2)),
       p50FirstAudioMs: percentile(r.samples.map((s) => s.firstAudio), 50), p95FirstAudioMs: p95, p95Ratio: Number((p95 / baseP95).toFixed(2)),
       utterances: r.samples.length, admitted: r.admitted, refused: r.refused, shed: r.shed, lost: r.lost,
+      serverCpuPerAudioS: Number(r.serverCpuPerAudioS.toFixed(3)),
     });
     if (r.admitted > 0) memoryPerStreamMb = r.rssPerStreamMb;
     const x = rounds.at(-1);
-    const c = server.budget?.report(0);
-    if (x) console.log(`   budget ${c?.budgetCpu} ÷ cost ${c?.costPerAudioS?.toFixed(3)} = ${c?.capacity} streams; ${[...refusals].join(' | ')}`);
+    const c = await budget();
+    if (x) console.log(`   budget ${c.budgetCpu} ÷ cost ${c.costPerAudioS.toFixed(3)} = ${c.capacity} streams; server CPU ${x.serverCpuPerAudioS} s per audio s; ${[...refusals].join(' | ')}`);
     refusals.clear();
     if (x) console.log(`${String(n).padStart(2)} ${start.padEnd(9)} load ${x.loadAverage.toFixed(1).padStart(5)}  p50 ${String(x.p50FirstAudioMs).padStart(5)} / p95 ${String(x.p95FirstAudioMs).padStart(5)} ms  ×${x.p95Ratio}  admitted ${x.admitted} refused ${x.refused} shed ${x.shed} lost ${x.lost}`);
   }
 }
 
-const capacity = server.budget?.report(0);
+const capacity = await budget();
 const report = {
   machine: { cpus: os.cpus().length },
-  capacity: { budgetCpu: capacity?.budgetCpu, costPerAudioS: capacity?.costPerAudioS, streams: capacity?.capacity, refused: capacity?.refused, shed: capacity?.shed },
+  capacity: { atStart, atEnd: capacity },
   baseline: {
     utterances: baselineSamples.length,
     speechEndToFinalMs: { p50: percentile(baselineSamples.map((s) => s.final), 50), p95: percentile(baselineSamples.map((s) => s.final), 95) },
     speechEndToTranslationMs: { p50: percentile(baselineSamples.map((s) => s.translation), 50), p95: percentile(baselineSamples.map((s) => s.translation), 95) },
     speechEndToFirstAudioMs: { p50: percentile(baselineSamples.map((s) => s.firstAudio), 50), p95: baseP95 },
-    endpointToFirstAudioMs: { p50: percentile(endpointToAudio, 50), p95: percentile(endpointToAudio, 95) },
   },
   concurrency: rounds,
   memoryPerStreamMb: Number(memoryPerStreamMb.toFixed(1)),
@@ -158,7 +167,6 @@ fs.mkdirSync('bench/results', { recursive: true });
 fs.writeFileSync('bench/results/stream-latency.json', `${JSON.stringify(report, null, 2)}\n`);
 const b = report.baseline;
 console.log(
-  `stream-latency: single stream speech end → final p50 ${b.speechEndToFinalMs.p50} / p95 ${b.speechEndToFinalMs.p95} ms, → translation ${b.speechEndToTranslationMs.p50} / ${b.speechEndToTranslationMs.p95} ms, → first audio ${b.speechEndToFirstAudioMs.p50} / ${b.speechEndToFirstAudioMs.p95} ms; endpoint → first audio p95 ${b.endpointToFirstAudioMs.p95} ms; budget ${capacity?.budgetCpu} CPU s/s ÷ ${capacity?.costPerAudioS?.toFixed(3)} per stream = ${capacity?.capacity} streams; ${report.memoryPerStreamMb} MB per stream`,
+  `stream-latency: single stream speech end → final p50 ${b.speechEndToFinalMs.p50} / p95 ${b.speechEndToFinalMs.p95} ms, → translation ${b.speechEndToTranslationMs.p50} / ${b.speechEndToTranslationMs.p95} ms, → first audio ${b.speechEndToFirstAudioMs.p50} / ${b.speechEndToFirstAudioMs.p95} ms; budget ${capacity.budgetCpu} CPU s/s ÷ ${capacity.costPerAudioS.toFixed(3)} per stream = ${capacity.capacity} streams; ${report.memoryPerStreamMb} MB per stream`,
 );
 await server.close();
-await closeEngines(engines);

@@ -24,12 +24,17 @@ const TOLK_BEFORE = ['-fwdflat', 'no', '-bestpath', 'no', '-maxhmmpf', '3000', '
 export const SETTINGS: Record<string, readonly string[]> = {
   'cli defaults': [],
   'tolk': POCKETSPHINX_DECODER_ARGS,
+  'tolk before beams': TOLK_BEFORE,
   'ds 2': [...TOLK_BEFORE, '-ds', '2'],
   'topn 2': [...TOLK_BEFORE, '-topn', '2'],
   'topn 3': [...TOLK_BEFORE, '-topn', '3'],
   'maxhmmpf 1500': [...TOLK_BEFORE.slice(0, 4), '-maxhmmpf', '1500', '-maxwpf', '5', '-pl_window', '5'],
   'pl_window 10': [...TOLK_BEFORE.slice(0, 8), '-pl_window', '10'],
   'beam 1e-40': [...TOLK_BEFORE, '-beam', '1e-40', '-pbeam', '1e-40'],
+  'pbeam 1e-40': [...TOLK_BEFORE, '-pbeam', '1e-40'],
+  'wbeam 1e-20': [...TOLK_BEFORE, '-wbeam', '1e-20'],
+  'maxhmmpf 2000': [...TOLK_BEFORE.slice(0, 4), '-maxhmmpf', '2000', '-maxwpf', '5', '-pl_window', '5'],
+  'pbeam 1e-40 maxhmmpf 2000': [...TOLK_BEFORE.slice(0, 4), '-maxhmmpf', '2000', '-maxwpf', '5', '-pl_window', '5', '-pbeam', '1e-40'],
 };
 
 async function measure(args: readonly string[], dir: string): Promise<{ instructions: number; errors: number; words: number }> {

@@ -61,8 +61,9 @@ export interface TolkConfig {
    */
   streamLimits: { orgShare: number; configTimeoutMs: number; idleAudioTimeoutMs: number; pingIntervalMs: number };
   /**
-   * Speech recognizers kept loaded between streams (`TOLK_STT_IDLE_DECODERS`). Each holds ~60 MB;
-   * a stream that finds none waits ~1 s of CPU for one to load. Size it to the expected concurrency.
+   * Speech recognizers kept loaded between streams (`TOLK_STT_IDLE_DECODERS`, default 16). Each
+   * holds ~45 MB; a stream that finds none waits ~1 s of CPU for one to load. At start-up as many as
+   * the real-time budget admits streams (at most this) are loaded (docs/deploy.md "Capacity").
    */
   sttIdleDecoders: number;
   /**
@@ -163,7 +164,7 @@ const envSchema = z.object({
   TOLK_CONFIG_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   TOLK_IDLE_AUDIO_TIMEOUT_S: z.coerce.number().int().min(1).max(86_400).default(60),
   TOLK_WS_PING_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
-  TOLK_STT_IDLE_DECODERS: z.coerce.number().int().min(0).max(256).default(4),
+  TOLK_STT_IDLE_DECODERS: z.coerce.number().int().min(0).max(256).default(16),
   TOLK_ENGINES: z.string().min(1).optional(),
   TOLK_ENGINES_FILE: z.string().min(1).optional(),
   REDIS_URL: z.string().min(1).optional(),

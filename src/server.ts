@@ -24,7 +24,7 @@ import { RedisStateStore } from './state/redis-store.js';
 import { MemorySessionKeyLedger, RedisSessionKeyLedger } from './state/session-key-ledger.js';
 import { WorkerRegistry } from './state/worker-registry.js';
 import { InProcessWorkerLinks } from './realtime/in-process-worker-link.js';
-import { calibrateSttCost, RealtimeBudget, sttCostMeter } from './realtime/realtime-budget.js';
+import { calibrateSttCost, prewarmForCapacity, RealtimeBudget, sttCostMeter } from './realtime/realtime-budget.js';
 import { RemoteWorkerLinks } from './realtime/remote-worker-link.js';
 import type { WorkerLinks } from './realtime/worker-link.js';
 import { TolkMetrics } from './metrics.js';
@@ -54,11 +54,14 @@ export interface RunningServer {
 
 /**
  * The pipelines of role `all`, in this process, under a real-time budget measured from the
- * recognizer (a start-up calibration, then live traffic; docs/deploy.md "Capacity").
+ * recognizer (a start-up calibration, then live traffic; docs/deploy.md "Capacity"). When the
+ * process started its own engines, recognizers for the budget's capacity are loaded in the background.
  */
-async function inProcessWorkers(config: TolkConfig, engines: Engines, current: () => Engines): Promise<InProcessWorkerLinks> {
+async function inProcessWorkers(config: TolkConfig, engines: Engines, current: () => Engines, ownsEngines: boolean): Promise<InProcessWorkerLinks> {
   const budget = new RealtimeBudget({ ...config.capacity, maxStreams: config.maxStreams }, sttCostMeter(engines.stt));
   budget.calibrated((await calibrateSttCost(engines)) ?? 0);
+  // Engines shared from outside (tests) are sized by their owner.
+  if (ownsEngines) prewarmForCapacity(engines, budget);
   const settings = { endpointSilenceMs: config.endpointSilenceMs, maxUtteranceMs: config.maxUtteranceMs, maxBacklogMs: config.capacity.maxBacklogMs };
   return new InProcessWorkerLinks(current, settings, budget);
 }
@@ -128,7 +131,7 @@ export async function startServer(
   const remote = config.role === 'gateway' && redis && config.workerSecret
     ? new RemoteWorkerLinks(new WorkerRegistry(redis), config.workerSecret, (reason) => ctx.metrics.leg2Failure(reason))
     : undefined;
-  const local = remote ? undefined : await inProcessWorkers(config, engines, () => ctx.engines);
+  const local = remote ? undefined : await inProcessWorkers(config, engines, () => ctx.engines, ownsEngines);
   const workers: WorkerLinks = remote ?? (local as InProcessWorkerLinks);
   const ctx: AppContext = {
     config, db: database.db, state, engines, redis,

@@ -11,7 +11,7 @@ import { readEnginesConfig } from './providers/engine-config.js';
 import type { Engines } from './providers/registry.js';
 import { LEG2_PATH } from './realtime/leg2-protocol.js';
 import { WorkerHeartbeat, WorkerRegistry, type WorkerEngine } from './state/worker-registry.js';
-import { calibrateSttCost, RealtimeBudget, sttCostMeter } from './realtime/realtime-budget.js';
+import { calibrateSttCost, prewarmForCapacity, RealtimeBudget, sttCostMeter } from './realtime/realtime-budget.js';
 
 /** A running worker process (role `worker`). */
 export interface RunningWorker {
@@ -77,6 +77,7 @@ export async function startWorker(config: TolkConfig, options: { engines?: Engin
   const streams = new Set<HeldWorkerStream>();
   const budget = new RealtimeBudget({ ...config.capacity, maxStreams: config.maxStreams }, sttCostMeter(engines.stt));
   budget.calibrated((await calibrateSttCost(engines)) ?? 0);
+  prewarmForCapacity(engines, budget);
   let leg2Url = '';
   const logger: { current?: FastifyBaseLogger } = {};
   const heartbeat = new WorkerHeartbeat(

@@ -188,6 +188,17 @@ export function calibrateSttCost(engines: Engines): Promise<number | undefined> 
 }
 
 /**
+ * Loads recognizers in the background until as many are idle as the budget admits streams (each
+ * engine keeps at most its `idleDecoders`), so streams that start together on a freshly started
+ * process do not each wait for a recognizer to load (~1 s of CPU each). Failures are left to the
+ * stream that needs a recognizer (it reports them).
+ */
+export function prewarmForCapacity(engines: Engines, budget: RealtimeBudget): void {
+  const stt = engines.stt as Partial<{ prewarm(count: number): Promise<void> }>;
+  stt.prewarm?.call(engines.stt, budget.capacity).catch(() => undefined);
+}
+
+/**
  * The recognizer whose cost is this process's: `engines.stt` itself when it runs in process, else
  * (a router) the first in-process engine it routes English (or any language) to. Remote engines are
  * never calibrated: a start-up request to them would cost their server, not this process.

@@ -30,13 +30,20 @@ export const POCKETSPHINX_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
  * stream path WER 29.6% → 35.2% for 0.185 → 0.160 CPU s per audio s (13% more streams, a sixth more
  * words wrong). `-topn 2`/`3`, `-maxhmmpf 1500`, `-beam 1e-40` scored 42–52%, worse than the CLI
  * (docs/deploy.md "Capacity").
+ *
+ * The phone-exit and word-exit beams (`-pbeam 1e-40`, `-wbeam 1e-20`) with at most 2000 active HMMs
+ * per frame (was 3000) prune only what the search never kept: `bench/stt-instructions.ts` 9.94 G →
+ * 8.20 G instructions (×0.82) at the same WER (39.4% vs the CLI's 36.6% on whole files), each
+ * alone ×0.91 / ×0.97 / ×0.92; the main beam (`-beam`) is left at its default.
  */
 export const POCKETSPHINX_DECODER_ARGS: readonly string[] = [
   '-fwdflat', 'no',
   '-bestpath', 'no',
-  '-maxhmmpf', '3000',
+  '-maxhmmpf', '2000',
   '-maxwpf', '5',
   '-pl_window', '5',
+  '-pbeam', '1e-40',
+  '-wbeam', '1e-20',
 ];
 
 const PRIMER_TEXT =
