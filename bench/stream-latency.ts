@@ -67,7 +67,7 @@ const recordings = single.map((_, i) => {
 /** Descriptions of the refusals and sheds of the run (printed once each). */
 const refusals = new Set<string>();
 
-interface RoundResult { samples: Sample[]; admitted: number; refused: number; shed: number; lost: number; rssPerStreamMb: number; serverCpuPerAudioS: number }
+interface RoundResult { samples: Sample[]; admitted: number; refused: number; shed: number; lost: number; rssPerStreamMb: number; serverCpuPerAudioS: number; refusalMs: number[] }
 
 /** Runs `count` streams at once (`stagger`: starts spread over 1 s), each speaking three recordings. */
 async function runStreams(count: number, first = 0, stagger = true): Promise<RoundResult> {
@@ -81,6 +81,7 @@ async function runStreams(count: number, first = 0, stagger = true): Promise<Rou
     const r = recordings[(first + i) % recordings.length];
     if (!r) throw new Error('no recording');
     if (stagger) await new Promise((res) => setTimeout(res, (i * 173) % 1000));
+    const connectAtMs = Date.now();
     const result = await streamAudio({
       url: vtUrl(server.url, keys[i] ?? ''),
       config: { source_language: 'en-US', target_language: 'es-ES', voice: 'female', transcript: { interim: true } },
@@ -93,7 +94,9 @@ async function runStreams(count: number, first = 0, stagger = true): Promise<Rou
     const samples = clientLatencies(result.events, result.firstSendAtMs, result.firstSendAtMs);
     const finals = result.events.filter((e) => e.kind === 'transcript' && e.final && e.text).length;
     if (outcome !== 'admitted' && error?.kind === 'error') refusals.add(error.description);
-    return { outcome, samples, lost: outcome === 'admitted' ? finals - samples.length : 0, audioMs: (r.samples.length * 1000) / r.sampleRateHz };
+    // A refusal is timed from the moment the client began connecting to the error event.
+    const refusalMs = outcome === 'refused' && error ? error.atMs - connectAtMs : undefined;
+    return { outcome, samples, lost: outcome === 'admitted' ? finals - samples.length : 0, audioMs: (r.samples.length * 1000) / r.sampleRateHz, refusalMs };
   }));
   clearInterval(timer);
   const cpuMs = server.cpuMs() - cpuBefore;
@@ -103,6 +106,7 @@ async function runStreams(count: number, first = 0, stagger = true): Promise<Rou
     refused: results.filter((r) => r.outcome === 'refused').length, shed: results.filter((r) => r.outcome === 'shed').length,
     lost: admitted.reduce((n, r) => n + r.lost, 0), rssPerStreamMb: (rssPeak - rssBefore) / Math.max(1, admitted.length) / 1e6,
     serverCpuPerAudioS: cpuMs / Math.max(1, admitted.reduce((n, r) => n + r.audioMs, 0)),
+    refusalMs: results.flatMap((r) => (r.refusalMs === undefined ? [] : [r.refusalMs])),
   };
 }
 
@@ -110,7 +114,7 @@ const args = process.argv.slice(2);
 const roundsArg = args[args.indexOf('--rounds') + 1];
 const COUNTS = args.includes('--rounds') && roundsArg ? roundsArg.split(',').map(Number) : [1, 4, 8, 12, 16];
 
-interface Round { streams: number; start: 'together' | 'staggered'; loadAverage: number; p50FirstAudioMs: number; p95FirstAudioMs: number; p95Ratio: number; utterances: number; admitted: number; refused: number; shed: number; lost: number; serverCpuPerAudioS: number }
+interface Round { streams: number; start: 'together' | 'staggered'; loadAverage: number; p50FirstAudioMs: number; p95FirstAudioMs: number; p95Ratio: number; utterances: number; admitted: number; refused: number; shed: number; lost: number; serverCpuPerAudioS: number; maxRefusalMs: number | null }
 const rounds: Round[] = [];
 
 /** The server's real-time budget, from its /metrics. */
@@ -140,13 +144,14 @@ for (const n of COUNTS) {
       p50FirstAudioMs: percentile(r.samples.map((s) => s.firstAudio), 50), p95FirstAudioMs: p95, p95Ratio: Number((p95 / baseP95).toFixed(2)),
       utterances: r.samples.length, admitted: r.admitted, refused: r.refused, shed: r.shed, lost: r.lost,
       serverCpuPerAudioS: Number(r.serverCpuPerAudioS.toFixed(3)),
+      maxRefusalMs: r.refusalMs.length > 0 ? Math.max(...r.refusalMs) : null,
     });
     if (r.admitted > 0) memoryPerStreamMb = r.rssPerStreamMb;
     const x = rounds.at(-1);
     const c = await budget();
     if (x) console.log(`   budget ${c.budgetCpu} ÷ cost ${c.costPerAudioS.toFixed(3)} = ${c.capacity} streams; server CPU ${x.serverCpuPerAudioS} s per audio s; ${[...refusals].join(' | ')}`);
     refusals.clear();
-    if (x) console.log(`${String(n).padStart(2)} ${start.padEnd(9)} load ${x.loadAverage.toFixed(1).padStart(5)}  p50 ${String(x.p50FirstAudioMs).padStart(5)} / p95 ${String(x.p95FirstAudioMs).padStart(5)} ms  ×${x.p95Ratio}  admitted ${x.admitted} refused ${x.refused} shed ${x.shed} lost ${x.lost}`);
+    if (x) console.log(`${String(n).padStart(2)} ${start.padEnd(9)} load ${x.loadAverage.toFixed(1).padStart(5)}  p50 ${String(x.p50FirstAudioMs).padStart(5)} / p95 ${String(x.p95FirstAudioMs).padStart(5)} ms  ×${x.p95Ratio}  admitted ${x.admitted} refused ${x.refused}${x.maxRefusalMs === null ? '' : ` (in ≤ ${x.maxRefusalMs} ms)`} shed ${x.shed} lost ${x.lost}`);
   }
 }
 
