@@ -7,6 +7,7 @@ import type { SessionSpeech } from '../../realtime/session-speech.js';
 import { CallAudioCodec, type CallAudioFormat } from '../calls/call-audio.js';
 import { LegStream } from '../calls/leg-stream.js';
 import { callFormatOf } from '../calls/media-participant.js';
+import { SpeakerTurns } from './speaker-turns.js';
 
 /** What a {@link PhoneLeg} joins. */
 export interface PhoneLegOptions {
@@ -35,7 +36,8 @@ export interface PhoneLegOptions {
  *   session's utterances under the callee's participant and its audio counts in the session's usage;
  * - what the callee hears is the target-language speech the session's other streams in this
  *   process synthesize ({@link SessionSpeechHub}), resampled and handed to the provider's sink
- *   (µ-law 20 ms frames on a Twilio Media Stream). Blocks are passed on as they come, never held.
+ *   (µ-law 20 ms frames on a Twilio Media Stream). One speaker's utterance at a time
+ *   ({@link SpeakerTurns}): a second stream speaking meanwhile follows, never interleaved.
  */
 export class PhoneLeg {
   /** The {@link MediaLeg} the provider's media socket pushes into. */
@@ -46,6 +48,7 @@ export class PhoneLeg {
   private readonly outbound = new Map<string, CallAudioCodec>();
   private readonly stream: LegStream;
   private readonly unsubscribe: () => void;
+  private readonly turns = new SpeakerTurns((_speaker, bytes) => this.o.sink.sendAudio(bytes));
   private ending: Promise<void> | undefined;
 
   constructor(private readonly o: PhoneLegOptions) {
@@ -54,7 +57,10 @@ export class PhoneLeg {
     this.stream = new LegStream(o.ctx, o.grant, 'customer', languages, {
       // The callee talking over what plays to them drops the rest of it (barge-in, Twilio `clear`).
       onEvent: (event) => {
-        if (event.type === 'transcript' && !this.ending) o.sink.clearAudio?.();
+        if (event.type === 'transcript' && !this.ending) {
+          this.turns.clear();
+          o.sink.clearAudio?.();
+        }
       },
       // The callee's own translated speech goes to the session's listeners through the stream service.
       onAudio: () => {},
@@ -80,7 +86,7 @@ export class PhoneLeg {
     if (!codec) this.outbound.set(speech.participantId, (codec = new CallAudioCodec()));
     const pcm = codec.decode(speech.pcm, { encoding: 'pcm_16', sampleRateHz: speech.sampleRateHz, channels: 1 });
     const bytes = codec.encode(pcm, this.format);
-    if (bytes.length > 0) this.o.sink.sendAudio(bytes);
+    if (bytes.length > 0) this.turns.push(speech.participantId, bytes);
   }
 
   /** Ends the call's media from Tolk's side: the provider's socket closes, then {@link end}. */
@@ -93,6 +99,7 @@ export class PhoneLeg {
   end(): Promise<void> {
     return (this.ending ??= (async () => {
       this.unsubscribe();
+      this.turns.clear();
       this.outbound.clear();
       await this.stream.close();
     })());
