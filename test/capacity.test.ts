@@ -123,7 +123,8 @@ describe('capacity: streams are admitted while their measured cost fits the real
 
 describe('cold start: six streams started at the same instant on a freshly started server', () => {
   it('each gets every final, its translation and speech', { timeout: 360_000 }, async () => {
-    // Its own engines, as `tolk serve` starts them: one recognizer loaded, the rest loaded on demand.
+    // Its own engines, as `tolk serve` starts them: one recognizer loaded, the capacity's worth loading
+    // in the background while the six streams start (each waits for one if none is ready).
     const server = await startServer(loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', capacity: { cores: 16, targetUtilisation: 1, maxBacklogMs: 60_000 } }));
     try {
       const recordings = librivoxRecordings();
