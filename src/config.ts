@@ -62,7 +62,7 @@ export interface TolkConfig {
   streamLimits: { orgShare: number; configTimeoutMs: number; idleAudioTimeoutMs: number; pingIntervalMs: number };
   /**
    * Speech recognizers kept loaded between streams (`TOLK_STT_IDLE_DECODERS`, default 16). Each
-   * holds ~45 MB; a stream that finds none waits ~1 s of CPU for one to load. At start-up as many as
+   * holds ~100 MB resident; a stream that finds none waits ~1 s of CPU for one to load. At start-up as many as
    * the real-time budget admits streams (at most this) are loaded (docs/deploy.md "Capacity").
    */
   sttIdleDecoders: number;

@@ -7,7 +7,7 @@ import { POCKETSPHINX_MODEL_DIR, PocketsphinxStt, pocketsphinxAvailable } from '
 export const pocketsphinxSettings = z.strictObject({
   /** Folder holding `en-us/`, `en-us.lm.bin` and `cmudict-en-us.dict`. */
   modelDir: z.string().min(1).default(POCKETSPHINX_MODEL_DIR),
-  /** Decoders kept loaded between streams (~60 MB each); the process default is `TOLK_STT_IDLE_DECODERS`. */
+  /** Decoders kept loaded between streams (~100 MB resident each); the process default is `TOLK_STT_IDLE_DECODERS`. */
   idleDecoders: z.number().int().min(0).max(256).default(4),
   /** Decoders kept ready ahead of the next stream (at most `idleDecoders`). */
   spareDecoders: z.number().int().min(0).max(256).default(1),
