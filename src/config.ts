@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { VAD_NAMES, type VadName } from './providers/vad/types.js';
 import { twilioSettingsFromEnv, type TwilioSettingsResult } from './integrations/twilio-settings.js';
 import { parseStripePlans, type StripeSettings, type VapiSettings } from './billing-config.js';
+import { parseEgressPolicy, type EgressPolicy } from './common/egress-policy.js';
 
 export { parseStripePlans, type StripePlan, type StripeSettings, type VapiSettings } from './billing-config.js';
 
@@ -130,6 +131,13 @@ export interface CallsConfig {
   /** How long a webhook endpoint has to answer, in ms (`TOLK_WEBHOOK_TIMEOUT_MS`; the vendor documents 30 s). */
   webhookTimeoutMs: number;
   /**
+   * Webhook destinations allowed beyond public addresses (`TOLK_WEBHOOK_ALLOW_HOSTS`: host names,
+   * addresses, CIDR ranges, comma-separated; docs/security.md "Outbound requests").
+   */
+  webhookEgress: EgressPolicy;
+  /** Webhook attempts in flight at once per process (`TOLK_WEBHOOK_CONCURRENCY`, default 16). */
+  webhookConcurrency: number;
+  /**
    * OpenAI-compatible chat-completions engine for the `ai_agent` and `help_chat_voice` modes
    * (`TOLK_LLM_BASE_URL` such as `http://127.0.0.1:8000/v1`, `TOLK_LLM_MODEL`, `TOLK_LLM_API_KEY`);
    * without a base URL those modes answer 422.
@@ -198,6 +206,14 @@ const envSchema = z.object({
   TOLK_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(30_000),
   TOLK_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   TOLK_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(30_000),
+  TOLK_WEBHOOK_ALLOW_HOSTS: z.string().optional().superRefine((v, issue) => {
+    try {
+      parseEgressPolicy(v);
+    } catch (err) {
+      issue.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+    }
+  }),
+  TOLK_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
   TOLK_LLM_BASE_URL: z.string().url().optional(),
   TOLK_LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
   TOLK_LLM_API_KEY: z.string().min(1).optional(),
@@ -268,6 +284,8 @@ export function loadConfig(
       webhookRetryBaseMs: e.TOLK_WEBHOOK_RETRY_BASE_MS,
       webhookMaxAttempts: e.TOLK_WEBHOOK_MAX_ATTEMPTS,
       webhookTimeoutMs: e.TOLK_WEBHOOK_TIMEOUT_MS,
+      webhookEgress: parseEgressPolicy(e.TOLK_WEBHOOK_ALLOW_HOSTS),
+      webhookConcurrency: e.TOLK_WEBHOOK_CONCURRENCY,
       llm: { baseUrl: e.TOLK_LLM_BASE_URL, model: e.TOLK_LLM_MODEL, apiKey: e.TOLK_LLM_API_KEY, timeoutMs: e.TOLK_LLM_TIMEOUT_MS },
     },
     twilio: twilioSettingsFromEnv(env),

@@ -153,7 +153,7 @@ export class WebhookReceiver {
     const n = (this.attemptsByEvent.get(body.id) ?? 0) + 1;
     this.attemptsByEvent.set(body.id, n);
     if (n <= this.failures) {
-      res.writeHead(500).end('try again');
+      res.writeHead(500, 'try again').end('try again');
       return;
     }
     this.received.push({ id: body.id, type: body.type, body, raw, signature });

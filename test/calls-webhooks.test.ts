@@ -10,7 +10,7 @@ describe('calls webhooks and recording', () => {
   before(async () => {
     hookUrl = await receiver.listen();
     server = await startCallsServer({
-      env: { TOLK_WEBHOOK_RETRY_BASE_MS: '20', TOLK_WEBHOOK_MAX_ATTEMPTS: '4', TOLK_WEBHOOK_TIMEOUT_MS: '2000' },
+      env: { TOLK_WEBHOOK_RETRY_BASE_MS: '20', TOLK_WEBHOOK_MAX_ATTEMPTS: '4', TOLK_WEBHOOK_TIMEOUT_MS: '2000', TOLK_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' },
       fakes: { stt: { script: ['guten tag'] } },
     });
     const endpoints = await server.call('GET', '/v1/webhook_endpoints');

@@ -42,7 +42,7 @@ describe('calls webhooks through BullMQ (REDIS_URL set)', {
   let server: CallsTestServer;
   const receiver = new WebhookReceiver();
   before(async () => {
-    server = await startCallsServer({ postgresUrl: pgUrl, overrides: { redisUrl }, env: { TOLK_WEBHOOK_RETRY_BASE_MS: '50' } });
+    server = await startCallsServer({ postgresUrl: pgUrl, overrides: { redisUrl }, env: { TOLK_WEBHOOK_RETRY_BASE_MS: '50', TOLK_WEBHOOK_ALLOW_HOSTS: '127.0.0.1' } });
     receiver.secret = (await server.call('GET', '/v1/webhook_endpoints')).json.data[0].secret;
   });
   after(async () => {

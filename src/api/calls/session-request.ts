@@ -1,3 +1,4 @@
+import { refusedUrlReason, type EgressPolicy } from '../../common/egress-policy.js';
 import { isLanguageTag } from '../../common/language-tags.js';
 import { CALL_MODES, type CallMode } from '../../domain/calls/model.js';
 import type { NewCallSession } from '../../domain/calls/sessions.js';
@@ -32,6 +33,20 @@ function optionalObject(body: Record<string, unknown>, field: string): Record<st
   if (!isObject(v)) throw invalidField(field, `The '${field}' field must be an object.`);
   if (JSON.stringify(v).length > MAX_OBJECT_CHARS) throw invalidField(field, `The '${field}' object is larger than ${MAX_OBJECT_CHARS} characters.`);
   return v;
+}
+
+/**
+ * Refuses a webhook URL whose host is this machine, a private, link-local or unique-local address
+ * or a metadata service, unless `TOLK_WEBHOOK_ALLOW_HOSTS` allows it (docs/security.md "Outbound
+ * requests"). Names are checked again on their resolved addresses at every delivery.
+ * @throws {CallsError} 400 `webhook_url_forbidden` naming `param`.
+ */
+export function assertWebhookDestination(policy: EgressPolicy, url: string | null, param: string): void {
+  if (url === null) return;
+  const reason = refusedUrlReason(policy, new URL(url));
+  if (reason) {
+    throw invalidField(param, `${param} is refused: ${reason}. Webhooks go to public addresses only unless the operator allows the host with TOLK_WEBHOOK_ALLOW_HOSTS.`, 'webhook_url_forbidden');
+  }
 }
 
 /**

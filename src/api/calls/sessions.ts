@@ -11,7 +11,7 @@ import { principalOf } from '../platform/auth.js';
 import { CallsError, invalidField } from './errors.js';
 import { idempotent } from './idempotent.js';
 import { renderCreatedSession, renderRecording, renderSession, renderTranscript, streamUrl } from './render.js';
-import { parseCreateSession } from './session-request.js';
+import { assertWebhookDestination, parseCreateSession } from './session-request.js';
 import { telephonyUnavailableError } from '../telephony/twilio.js';
 
 /** `reason` values of `POST /v1/sessions/{id}/end` (vendor "End a session"). */
@@ -41,6 +41,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
     const principal = principalOf(request);
     return idempotent(ctx.db, request, reply, principal.organizationId, async () => {
       const body = parseCreateSession(request.body);
+      assertWebhookDestination(ctx.config.calls.webhookEgress, body.webhookUrl, 'webhook_url');
       if ((body.mode === 'ai_agent' || body.mode === 'help_chat_voice') && !ctx.config.calls.llm.baseUrl) {
         throw new CallsError('UNPROCESSABLE', `Mode ${body.mode} needs an LLM engine: set TOLK_LLM_BASE_URL (an OpenAI-compatible chat-completions server) and TOLK_LLM_MODEL.`, 'llm_not_configured', 'validation_error', 'mode');
       }

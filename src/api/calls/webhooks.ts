@@ -3,6 +3,7 @@ import type { AppContext } from '../../context.js';
 import { ensureWebhookEndpoint, isoSeconds, listWebhookEvents, rollWebhookSecret, setWebhookEndpointUrl, type WebhookEndpoint } from '../../domain/calls/webhooks.js';
 import { principalOf, requireRole } from '../platform/auth.js';
 import { invalidField } from './errors.js';
+import { assertWebhookDestination } from './session-request.js';
 
 function renderEndpoint(e: WebhookEndpoint): Record<string, unknown> {
   return { id: e.id, object: 'webhook_endpoint', url: e.url, secret: e.secret, created_at: isoSeconds(e.createdAt) };
@@ -38,7 +39,9 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
     const body = (request.body ?? {}) as { url?: unknown; roll_secret?: unknown };
     if (typeof body !== 'object' || Array.isArray(body)) throw invalidField('body', 'The request body must be a JSON object.', 'invalid_request');
     if (body.roll_secret !== undefined && typeof body.roll_secret !== 'boolean') throw invalidField('roll_secret', 'roll_secret must be true or false.');
-    let endpoint = body.url === undefined ? await ensureWebhookEndpoint(ctx.db, org) : await setWebhookEndpointUrl(ctx.db, org, parseUrl(body.url));
+    const url = body.url === undefined ? undefined : parseUrl(body.url);
+    if (url !== undefined) assertWebhookDestination(ctx.config.calls.webhookEgress, url, 'url');
+    let endpoint = url === undefined ? await ensureWebhookEndpoint(ctx.db, org) : await setWebhookEndpointUrl(ctx.db, org, url);
     if (body.roll_secret === true) endpoint = await rollWebhookSecret(ctx.db, org);
     return renderEndpoint(endpoint);
   });

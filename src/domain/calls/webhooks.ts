@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { and, asc, desc, eq, inArray, lte, or, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lte, or, isNull } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { callWebhookAttempts, callWebhookEndpoints, callWebhookEvents } from '../../db/schema.js';
 import { newId } from '../api-keys.js';
@@ -135,11 +135,24 @@ export async function recordWebhookAttempt(db: Database, eventId: string, outcom
   }).where(eq(callWebhookEvents.id, eventId));
 }
 
-/** Events still to deliver whose next attempt is due by `before` (recovery after a restart). */
-export async function dueWebhookEvents(db: Database, before: Date, limit = 500): Promise<WebhookEventRow[]> {
-  return db.select().from(callWebhookEvents)
-    .where(and(eq(callWebhookEvents.status, 'pending'), or(isNull(callWebhookEvents.nextAttemptAt), lte(callWebhookEvents.nextAttemptAt, before))))
-    .orderBy(asc(callWebhookEvents.createdAt)).limit(limit);
+/** Where a page of {@link dueWebhookEvents} ends: the last event's creation time and id. */
+export interface WebhookEventCursor {
+  createdAt: Date;
+  id: string;
+}
+
+/**
+ * One page of the events still to deliver whose next attempt is due by `before` (recovery after a
+ * restart), oldest first; pass the last row's `{createdAt, id}` as `after` for the next page. Paging
+ * by key, not offset, so events delivered meanwhile never make the next page skip others.
+ */
+export async function dueWebhookEvents(db: Database, before: Date, limit = 500, after?: WebhookEventCursor): Promise<WebhookEventRow[]> {
+  const due = and(eq(callWebhookEvents.status, 'pending'), or(isNull(callWebhookEvents.nextAttemptAt), lte(callWebhookEvents.nextAttemptAt, before)));
+  const page = after
+    ? and(due, or(gt(callWebhookEvents.createdAt, after.createdAt), and(eq(callWebhookEvents.createdAt, after.createdAt), gt(callWebhookEvents.id, after.id))))
+    : due;
+  return db.select().from(callWebhookEvents).where(page)
+    .orderBy(asc(callWebhookEvents.createdAt), asc(callWebhookEvents.id)).limit(limit);
 }
 
 /** An organization's recent events (newest first) with their attempts, for the operator. */

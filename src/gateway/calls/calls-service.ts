@@ -42,7 +42,9 @@ export class CallsService implements CallControl {
 
   constructor(private readonly ctx: () => AppContext, log: FastifyBaseLogger) {
     const c = ctx().config.calls;
-    this.webhooks = new WebhookDelivery(() => ctx().db, { retryBaseMs: c.webhookRetryBaseMs, maxAttempts: c.webhookMaxAttempts, timeoutMs: c.webhookTimeoutMs }, log, ctx().redis);
+    this.webhooks = new WebhookDelivery(() => ctx().db, {
+      retryBaseMs: c.webhookRetryBaseMs, maxAttempts: c.webhookMaxAttempts, timeoutMs: c.webhookTimeoutMs, egress: c.webhookEgress, concurrency: c.webhookConcurrency,
+    }, log, ctx().redis);
     this.rooms = new CallRooms(ctx, this, log);
     this.onSessionEnded((session) => this.rooms.end(session, session.endReason ?? 'completed'));
   }

@@ -2,20 +2,26 @@ import { Queue, Worker } from 'bullmq';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Database } from '../../db/client.js';
-import { dueWebhookEvents, loadEventForDelivery, recordWebhookAttempt, SIGNATURE_HEADER, signWebhook, type AttemptOutcome } from '../../domain/calls/webhooks.js';
+import type { EgressPolicy } from '../../common/egress-policy.js';
+import { dueWebhookEvents, loadEventForDelivery, recordWebhookAttempt, SIGNATURE_HEADER, signWebhook, type AttemptOutcome, type WebhookEventCursor } from '../../domain/calls/webhooks.js';
+import { postWebhook } from './webhook-post.js';
 
 /** Longest retry delay, in ms: backoff doubles up to this. */
 const MAX_RETRY_DELAY_MS = 60 * 60 * 1000;
 /** BullMQ queue of webhook attempts. */
 const QUEUE_NAME = 'tolk-call-webhooks';
-/** Characters of an endpoint's answer kept in the attempt log. */
-const MAX_ERROR_CHARS = 300;
+/** Events read per page when recovering at start. */
+const RECOVERY_PAGE_SIZE = 500;
 
-/** Delivery settings (docs/calls.md "Webhooks"). */
+/** Delivery settings (docs/calls.md "Webhooks", docs/security.md "Outbound requests"). */
 export interface WebhookDeliverySettings {
   retryBaseMs: number;
   maxAttempts: number;
   timeoutMs: number;
+  /** Destinations refused and allowed (`TOLK_WEBHOOK_ALLOW_HOSTS`). */
+  egress: EgressPolicy;
+  /** Attempts in flight at once in this process (`TOLK_WEBHOOK_CONCURRENCY`); the rest wait their turn. */
+  concurrency: number;
 }
 
 /** Where attempts wait until due: BullMQ delayed jobs with Redis, timers in this process otherwise. Same semantics. */
@@ -27,6 +33,32 @@ interface AttemptQueue {
 /** Delay before attempt `attempt` (2, 3, …) after a failure: `base · 2^(attempt-2)`, capped at 1 h. */
 export function retryDelayMs(retryBaseMs: number, attempt: number): number {
   return Math.min(MAX_RETRY_DELAY_MS, retryBaseMs * 2 ** Math.max(0, attempt - 2));
+}
+
+/**
+ * `delayMs` spread by ±25 % at random, so events that failed together (an endpoint's outage) are
+ * not retried together.
+ */
+export function jitteredDelayMs(delayMs: number, random: () => number = Math.random): number {
+  return Math.round(delayMs * (0.75 + 0.5 * random()));
+}
+
+/** At most `limit` holders at once; the others wait in order. */
+class Semaphore {
+  private active = 0;
+  private readonly waiting: Array<() => void> = [];
+  constructor(private readonly limit: number) {}
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.active >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await task();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.active--;
+    }
+  }
 }
 
 class TimerQueue implements AttemptQueue {
@@ -95,6 +127,7 @@ export class WebhookDelivery {
   private readonly queue: AttemptQueue;
   private closed = false;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly slots: Semaphore;
 
   constructor(
     private readonly db: () => Database,
@@ -102,7 +135,8 @@ export class WebhookDelivery {
     private readonly log: FastifyBaseLogger,
     redis?: Redis,
   ) {
-    const run = (eventId: string, attempt: number): Promise<void> => this.track(this.attempt(eventId, attempt));
+    this.slots = new Semaphore(settings.concurrency);
+    const run = (eventId: string, attempt: number): Promise<void> => this.track(this.slots.run(() => this.attempt(eventId, attempt)));
     this.queue = redis ? new BullQueue(redis, run, log) : new TimerQueue(run);
   }
 
@@ -111,14 +145,25 @@ export class WebhookDelivery {
     await this.queue.schedule(eventId, 1, 0);
   }
 
-  /** Schedules events a previous process left pending (on start). */
+  /**
+   * Schedules every event a previous process left pending (on start), page by page; returns how
+   * many. Attempts run {@link WebhookDeliverySettings.concurrency} at a time.
+   */
   async recover(): Promise<number> {
-    const due = await dueWebhookEvents(this.db(), new Date(Date.now() + MAX_RETRY_DELAY_MS));
-    for (const event of due) {
-      const delayMs = Math.max(0, (event.nextAttemptAt?.getTime() ?? 0) - Date.now());
-      await this.queue.schedule(event.id, event.attempts + 1, delayMs);
+    const before = new Date(Date.now() + MAX_RETRY_DELAY_MS);
+    let scheduled = 0;
+    let after: WebhookEventCursor | undefined;
+    for (;;) {
+      const page = await dueWebhookEvents(this.db(), before, RECOVERY_PAGE_SIZE, after);
+      for (const event of page) {
+        const delayMs = Math.max(0, (event.nextAttemptAt?.getTime() ?? 0) - Date.now());
+        await this.queue.schedule(event.id, event.attempts + 1, delayMs);
+      }
+      scheduled += page.length;
+      const last = page.at(-1);
+      if (!last || page.length < RECOVERY_PAGE_SIZE) return scheduled;
+      after = { createdAt: last.createdAt, id: last.id };
     }
-    return due.length;
   }
 
   /** Stops scheduling; waits for attempts in flight. */
@@ -139,28 +184,18 @@ export class WebhookDelivery {
     if (!loaded || loaded.event.status !== 'pending' || loaded.event.attempts >= attempt) return; // done, or this attempt already ran
     const { event, secret } = loaded;
     const started = performance.now();
-    let statusCode: number | null = null;
-    let error: string | null = null;
-    try {
-      const res = await fetch(event.url, {
-        method: 'POST', body: event.body, redirect: 'manual', signal: AbortSignal.timeout(this.settings.timeoutMs),
-        headers: { 'content-type': 'application/json', 'user-agent': 'Tolk-Webhooks/1', [SIGNATURE_HEADER]: signWebhook(secret, Math.floor(Date.now() / 1000), event.body) },
-      });
-      statusCode = res.status;
-      if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}: ${(await res.text().catch(() => '')).slice(0, MAX_ERROR_CHARS)}`;
-      else await res.body?.cancel();
-    } catch (err) {
-      error = err instanceof Error ? `${err.name}: ${err.message}`.slice(0, MAX_ERROR_CHARS) : 'request failed';
-    }
+    const headers = { 'content-type': 'application/json', 'user-agent': 'Tolk-Webhooks/1', [SIGNATURE_HEADER]: signWebhook(secret, Math.floor(Date.now() / 1000), event.body) };
+    const { statusCode, error, retryable } = await postWebhook(event.url, event.body, headers, { timeoutMs: this.settings.timeoutMs, policy: this.settings.egress });
     const outcome: AttemptOutcome = { attempt, statusCode, error, durationMs: performance.now() - started, result: 'delivered' };
+    const delayMs = jitteredDelayMs(retryDelayMs(this.settings.retryBaseMs, attempt + 1));
     if (error !== null) {
-      const last = attempt >= this.settings.maxAttempts;
+      const last = attempt >= this.settings.maxAttempts || !retryable;
       outcome.result = last ? 'failed' : 'retry';
-      if (!last) outcome.nextAttemptAt = new Date(Date.now() + retryDelayMs(this.settings.retryBaseMs, attempt + 1));
+      if (!last) outcome.nextAttemptAt = new Date(Date.now() + delayMs);
     }
     await recordWebhookAttempt(this.db(), eventId, outcome);
     if (outcome.result === 'retry' && !this.closed) {
-      await this.queue.schedule(eventId, attempt + 1, retryDelayMs(this.settings.retryBaseMs, attempt + 1));
+      await this.queue.schedule(eventId, attempt + 1, delayMs);
     } else if (outcome.result === 'failed') {
       this.log.warn({ eventId, type: event.type, attempts: attempt, error }, 'webhook event failed after its last attempt');
     }
