@@ -137,6 +137,12 @@ export interface CallsConfig {
   webhookEgress: EgressPolicy;
   /** Webhook attempts in flight at once per process (`TOLK_WEBHOOK_CONCURRENCY`, default 16). */
   webhookConcurrency: number;
+  /** How long an `Idempotency-Key` claim holds without its owner's heartbeat, in ms (`TOLK_IDEMPOTENCY_LEASE_MS`, default 15000). */
+  idempotencyLeaseMs: number;
+  /** `Idempotency-Key`s an organization may hold at once (`TOLK_MAX_IDEMPOTENCY_KEYS_PER_ORG`, default 10000). */
+  maxIdempotencyKeysPerOrg: number;
+  /** Call sessions an organization may have open (not ended) at once (`TOLK_MAX_OPEN_CALL_SESSIONS_PER_ORG`, default 500). */
+  maxOpenSessionsPerOrg: number;
   /**
    * OpenAI-compatible chat-completions engine for the `ai_agent` and `help_chat_voice` modes
    * (`TOLK_LLM_BASE_URL` such as `http://127.0.0.1:8000/v1`, `TOLK_LLM_MODEL`, `TOLK_LLM_API_KEY`);
@@ -214,6 +220,9 @@ const envSchema = z.object({
     }
   }),
   TOLK_WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(16),
+  TOLK_IDEMPOTENCY_LEASE_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
+  TOLK_MAX_IDEMPOTENCY_KEYS_PER_ORG: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
+  TOLK_MAX_OPEN_CALL_SESSIONS_PER_ORG: z.coerce.number().int().min(1).max(1_000_000).default(500),
   TOLK_LLM_BASE_URL: z.string().url().optional(),
   TOLK_LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
   TOLK_LLM_API_KEY: z.string().min(1).optional(),
@@ -286,6 +295,9 @@ export function loadConfig(
       webhookTimeoutMs: e.TOLK_WEBHOOK_TIMEOUT_MS,
       webhookEgress: parseEgressPolicy(e.TOLK_WEBHOOK_ALLOW_HOSTS),
       webhookConcurrency: e.TOLK_WEBHOOK_CONCURRENCY,
+      idempotencyLeaseMs: e.TOLK_IDEMPOTENCY_LEASE_MS,
+      maxIdempotencyKeysPerOrg: e.TOLK_MAX_IDEMPOTENCY_KEYS_PER_ORG,
+      maxOpenSessionsPerOrg: e.TOLK_MAX_OPEN_CALL_SESSIONS_PER_ORG,
       llm: { baseUrl: e.TOLK_LLM_BASE_URL, model: e.TOLK_LLM_MODEL, apiKey: e.TOLK_LLM_API_KEY, timeoutMs: e.TOLK_LLM_TIMEOUT_MS },
     },
     twilio: twilioSettingsFromEnv(env),

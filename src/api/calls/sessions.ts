@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { createCallSession, findCallSession, type StoredCallSession } from '../../domain/calls/sessions.js';
+import { countOpenCallSessions } from '../../domain/calls/limits.js';
 import { findRecording, listRecordings, listTranscriptSegments } from '../../domain/calls/transcript.js';
 import type { CallsService } from '../../gateway/calls/calls-service.js';
 import { sessionEventData } from '../../gateway/calls/calls-service.js';
@@ -37,11 +38,16 @@ async function ownSession(ctx: AppContext, request: FastifyRequest, id: string):
  * another organization is 404.
  */
 export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+  const c = ctx.config.calls;
+  const keyLimits = { leaseMs: c.idempotencyLeaseMs, maxKeysPerOrganization: c.maxIdempotencyKeysPerOrg };
   app.post('/sessions', async (request, reply) => {
     const principal = principalOf(request);
     return idempotent(ctx.db, request, reply, principal.organizationId, async () => {
       const body = parseCreateSession(request.body);
       assertWebhookDestination(ctx.config.calls.webhookEgress, body.webhookUrl, 'webhook_url');
+      if (await countOpenCallSessions(ctx.db, principal.organizationId) >= c.maxOpenSessionsPerOrg) {
+        throw new CallsError('RATE_LIMITED', `This organization has ${c.maxOpenSessionsPerOrg} open sessions, the most it may (TOLK_MAX_OPEN_CALL_SESSIONS_PER_ORG); end one first.`, 'too_many_open_sessions', 'rate_limit_error');
+      }
       if ((body.mode === 'ai_agent' || body.mode === 'help_chat_voice') && !ctx.config.calls.llm.baseUrl) {
         throw new CallsError('UNPROCESSABLE', `Mode ${body.mode} needs an LLM engine: set TOLK_LLM_BASE_URL (an OpenAI-compatible chat-completions server) and TOLK_LLM_MODEL.`, 'llm_not_configured', 'validation_error', 'mode');
       }
@@ -56,7 +62,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
       await calls.emit(session, 'session.created', sessionEventData(session));
       calls.placeCallInBackground(session, request.log);
       return { status: 201, body: renderCreatedSession(session, streamUrl(ctx.config.calls, request, session.id)) };
-    });
+    }, keyLimits);
   });
 
   app.get<{ Params: { id: string } }>('/sessions/:id', async (request) => {
@@ -75,7 +81,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
       const ended = (await callsOf(ctx).endSession(session.id, reason)) ?? session;
       const body = renderSession(ended, streamUrl(ctx.config.calls, request, session.id), await listTranscriptSegments(ctx.db, session.id));
       return { status: 200, body };
-    });
+    }, keyLimits);
   });
 
   app.get<{ Params: { id: string }; Querystring: { format?: string; include_translations?: string } }>('/sessions/:id/transcript', async (request, reply) => {
