@@ -201,8 +201,8 @@ describe('LiveKit rooms: spec 001 sessions and the interpreter on a real livekit
     const unconfigured = await startTestServer({ liveKit: { url: 'ws://localhost:7880', apiKey: 'devkey', apiSecret: 'secret', configured: false } });
     try {
       const res = await postJson(`${unconfigured.url}/api/beta1/session`, { source_language: 'en-US', target_language: 'es-ES', voice_type: 'male' }, unconfigured.apiKey);
-      assert.equal(res.status, 500);
-      assert.equal((res.json.error as { code: string }).code, 'internal_error');
+      assert.equal(res.status, 503);
+      assert.equal((res.json.error as { code: string }).code, 'not_configured');
       assert.match((res.json.error as { message: string }).message, /LIVEKIT_URL/);
       const voice = await postJson(`${unconfigured.url}/api/beta1/session`, { source_language: 'en-US', target_language: 'es-ES', voice_type: 'robot' }, unconfigured.apiKey);
       assert.equal(voice.status, 400);

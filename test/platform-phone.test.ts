@@ -238,7 +238,9 @@ describe('phone calls without Vapi configured', () => {
 
   it('phone/start answers 501 naming every missing setting of Vapi and of Twilio (403 for a member first); the Vapi webhook is 501', async () => {
     const member = (await createApiKey(server.ctx.db, { organizationName: 'default', role: 'member' })).key;
-    const post = (key: string) => fetch(`${server.url}/api/sessions/sess_x/phone/start`, {
+    const orgId = (await ensureOrganization(server.ctx.db, 'default')).id;
+    const { session: s } = await createSession(server.ctx.db, { organizationId: orgId, createdByKeyId: 'key_x', sourceLang: 'en', targetLang: 'es', speakerName: 'x', creatorRole: 'owner' });
+    const post = (key: string, id = s.id) => fetch(`${server.url}/api/sessions/${id}/phone/start`, {
       method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: '{"phoneNumber":"+14155550199"}',
     });
     assert.equal((await post(member)).status, 403);
@@ -249,6 +251,11 @@ describe('phone calls without Vapi configured', () => {
     assert.equal(err.error.message, 'Outbound phone calls are not configured on this server: set VAPI_API_KEY, VAPI_ASSISTANT_ID, VAPI_PHONE_NUMBER_ID (Vapi), '
       + 'or TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_PHONE_NUMBER and TOLK_PUBLIC_URL (Twilio: TWILIO_ACCOUNT_SID is not set; TWILIO_AUTH_TOKEN is not set; '
       + 'TWILIO_PHONE_NUMBER is not set; TOLK_PUBLIC_URL is not set) (docs/phone.md)');
+    const unknown = await post(server.apiKey, 'sess_unknown');
+    assert.equal(unknown.status, 404, 'an unknown session is 404 before the missing settings');
+    const foreignOrg = (await ensureOrganization(server.ctx.db, 'someone-else')).id;
+    const { session: foreign } = await createSession(server.ctx.db, { organizationId: foreignOrg, createdByKeyId: 'k', sourceLang: 'en', targetLang: 'es', speakerName: 'x', creatorRole: 'owner' });
+    assert.equal((await post(server.apiKey, foreign.id)).status, 404, "another organization's session is 404 too");
     const hook = await sendServerMessage(`${server.url}/api/webhooks/vapi`, 'anything-at-all-123', { type: 'status-update', status: 'ended', call: { id: 'x' } });
     assert.equal(hook.status, 501);
     assert.match(((await hook.json()) as ErrorBody).error.message, /VAPI_WEBHOOK_SECRET/);

@@ -197,12 +197,12 @@ describe('platform sessions (spec 000 "Sessions", "Active Session Management")',
     assert.deepEqual(rest.json<{ sessions: Array<{ id: string }> }>().sessions.map((s) => s.id), [made[0]?.sessionId]);
     const defaults = await call('GET', '/api/sessions', keys.queue);
     assert.equal(defaults.json<{ sessions: unknown[] }>().sessions.length, 3);
-    // "max 100" is a cap, not a refusal; offsets below 0 count as 0; non-numbers are 400.
-    const capped = await call('GET', '/api/sessions?limit=500&offset=-3', keys.queue);
+    // "max 100" is a cap, not a refusal; non-numbers and negative offsets are 400.
+    const capped = await call('GET', '/api/sessions?limit=500&offset=0', keys.queue);
     assert.equal(capped.statusCode, 200, capped.body);
     assert.equal(capped.json<{ sessions: unknown[] }>().sessions.length, 3);
     assert.equal((await call('GET', '/api/sessions?limit=0', keys.queue)).json<{ sessions: unknown[] }>().sessions.length, 1);
-    for (const q of ['limit=abc', 'offset=x', 'limit=1.5']) {
+    for (const q of ['limit=abc', 'offset=x', 'limit=1.5', 'offset=-1', 'offset=-3']) {
       const bad = await call('GET', `/api/sessions?${q}`, keys.queue);
       assert.equal(bad.statusCode, 400, q);
       assert.equal(bad.json<{ error: { code: string } }>().error.code, 'BAD_REQUEST');

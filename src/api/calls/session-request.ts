@@ -135,12 +135,13 @@ export function parseMetadata(value: unknown): Record<string, string> | null {
     throw invalidField('metadata', `metadata has ${entries.length} keys; at most ${METADATA_LIMITS.maxKeys} are allowed.`, 'metadata_too_many_keys');
   }
   for (const [key, v] of entries) {
-    if (key.length === 0 || key.length > METADATA_LIMITS.maxKeyChars) {
+    if (key.length === 0 || [...key].length > METADATA_LIMITS.maxKeyChars) {
       throw invalidField(`metadata.${key}`, `metadata key '${key}' must be 1 to ${METADATA_LIMITS.maxKeyChars} characters.`, 'metadata_key_invalid');
     }
     if (typeof v !== 'string') throw invalidField(`metadata.${key}`, `metadata value of '${key}' must be a string.`, 'metadata_value_invalid');
-    if (v.length > METADATA_LIMITS.maxValueChars) {
-      throw invalidField(`metadata.${key}`, `metadata value of '${key}' has ${v.length} characters; at most ${METADATA_LIMITS.maxValueChars} are allowed.`, 'metadata_value_too_long');
+    const chars = [...v].length; // code points: an emoji is one character, not two UTF-16 units
+    if (chars > METADATA_LIMITS.maxValueChars) {
+      throw invalidField(`metadata.${key}`, `metadata value of '${key}' has ${chars} characters; at most ${METADATA_LIMITS.maxValueChars} are allowed.`, 'metadata_value_too_long');
     }
   }
   return value as Record<string, string>;

@@ -78,8 +78,8 @@ async function dial(
  * Spec 000 `POST /sessions/:id/phone/start` (under `/api`), owner or admin: calls `phoneNumber`
  * through the configured {@link PhoneDialer} (Vapi, else Twilio) and brings the callee into the session; answers
  * `{callId, status: "initiated"}`. Errors: 400 for a number that is not E.164; 403 for a member (of
- * the key's organization, then of the session's); 501 naming the missing settings when no dialer is
- * configured; 404 for an unknown session or another organization's; 409 when the session is not
+ * the key's organization, then of the session's); 404 for an unknown session or another
+ * organization's (checked first); 501 naming the missing settings when no dialer is configured; 409 when the session is not
  * `active`; 422 when the provider refuses the call, 500 when it cannot be reached (docs/phone.md).
  */
 export const phoneRoutes: PlatformRoutePlugin = async (app, ctx) => {
@@ -91,14 +91,14 @@ export const phoneRoutes: PlatformRoutePlugin = async (app, ctx) => {
       response: { 200: phoneStarted, ...errorResponses, 422: errorBody, 501: errorBody },
     },
   }, async (request) => {
-    const dialer = phoneDialerFor(ctx);
-    if (!dialer) throw new AppError('NOT_IMPLEMENTED', notConfiguredMessage(ctx));
     const principal = principalOf(request);
     const orgs = await organizationsOf(ctx.db, principal);
     const session = await findSession(ctx.db, [...orgs.keys()], request.params.id);
     const role = session ? orgs.get(session.organizationId) : undefined;
     if (!session || !role) throw new AppError('NOT_FOUND', `Session ${request.params.id} not found`);
     if (!roleAtLeast(role, 'admin')) throw new AppError('FORBIDDEN', `Starting a phone call requires the admin role or higher; this key's role is ${role}`);
+    const dialer = phoneDialerFor(ctx); // after the lookup: an unknown or foreign session is 404 whatever is configured
+    if (!dialer) throw new AppError('NOT_IMPLEMENTED', notConfiguredMessage(ctx));
     if (session.status !== 'active') {
       throw new AppError('CONFLICT', `Session ${session.id} is ${session.status}: a phone call joins an active session only`);
     }

@@ -37,9 +37,9 @@ const created = z.object({
 });
 const orgQuery = { organization_id: z.string().min(1).max(100).optional().describe("Organization to list (default: the key's own)") };
 const listQuery = z.object({
-  // Spec 000 says "max 100": a larger limit is capped, not refused; a negative offset counts as 0.
+  // Spec 000 says "max 100": a larger limit is capped, not refused; a negative offset is an invalid parameter (400).
   limit: z.coerce.number().int().default(20).transform((n) => Math.min(100, Math.max(1, n))).describe('Max results (default 20; capped to 1–100)'),
-  offset: z.coerce.number().int().default(0).transform((n) => Math.max(0, n)).describe('Results to skip (default 0; negative counts as 0)'),
+  offset: z.coerce.number().int().min(0).default(0).describe('Results to skip (default 0; negative is 400)'),
   ...orgQuery,
 });
 const listedSession = z.object({

@@ -11,8 +11,11 @@ import { supportedPairs } from '../../providers/registry.js';
 import { sessionInterpreterSpec } from '../../transports/livekit/interpreter-manager.js';
 import { VOICE_TYPES, type VoiceType } from '../../transports/livekit/voice-choice.js';
 
-/** The error codes of spec 001 ("Error Responses"), plus `invalid_request` for a body that is not the documented shape. */
-export type RoomsErrorCode = 'invalid_language' | 'invalid_request' | 'invalid_token' | 'rate_limit_exceeded' | 'internal_error';
+/**
+ * The error codes of spec 001 ("Error Responses"), plus `invalid_request` for a body that is not the
+ * documented shape and `not_configured` (503) when the server has no LiveKit.
+ */
+export type RoomsErrorCode = 'invalid_language' | 'invalid_request' | 'invalid_token' | 'rate_limit_exceeded' | 'not_configured' | 'internal_error';
 
 /** The spec-001 error body: `{"error":{"code","message"}}` with a lower-case code. */
 export interface RoomsErrorBody {
@@ -20,7 +23,7 @@ export interface RoomsErrorBody {
 }
 
 const STATUS: Record<RoomsErrorCode, number> = {
-  invalid_language: 400, invalid_request: 400, invalid_token: 401, rate_limit_exceeded: 429, internal_error: 500,
+  invalid_language: 400, invalid_request: 400, invalid_token: 401, rate_limit_exceeded: 429, not_configured: 503, internal_error: 500,
 };
 
 /** Sends a spec-001 error with its status. */
@@ -101,7 +104,7 @@ export async function roomSessionRoutes(app: FastifyInstance, ctx: AppContext): 
     const problem = languageProblem(ctx, source, target);
     if (problem) return sendRoomsError(reply, 'invalid_language', problem);
     if (!ctx.config.liveKit.configured) {
-      return sendRoomsError(reply, 'internal_error', 'LiveKit is not configured on this server: the operator must set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET');
+      return sendRoomsError(reply, 'not_configured', 'LiveKit is not configured on this server: the operator must set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET');
     }
     const { session, participantId } = await createSession(ctx.db, {
       organizationId: principal.organizationId, createdByKeyId: principal.keyId, sourceLang: source, targetLang: target,

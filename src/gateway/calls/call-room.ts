@@ -130,7 +130,10 @@ export class CallRoom {
       stream = new LegStream(this.ctx, this.grant, leg, languages, {
         onEvent: (event) => this.onLegEvent(leg, event),
         onAudio: (pcm) => this.onTranslatedAudio(leg, pcm),
-        onFailure: (status, description) => this.broadcast({ type: 'error', speaker: leg, status, description }, leg),
+        onFailure: (status, description, final) => {
+          this.broadcast({ type: 'error', speaker: leg, status, description }, leg);
+          if (final) for (const p of [...this.participants]) if (p.leg === leg) p.end('error');
+        },
       }, this.log);
       this.legs.set(leg, stream);
     }

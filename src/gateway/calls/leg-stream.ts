@@ -17,8 +17,11 @@ export interface LegStreamHandlers {
   onEvent(event: WorkerEvent): void;
   /** Synthesized speech of the translation, s16le mono at {@link CALL_RATE_HZ}. */
   onAudio(pcm: Buffer): void;
-  /** The stream could not open or ended with an error: `status` and description for the leg's participants. */
-  onFailure(status: number, description: string): void;
+  /**
+   * The stream could not open or ended with an error: `status` and description for the leg's
+   * participants; `final` when the leg will not try again (its participants should be closed).
+   */
+  onFailure(status: number, description: string, final?: boolean): void;
 }
 
 /**
@@ -26,7 +29,8 @@ export interface LegStreamHandlers {
  * translated into the other leg's and spoken — a spec-002 stream opened with
  * {@link openGrantedStream} under the session creator's key (admission, slots, glossary, usage),
  * on its first audio. Audio sent while it opens waits (bounded); a failure is reported once, and
- * the next audio tries again.
+ * the next audio tries again — unless the request itself was refused (a 4xx other than 408/429,
+ * such as a language no engine serves): then the leg stays failed and its audio is dropped.
  */
 export class LegStream {
   private stream: GatewayStream | undefined;
@@ -34,6 +38,8 @@ export class LegStream {
   private pending: Buffer[] = [];
   private pendingMs = 0;
   private closed = false;
+  /** Set when opening was refused for good (the request is wrong, retrying cannot help). */
+  private refused = false;
 
   constructor(
     private readonly ctx: AppContext,
@@ -51,7 +57,7 @@ export class LegStream {
 
   /** Sends s16le mono at {@link CALL_RATE_HZ}, opening the stream first when needed. */
   push(pcm: Buffer): void {
-    if (this.closed) return;
+    if (this.closed || this.refused) return;
     const durationMs = (pcm.length / 2 / CALL_RATE_HZ) * 1000;
     if (this.stream) {
       this.stream.link.sendAudio(pcm);
@@ -108,7 +114,10 @@ export class LegStream {
       if (!result.ok) {
         this.pending = [];
         this.pendingMs = 0;
-        if ('status' in result) this.handlers.onFailure(result.status, result.description);
+        if ('status' in result) {
+          this.refused = result.status >= 400 && result.status < 500 && result.status !== 408 && result.status !== 429;
+          this.handlers.onFailure(result.status, result.description, this.refused);
+        }
         return;
       }
       this.stream = result.stream;
