@@ -143,6 +143,8 @@ export interface CallsConfig {
   maxIdempotencyKeysPerOrg: number;
   /** Call sessions an organization may have open (not ended) at once (`TOLK_MAX_OPEN_CALL_SESSIONS_PER_ORG`, default 500). */
   maxOpenSessionsPerOrg: number;
+  /** `/v1` requests per minute per API key (`TOLK_CALLS_RATE_LIMIT_PER_MIN`, default 600), with `X-RateLimit-*` headers. */
+  rateLimitPerMin: number;
   /**
    * OpenAI-compatible chat-completions engine for the `ai_agent` and `help_chat_voice` modes
    * (`TOLK_LLM_BASE_URL` such as `http://127.0.0.1:8000/v1`, `TOLK_LLM_MODEL`, `TOLK_LLM_API_KEY`);
@@ -223,6 +225,7 @@ const envSchema = z.object({
   TOLK_IDEMPOTENCY_LEASE_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   TOLK_MAX_IDEMPOTENCY_KEYS_PER_ORG: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
   TOLK_MAX_OPEN_CALL_SESSIONS_PER_ORG: z.coerce.number().int().min(1).max(1_000_000).default(500),
+  TOLK_CALLS_RATE_LIMIT_PER_MIN: z.coerce.number().int().positive().default(600),
   TOLK_LLM_BASE_URL: z.string().url().optional(),
   TOLK_LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
   TOLK_LLM_API_KEY: z.string().min(1).optional(),
@@ -298,6 +301,7 @@ export function loadConfig(
       idempotencyLeaseMs: e.TOLK_IDEMPOTENCY_LEASE_MS,
       maxIdempotencyKeysPerOrg: e.TOLK_MAX_IDEMPOTENCY_KEYS_PER_ORG,
       maxOpenSessionsPerOrg: e.TOLK_MAX_OPEN_CALL_SESSIONS_PER_ORG,
+      rateLimitPerMin: e.TOLK_CALLS_RATE_LIMIT_PER_MIN,
       llm: { baseUrl: e.TOLK_LLM_BASE_URL, model: e.TOLK_LLM_MODEL, apiKey: e.TOLK_LLM_API_KEY, timeoutMs: e.TOLK_LLM_TIMEOUT_MS },
     },
     twilio: twilioSettingsFromEnv(env),

@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   NOT_FOUND: { status: 404, reason: 'Not Found' },
   REQUEST_TIMEOUT: { status: 408, reason: 'Request Timeout' },
   CONFLICT: { status: 409, reason: 'Conflict' },
+  PAYLOAD_TOO_LARGE: { status: 413, reason: 'Payload Too Large' },
   UNPROCESSABLE: { status: 422, reason: 'Unprocessable Entity' },
   RATE_LIMITED: { status: 429, reason: 'Too Many Requests' },
   INTERNAL_ERROR: { status: 500, reason: 'Internal Server Error' },

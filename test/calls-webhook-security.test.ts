@@ -149,7 +149,7 @@ describe('webhook destinations (SSRF) and the answers of endpoints', () => {
     before(async () => {
       hookUrl = await endpoint.listen();
       server = await startCallsServer({
-        env: { TOLK_WEBHOOK_ALLOW_HOSTS: '127.0.0.1', TOLK_WEBHOOK_MAX_ATTEMPTS: '1', TOLK_WEBHOOK_TIMEOUT_MS: '1500', TOLK_WEBHOOK_CONCURRENCY: '3' },
+        env: { TOLK_CALLS_RATE_LIMIT_PER_MIN: '100000', TOLK_WEBHOOK_ALLOW_HOSTS: '127.0.0.1', TOLK_WEBHOOK_MAX_ATTEMPTS: '1', TOLK_WEBHOOK_TIMEOUT_MS: '1500', TOLK_WEBHOOK_CONCURRENCY: '3' },
       });
     });
     after(async () => {

@@ -26,7 +26,7 @@ export function surfaceOf(url: string): ErrorSurface {
 
 /**
  * An error found before any route ran (the router or Node's HTTP parser), as `surface` documents
- * it. Spec 000 has no code for 408, 414 or 431: like 413 they are 400 `BAD_REQUEST`
+ * it. Spec 000 has no code for 408, 414 or 431: they are 400 `BAD_REQUEST`
  * (docs/platform.md); the stream surface's error event likewise answers 400 for a status it has no
  * reason for; spec 003 gets `{"error":"…"}` with the status.
  * @param status - the HTTP status the router meant (400, 404, 408, 414, 431…).

@@ -26,6 +26,7 @@ const DEFAULTS: Record<ErrorCode, { code: string; type: string }> = {
   NOT_FOUND: { code: 'resource_not_found', type: 'not_found_error' },
   REQUEST_TIMEOUT: { code: 'request_timeout', type: 'api_error' },
   CONFLICT: { code: 'conflict', type: 'invalid_request_error' },
+  PAYLOAD_TOO_LARGE: { code: 'request_too_large', type: 'invalid_request_error' },
   UNPROCESSABLE: { code: 'unprocessable', type: 'validation_error' },
   RATE_LIMITED: { code: 'rate_limit_exceeded', type: 'rate_limit_error' },
   INTERNAL_ERROR: { code: 'internal_error', type: 'api_error' },
@@ -60,8 +61,8 @@ export function handleCallsError(error: FastifyError | AppError | Error, request
   }
   const status = (error as FastifyError).statusCode ?? 500;
   if (status >= 400 && status < 500) {
-    const code: ErrorCode = status === 429 ? 'RATE_LIMITED' : status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST';
-    void reply.code(code === 'BAD_REQUEST' ? 400 : status).send(callsErrorBody(new AppError(code, error.message)));
+    const code: ErrorCode = status === 429 ? 'RATE_LIMITED' : status === 404 ? 'NOT_FOUND' : status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST';
+    void reply.code(code === 'BAD_REQUEST' ? 400 : status).send(callsErrorBody(new AppError(code, status === 413 ? 'The request body is larger than this server accepts.' : error.message)));
     return;
   }
   request.log.error({ err: error }, 'calls request failed');

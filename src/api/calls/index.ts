@@ -1,3 +1,4 @@
+import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { jsonDeeperThan } from '../../common/json-depth.js';
@@ -13,13 +14,22 @@ export const MAX_BODY_DEPTH = 32;
  * The calls surface (spec 004, docs/calls.md); register it with prefix `/v1`: every route needs
  * `Authorization: Bearer <API key>` of the organization and answers errors in the vendor's shape.
  * A body nested deeper than {@link MAX_BODY_DEPTH} levels is 400 `invalid_request`; a path
- * parameter with a control character (`%00`) names nothing: 404.
+ * parameter with a control character (`%00`) names nothing: 404. Each key may make
+ * `TOLK_CALLS_RATE_LIMIT_PER_MIN` requests a minute (`X-RateLimit-*` headers; 429 `rate_limit_exceeded` past it).
  * The stream socket (`/v1/sessions/{id}/connect`) is registered by the transports, outside this
  * key-guarded scope (it takes the session's stream token).
  */
 export async function callsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.setErrorHandler(handleCallsError);
   app.addHook('onRequest', authenticate(ctx));
+  await app.register(fastifyRateLimit, {
+    max: ctx.config.calls.rateLimitPerMin,
+    timeWindow: 60_000,
+    keyGenerator: (request) => request.principal?.keyId ?? request.ip,
+    ...(ctx.redis ? { redis: ctx.redis, nameSpace: 'tolk:ratelimit:calls:' } : {}),
+    skipOnError: true,
+    errorResponseBuilder: (_request, context) => Object.assign(new Error(`Too many requests: at most ${context.max} a minute per API key. Retry after ${Math.ceil(context.ttl / 1000)} seconds.`), { statusCode: 429 }),
+  });
   app.addHook('preValidation', async (request) => {
     for (const [name, value] of Object.entries((request.params ?? {}) as Record<string, unknown>)) {
       // eslint-disable-next-line no-control-regex

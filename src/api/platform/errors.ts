@@ -35,7 +35,7 @@ export function handlePlatformError(error: FastifyError | AppError | Error, requ
     return;
   }
   if (status >= 400 && status < 500) {
-    // Statuses without a code of their own (413 payload too large, 415 media type, …) are 400.
+    // Statuses without a code of their own (415 media type, …) are 400; 413 is PAYLOAD_TOO_LARGE.
     const known = codeForStatus(status);
     const code = known === 'INTERNAL_ERROR' ? 'BAD_REQUEST' : known;
     void reply.code(code === 'BAD_REQUEST' ? 400 : status).send(platformError(code, error.message));

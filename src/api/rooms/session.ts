@@ -13,9 +13,10 @@ import { VOICE_TYPES, type VoiceType } from '../../transports/livekit/voice-choi
 
 /**
  * The error codes of spec 001 ("Error Responses"), plus `invalid_request` for a body that is not the
- * documented shape and `not_configured` (503) when the server has no LiveKit.
+ * documented shape, `request_too_large` (413) for a body over the limit and `not_configured` (503)
+ * when the server has no LiveKit.
  */
-export type RoomsErrorCode = 'invalid_language' | 'invalid_request' | 'invalid_token' | 'rate_limit_exceeded' | 'not_configured' | 'internal_error';
+export type RoomsErrorCode = 'invalid_language' | 'invalid_request' | 'request_too_large' | 'invalid_token' | 'rate_limit_exceeded' | 'not_configured' | 'internal_error';
 
 /** The spec-001 error body: `{"error":{"code","message"}}` with a lower-case code. */
 export interface RoomsErrorBody {
@@ -23,7 +24,7 @@ export interface RoomsErrorBody {
 }
 
 const STATUS: Record<RoomsErrorCode, number> = {
-  invalid_language: 400, invalid_request: 400, invalid_token: 401, rate_limit_exceeded: 429, not_configured: 503, internal_error: 500,
+  invalid_language: 400, invalid_request: 400, request_too_large: 413, invalid_token: 401, rate_limit_exceeded: 429, not_configured: 503, internal_error: 500,
 };
 
 /** Sends a spec-001 error with its status. */
@@ -70,6 +71,7 @@ function languageProblem(ctx: AppContext, source: string, target: string): strin
 export async function roomSessionRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error.statusCode === 429) return sendRoomsError(reply, 'rate_limit_exceeded', error.message);
+    if (error.statusCode === 413) return sendRoomsError(reply, 'request_too_large', 'The request body is larger than this server accepts.');
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       return sendRoomsError(reply, 'invalid_request', `Invalid request: ${error.message}`);
     }
