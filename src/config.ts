@@ -32,6 +32,8 @@ export interface TolkConfig {
    * at once (`TOLK_MAX_SESSION_KEYS_PER_KEY`); past it, issuing answers 429.
    */
   maxSessionKeysPerKey: number;
+  /** API keys an organization may hold (`TOLK_MAX_API_KEYS_PER_ORG`, default 100); `POST /api/api-keys` past it is 409. */
+  maxApiKeysPerOrg: number;
   /** Largest accepted inbound WebSocket message, in bytes (`TOLK_MAX_FRAME_BYTES`). */
   maxFrameBytes: number;
   /** Outbound bytes a client may leave unread before it is disconnected (`TOLK_MAX_BUFFERED_BYTES`). */
@@ -225,6 +227,7 @@ const envSchema = z.object({
   TOLK_IDEMPOTENCY_LEASE_MS: z.coerce.number().int().min(100).max(600_000).default(15_000),
   TOLK_MAX_IDEMPOTENCY_KEYS_PER_ORG: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
   TOLK_MAX_OPEN_CALL_SESSIONS_PER_ORG: z.coerce.number().int().min(1).max(1_000_000).default(500),
+  TOLK_MAX_API_KEYS_PER_ORG: z.coerce.number().int().min(2).max(100_000).default(100),
   TOLK_CALLS_RATE_LIMIT_PER_MIN: z.coerce.number().int().positive().default(600),
   TOLK_LLM_BASE_URL: z.string().url().optional(),
   TOLK_LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
@@ -257,6 +260,7 @@ export function loadConfig(
     sessionKeyTtlDefaultS: e.TOLK_SESSION_KEY_TTL_DEFAULT_S,
     sessionKeyTtlMaxS: e.TOLK_SESSION_KEY_TTL_MAX_S,
     maxSessionKeysPerKey: e.TOLK_MAX_SESSION_KEYS_PER_KEY,
+    maxApiKeysPerOrg: e.TOLK_MAX_API_KEYS_PER_ORG,
     maxFrameBytes: e.TOLK_MAX_FRAME_BYTES,
     maxBufferedBytes: e.TOLK_MAX_BUFFERED_BYTES,
     endpointSilenceMs: e.TOLK_ENDPOINT_SILENCE_MS,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { createOrganizationKey, deleteApiKey, findOrganizationKey, listApiKeys, rotateApiKey, type KeyPrincipal, type OrganizationKey } from '../../domain/api-keys.js';
 import { recordAudit } from '../../domain/audit.js';
+import { countOrganizationKeys } from '../../domain/key-limits.js';
 import { keyActionRefusal, keyCreationRefusal, type KeyAction } from '../../domain/key-policy.js';
 import { AppError } from '../../errors.js';
 import { principalOf, requireRole } from './auth.js';
@@ -76,6 +77,9 @@ export async function apiKeyRoutes(app: FastifyInstance, ctx: AppContext): Promi
     const test = request.body.test ?? principal.mode === 'test';
     const refusal = keyCreationRefusal(principal, role, test ? 'test' : 'live');
     if (refusal) throw new AppError('FORBIDDEN', refusal);
+    if (await countOrganizationKeys(ctx.db, principal.organizationId) >= ctx.config.maxApiKeysPerOrg) {
+      throw new AppError('CONFLICT', `This organization holds ${ctx.config.maxApiKeysPerOrg} API keys, the most it may (TOLK_MAX_API_KEYS_PER_ORG): delete one first`);
+    }
     const created = await createOrganizationKey(ctx.db, { organizationId: principal.organizationId, name: request.body.name, role, test });
     await recordAudit(ctx.db, { organizationId: principal.organizationId, actorKeyId: principal.keyId, action: 'api_key.created', targetId: created.id });
     return { id: created.id, name: created.name, key: created.key };
