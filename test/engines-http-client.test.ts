@@ -49,6 +49,36 @@ describe('HttpEngineClient', () => {
     assert.deepEqual([last?.path, last?.headers.authorization], ['/ok', 'Bearer k']);
   });
 
+  test('an error answer echoing the key is redacted, and only its first 8 KiB are read', async () => {
+    const key = 'vendor-key-0123456789';
+    server.route('GET', '/echo', (req, res) => {
+      res.writeHead(401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: `Incorrect API key provided: ${String(req.headers.authorization)}`, code: 'invalid_api_key' } }));
+    });
+    const e = await client({ headers: { authorization: `Bearer ${key}` } }).requestJson({ method: 'GET', path: '/echo' })
+      .then(() => assert.fail('expected a rejection'), (x: unknown) => x);
+    assert.ok(e instanceof EngineHttpError);
+    assert.doesNotMatch(e.message, /vendor-key-0123456789/);
+    assert.match(e.message, /answered HTTP 401: Incorrect API key provided: \[REDACTED\]$/);
+    let written = 0;
+    server.route('GET', '/huge', (_req, res) => {
+      res.writeHead(500, { 'content-type': 'text/plain' });
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      const pump = (): void => {
+        while (written < 64 * 1024 * 1024 && !res.destroyed) {
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      pump();
+    });
+    const huge = await client({ maxRetries: 0 }).requestJson({ method: 'GET', path: '/huge' }).then(() => assert.fail('expected a rejection'), (x: unknown) => x);
+    assert.ok(huge instanceof EngineHttpError);
+    assert.ok(huge.message.length < 600, `message of ${huge.message.length} characters`);
+    assert.ok(written < 32 * 1024 * 1024, `the engine could write only ${written} bytes before the connection was dropped`);
+  });
+
   test('a refused connection is a retryable network error naming the system code', async () => {
     const closed = await new HttpFake().listen();
     const url = closed.origin;

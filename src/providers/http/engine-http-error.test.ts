@@ -24,3 +24,12 @@ test('error bodies: OpenAI, LibreTranslate, FastAPI, plain text', () => {
 test('retryable statuses: 408, 429 and 5xx only', () => {
   assert.deepEqual([400, 401, 403, 404, 408, 413, 422, 429, 500, 502, 503, 504].filter(isRetryableStatus), [408, 429, 500, 502, 503, 504]);
 });
+
+test('vendor messages never carry a key: the engine\'s own and credential-looking words are redacted, and cut to 300 characters', () => {
+  const echoed = describeErrorBody('{"error":{"message":"Incorrect API key provided: my-vendor-secret-0042. Bearer abc.def","code":"invalid_api_key"}}', ['my-vendor-secret-0042']);
+  assert.deepEqual(echoed, { message: 'Incorrect API key provided: [REDACTED]. Bearer [REDACTED]', vendorCode: 'invalid_api_key' });
+  assert.equal(describeErrorBody('{"detail":"bad key sk-proj-AbCdEf0123456789"}').message, 'bad key [REDACTED]');
+  const long = describeErrorBody(JSON.stringify({ error: 'x'.repeat(5000) })).message;
+  assert.equal(long.length, 301);
+  assert.ok(long.endsWith('…'));
+});

@@ -85,18 +85,44 @@ export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
+/** Longest vendor message kept in an error (and so in logs), in characters. */
+export const MAX_VENDOR_MESSAGE_CHARS = 300;
+
+/** Credential-looking words: vendor keys (`sk-…`), Tolk's keys and tokens, bearer values. */
+const CREDENTIAL_PATTERNS: RegExp[] = [
+  /\b(?:sk|pk|rk|ip_live|ip_test|vt|kst_live|kst_test|whsec)[-_][A-Za-z0-9_-]{8,}/g,
+  /\b(Bearer|Basic|api-key|Token)\s+[^\s"',;]+/gi,
+];
+
+/**
+ * `text` with every occurrence of `secrets` (the engine's own key, whatever its shape) and every
+ * credential-looking word replaced by `[REDACTED]`, cut to {@link MAX_VENDOR_MESSAGE_CHARS}: a
+ * vendor echoing the key it was sent never puts it in an error or a log (docs/security.md "Logs").
+ */
+export function redactVendorText(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  for (const secret of secrets) if (secret.length >= 6) out = out.split(secret).join('[REDACTED]');
+  out = out.replace(CREDENTIAL_PATTERNS[0] as RegExp, '[REDACTED]').replace(CREDENTIAL_PATTERNS[1] as RegExp, '$1 [REDACTED]');
+  return out.length > MAX_VENDOR_MESSAGE_CHARS ? `${out.slice(0, MAX_VENDOR_MESSAGE_CHARS)}…` : out;
+}
+
 /**
  * The vendor's message and code in an error body, from the shapes the supported servers document:
  * OpenAI `{"error":{"message","type","code"}}`, LibreTranslate `{"error":"…"}`, FastAPI
- * `{"detail":"…"}` (speaches, Kokoro-FastAPI) and `{"message":"…"}`; otherwise the text itself,
- * cut to 300 characters.
+ * `{"detail":"…"}` (speaches, Kokoro-FastAPI) and `{"message":"…"}`; otherwise the text itself.
+ * Every message goes through {@link redactVendorText} with `secrets`.
  */
-export function describeErrorBody(text: string): { message: string; vendorCode?: string } {
+export function describeErrorBody(text: string, secrets: readonly string[] = []): { message: string; vendorCode?: string } {
+  const found = vendorMessage(text);
+  return { ...found, message: redactVendorText(found.message, secrets) };
+}
+
+function vendorMessage(text: string): { message: string; vendorCode?: string } {
   let body: unknown;
   try {
     body = JSON.parse(text);
   } catch {
-    return { message: text.trim().slice(0, 300) };
+    return { message: text.trim() };
   }
   if (body && typeof body === 'object') {
     const b = body as Record<string, unknown>;
@@ -110,7 +136,7 @@ export function describeErrorBody(text: string): { message: string; vendorCode?:
     if (typeof b.detail === 'string') return { message: b.detail };
     if (typeof b.message === 'string') return { message: b.message };
   }
-  return { message: text.trim().slice(0, 300) };
+  return { message: text.trim() };
 }
 
 /**

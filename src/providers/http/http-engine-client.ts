@@ -171,6 +171,12 @@ export class HttpEngineClient {
     }
   }
 
+  /** Header values sent (the key among them), bare and without their scheme, to redact from vendor answers. */
+  private secrets(request: HttpEngineRequest): string[] {
+    const values = Object.values(this.headers(request));
+    return [...values, ...values.map((v) => v.replace(/^\S+\s+/, ''))];
+  }
+
   private headers(request: HttpEngineRequest): Record<string, string> {
     const headers: Record<string, string> = { ...this.options.headers, ...request.headers };
     if (request.json !== undefined) headers['content-type'] = 'application/json';
@@ -182,8 +188,8 @@ export class HttpEngineClient {
   }
 
   private async statusError(request: HttpEngineRequest, response: Response): Promise<EngineHttpError> {
-    const text = await response.text().catch(() => '');
-    const { message, vendorCode } = describeErrorBody(text);
+    const text = await readErrorBody(response);
+    const { message, vendorCode } = describeErrorBody(text, this.secrets(request));
     return new EngineHttpError({
       engine: this.options.engine,
       code: 'http_status',
@@ -233,4 +239,28 @@ export class HttpEngineClient {
     });
     return Promise.race([reader.read(), stalled]).finally(() => clearTimeout(timer));
   }
+}
+
+/** Bytes of an error answer read at most; the rest is dropped. */
+const MAX_ERROR_BODY_BYTES = 8 * 1024;
+
+/** The first {@link MAX_ERROR_BODY_BYTES} of an error answer as text; the rest is never read. */
+async function readErrorBody(response: Response): Promise<string> {
+  const reader = response.body?.getReader();
+  if (!reader) return '';
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < MAX_ERROR_BODY_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.byteLength;
+    }
+  } catch {
+    // a broken answer: keep what came
+  } finally {
+    void reader.cancel().catch(() => undefined);
+  }
+  return Buffer.concat(chunks).subarray(0, MAX_ERROR_BODY_BYTES).toString('utf8');
 }
