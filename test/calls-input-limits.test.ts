@@ -41,13 +41,13 @@ describe('calls surface: hostile inputs get clear 4xx answers', () => {
     }
   });
 
-  it('a language no engine serves is refused when the call is created', async () => {
+  it('a language code that names no language is refused when the call is created', async () => {
     const source = await server.call('POST', '/v1/sessions', { ...body, source_language: 'xx' });
     assert.equal(source.status, 400, source.text);
     assert.equal(source.json.error.code, 'unsupported_language');
     assert.equal(source.json.error.param, 'source_language');
-    assert.match(source.json.error.message, /^Unsupported source_language 'xx'/);
-    const target = await server.call('POST', '/v1/sessions', { ...body, target_language: 'xx' });
+    assert.match(source.json.error.message, /^Unsupported source_language 'xx': 'xx' is not a language code/);
+    const target = await server.call('POST', '/v1/sessions', { ...body, target_language: 'qq-QQ' });
     assert.equal(target.status, 400, target.text);
     assert.equal(target.json.error.param, 'target_language');
   });

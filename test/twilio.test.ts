@@ -231,6 +231,18 @@ describe('Twilio calls through the simulator', () => {
     assert.equal(calls.legs.filter((l) => l.sessionId === sessionId).length, 1, 'no second leg');
   });
 
+  it('one signed Media Stream URL attaches one media leg: a replayed upgrade is closed at its start (1008), nothing is added to the call', async () => {
+    const { sessionId } = await placeCall();
+    await calls.waitFor(() => calls.legs.some((l) => l.sessionId === sessionId), 'the customer leg');
+    const twiml = { url: `wss://tolk.example.test/twilio/media/${sessionId}`, parameters: { sessionId } };
+    const replay = await TwilioMediaPeer.connect({ localUrl: sim.localUrl(twiml.url), signature: twilioSignature(sim.settings.authToken, twiml.url, {}), accountSid: sim.settings.accountSid, callSid: 'CA' + '3'.repeat(32) });
+    replay.start({}, { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 });
+    await replay.waitFor(() => replay.closedWith !== undefined, 'the close');
+    assert.equal(replay.closedWith?.code, 1008);
+    assert.match(replay.closedWith?.reason ?? '', /already has its media stream/);
+    assert.equal(calls.legs.filter((l) => l.sessionId === sessionId).length, 1, 'no second leg');
+  });
+
   it('attaches an inbound call to the waiting session named in its voice webhook, and answers others with <Hangup/>', async () => {
     const sessionId = `sess_in${++nextSession}`;
     calls.addSession(sessionId, { phoneNumber: null });

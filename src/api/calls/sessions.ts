@@ -4,7 +4,6 @@ import type { AppContext } from '../../context.js';
 import { createCallSession, findCallSession, type StoredCallSession } from '../../domain/calls/sessions.js';
 import { callLanguageProblem } from '../../domain/calls/languages.js';
 import { countOpenCallSessions } from '../../domain/calls/limits.js';
-import { supportedPairs } from '../../providers/registry.js';
 import { findRecording, listRecordings, listTranscriptSegments } from '../../domain/calls/transcript.js';
 import type { CallsService } from '../../gateway/calls/calls-service.js';
 import { sessionEventData } from '../../gateway/calls/calls-service.js';
@@ -47,7 +46,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
     return idempotent(ctx.db, request, reply, principal.organizationId, async () => {
       const body = parseCreateSession(request.body);
       assertWebhookDestination(ctx.config.calls.webhookEgress, body.webhookUrl, 'webhook_url');
-      const languageProblem = callLanguageProblem(supportedPairs(ctx.engines), body.sourceLanguage, body.targetLanguage);
+      const languageProblem = callLanguageProblem(body.sourceLanguage, body.targetLanguage);
       if (languageProblem) throw invalidField(languageProblem.field, languageProblem.message, 'unsupported_language');
       if (await countOpenCallSessions(ctx.db, principal.organizationId) >= c.maxOpenSessionsPerOrg) {
         throw new CallsError('RATE_LIMITED', `This organization has ${c.maxOpenSessionsPerOrg} open sessions, the most it may (TOLK_MAX_OPEN_CALL_SESSIONS_PER_ORG); end one first.`, 'too_many_open_sessions', 'rate_limit_error');

@@ -108,6 +108,7 @@ export async function twilioRoutes(app: FastifyInstance, ctx: AppContext): Promi
     const twiml = await answerInboundCall(ctx.calls as CallControl, twilioOf(ctx) as TwilioTelephony, request.params.sessionId, request.body);
     return reply.type('text/xml').send(twiml);
   });
+  const mediaHolders = new Set<string>(); // sessions whose media leg is attached in this process
   app.get<{ Params: { sessionId: string } }>('/twilio/media/:sessionId', {
     websocket: true,
     preValidation: async (request, reply) => {
@@ -122,12 +123,32 @@ export async function twilioRoutes(app: FastifyInstance, ctx: AppContext): Promi
     const calls = ctx.calls as CallControl;
     const sessionId = request.params.sessionId;
     new TwilioMediaConnection(socket, {
-      sessionId, calls, maxFrameBytes: ctx.config.maxFrameBytes, maxBufferedBytes: ctx.config.maxBufferedBytes,
+      sessionId, calls: singleMediaLeg(calls, sessionId, socket, mediaHolders), maxFrameBytes: ctx.config.maxFrameBytes, maxBufferedBytes: ctx.config.maxBufferedBytes,
       startTimeoutMs: MEDIA_START_TIMEOUT_MS, idleMediaTimeoutMs: MEDIA_IDLE_TIMEOUT_MS, log: request.log,
       // The stream ends with the call: an inbound call has no status callbacks of its own.
       onStopped: ({ callSid }) => void reportIfProgress(calls, sessionId, { status: 'completed', providerCallId: callSid }).catch((err: unknown) => request.log.warn({ err }, 'twilio: reporting the end of the call failed')),
     });
   });
+}
+
+/**
+ * `calls` for one media socket of `sessionId`, attaching at most one media leg per call in this
+ * process: the signature of a Media Stream URL is the same for every upgrade, so a replayed
+ * signature would otherwise add listeners and speakers to the call (docs/security.md "Telephony").
+ * A second socket is closed at its `start` (1008); the place frees when the holder's socket closes.
+ */
+function singleMediaLeg(calls: CallControl, sessionId: string, socket: { once(event: 'close', listener: () => void): unknown }, holders: Set<string>): Pick<CallControl, 'attachMediaLeg'> {
+  return {
+    // The leg's own promise is returned as it is (no extra await): the stream starts in the same tick.
+    attachMediaLeg: (id, leg, format, sink) => {
+      if (holders.has(sessionId)) return Promise.reject(new AppError('CONFLICT', `Session ${sessionId} already has its media stream`));
+      holders.add(sessionId);
+      socket.once('close', () => holders.delete(sessionId));
+      const attached = calls.attachMediaLeg(id, leg, format, sink);
+      attached.catch(() => holders.delete(sessionId));
+      return attached;
+    },
+  };
 }
 
 function header(request: FastifyRequest, name: string): string | undefined {

@@ -1,20 +1,24 @@
 import { primaryLanguage } from '../../common/language-tags.js';
-import type { OfferedPair } from '../sessions.js';
+
+/** Names of languages ICU knows; `of()` is undefined for a code no language has (`xx`, `qq`). */
+const LANGUAGE_NAMES = new Intl.DisplayNames(['en'], { type: 'language', fallback: 'none' });
 
 /**
- * Why a call's languages cannot be served by the installed engines (docs/calls.md "Languages"), or
- * undefined: the customer's language must be recognized and translatable into the agent's (the
- * agent's leg is not required to translate back: a one-way engine set still serves the customer).
- * Checked when the session is created, so a stream never starts with a language no engine has.
- * @param pairs - `supportedPairs` of the provider registry (primary subtags).
+ * Why a call's language tags name no language (docs/calls.md "Languages"), or undefined: the
+ * primary subtag must be an assigned ISO 639 code (`xx` is well-formed but names nothing), checked
+ * when the session is created. Whether the installed engines serve a real language is checked
+ * when the leg's stream opens (one error, then the leg is closed).
  */
-export function callLanguageProblem(pairs: readonly OfferedPair[], sourceLanguage: string, targetLanguage: string): { field: string; message: string } | undefined {
-  const s = primaryLanguage(sourceLanguage);
-  const t = primaryLanguage(targetLanguage);
-  const sources = [...new Set(pairs.map((p) => p.source))];
-  if (!sources.includes(s)) return { field: 'source_language', message: `Unsupported source_language '${sourceLanguage}': the installed engines recognize ${sources.join(', ')}.` };
-  if (!pairs.some((p) => p.source === s && p.target === t)) {
-    return { field: 'target_language', message: `Unsupported target_language '${targetLanguage}' for source ${s}: supported ${pairs.filter((p) => p.source === s).map((p) => p.target).join(', ')}.` };
+export function callLanguageProblem(sourceLanguage: string, targetLanguage: string): { field: string; message: string } | undefined {
+  for (const [field, tag] of [['source_language', sourceLanguage], ['target_language', targetLanguage]] as const) {
+    const primary = primaryLanguage(tag);
+    let name: string | undefined;
+    try {
+      name = LANGUAGE_NAMES.of(primary);
+    } catch {
+      name = undefined;
+    }
+    if (!name || name.toLowerCase() === primary) return { field, message: `Unsupported ${field} '${tag}': '${primary}' is not a language code (use one such as de, en or pt-BR).` };
   }
   return undefined;
 }
