@@ -91,6 +91,13 @@ export interface TolkConfig {
   conversationCreatePerMin: number;
   /** Inactivity after which a conversation expires, in seconds (`TOLK_CONVERSATION_IDLE_TTL_S`, spec 003: 900). */
   conversationIdleTtlS: number;
+  /**
+   * Bounds of the unauthenticated conversation rooms (docs/security.md "Conversation rooms"):
+   * participants per room in this process (`TOLK_ROOM_MAX_PARTICIPANTS`, 10), room sockets per client
+   * address (`TOLK_ROOM_MAX_SOCKETS_PER_IP`, 20), and how long a socket may stay while neither it
+   * sent audio nor anyone in its room was translated, in ms (`TOLK_ROOM_IDLE_TIMEOUT_S`, 600 s).
+   */
+  roomLimits: { maxParticipants: number; maxSocketsPerIp: number; idleTimeoutMs: number };
   /** On SIGTERM, how long live streams may take to finish their utterance in flight, in ms (`TOLK_DRAIN_TIMEOUT_MS`). */
   drainTimeoutMs: number;
   /**
@@ -228,6 +235,9 @@ const envSchema = z.object({
   TOLK_MAX_IDEMPOTENCY_KEYS_PER_ORG: z.coerce.number().int().min(1).max(10_000_000).default(10_000),
   TOLK_MAX_OPEN_CALL_SESSIONS_PER_ORG: z.coerce.number().int().min(1).max(1_000_000).default(500),
   TOLK_MAX_API_KEYS_PER_ORG: z.coerce.number().int().min(2).max(100_000).default(100),
+  TOLK_ROOM_MAX_PARTICIPANTS: z.coerce.number().int().min(2).max(1000).default(10),
+  TOLK_ROOM_MAX_SOCKETS_PER_IP: z.coerce.number().int().min(1).max(100_000).default(20),
+  TOLK_ROOM_IDLE_TIMEOUT_S: z.coerce.number().min(1).max(86_400).default(600),
   TOLK_CALLS_RATE_LIMIT_PER_MIN: z.coerce.number().int().positive().default(600),
   TOLK_LLM_BASE_URL: z.string().url().optional(),
   TOLK_LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
@@ -280,6 +290,7 @@ export function loadConfig(
     slackWebhookUrl: e.SLACK_WEBHOOK_URL,
     conversationCreatePerMin: e.TOLK_CONVERSATION_CREATE_PER_MIN,
     conversationIdleTtlS: e.TOLK_CONVERSATION_IDLE_TTL_S,
+    roomLimits: { maxParticipants: e.TOLK_ROOM_MAX_PARTICIPANTS, maxSocketsPerIp: e.TOLK_ROOM_MAX_SOCKETS_PER_IP, idleTimeoutMs: e.TOLK_ROOM_IDLE_TIMEOUT_S * 1000 },
     drainTimeoutMs: e.TOLK_DRAIN_TIMEOUT_MS,
     role: e.TOLK_ROLE,
     workerSecret: e.TOLK_WORKER_SECRET,

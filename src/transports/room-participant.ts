@@ -20,6 +20,9 @@ const MAX_MESSAGE_BYTES = 256 * 1024;
  * `{"error":"Redis service is unavailable."}` + close 4503. Then binary PCM s16le 16 kHz in; the
  * room sends interims to this speaker and finals to everyone (see {@link ConversationRoom}), and the
  * others' translated speech (PCM s16le mono 16 kHz) when the URL asks for it with `speech=true`.
+ * A room already holding `TOLK_ROOM_MAX_PARTICIPANTS` here refuses with `{"error":…}` + close 4429;
+ * a socket that neither sends audio nor receives a final for `TOLK_ROOM_IDLE_TIMEOUT_S` is closed
+ * with 4408 (docs/security.md "Conversation rooms").
  */
 export class RoomConnection implements RoomParticipant {
   readonly id = randomUUID();
@@ -37,6 +40,8 @@ export class RoomConnection implements RoomParticipant {
   /** A speaker silent for the idle-audio timeout gives its recognizer back; the next audio opens one again. */
   private readonly idleTimer = new IdleTimer(() => void this.stream.release(2000));
   private closed = false;
+  /** Closes a socket through which nothing was said or translated for the room idle timeout. */
+  private readonly silenceTimer = new IdleTimer(() => this.refuse(4408, `Nothing was said in this conversation for ${Math.round(this.ctx.config.roomLimits.idleTimeoutMs / 1000)} s; the connection is closed.`));
   /** The socket: frame limit, guarded send, byte-safe close. */
   private readonly channel: WsChannel;
 
@@ -86,7 +91,13 @@ export class RoomConnection implements RoomParticipant {
     if (this.closed) return;
     await this.store.touch(this.conversationId).catch(() => false);
     const room = this.rooms.open(this.conversationId);
+    const { maxParticipants, idleTimeoutMs } = this.ctx.config.roomLimits;
+    if (room.size >= maxParticipants) {
+      await this.rooms.release(room);
+      return this.refuse(4429, `This conversation is full: at most ${maxParticipants} participants.`);
+    }
     this.room = room;
+    this.silenceTimer.arm(idleTimeoutMs);
     try {
       await room.join(this);
     } catch (err) {
@@ -98,6 +109,7 @@ export class RoomConnection implements RoomParticipant {
   }
 
   sendJson(message: object): void {
+    if ('is_interim' in message && message.is_interim === false) this.silenceTimer.touch(); // a final: the conversation is alive
     this.channel.sendJson(message);
   }
 
@@ -114,6 +126,7 @@ export class RoomConnection implements RoomParticipant {
   private async onMessage(data: Buffer, isBinary: boolean): Promise<void> {
     if (this.closed || !this.room) return;
     if (!isBinary) return; // spec 003 defines no client JSON messages in Flow 2
+    this.silenceTimer.touch();
     const lang = findConversationLanguage(this.ctx.engines, this.language);
     if (!lang?.recognized) {
       if (!this.unrecognizedNoticeSent) {
@@ -162,6 +175,7 @@ export class RoomConnection implements RoomParticipant {
       await this.rooms.release(room);
     }
     this.idleTimer.stop();
+    this.silenceTimer.stop();
     await this.stream.close(0);
   }
 }

@@ -40,7 +40,21 @@ export async function conversationRoutes(app: FastifyInstance, ctx: AppContext):
     });
   });
 
+  const socketsByAddress = new Map<string, number>();
   app.get('/api/v1/ws/:conversation_id', { websocket: true }, (socket, request) => {
+    const held = socketsByAddress.get(request.ip) ?? 0;
+    if (held >= ctx.config.roomLimits.maxSocketsPerIp) {
+      const message = `Too many conversation connections from this address (at most ${ctx.config.roomLimits.maxSocketsPerIp}).`;
+      socket.send(JSON.stringify({ error: message }));
+      socket.close(4429, message.slice(0, 120));
+      return;
+    }
+    socketsByAddress.set(request.ip, held + 1);
+    socket.on('close', () => {
+      const left = (socketsByAddress.get(request.ip) ?? 1) - 1;
+      if (left > 0) socketsByAddress.set(request.ip, left);
+      else socketsByAddress.delete(request.ip);
+    });
     const { conversation_id: id } = request.params as { conversation_id: string };
     const { language, speech } = request.query as { language?: string; speech?: string };
     const c = new RoomConnection(ctx, store, rooms, socket, id, { language: language ?? '', speech: speech === 'true' || speech === '1' }, request.log);
