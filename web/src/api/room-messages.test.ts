@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRoomMessage } from './room-messages';
+import { parseInterpreterMessage, parseRoomMessage } from './room-messages';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -22,5 +22,15 @@ describe('parseRoomMessage', () => {
     for (const text of ['not json', '[]', '{"type":"something_new","text":"x"}', '{"type":"original_transcript"}', '\u00ff']) {
       expect(parseRoomMessage(bytes(text))).toBeUndefined();
     }
+  });
+});
+
+describe('parseInterpreterMessage', () => {
+  const message = bytes('{"type":"translated_transcript","text":"no era","timestamp":1770933604.9,"is_final":true}');
+  it('reads packets the interpreter sent', () => {
+    expect(parseInterpreterMessage(message, 'tolk-interpreter', 'tolk-interpreter')?.text).toBe('no era');
+  });
+  it('ignores the same packet from any other participant, or from no participant', () => {
+    for (const sender of ['usr_1', 'tolk-interpreter-2', '', undefined]) expect(parseInterpreterMessage(message, sender, 'tolk-interpreter')).toBeUndefined();
   });
 });

@@ -44,3 +44,15 @@ export function parseRoomMessage(payload: Uint8Array): RoomTranscript | undefine
     speakerName: typeof value.speaker_name === 'string' && value.speaker_name ? value.speaker_name : undefined,
   };
 }
+
+/**
+ * A data packet's transcript when, and only when, the interpreter sent it: anyone in a LiveKit room
+ * can publish data on any topic, so a packet from another participant — however well formed — is
+ * ignored (docs/security.md "LiveKit rooms").
+ * @param senderIdentity - the sending participant's identity (`undefined` for server-sent packets).
+ * @param interpreterIdentity - the interpreter's identity (`tolk-interpreter`).
+ */
+export function parseInterpreterMessage(payload: Uint8Array, senderIdentity: string | undefined, interpreterIdentity: string): RoomTranscript | undefined {
+  if (senderIdentity !== interpreterIdentity) return undefined;
+  return parseRoomMessage(payload);
+}

@@ -15,7 +15,7 @@ import {
   type RemoteTrackPublication,
 } from 'livekit-client';
 import type { RoomTranscript } from '../api/room-messages';
-import { parseRoomMessage } from '../api/room-messages';
+import { parseInterpreterMessage } from '../api/room-messages';
 import type { RoomAccess } from '../api/room-session';
 
 /** The interpreter's participant identity. */
@@ -75,8 +75,9 @@ export class InterpreterRoom {
   constructor(private readonly events: InterpreterRoomEvents) {
     const room = this.room;
     room.on(RoomEvent.ConnectionStateChanged, (state) => events.onState(STATES[state]));
-    room.on(RoomEvent.DataReceived, (payload) => {
-      const transcript = parseRoomMessage(payload);
+    // Only the interpreter's packets: any participant can publish data on the same topic.
+    room.on(RoomEvent.DataReceived, (payload, participant) => {
+      const transcript = parseInterpreterMessage(payload, participant?.identity, INTERPRETER_IDENTITY);
       if (transcript) events.onTranscript(transcript);
     });
     room.on(RoomEvent.TrackSubscribed, (track, publication) => this.attach(track, publication));
