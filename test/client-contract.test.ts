@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { fetchSessionKey, streamAudio } from '../src/client/vt-client.js';
-import { createApiKey } from '../src/domain/api-keys.js';
+import { createApiKey, ensureOrganization } from '../src/domain/api-keys.js';
 import { createSession } from '../src/domain/sessions.js';
 import { closeEngines } from '../src/providers/index.js';
 import { librivoxSamples, startTestServer, testEngines } from './helpers.js';
@@ -109,8 +109,12 @@ describe('what an independent client sends: header auth on /vt, empty JSON bodie
 
   it('documented but unbuilt routes answer 501 NOT_IMPLEMENTED saying what is missing (404 stays for wrong URLs)', async () => {
     const auth = { authorization: `Bearer ${server.apiKey}`, 'content-type': 'application/json' };
+    // phone/start looks the session up first (an unknown one is 404): it needs one of the key's organization.
+    const { session: own } = await createSession(server.ctx.db, {
+      organizationId: (await ensureOrganization(server.ctx.db, 'default')).id, createdByKeyId: 'key_x', sourceLang: 'en', targetLang: 'es', speakerName: 'x', creatorRole: 'owner',
+    });
     const routes: Array<{ method: string; path: string; headers: Record<string, string>; body?: string; missing: RegExp }> = [
-      { method: 'POST', path: '/api/sessions/sess_x/phone/start', headers: auth, body: JSON.stringify({ phoneNumber: '+14155550199' }), missing: /telephony|phone/i },
+      { method: 'POST', path: `/api/sessions/${own.id}/phone/start`, headers: auth, body: JSON.stringify({ phoneNumber: '+14155550199' }), missing: /telephony|phone/i },
       { method: 'GET', path: '/api/billing/invoices', headers: { authorization: auth.authorization }, missing: /Stripe|billing/i },
       { method: 'POST', path: '/api/webhooks/stripe', headers: { 'content-type': 'application/json' }, body: '{}', missing: /Stripe/ },
       { method: 'POST', path: '/api/webhooks/vapi', headers: { 'content-type': 'application/json' }, body: '{}', missing: /Vapi/ },
