@@ -3,7 +3,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { ConversationStoreUnavailableError, type ConversationStore } from '../../domain/conversations.js';
-import { conversationLanguages, findConversationLanguage } from '../../gateway/conversation-languages.js';
+import { conversationLanguages, conversationPairs, findConversationLanguage } from '../../gateway/conversation-languages.js';
 
 const createBody = z.object({
   language: z.string().min(2).max(35),
@@ -40,6 +40,9 @@ export async function conversationRestRoutes(app: FastifyInstance, ctx: AppConte
       supported_languages: languages.map((l) => [l.code, l.name]),
       default_source: sources[0]?.code,
       default_target: defaultTarget?.code,
+      // Beside spec 003's fields (docs/conversations.md "Languages"): what each language can do, and every pair.
+      languages: languages.map((l) => ({ code: l.code, name: l.name, heard: l.recognized, shown: l.translated, spoken: l.spoken })),
+      pairs: conversationPairs(ctx.engines),
     };
   });
 
