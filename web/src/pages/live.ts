@@ -8,7 +8,7 @@ import type { ApiError, LanguageCatalog } from '../api/http';
 import { parseLiveMessage } from '../api/messages';
 import { CAPTURE_SAMPLE_RATE_HZ, MicError, Microphone } from '../audio/microphone';
 import { PcmPlayer } from '../audio/player';
-import { languageName, loadLanguages, pickLanguage } from '../languages';
+import { isTextOnly, languageName, loadLanguages, sourceOptions, targetOptions, type LanguageOption } from '../languages';
 import { backoffDelayMs, ReconnectingSocket, type SocketState } from '../net/reconnecting-socket';
 import { loadPrefs, savePrefs } from '../prefs';
 import type { Cleanup } from '../router';
@@ -21,6 +21,12 @@ import { TranscriptView } from '../ui/transcript';
 
 /** How long the connection stays open after the microphone stops, for the last results and speech. */
 const IDLE_CLOSE_MS = 20_000;
+
+/** The first of `candidates` among `options`, else `fallback` when offered, else the first option. */
+function pick(options: readonly LanguageOption[], fallback: string, ...candidates: (string | undefined)[]): string {
+  for (const code of [...candidates, fallback]) if (code && options.some((o) => o.code === code)) return code;
+  return options[0]?.code ?? '';
+}
 
 /** Mounts the live translation page into `root`; returns its cleanup. */
 export function mountLive(root: HTMLElement): Cleanup {
@@ -51,6 +57,7 @@ export function mountLive(root: HTMLElement): Cleanup {
     savePrefs({ voice });
     sendConfig();
   });
+  const textOnlyNote = h('p', { class: 'field-note', 'data-testid': 'text-only-note', role: 'note', hidden: true });
   const micButton = new MicButton(toggleMicrophone, {
     idle: 'Tap to start speaking',
     starting: 'Starting the microphone…',
@@ -81,6 +88,7 @@ export function mountLive(root: HTMLElement): Cleanup {
           { class: 'card control-card', 'aria-label': 'Translation settings' },
           h('div', { class: 'lang-pair' }, sourceField.element, swap, targetField.element),
           voiceSelect.element,
+          textOnlyNote,
           micButton.element,
         ),
         h(
@@ -94,17 +102,30 @@ export function mountLive(root: HTMLElement): Cleanup {
   );
 
   function changeLanguages(nextSource: string, nextTarget: string): void {
-    source = nextSource;
-    target = nextTarget;
-    sourceField.select.value = source;
-    targetField.select.value = target;
+    if (!catalog) return;
+    const sources = sourceOptions(catalog);
+    source = pick(sources, catalog.defaultSource, nextSource, source);
+    // Only the targets this source can be translated into (docs/web-app.md "Languages").
+    const targets = targetOptions(catalog, source);
+    target = pick(targets, catalog.defaultTarget, nextTarget, target, catalog.defaultTarget, targets.find((t) => t.code !== source)?.code);
+    sourceField.setLanguages(sources, source);
+    targetField.setLanguages(targets, target);
+    const reverse = targetOptions(catalog, target);
+    swap.disabled = !sources.some((l) => l.code === target) || !reverse.some((l) => l.code === source);
+    swap.title = swap.disabled ? `Speech in ${languageName(target)} cannot be recognized on this server` : 'Swap languages';
+    const textOnly = isTextOnly(catalog, source, target);
+    voiceSelect.select.disabled = textOnly;
+    textOnlyNote.hidden = !textOnly;
+    textOnlyNote.textContent = textOnly ? `No voice for ${languageName(target)} on this server: the translation is shown as text, not spoken.` : '';
     savePrefs({ source, target });
     sendConfig();
   }
 
   function sendConfig(): void {
-    if (!socket?.isOpen || !source || !target) return;
-    socket.send(JSON.stringify({ type: 'config', language: source, translate_language: target, voice, sample_rate: CAPTURE_SAMPLE_RATE_HZ, speech: true }));
+    if (!socket?.isOpen || !source || !target || !catalog) return;
+    // A text-only target (no voice) asks for no speech, which the server then serves as text.
+    const speech = !isTextOnly(catalog, source, target);
+    socket.send(JSON.stringify({ type: 'config', language: source, translate_language: target, voice, sample_rate: CAPTURE_SAMPLE_RATE_HZ, speech }));
   }
 
   async function loadCatalog(): Promise<void> {
@@ -113,11 +134,7 @@ export function mountLive(root: HTMLElement): Cleanup {
       const loaded = await loadLanguages();
       if (disposed) return;
       catalog = loaded;
-      source = pickLanguage(loaded, loaded.defaultSource, prefs.source);
-      target = pickLanguage(loaded, loaded.defaultTarget, prefs.target);
-      sourceField.setLanguages(loaded.languages, source);
-      targetField.setLanguages(loaded.languages, target);
-      swap.disabled = false;
+      changeLanguages(prefs.source ?? loaded.defaultSource, prefs.target ?? loaded.defaultTarget);
       banner.clear('languages');
       if (micState === 'idle') micButton.setState('idle');
     } catch (caught) {
