@@ -43,6 +43,8 @@ export function mountRoom(root: HTMLElement, options: RoomOptions): Cleanup {
   const microphone = new Microphone();
   const chat = new ChatView();
   let micState: 'idle' | 'starting' | 'live' = 'idle';
+  /** Whether the browser cancels the echo of the partner's speech (read when the microphone starts). */
+  let echoCancelled = true;
   let everConnected = false;
   /**
    * From each (re)connection until the server's `user_joined` for my own arrival: a partner reported
@@ -240,8 +242,10 @@ export function mountRoom(root: HTMLElement, options: RoomOptions): Cleanup {
     try {
       await microphone.start(
         (frame) => {
-          // While translated speech plays, the microphone hears it: send silence instead.
-          socket.send(player.isAudible ? new ArrayBuffer(frame.pcm.byteLength) : frame.pcm);
+          // Open while the partner's speech plays when the browser cancels its echo; else silence, and "wait".
+          const mustWait = !echoCancelled && player.isAudible;
+          socket.send(mustWait ? new ArrayBuffer(frame.pcm.byteLength) : frame.pcm);
+          if (micState === 'live') micButton.setHint(mustWait ? 'Wait until the translation has played' : undefined);
           micButton.setLevel(frame.rms);
         },
         (error) => {
@@ -257,6 +261,7 @@ export function mountRoom(root: HTMLElement, options: RoomOptions): Cleanup {
       return;
     }
     if (disposed) return microphone.stop();
+    echoCancelled = microphone.cancelsEcho;
     banner.clear('microphone');
     micState = 'live';
     micButton.setState('live');

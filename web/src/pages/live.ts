@@ -39,6 +39,8 @@ export function mountLive(root: HTMLElement): Cleanup {
   let target = '';
   let voice: Voice = prefs.voice ?? 'female';
   let micState: 'idle' | 'starting' | 'live' = 'idle';
+  /** Whether the browser cancels the echo of the translated speech (read when the microphone starts). */
+  let echoCancelled = true;
   let socket: ReconnectingSocket | undefined;
   let disposed = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -65,7 +67,8 @@ export function mountLive(root: HTMLElement): Cleanup {
     disabled: 'Waiting for the server…',
   });
   const connection = h('span', { class: 'pill', 'data-testid': 'connection-state', 'data-state': 'idle' }, 'Not connected');
-  const playback = h('span', { class: 'pill playing', 'data-testid': 'playback-indicator', hidden: true }, icon('speaker'), 'Speaking');
+  const playbackLabel = h('span', { class: 'pill-label' }, 'Speaking');
+  const playback = h('span', { class: 'pill playing', 'data-testid': 'playback-indicator', 'data-wait': 'false', hidden: true }, icon('speaker'), playbackLabel);
   const player = new PcmPlayer(CAPTURE_SAMPLE_RATE_HZ, (playing) => (playback.hidden = !playing));
   const clearButton = h('button', { type: 'button', class: 'button ghost small', 'data-testid': 'clear-transcript', onclick: () => transcript.clear() }, 'Clear');
 
@@ -166,8 +169,11 @@ export function mountLive(root: HTMLElement): Cleanup {
     try {
       await microphone.start(
         (frame) => {
-          // While translated speech plays, the microphone hears it: send silence instead.
-          socket?.send(player.isAudible ? new ArrayBuffer(frame.pcm.byteLength) : frame.pcm);
+          // The microphone stays open while translated speech plays: the browser cancels its echo.
+          // Without echo cancellation it would hear it, so silence goes instead and the page says to wait.
+          const mustWait = !echoCancelled && player.isAudible;
+          socket?.send(mustWait ? new ArrayBuffer(frame.pcm.byteLength) : frame.pcm);
+          showWait(mustWait);
           micButton.setLevel(frame.rms);
         },
         (error) => {
@@ -183,6 +189,7 @@ export function mountLive(root: HTMLElement): Cleanup {
       return;
     }
     if (disposed) return microphone.stop();
+    echoCancelled = microphone.cancelsEcho;
     banner.clear('microphone');
     micState = 'live';
     micButton.setState('live');
@@ -190,7 +197,16 @@ export function mountLive(root: HTMLElement): Cleanup {
     openSocket();
   }
 
+  /** While the speaker must wait (no echo cancellation and speech playing): says so on the pill and the hint. */
+  function showWait(mustWait: boolean): void {
+    if (playback.dataset.wait === String(mustWait)) return;
+    playback.dataset.wait = String(mustWait);
+    playbackLabel.textContent = mustWait ? 'Speaking — wait' : 'Speaking';
+    if (micState === 'live') micButton.setHint(mustWait ? 'Wait until the translation has played' : undefined);
+  }
+
   function stopMicrophone(): void {
+    showWait(false);
     microphone.stop();
     micState = 'idle';
     micButton.setState(catalog ? 'idle' : 'disabled');
@@ -251,6 +267,8 @@ export function mountLive(root: HTMLElement): Cleanup {
       banner.clear('connection');
       return setConnection('open', 'Connected');
     }
+    // The sentence in progress will get no final from the lost connection: keep it, marked.
+    transcript.interruptInterim({ sourceCode: source, sourceName: languageName(source), targetCode: target, targetName: languageName(target) });
     if (state.kind === 'reconnecting') {
       setConnection('reconnecting', 'Reconnecting…');
       return banner.show('connection', {

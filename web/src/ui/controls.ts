@@ -88,6 +88,11 @@ export class MicButton {
     if (state !== 'live') this.setLevel(0);
   }
 
+  /** Replaces the hint while the button stays as it is (`undefined`: the state's own hint again). */
+  setHint(text: string | undefined): void {
+    this.hint.textContent = text ?? this.hints[(this.button.dataset.state ?? 'idle') as MicButtonState];
+  }
+
   /** Shows the input level (RMS in [0, 1]) as a ring around the button. */
   setLevel(rms: number): void {
     const level = Math.min(1, Math.sqrt(rms) * 2.2);
