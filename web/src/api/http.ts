@@ -32,6 +32,8 @@ export interface LanguageCatalog {
   pairs: LanguagePair[];
   defaultSource: string;
   defaultTarget: string;
+  /** The server is locked down (docs/security.md "Lock-down") and this browser has not signed in. */
+  signInRequired: boolean;
 }
 
 /** `POST /api/v1/session/create`, parsed. */
@@ -132,7 +134,9 @@ export async function fetchLanguages(): Promise<LanguageCatalog> {
   const defaultTarget = has(body.default_target)
     ? body.default_target
     : (languages.find((l) => l.code !== defaultSource)?.code ?? defaultSource);
-  return { languages, pairs, defaultSource, defaultTarget };
+  const access = isRecord(body.access) ? body.access : {};
+  const signInRequired = access.key_required === true && access.signed_in !== true;
+  return { languages, pairs, defaultSource, defaultTarget, signInRequired };
 }
 
 /** spec 003's `supported_languages`, with the capabilities of Tolk's `languages` beside them when sent. */
@@ -191,4 +195,24 @@ export async function fetchConversation(conversationId: string): Promise<Convers
     initiatorLanguage: body.user_a_lang,
     initiatorTranslateLanguage: typeof body.user_a_translate === 'string' ? body.user_a_translate : '',
   };
+}
+
+/**
+ * `POST /api/v1/sign-in`: on a locked-down server, exchanges an API key for the sign-in cookie
+ * (HttpOnly: the page never reads it back).
+ * @throws {ApiError} 401 when the key is not valid, 0 when the server is unreachable.
+ */
+export async function signIn(key: string): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch('/api/v1/sign-in', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+  } catch {
+    throw new ApiError(0, 'Cannot reach the Tolk server.');
+  }
+  if (response.ok) return;
+  const body: unknown = await response.json().catch(() => undefined);
+  throw new ApiError(response.status, isRecord(body) && typeof body.error === 'string' ? body.error : fallbackMessage(response.status));
 }

@@ -11,6 +11,7 @@ import type { Cleanup } from '../router';
 import { languageField } from '../ui/controls';
 import { h } from '../ui/dom';
 import { icon, type IconName } from '../ui/icons';
+import { signInCard } from '../ui/sign-in';
 import { StatusBanner } from '../ui/status-banner';
 
 /** What the start screen reports when a conversation exists. */
@@ -89,6 +90,13 @@ export function mountStart(root: HTMLElement, options: StartOptions): Cleanup {
     try {
       const catalog = await loadLanguages();
       if (disposed) return;
+      if (catalog.signInRequired) {
+        // Locked down (docs/security.md "Lock-down"): starting a conversation needs the key.
+        banner.element.after(signInCard('you start a conversation', () => location.reload()));
+        mine.setPlaceholder('Sign in first');
+        theirs.setPlaceholder('Sign in first');
+        return;
+      }
       const language = pickLanguage(catalog, catalog.defaultSource, prefs.conversationLanguage, prefs.source);
       mine.setLanguages(participantOptions(catalog), language);
       theirs.setLanguages(participantOptions(catalog), pickLanguage(catalog, catalog.defaultTarget, prefs.partnerLanguage, prefs.target));

@@ -15,6 +15,7 @@ import type { Cleanup } from '../router';
 import { languageField, MicButton, voiceField, type Voice } from '../ui/controls';
 import { h } from '../ui/dom';
 import { micErrorMessage, serverErrorMessage } from '../ui/explanations';
+import { signInCard } from '../ui/sign-in';
 import { icon } from '../ui/icons';
 import { StatusBanner } from '../ui/status-banner';
 import { TranscriptView } from '../ui/transcript';
@@ -136,6 +137,14 @@ export function mountLive(root: HTMLElement): Cleanup {
     try {
       const loaded = await loadLanguages();
       if (disposed) return;
+      if (loaded.signInRequired) {
+        // Locked down (docs/security.md "Lock-down"): the key first; the page reloads signed in.
+        banner.element.after(signInCard('you translate live', () => location.reload()));
+        micButton.setHint('Sign in to use the microphone');
+        sourceField.setPlaceholder('Sign in first');
+        targetField.setPlaceholder('Sign in first');
+        return;
+      }
       catalog = loaded;
       changeLanguages(prefs.source ?? loaded.defaultSource, prefs.target ?? loaded.defaultTarget);
       banner.clear('languages');
