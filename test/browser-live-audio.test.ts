@@ -49,6 +49,21 @@ const INSTRUMENTATION = `(() => {
   }).observe(document, { subtree: true, childList: true, attributes: true, attributeFilter: ['hidden'] });
 })();`;
 
+/** How far apart vertically (px) the transcript header's items are: one line is about 30 px. */
+const HEADER_SPREAD = `(() => {
+  const items = [...document.querySelectorAll('.transcript-card > .card-head h2, .transcript-card > .card-head .card-head-tools > *')].filter((e) => e.offsetParent !== null);
+  const rects = items.map((e) => e.getBoundingClientRect());
+  return Math.round(Math.max(...rects.map((r) => r.bottom)) - Math.min(...rects.map((r) => r.top)));
+})()`;
+
+/** How many px of the last card's text the floating microphone (button and hint) covers (≤ 0: none). */
+const MIC_OVER_LAST_CARD = `(() => {
+  const cards = document.querySelectorAll('[data-testid="final-card"]');
+  const last = cards[cards.length - 1];
+  const mic = document.querySelector('.control-card .mic-area .mic-button').getBoundingClientRect();
+  return Math.round(last.getBoundingClientRect().bottom - mic.top);
+})()`;
+
 interface AudioLog {
   sent: Array<[number, number]>;
   playback: Array<[number, boolean]>;
@@ -129,6 +144,16 @@ describe('live page: microphone during playback, and a server that stops mid-sen
       assert.ok(words - wrong >= MIN_WORDS_RIGHT, `the second sentence came out as "${secondText}"`);
       assert.equal(await page.getByTestId('playback-indicator').getAttribute('data-wait'), 'false', 'with echo cancellation the speaker need not wait');
       assert.deepEqual(errors, []);
+
+      // Layout on a phone (docs/web-app.md "Layout"): the pills keep the transcript's header on one
+      // line while speech plays, and scrolled to the end the floating microphone covers no card.
+      await until('the "Speaking" pill again', () => page.getByTestId('playback-indicator').isVisible(), Boolean, SPEECH_TIMEOUT_MS);
+      const headerSpreadPx = (await page.evaluate(HEADER_SPREAD)) as number;
+      await page.evaluate('window.scrollTo(0, document.documentElement.scrollHeight)');
+      const overlapPx = (await page.evaluate(MIC_OVER_LAST_CARD)) as number;
+      await screenshot(page, 'live-speaking-phone');
+      assert.ok(headerSpreadPx <= 40, `the transcript header wraps: its items span ${headerSpreadPx} px vertically`);
+      assert.ok(overlapPx <= 0, `the microphone covers ${overlapPx} px of the last card`);
     } finally {
       await close();
     }

@@ -74,7 +74,11 @@ export class InterpreterRoom {
 
   constructor(private readonly events: InterpreterRoomEvents) {
     const room = this.room;
-    room.on(RoomEvent.ConnectionStateChanged, (state) => events.onState(STATES[state]));
+    room.on(RoomEvent.ConnectionStateChanged, (state) => {
+      events.onState(STATES[state]);
+      // Back after a reconnect: say again whether the interpreter is in the room.
+      if (state === ConnectionState.Connected) this.reportPresence();
+    });
     room.on(RoomEvent.DataReceived, (payload) => {
       const transcript = parseRoomMessage(payload);
       if (transcript) events.onTranscript(transcript);
