@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { closeEngines } from '../src/providers/index.js';
 import type { Engines } from '../src/providers/registry.js';
-import { ARTIFACTS, browserPrerequisiteProblem, clippedLanguageNames, LAPTOP, launchChromium, openPage, PHONE, screenshot, until, writeSpeechWav } from './browser-support.js';
+import { ARTIFACTS, browserPrerequisiteProblem, clippedLanguageNames, clippedTexts, LAPTOP, launchChromium, openPage, PHONE, screenshot, until, writeSpeechWav } from './browser-support.js';
 import { librivoxRecordings, startTestServer, testEngines } from './helpers.js';
 
 const UI_TIMEOUT_MS = 10_000;
@@ -72,6 +72,8 @@ describe('web app: language pickers offer only what the engines can do', { skip:
       assert.equal(translation, (await engines.mt.translate([original], { source: 'en', target: 'gl' })).join(''));
       assert.equal(await page.getByTestId('status-banner').isHidden(), true, `banner: ${await page.getByTestId('status-banner').textContent()}`);
       assert.deepEqual(errors, []);
+      await page.setViewportSize(LAPTOP);
+      await screenshot(page, 'live-text-only-laptop');
     } finally {
       await close();
     }
@@ -88,6 +90,9 @@ describe('web app: language pickers offer only what the engines can do', { skip:
       await a.page.getByTestId('their-language').selectOption('es');
       assert.match((await a.page.getByTestId('pair-note').textContent()) ?? '', /Speech in Spanish cannot be recognized on this server: your partner types/);
       await screenshot(a.page, 'conversation-start-laptop');
+      await a.page.setViewportSize(PHONE);
+      await screenshot(a.page, 'conversation-start-phone');
+      await a.page.setViewportSize(LAPTOP);
       await a.page.getByTestId('create-conversation').click();
       const joinUrl = (await a.page.getByTestId('join-link').getAttribute('href')) ?? '';
 
@@ -116,6 +121,12 @@ describe('web app: language pickers offer only what the engines can do', { skip:
       assert.equal(await b.page.getByTestId('text-input').inputValue(), '', 'the field is emptied after sending');
       assert.equal(await notice.isVisible(), true, 'the notice stays');
       await screenshot(b.page, 'conversation-guest-typing-phone');
+      await screenshot(a.page, 'conversation-host-reads-typed-laptop');
+      // The room's language names are not cut off ("American Engl…") at 1366 or 390 px.
+      for (const viewport of [LAPTOP, PHONE]) {
+        await a.page.setViewportSize(viewport);
+        assert.deepEqual(await clippedTexts(a.page, '.lang-list dd'), [], `room at ${viewport.width} px`);
+      }
       assert.deepEqual([...a.errors, ...b.errors], []);
     } finally {
       await Promise.allSettled([a.close(), b.close()]);

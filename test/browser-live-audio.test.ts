@@ -15,7 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { writeWav } from '../src/audio/wav.js';
 import { closeEngines } from '../src/providers/index.js';
 import type { Engines } from '../src/providers/registry.js';
-import { ARTIFACTS, browserPrerequisiteProblem, launchChromium, openPage, PHONE, screenshot, until } from './browser-support.js';
+import { ARTIFACTS, browserPrerequisiteProblem, LAPTOP, launchChromium, openPage, PHONE, screenshot, until } from './browser-support.js';
 import { librivoxRecordings, loadWav, startTestServer, testEngines, wordErrors } from './helpers.js';
 
 const UI_TIMEOUT_MS = 10_000;
@@ -190,6 +190,8 @@ describe('live page: microphone during playback, and a server that stops mid-sen
       assert.equal(await banner.getAttribute('data-owner'), 'connection');
       assert.match((await banner.textContent()) ?? '', /Connection lost|Cannot reach the server/);
       await screenshot(page, 'live-disconnected-phone');
+      await page.setViewportSize(LAPTOP);
+      await screenshot(page, 'live-disconnected-laptop');
       assert.deepEqual(errors.filter((e) => !/WebSocket/.test(e)), []);
     } finally {
       await close();

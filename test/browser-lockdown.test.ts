@@ -43,6 +43,9 @@ describe('web app lock-down', { skip: missing ?? false, timeout: 120_000 }, () =
       assert.equal(await page.getByTestId('mic-button').getAttribute('data-state'), 'disabled');
       assert.equal(await page.getByTestId('source-language').isDisabled(), true);
       await screenshot(page, 'live-sign-in-phone');
+      await page.setViewportSize(LAPTOP);
+      await screenshot(page, 'live-sign-in-laptop');
+      await page.setViewportSize(PHONE);
 
       await page.getByTestId('sign-in-key').fill('ip_live_wrong');
       await page.getByTestId('sign-in-submit').click();
@@ -65,6 +68,8 @@ describe('web app lock-down', { skip: missing ?? false, timeout: 120_000 }, () =
         await fresh.page.getByTestId('sign-in').waitFor();
         assert.equal(await fresh.page.getByTestId('create-conversation').isDisabled(), true);
         await screenshot(fresh.page, 'conversation-sign-in-laptop');
+        await fresh.page.setViewportSize(PHONE);
+        await screenshot(fresh.page, 'conversation-sign-in-phone');
       } finally {
         await fresh.close();
       }

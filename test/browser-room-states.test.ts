@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { dispose } from '@livekit/rtc-node';
 import type { Browser } from 'playwright-core';
 import { closeEngines } from '../src/providers/index.js';
-import { ARTIFACTS, browserPrerequisiteProblem, launchChromium, openPage, PHONE, screenshot, until, writeSpeechWav } from './browser-support.js';
+import { ARTIFACTS, browserPrerequisiteProblem, LAPTOP, launchChromium, openPage, PHONE, screenshot, until, writeSpeechWav } from './browser-support.js';
 import { freePort, librivoxRecordings, prewarmRecognizers, startTestServer, testEngines } from './helpers.js';
 import { liveKitServerBin, startLiveKitServer, type TestLiveKitServer } from './livekit-server.js';
 
@@ -62,6 +62,8 @@ describe('room page: the interpreter cannot join', { skip: browserMissing ?? fal
       assert.match(text, /LiveKit server is stopped or cannot be reached from Tolk \(LIVEKIT_URL\)/);
       assert.doesNotMatch(text, /An internal error occurred/);
       await screenshot(page, 'room-interpreter-failed-phone');
+      await page.setViewportSize(LAPTOP);
+      await screenshot(page, 'room-interpreter-failed-laptop');
     } finally {
       await close();
     }
@@ -109,6 +111,9 @@ describe('room page on a phone with a real livekit-server', { skip: liveKitMissi
       const [o, t] = await Promise.all([page.getByTestId('original-final').first().boundingBox(), translated.boundingBox()]);
       assert.ok(o && t && t.y >= o.y + o.height - 1 && t.y - (o.y + o.height) < 40, `translation at ${JSON.stringify(t)} is not under its original at ${JSON.stringify(o)}`);
       await screenshot(page, 'room-paired-phone');
+      await page.setViewportSize(LAPTOP);
+      await screenshot(page, 'room-columns-laptop');
+      await page.setViewportSize(PHONE);
 
       await lk.close();
       await until('the interpreter pill to leave "here"', () => interpreter.getAttribute('data-state'), (s) => s === 'unknown', 30_000);

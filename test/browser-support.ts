@@ -108,3 +108,10 @@ export function clippedLanguageNames(page: Page): Promise<Array<{ testId: string
     return out;
   })()`);
 }
+
+/** The visible elements matching `selector` whose text is cut off (wider than their box): their text. */
+export function clippedTexts(page: Page, selector: string): Promise<string[]> {
+  return page.evaluate(`[...document.querySelectorAll(${JSON.stringify(selector)})]
+    .filter((e) => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+    .map((e) => e.textContent)`);
+}
