@@ -98,6 +98,11 @@ export interface TolkConfig {
    * sent audio nor anyone in its room was translated, in ms (`TOLK_ROOM_IDLE_TIMEOUT_S`, 600 s).
    */
   roomLimits: { maxParticipants: number; maxSocketsPerIp: number; idleTimeoutMs: number };
+  /**
+   * Lock-down (`TOLK_REQUIRE_KEY=1`, docs/security.md "Lock-down"): the live stream and creating a
+   * conversation need an API key (`Authorization: Bearer` or the web app's sign-in cookie).
+   */
+  requireKey: boolean;
   /** On SIGTERM, how long live streams may take to finish their utterance in flight, in ms (`TOLK_DRAIN_TIMEOUT_MS`). */
   drainTimeoutMs: number;
   /**
@@ -200,6 +205,7 @@ const envSchema = z.object({
   SLACK_WEBHOOK_URL: z.string().url().optional(),
   TOLK_CONVERSATION_CREATE_PER_MIN: z.coerce.number().int().positive().default(20),
   TOLK_CONVERSATION_IDLE_TTL_S: z.coerce.number().int().positive().default(900),
+  TOLK_REQUIRE_KEY: z.enum(['0', '1', 'false', 'true'], { error: 'use 1 or 0' }).default('0'),
   TOLK_DRAIN_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   TOLK_ROLE: z.enum(TOLK_ROLES).default('all'),
   TOLK_WORKER_SECRET: z.string().min(16, 'use at least 16 characters').optional(),
@@ -291,6 +297,7 @@ export function loadConfig(
     conversationCreatePerMin: e.TOLK_CONVERSATION_CREATE_PER_MIN,
     conversationIdleTtlS: e.TOLK_CONVERSATION_IDLE_TTL_S,
     roomLimits: { maxParticipants: e.TOLK_ROOM_MAX_PARTICIPANTS, maxSocketsPerIp: e.TOLK_ROOM_MAX_SOCKETS_PER_IP, idleTimeoutMs: e.TOLK_ROOM_IDLE_TIMEOUT_S * 1000 },
+    requireKey: e.TOLK_REQUIRE_KEY === '1' || e.TOLK_REQUIRE_KEY === 'true',
     drainTimeoutMs: e.TOLK_DRAIN_TIMEOUT_MS,
     role: e.TOLK_ROLE,
     workerSecret: e.TOLK_WORKER_SECRET,

@@ -69,3 +69,49 @@ export function writeSpeechWav(file: string, recordingPath: string, leadMs: numb
   padded.set(samples, (leadMs * sampleRateHz) / 1000);
   fs.writeFileSync(file, writeWav({ samples: padded, sampleRateHz }));
 }
+
+/** A phone's and a laptop's viewport, in CSS px. */
+export const PHONE = { width: 390, height: 844 };
+export const LAPTOP = { width: 1366, height: 768 };
+
+/** A new page of `viewport` size (default timeout 10 s) in a new context, and the errors it logs. */
+export async function openPage(browser: Browser, viewport: { width: number; height: number }): Promise<{ page: Page; errors: string[]; close(): Promise<void> }> {
+  const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  return { page, errors, close: () => context.close() };
+}
+
+/**
+ * The language selects of the page whose longest option does not fit: for each, the option's label
+ * and its width against the room for text (the select's width less its padding), in CSS px.
+ */
+export function clippedLanguageNames(page: Page): Promise<Array<{ testId: string; label: string; textPx: number; roomPx: number }>> {
+  return page.evaluate(`(() => {
+    const ctx = document.createElement('canvas').getContext('2d');
+    const out = [];
+    for (const s of document.querySelectorAll('select[data-testid]')) {
+      if (s.offsetParent === null) continue;
+      const cs = getComputedStyle(s);
+      ctx.font = cs.fontWeight + ' ' + cs.fontSize + ' ' + cs.fontFamily;
+      const roomPx = s.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+      for (const o of s.options) {
+        const textPx = ctx.measureText(o.text).width;
+        if (textPx > roomPx) out.push({ testId: s.dataset.testid, label: o.text, textPx: Math.round(textPx), roomPx });
+      }
+    }
+    return out;
+  })()`);
+}
+
+/** The visible elements matching `selector` whose text is cut off (wider than their box): their text. */
+export function clippedTexts(page: Page, selector: string): Promise<string[]> {
+  return page.evaluate(`[...document.querySelectorAll(${JSON.stringify(selector)})]
+    .filter((e) => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+    .map((e) => e.textContent)`);
+}

@@ -48,3 +48,36 @@ export function findConversationLanguage(engines: Engines, code: string): Conver
   const primary = primaryLanguage(code);
   return conversationLanguages(engines).find((l) => primaryLanguage(l.code) === primary);
 }
+
+/** A language pair of the engines, in the codes clients send (see {@link conversationLanguages}). */
+export interface ConversationPair {
+  /** Code of the language heard (a recognizer exists for it). */
+  source: string;
+  /** Code of the language shown (translation installed, or the same language). */
+  target: string;
+  /** A voice exists for `target`: the translation can be spoken, else it is text only. */
+  speech: boolean;
+}
+
+/**
+ * Every pair the engines can serve (docs/conversations.md "Languages"): each recognized language to
+ * itself and to every target its translator offers, with whether the target has a voice.
+ */
+export function conversationPairs(engines: Engines): ConversationPair[] {
+  const codeOf = new Map(conversationLanguages(engines).map((l) => [primaryLanguage(l.code), l.code]));
+  return supportedPairs(engines).map((p) => ({
+    source: codeOf.get(p.source) ?? p.source,
+    target: codeOf.get(p.target) ?? p.target,
+    speech: p.speech,
+  }));
+}
+
+/**
+ * True when `source` can be heard and translated into `target` but `target` has no voice: a
+ * `/api/v1/ws/single` config with `"speech": false` is then served as text only.
+ */
+export function isTextOnlyPair(engines: Engines, source: string, target: string): boolean {
+  const s = primaryLanguage(source);
+  const t = primaryLanguage(target);
+  return supportedPairs(engines).some((p) => p.source === s && p.target === t && !p.speech);
+}

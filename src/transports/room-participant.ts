@@ -8,7 +8,10 @@ import type { LinkedPipelineEvent } from '../realtime/linked-pipeline.js';
 import { IdleTimer } from '../realtime/idle-timer.js';
 import { ROOM_SAMPLE_RATE_HZ, type ConversationRoom, type ConversationRooms, type RoomParticipant } from '../realtime/conversation-room.js';
 import { findConversationLanguage } from '../gateway/conversation-languages.js';
-import { WsChannel } from './ws-channel.js';
+import { parseJsonMessage, WsChannel } from './ws-channel.js';
+
+/** Longest typed message, in characters. */
+const MAX_TEXT_CHARS = 1000;
 
 /** Largest inbound message, in bytes. */
 const MAX_MESSAGE_BYTES = 256 * 1024;
@@ -17,7 +20,8 @@ const MAX_MESSAGE_BYTES = 256 * 1024;
  * One participant's `/api/v1/ws/:conversation_id?language=` connection (spec 003 Flow 2). On
  * connect: an unknown or expired conversation is `{"error":"Session not found."}` + close 4404, an
  * unsupported language `{"error":"Unsupported language …"}` + close 4400, an unreachable Redis
- * `{"error":"Redis service is unavailable."}` + close 4503. Then binary PCM s16le 16 kHz in; the
+ * `{"error":"Redis service is unavailable."}` + close 4503. Then binary PCM s16le 16 kHz (or typed
+ * `{"type":"text","text":…}` messages) in; the
  * room sends interims to this speaker and finals to everyone (see {@link ConversationRoom}), and the
  * others' translated speech (PCM s16le mono 16 kHz) when the URL asks for it with `speech=true`.
  * A room already holding `TOLK_ROOM_MAX_PARTICIPANTS` here refuses with `{"error":…}` + close 4429;
@@ -125,8 +129,8 @@ export class RoomConnection implements RoomParticipant {
 
   private async onMessage(data: Buffer, isBinary: boolean): Promise<void> {
     if (this.closed || !this.room) return;
-    if (!isBinary) return; // spec 003 defines no client JSON messages in Flow 2
     this.silenceTimer.touch();
+    if (!isBinary) return this.onText(data.toString('utf8'));
     const lang = findConversationLanguage(this.ctx.engines, this.language);
     if (!lang?.recognized) {
       if (!this.unrecognizedNoticeSent) {
@@ -137,6 +141,28 @@ export class RoomConnection implements RoomParticipant {
     }
     this.idleTimer.touch();
     await this.stream.push(data, Date.now());
+  }
+
+  /**
+   * A typed message, beside spec 003 (which defines no client JSON in Flow 2; docs/conversations.md
+   * "Typed messages"): `{"type":"text","text":"…"}` (1–{@link MAX_TEXT_CHARS} characters) is a final
+   * of this participant, translated and delivered like speech. Other JSON is ignored.
+   */
+  private onText(raw: string): void {
+    const message = parseJsonMessage(raw, 'message');
+    if (!message.ok) return;
+    const json = message.json as { type?: unknown; text?: unknown } | null;
+    if (typeof json !== 'object' || json === null || json.type !== 'text') return;
+    const text = typeof json.text === 'string' ? json.text.trim() : '';
+    if (text === '' || text.length > MAX_TEXT_CHARS) {
+      return this.sendJson({ error: `A text message needs "text" of 1 to ${MAX_TEXT_CHARS} characters.` });
+    }
+    const room = this.room;
+    if (!room) return;
+    void this.store.touch(this.conversationId).catch(() => false);
+    room.deliver(this, { utteranceId: randomUUID(), text, speechEndWallMs: Date.now() }).catch((err: unknown) => {
+      this.log.error({ err }, 'conversation delivery failed');
+    });
   }
 
   private onPipelineEvent(event: LinkedPipelineEvent): void {

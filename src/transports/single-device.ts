@@ -5,6 +5,8 @@ import { conversationLanguageProblem, ConversationStream, type ConversationRefus
 import type { ConversationPipelineRequest, LinkedPipelineEvent } from '../realtime/linked-pipeline.js';
 import { IdleTimer } from '../realtime/idle-timer.js';
 import { parseSingleDeviceConfig } from './single-device-config.js';
+import { primaryLanguage } from '../common/language-tags.js';
+import { isTextOnlyPair } from '../gateway/conversation-languages.js';
 import { parseJsonMessage, WsChannel } from './ws-channel.js';
 
 /** How long the previous languages' utterance in flight may take to finish after a new config, in ms. */
@@ -38,6 +40,8 @@ export class SingleDeviceConnection {
   private closed = false;
   /** Whether the latest config asked for the translated speech (`"speech": true`). */
   private speech = false;
+  /** The primary languages when the latest config is text only (a target without a voice, `"speech": false`). */
+  private textPair: { source: string; target: string } | undefined;
   /** Config messages left in the burst, and when the last one was counted. */
   private configTokens = CONFIG_BURST;
   private configTokensAtMs = Date.now();
@@ -86,11 +90,17 @@ export class SingleDeviceConnection {
     const parsed = parseSingleDeviceConfig(message.json);
     if (!parsed.ok) return this.sendError(parsed.error);
     const c = parsed.config;
-    const problem = conversationLanguageProblem(this.ctx, c.sourceLanguage, c.targetLanguage, c.voice);
+    // A target without a voice is served as text when the client asks for no speech.
+    const textOnly = !c.speech && isTextOnlyPair(this.ctx.engines, c.sourceLanguage, c.targetLanguage);
+    const problem = textOnly ? undefined : conversationLanguageProblem(this.ctx, c.sourceLanguage, c.targetLanguage, c.voice);
     if (problem) return this.sendError(problem.description);
 
     this.speech = c.speech;
-    const request: ConversationPipelineRequest = { sourceLanguage: c.sourceLanguage, targetLanguage: c.targetLanguage, voice: c.voice, sampleRateHz: c.sampleRateHz, translatorMode: 'synchronous' };
+    this.textPair = textOnly ? { source: primaryLanguage(c.sourceLanguage), target: primaryLanguage(c.targetLanguage) } : undefined;
+    // Text only: the worker recognizes (as for a room speaker) and this connection translates each final.
+    const request: ConversationPipelineRequest = textOnly
+      ? { sourceLanguage: c.sourceLanguage, targetLanguage: c.sourceLanguage, voice: c.voice, sampleRateHz: c.sampleRateHz, translatorMode: 'none' }
+      : { sourceLanguage: c.sourceLanguage, targetLanguage: c.targetLanguage, voice: c.voice, sampleRateHz: c.sampleRateHz, translatorMode: 'synchronous' };
     if (this.stream) return this.stream.switchTo(request, SWITCH_DRAIN_MS);
     const stream = new ConversationStream(this.ctx, request, {
       onEvent: (event) => this.onPipelineEvent(event),
@@ -124,6 +134,7 @@ export class SingleDeviceConnection {
         if (this.speech) this.channel.send(event.pcm);
         return;
       case 'utterance-end':
+        if (this.textPair) void this.sendTextFinal(event, this.textPair);
         this.ctx.metrics.observeUtterance(event.latency);
         this.ctx.onUtterance?.(event);
         return;
@@ -135,6 +146,24 @@ export class SingleDeviceConnection {
         this.log.warn({ code: event.code, reason: event.reason }, 'single-device pipeline lost: its worker stopped');
         this.sendError('The translation worker stopped; what you say next is translated on another worker.');
         return;
+    }
+  }
+
+  /**
+   * The final of a text-only utterance: its transcript translated here for `pair` (primary
+   * languages; the worker only recognized it); latency is end of speech → translation, in ms.
+   */
+  private async sendTextFinal(event: Extract<LinkedPipelineEvent, { type: 'utterance-end' }>, pair: { source: string; target: string }): Promise<void> {
+    if (!event.transcript) return;
+    const speechEndWallMs = Date.now() - event.latency.finalTranscriptMs;
+    try {
+      const source = event.transcript;
+      const translation = pair.source === pair.target ? source : (await this.ctx.engines.mt.translate([source], pair)).join('');
+      if (this.closed) return;
+      this.sendJson({ is_final: true, original: source, translation, utterance_id: event.utteranceId, latency_ms: Date.now() - speechEndWallMs });
+    } catch (err) {
+      this.log.error({ err }, 'single-device text translation failed');
+      this.sendError('The translation failed; what you say next is translated again.');
     }
   }
 

@@ -4,6 +4,7 @@ import { MemoryConversationStore, RedisConversationStore, type ConversationStore
 import { ConversationRoom, ConversationRooms } from '../../realtime/conversation-room.js';
 import { MemoryRoomBus, type RoomBus } from '../../realtime/room-bus.js';
 import { RedisRoomBus } from '../../realtime/room-bus-redis.js';
+import { requireConversationKey } from './access.js';
 import { conversationRestRoutes } from './rest.js';
 import { RoomConnection } from '../../transports/room-participant.js';
 import { SingleDeviceConnection } from '../../transports/single-device.js';
@@ -29,7 +30,8 @@ export async function conversationRoutes(app: FastifyInstance, ctx: AppContext):
 
   await app.register(async (scope) => conversationRestRoutes(scope, ctx, store));
 
-  app.get('/api/v1/ws/single', { websocket: true }, (socket, request) => {
+  // With TOLK_REQUIRE_KEY=1 the live stream needs a key; a room's socket does not: its id is the capability a key holder created.
+  app.get('/api/v1/ws/single', { websocket: true, onRequest: requireConversationKey(ctx) }, (socket, request) => {
     const c = new SingleDeviceConnection(ctx, socket, request.log);
     live.add(c);
     ctx.metrics.streamStarted('single');

@@ -3,7 +3,8 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { ConversationStoreUnavailableError, type ConversationStore } from '../../domain/conversations.js';
-import { conversationLanguages, findConversationLanguage } from '../../gateway/conversation-languages.js';
+import { conversationAccessAllowed, requireConversationKey, signInRoutes } from './access.js';
+import { conversationLanguages, conversationPairs, findConversationLanguage } from '../../gateway/conversation-languages.js';
 
 const createBody = z.object({
   language: z.string().min(2).max(35),
@@ -16,7 +17,8 @@ function fail(reply: FastifyReply, status: number, message: string): FastifyRepl
 }
 
 /**
- * The REST half of the conversations surface (spec 003): `GET /api/v1/languages`,
+ * The REST half of the conversations surface (spec 003): `GET /api/v1/languages`, the web app's
+ * sign-in and sign-out (docs/security.md "Lock-down"),
  * `POST /api/v1/session/create` (rate-limited per client address: the conversation id is the only
  * capability, see docs/conversations.md) and `GET /api/v1/session/:conversation_id`.
  */
@@ -30,7 +32,9 @@ export async function conversationRestRoutes(app: FastifyInstance, ctx: AppConte
     return fail(reply, 500, 'Internal server error.');
   });
 
-  app.get('/api/v1/languages', async (_request, reply) => {
+  signInRoutes(app, ctx);
+
+  app.get('/api/v1/languages', async (request, reply) => {
     const languages = conversationLanguages(ctx.engines);
     const sources = languages.filter((l) => l.recognized);
     const targets = languages.filter((l) => l.translated);
@@ -40,6 +44,11 @@ export async function conversationRestRoutes(app: FastifyInstance, ctx: AppConte
       supported_languages: languages.map((l) => [l.code, l.name]),
       default_source: sources[0]?.code,
       default_target: defaultTarget?.code,
+      // Beside spec 003's fields (docs/conversations.md "Languages"): what each language can do, and every pair.
+      languages: languages.map((l) => ({ code: l.code, name: l.name, heard: l.recognized, shown: l.translated, spoken: l.spoken })),
+      pairs: conversationPairs(ctx.engines),
+      // Lock-down (docs/security.md): whether the live stream and new conversations need a key, and whether this request has one.
+      access: { key_required: ctx.config.requireKey, signed_in: ctx.config.requireKey ? await conversationAccessAllowed(ctx, request) : false },
     };
   });
 
@@ -53,7 +62,7 @@ export async function conversationRestRoutes(app: FastifyInstance, ctx: AppConte
       errorResponseBuilder: (_request, context) =>
         Object.assign(new Error(`Too many conversations created; retry in ${Math.ceil(context.ttl / 1000)} seconds.`), { statusCode: 429 }),
     });
-    limited.post('/api/v1/session/create', async (request, reply) => {
+    limited.post('/api/v1/session/create', { onRequest: requireConversationKey(ctx) }, async (request, reply) => {
       const body = createBody.safeParse(request.body);
       if (!body.success) return fail(reply, 400, 'Send {"language": "<code>", "translate_language": "<code>"}.');
       for (const code of [body.data.language, body.data.translate_language]) {

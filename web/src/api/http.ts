@@ -3,17 +3,37 @@
  * Every failure becomes an `ApiError` whose message can be shown as is.
  */
 
-/** A language the server can translate: BCP-47 code and English name, e.g. `["en-US", "English"]`. */
+/**
+ * A language the server knows: BCP-47 code and English name, e.g. `["en-US", "English"]`, and what
+ * can be done in it (docs/conversations.md "Languages"; a server without these fields: all true).
+ */
 export interface Language {
   code: string;
   name: string;
+  /** Speech in it can be recognized (it can be a source). */
+  heard: boolean;
+  /** A translation into it exists (it can be a target). */
+  shown: boolean;
+  /** A voice exists (its translation can be heard). */
+  spoken: boolean;
+}
+
+/** A source → target pair the server serves; `speech` false: the target is text only (no voice). */
+export interface LanguagePair {
+  source: string;
+  target: string;
+  speech: boolean;
 }
 
 /** `GET /api/v1/languages`, parsed. */
 export interface LanguageCatalog {
   languages: Language[];
+  /** Every pair (from the server's `pairs`; without it, every language to every other, with speech). */
+  pairs: LanguagePair[];
   defaultSource: string;
   defaultTarget: string;
+  /** The server is locked down (docs/security.md "Lock-down") and this browser has not signed in. */
+  signInRequired: boolean;
 }
 
 /** `POST /api/v1/session/create`, parsed. */
@@ -106,19 +126,41 @@ export async function fetchLanguages(): Promise<LanguageCatalog> {
   if (!isRecord(body) || !Array.isArray(body.supported_languages)) {
     throw new ApiError(200, 'The server sent an unexpected list of languages.');
   }
-  const languages: Language[] = [];
-  for (const entry of body.supported_languages) {
-    if (Array.isArray(entry) && typeof entry[0] === 'string' && typeof entry[1] === 'string') {
-      languages.push({ code: entry[0], name: entry[1] });
-    }
-  }
+  const languages = parseLanguages(body.supported_languages, body.languages);
   if (languages.length === 0) throw new ApiError(503, 'No languages are available on this server yet.');
+  const pairs = parsePairs(body.pairs, languages);
   const has = (code: unknown): code is string => typeof code === 'string' && languages.some((l) => l.code === code);
   const defaultSource = has(body.default_source) ? body.default_source : (languages[0]?.code ?? '');
   const defaultTarget = has(body.default_target)
     ? body.default_target
     : (languages.find((l) => l.code !== defaultSource)?.code ?? defaultSource);
-  return { languages, defaultSource, defaultTarget };
+  const access = isRecord(body.access) ? body.access : {};
+  const signInRequired = access.key_required === true && access.signed_in !== true;
+  return { languages, pairs, defaultSource, defaultTarget, signInRequired };
+}
+
+/** spec 003's `supported_languages`, with the capabilities of Tolk's `languages` beside them when sent. */
+function parseLanguages(supported: unknown[], detailed: unknown): Language[] {
+  const details = new Map<string, Record<string, unknown>>();
+  if (Array.isArray(detailed)) for (const d of detailed) if (isRecord(d) && typeof d.code === 'string') details.set(d.code, d);
+  const languages: Language[] = [];
+  for (const entry of supported) {
+    if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'string') continue;
+    const d = details.get(entry[0]);
+    const flag = (key: string): boolean => (d && typeof d[key] === 'boolean' ? d[key] : true);
+    languages.push({ code: entry[0], name: entry[1], heard: flag('heard'), shown: flag('shown'), spoken: flag('spoken') });
+  }
+  return languages;
+}
+
+/** Tolk's `pairs`, or (an older server) every language to every other with speech. */
+function parsePairs(raw: unknown, languages: Language[]): LanguagePair[] {
+  const known = new Set(languages.map((l) => l.code));
+  if (Array.isArray(raw)) {
+    return raw.filter((p): p is LanguagePair => isRecord(p) && typeof p.source === 'string' && typeof p.target === 'string' && known.has(p.source) && known.has(p.target))
+      .map((p) => ({ source: p.source, target: p.target, speech: p.speech !== false }));
+  }
+  return languages.flatMap((s) => languages.map((t) => ({ source: s.code, target: t.code, speech: true })));
 }
 
 /**
@@ -153,4 +195,24 @@ export async function fetchConversation(conversationId: string): Promise<Convers
     initiatorLanguage: body.user_a_lang,
     initiatorTranslateLanguage: typeof body.user_a_translate === 'string' ? body.user_a_translate : '',
   };
+}
+
+/**
+ * `POST /api/v1/sign-in`: on a locked-down server, exchanges an API key for the sign-in cookie
+ * (HttpOnly: the page never reads it back).
+ * @throws {ApiError} 401 when the key is not valid, 0 when the server is unreachable.
+ */
+export async function signIn(key: string): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch('/api/v1/sign-in', {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ key }),
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+    });
+  } catch {
+    throw new ApiError(0, 'Cannot reach the Tolk server.');
+  }
+  if (response.ok) return;
+  const body: unknown = await response.json().catch(() => undefined);
+  throw new ApiError(response.status, isRecord(body) && typeof body.error === 'string' ? body.error : fallbackMessage(response.status));
 }

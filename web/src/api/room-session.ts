@@ -29,6 +29,16 @@ export interface RoomSessionRequest {
 const REQUEST_TIMEOUT_MS = 15_000;
 
 /**
+ * What a spec-001 `internal_error` means for the visitor. The room is created only once the
+ * interpreter joined it (docs/rooms.md), so a generic 500 says the interpreter could not join; a
+ * specific server message ("LiveKit is not configured …") is kept as it is.
+ */
+export function interpreterFailure(serverMessage: string): string {
+  if (serverMessage !== 'An internal error occurred') return serverMessage;
+  return 'Tolk’s interpreter could not join the room, so the session was ended. Usually the LiveKit server is stopped or cannot be reached from Tolk (LIVEKIT_URL); the server’s log says more. Try again once it is running.';
+}
+
+/**
  * Creates a spec-001 session.
  * @throws {ApiError} with spec 001's error message (401 invalid key, 400 unsupported language, 429,
  * 500 when LiveKit is not configured), or status 0 when the server cannot be reached.
@@ -49,7 +59,7 @@ export async function createRoomSession(apiKey: string, request: RoomSessionRequ
   if (!response.ok) {
     const error = isRecord(body) && isRecord(body.error) ? body.error : undefined;
     const message = typeof error?.message === 'string' && error.message ? error.message : `The session could not be created (HTTP ${response.status}).`;
-    throw new ApiError(response.status, message);
+    throw new ApiError(response.status, response.status === 500 && error?.code === 'internal_error' ? interpreterFailure(message) : message);
   }
   if (!isRecord(body) || typeof body.url !== 'string' || typeof body.token !== 'string' || !body.url || !body.token) {
     throw new ApiError(response.status, 'The server did not return a room.');

@@ -112,6 +112,16 @@ export class Microphone {
     }
   }
 
+  /**
+   * Whether the browser cancels the echo of what the page plays (the track's applied
+   * `echoCancellation` setting): then the microphone stays open while translated speech plays;
+   * without it the pages send silence meanwhile and ask the speaker to wait.
+   */
+  get cancelsEcho(): boolean {
+    const track = this.stream?.getAudioTracks()[0];
+    return track?.getSettings().echoCancellation === true;
+  }
+
   /** Stops capture and releases the device (the browser's recording indicator goes off). */
   stop(): void {
     this.node?.port.postMessage({ type: 'stop' });

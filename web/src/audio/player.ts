@@ -63,8 +63,9 @@ export class PcmPlayer {
   }
 
   /**
-   * True while translated speech is queued or playing, and for a short tail after it: the
-   * microphone would hear it, so the pages send silence instead (no translation feedback loop).
+   * True while translated speech is queued or playing, and for a short tail after it: without the
+   * browser's echo cancellation the microphone would hear it, so the pages then send silence
+   * instead (no translation feedback loop) and ask the speaker to wait.
    */
   get isAudible(): boolean {
     return this.playing.size > 0 || performance.now() < this.quietAfterMs;

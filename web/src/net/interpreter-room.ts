@@ -74,7 +74,11 @@ export class InterpreterRoom {
 
   constructor(private readonly events: InterpreterRoomEvents) {
     const room = this.room;
-    room.on(RoomEvent.ConnectionStateChanged, (state) => events.onState(STATES[state]));
+    room.on(RoomEvent.ConnectionStateChanged, (state) => {
+      events.onState(STATES[state]);
+      // Back after a reconnect: say again whether the interpreter is in the room.
+      if (state === ConnectionState.Connected) this.reportPresence();
+    });
     // Only the interpreter's packets: any participant can publish data on the same topic.
     room.on(RoomEvent.DataReceived, (payload, participant) => {
       const transcript = parseInterpreterMessage(payload, participant?.identity, INTERPRETER_IDENTITY);

@@ -5,7 +5,7 @@
  */
 import { ApiError, fetchConversation, type ConversationInfo } from '../api/http';
 import { audioContext } from '../audio/context';
-import { languageName, loadLanguages, pickLanguage } from '../languages';
+import { conversationPairNote, languageName, loadLanguages, participantOptions, pickLanguage } from '../languages';
 import { backoffDelayMs } from '../net/reconnecting-socket';
 import { loadPrefs, savePrefs } from '../prefs';
 import type { Cleanup } from '../router';
@@ -35,10 +35,14 @@ export function mountJoin(root: HTMLElement, options: JoinOptions): Cleanup {
   let info: ConversationInfo | undefined;
   const host = options.role === 'host';
 
-  const mine = languageField({ id: 'my-language', label: 'I speak', testId: 'my-language', onChange: (code) => savePrefs({ conversationLanguage: code }) });
+  const mine = languageField({ id: 'my-language', label: 'I speak', testId: 'my-language', onChange: (code) => {
+    savePrefs({ conversationLanguage: code });
+    describePair();
+  } });
+  const pairNote = h('p', { class: 'field-note', 'data-testid': 'pair-note', role: 'note' });
   const partner = h('strong', { 'data-testid': 'initiator-language' }, '…');
   const joinButton = h('button', { type: 'submit', class: 'button primary large', 'data-testid': 'join-conversation', disabled: true }, icon('chat'), host ? 'Continue the conversation' : 'Join the conversation');
-  const form = h('form', { class: 'join-form', 'aria-label': 'Join the conversation' }, mine.element, joinButton);
+  const form = h('form', { class: 'join-form', 'aria-label': 'Join the conversation' }, mine.element, pairNote, joinButton);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
     if (!info || joinButton.disabled) return;
@@ -68,7 +72,8 @@ export function mountJoin(root: HTMLElement, options: JoinOptions): Cleanup {
       const suggested = host
         ? pickLanguage(catalog, catalog.defaultSource, options.preferredLanguage, conversation.initiatorLanguage)
         : pickLanguage(catalog, catalog.defaultTarget, conversation.initiatorTranslateLanguage, prefs.conversationLanguage);
-      mine.setLanguages(catalog.languages, suggested);
+      mine.setLanguages(participantOptions(catalog), suggested);
+      describePair();
       joinButton.disabled = false;
       card.setAttribute('aria-busy', 'false');
       banner.clear('lookup');
@@ -91,6 +96,12 @@ export function mountJoin(root: HTMLElement, options: JoinOptions): Cleanup {
       });
       retryTimer = setTimeout(() => void load(), delayMs);
     }
+  }
+
+  /** Says, before anyone speaks, what the chosen language can do here (typing when it cannot be heard). */
+  function describePair(): void {
+    const theirs = info && (host ? info.initiatorTranslateLanguage : info.initiatorLanguage);
+    pairNote.textContent = theirs && mine.select.value ? conversationPairNote(mine.select.value, theirs) : '';
   }
 
   void load();

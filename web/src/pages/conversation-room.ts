@@ -6,7 +6,7 @@
 import { parseConversationMessage } from '../api/messages';
 import { CAPTURE_SAMPLE_RATE_HZ, MicError, Microphone } from '../audio/microphone';
 import { PcmPlayer } from '../audio/player';
-import { languageName } from '../languages';
+import { isHeard, languageName } from '../languages';
 import { ReconnectingSocket, type SocketState } from '../net/reconnecting-socket';
 import type { Cleanup } from '../router';
 import { ChatView } from '../ui/chat';
@@ -43,6 +43,8 @@ export function mountRoom(root: HTMLElement, options: RoomOptions): Cleanup {
   const microphone = new Microphone();
   const chat = new ChatView();
   let micState: 'idle' | 'starting' | 'live' = 'idle';
+  /** Whether the browser cancels the echo of the partner's speech (read when the microphone starts). */
+  let echoCancelled = true;
   let everConnected = false;
   /**
    * From each (re)connection until the server's `user_joined` for my own arrival: a partner reported
@@ -59,11 +61,31 @@ export function mountRoom(root: HTMLElement, options: RoomOptions): Cleanup {
   const connection = h('span', { class: 'pill', 'data-testid': 'connection-state', 'data-state': 'connecting' }, 'Connecting…');
   const playback = h('span', { class: 'pill playing', 'data-testid': 'playback-indicator', hidden: true }, icon('speaker'), 'Speaking');
   const player = new PcmPlayer(CAPTURE_SAMPLE_RATE_HZ, (playing) => (playback.hidden = !playing));
+  const heard = isHeard(options.language);
   const micButton = new MicButton(toggleMicrophone, {
-    idle: 'Tap to speak',
+    idle: heard ? 'Tap to speak' : 'Speech is not recognized here',
     starting: 'Starting the microphone…',
-    live: 'Listening — tap when you are done',
+    live: heard ? 'Listening — tap when you are done' : `${languageName(options.language)} is not recognized — type below`,
     disabled: 'Connecting…',
+  });
+  // Said before anyone speaks (docs/web-app.md "Languages"): this language is read and typed, not heard.
+  const hearingNotice = heard
+    ? null
+    : h('p', { class: 'hearing-notice', 'data-testid': 'hearing-notice', role: 'note' }, icon('alert'),
+      `Speech in ${languageName(options.language)} cannot be recognized on this server. Type your messages below; you still read and hear your partner.`);
+  const textInput = h('input', {
+    type: 'text', class: 'compose-input', 'data-testid': 'text-input', maxlength: '1000', autocomplete: 'off',
+    'aria-label': 'Type a message', placeholder: heard ? 'Or type a message' : `Type in ${languageName(options.language)}`,
+  });
+  const compose = h('form', { class: 'compose', 'aria-label': 'Type a message' }, textInput,
+    h('button', { type: 'submit', class: 'button secondary small', 'data-testid': 'send-text' }, 'Send'));
+  compose.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const text = textInput.value.trim();
+    if (!text || !socket.isOpen) return;
+    // A typed message (docs/conversations.md "Typed messages"): delivered like a spoken final.
+    socket.send(JSON.stringify({ type: 'text', text }));
+    textInput.value = '';
   });
   const inviteCard = host
     ? h('section', { class: 'card invite-card', 'data-testid': 'invite', 'aria-labelledby': 'invite-title' }, h('h2', { id: 'invite-title' }, 'Invite someone'), invitePanel(options.joinUrl))
@@ -106,8 +128,9 @@ export function mountRoom(root: HTMLElement, options: RoomOptions): Cleanup {
           'section',
           { class: 'card chat-card', 'aria-labelledby': 'chat-title' },
           h('header', { class: 'card-head' }, h('h2', { id: 'chat-title' }, 'Conversation'), h('div', { class: 'card-head-tools' }, playback, connection)),
+          hearingNotice,
           chat.element,
-          h('footer', { class: 'chat-bar' }, micButton.element),
+          h('footer', { class: `chat-bar${heard ? '' : ' typing-first'}` }, micButton.element, compose),
         ),
       ),
     ),
@@ -219,8 +242,10 @@ export function mountRoom(root: HTMLElement, options: RoomOptions): Cleanup {
     try {
       await microphone.start(
         (frame) => {
-          // While translated speech plays, the microphone hears it: send silence instead.
-          socket.send(player.isAudible ? new ArrayBuffer(frame.pcm.byteLength) : frame.pcm);
+          // Open while the partner's speech plays when the browser cancels its echo; else silence, and "wait".
+          const mustWait = !echoCancelled && player.isAudible;
+          socket.send(mustWait ? new ArrayBuffer(frame.pcm.byteLength) : frame.pcm);
+          if (micState === 'live') micButton.setHint(mustWait ? 'Wait until the translation has played' : undefined);
           micButton.setLevel(frame.rms);
         },
         (error) => {
@@ -236,6 +261,7 @@ export function mountRoom(root: HTMLElement, options: RoomOptions): Cleanup {
       return;
     }
     if (disposed) return microphone.stop();
+    echoCancelled = microphone.cancelsEcho;
     banner.clear('microphone');
     micState = 'live';
     micButton.setState('live');

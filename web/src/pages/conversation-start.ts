@@ -4,13 +4,14 @@
  */
 import { ApiError, createConversation, type CreatedConversation } from '../api/http';
 import { audioContext } from '../audio/context';
-import { loadLanguages, pickLanguage } from '../languages';
+import { conversationPairNote, loadLanguages, participantOptions, pickLanguage } from '../languages';
 import { backoffDelayMs } from '../net/reconnecting-socket';
 import { loadPrefs, savePrefs } from '../prefs';
 import type { Cleanup } from '../router';
 import { languageField } from '../ui/controls';
 import { h } from '../ui/dom';
 import { icon, type IconName } from '../ui/icons';
+import { signInCard } from '../ui/sign-in';
 import { StatusBanner } from '../ui/status-banner';
 
 /** What the start screen reports when a conversation exists. */
@@ -33,14 +34,22 @@ export function mountStart(root: HTMLElement, options: StartOptions): Cleanup {
   let attempt = 0;
   let ready = false;
 
-  const mine = languageField({ id: 'my-language', label: 'I speak', testId: 'my-language', onChange: (code) => savePrefs({ conversationLanguage: code }) });
-  const theirs = languageField({ id: 'their-language', label: 'They speak', testId: 'their-language', onChange: (code) => savePrefs({ partnerLanguage: code }) });
+  const mine = languageField({ id: 'my-language', label: 'I speak', testId: 'my-language', onChange: (code) => {
+    savePrefs({ conversationLanguage: code });
+    describePair();
+  } });
+  const theirs = languageField({ id: 'their-language', label: 'They speak', testId: 'their-language', onChange: (code) => {
+    savePrefs({ partnerLanguage: code });
+    describePair();
+  } });
+  const pairNote = h('p', { class: 'field-note', 'data-testid': 'pair-note', role: 'note' });
   const createLabel = h('span', {}, 'Start a conversation');
   const create = h('button', { type: 'submit', class: 'button primary large', 'data-testid': 'create-conversation', disabled: true }, icon('chat'), createLabel);
   const form = h(
     'form',
     { class: 'start-form', 'aria-label': 'Start a conversation' },
     h('div', { class: 'lang-pair two' }, mine.element, theirs.element),
+    pairNote,
     create,
     h('p', { class: 'form-note' }, 'Conversations end after 15 minutes without activity.'),
   );
@@ -62,7 +71,7 @@ export function mountStart(root: HTMLElement, options: StartOptions): Cleanup {
           { class: 'hero-main' },
           h('span', { class: 'eyebrow' }, 'Two phones · two languages'),
           h('h1', {}, 'Talk with anyone, each in your own language'),
-          h('p', { class: 'lede' }, 'Start a conversation and let the other person join from their phone. Tolk translates both ways, as text and as speech.'),
+          h('p', { class: 'lede' }, 'Start a conversation and let the other person join from their phone. Tolk translates for both of you.'),
           form,
         ),
         h(
@@ -81,9 +90,17 @@ export function mountStart(root: HTMLElement, options: StartOptions): Cleanup {
     try {
       const catalog = await loadLanguages();
       if (disposed) return;
+      if (catalog.signInRequired) {
+        // Locked down (docs/security.md "Lock-down"): starting a conversation needs the key.
+        banner.element.after(signInCard('you start a conversation', () => location.reload()));
+        mine.setPlaceholder('Sign in first');
+        theirs.setPlaceholder('Sign in first');
+        return;
+      }
       const language = pickLanguage(catalog, catalog.defaultSource, prefs.conversationLanguage, prefs.source);
-      mine.setLanguages(catalog.languages, language);
-      theirs.setLanguages(catalog.languages, pickLanguage(catalog, catalog.defaultTarget, prefs.partnerLanguage, prefs.target));
+      mine.setLanguages(participantOptions(catalog), language);
+      theirs.setLanguages(participantOptions(catalog), pickLanguage(catalog, catalog.defaultTarget, prefs.partnerLanguage, prefs.target));
+      describePair();
       ready = true;
       create.disabled = false;
       banner.clear('languages');
@@ -102,6 +119,11 @@ export function mountStart(root: HTMLElement, options: StartOptions): Cleanup {
       });
       retryTimer = setTimeout(() => void load(), delayMs);
     }
+  }
+
+  /** Says what the chosen pair can do (who types, who only reads). */
+  function describePair(): void {
+    pairNote.textContent = mine.select.value && theirs.select.value ? conversationPairNote(mine.select.value, theirs.select.value) : '';
   }
 
   async function submit(): Promise<void> {

@@ -8,19 +8,26 @@ import type { ApiError, LanguageCatalog } from '../api/http';
 import { parseLiveMessage } from '../api/messages';
 import { CAPTURE_SAMPLE_RATE_HZ, MicError, Microphone } from '../audio/microphone';
 import { PcmPlayer } from '../audio/player';
-import { languageName, loadLanguages, pickLanguage } from '../languages';
+import { isTextOnly, languageName, loadLanguages, sourceOptions, targetOptions, type LanguageOption } from '../languages';
 import { backoffDelayMs, ReconnectingSocket, type SocketState } from '../net/reconnecting-socket';
 import { loadPrefs, savePrefs } from '../prefs';
 import type { Cleanup } from '../router';
 import { languageField, MicButton, voiceField, type Voice } from '../ui/controls';
 import { h } from '../ui/dom';
 import { micErrorMessage, serverErrorMessage } from '../ui/explanations';
+import { signInCard } from '../ui/sign-in';
 import { icon } from '../ui/icons';
 import { StatusBanner } from '../ui/status-banner';
 import { TranscriptView } from '../ui/transcript';
 
 /** How long the connection stays open after the microphone stops, for the last results and speech. */
 const IDLE_CLOSE_MS = 20_000;
+
+/** The first of `candidates` among `options`, else `fallback` when offered, else the first option. */
+function pick(options: readonly LanguageOption[], fallback: string, ...candidates: (string | undefined)[]): string {
+  for (const code of [...candidates, fallback]) if (code && options.some((o) => o.code === code)) return code;
+  return options[0]?.code ?? '';
+}
 
 /** Mounts the live translation page into `root`; returns its cleanup. */
 export function mountLive(root: HTMLElement): Cleanup {
@@ -33,6 +40,8 @@ export function mountLive(root: HTMLElement): Cleanup {
   let target = '';
   let voice: Voice = prefs.voice ?? 'female';
   let micState: 'idle' | 'starting' | 'live' = 'idle';
+  /** Whether the browser cancels the echo of the translated speech (read when the microphone starts). */
+  let echoCancelled = true;
   let socket: ReconnectingSocket | undefined;
   let disposed = false;
   let idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -51,6 +60,7 @@ export function mountLive(root: HTMLElement): Cleanup {
     savePrefs({ voice });
     sendConfig();
   });
+  const textOnlyNote = h('p', { class: 'field-note', 'data-testid': 'text-only-note', role: 'note', hidden: true });
   const micButton = new MicButton(toggleMicrophone, {
     idle: 'Tap to start speaking',
     starting: 'Starting the microphone…',
@@ -58,7 +68,8 @@ export function mountLive(root: HTMLElement): Cleanup {
     disabled: 'Waiting for the server…',
   });
   const connection = h('span', { class: 'pill', 'data-testid': 'connection-state', 'data-state': 'idle' }, 'Not connected');
-  const playback = h('span', { class: 'pill playing', 'data-testid': 'playback-indicator', hidden: true }, icon('speaker'), 'Speaking');
+  const playbackLabel = h('span', { class: 'pill-label' }, 'Speaking');
+  const playback = h('span', { class: 'pill playing', 'data-testid': 'playback-indicator', 'data-wait': 'false', hidden: true }, icon('speaker'), playbackLabel);
   const player = new PcmPlayer(CAPTURE_SAMPLE_RATE_HZ, (playing) => (playback.hidden = !playing));
   const clearButton = h('button', { type: 'button', class: 'button ghost small', 'data-testid': 'clear-transcript', onclick: () => transcript.clear() }, 'Clear');
 
@@ -81,6 +92,7 @@ export function mountLive(root: HTMLElement): Cleanup {
           { class: 'card control-card', 'aria-label': 'Translation settings' },
           h('div', { class: 'lang-pair' }, sourceField.element, swap, targetField.element),
           voiceSelect.element,
+          textOnlyNote,
           micButton.element,
         ),
         h(
@@ -94,17 +106,30 @@ export function mountLive(root: HTMLElement): Cleanup {
   );
 
   function changeLanguages(nextSource: string, nextTarget: string): void {
-    source = nextSource;
-    target = nextTarget;
-    sourceField.select.value = source;
-    targetField.select.value = target;
+    if (!catalog) return;
+    const sources = sourceOptions(catalog);
+    source = pick(sources, catalog.defaultSource, nextSource, source);
+    // Only the targets this source can be translated into (docs/web-app.md "Languages").
+    const targets = targetOptions(catalog, source);
+    target = pick(targets, catalog.defaultTarget, nextTarget, target, catalog.defaultTarget, targets.find((t) => t.code !== source)?.code);
+    sourceField.setLanguages(sources, source);
+    targetField.setLanguages(targets, target);
+    const reverse = targetOptions(catalog, target);
+    swap.disabled = !sources.some((l) => l.code === target) || !reverse.some((l) => l.code === source);
+    swap.title = swap.disabled ? `Speech in ${languageName(target)} cannot be recognized on this server` : 'Swap languages';
+    const textOnly = isTextOnly(catalog, source, target);
+    voiceSelect.select.disabled = textOnly;
+    textOnlyNote.hidden = !textOnly;
+    textOnlyNote.textContent = textOnly ? `No voice for ${languageName(target)} on this server: the translation is shown as text, not spoken.` : '';
     savePrefs({ source, target });
     sendConfig();
   }
 
   function sendConfig(): void {
-    if (!socket?.isOpen || !source || !target) return;
-    socket.send(JSON.stringify({ type: 'config', language: source, translate_language: target, voice, sample_rate: CAPTURE_SAMPLE_RATE_HZ, speech: true }));
+    if (!socket?.isOpen || !source || !target || !catalog) return;
+    // A text-only target (no voice) asks for no speech, which the server then serves as text.
+    const speech = !isTextOnly(catalog, source, target);
+    socket.send(JSON.stringify({ type: 'config', language: source, translate_language: target, voice, sample_rate: CAPTURE_SAMPLE_RATE_HZ, speech }));
   }
 
   async function loadCatalog(): Promise<void> {
@@ -112,12 +137,16 @@ export function mountLive(root: HTMLElement): Cleanup {
     try {
       const loaded = await loadLanguages();
       if (disposed) return;
+      if (loaded.signInRequired) {
+        // Locked down (docs/security.md "Lock-down"): the key first; the page reloads signed in.
+        banner.element.after(signInCard('you translate live', () => location.reload()));
+        micButton.setHint('Sign in to use the microphone');
+        sourceField.setPlaceholder('Sign in first');
+        targetField.setPlaceholder('Sign in first');
+        return;
+      }
       catalog = loaded;
-      source = pickLanguage(loaded, loaded.defaultSource, prefs.source);
-      target = pickLanguage(loaded, loaded.defaultTarget, prefs.target);
-      sourceField.setLanguages(loaded.languages, source);
-      targetField.setLanguages(loaded.languages, target);
-      swap.disabled = false;
+      changeLanguages(prefs.source ?? loaded.defaultSource, prefs.target ?? loaded.defaultTarget);
       banner.clear('languages');
       if (micState === 'idle') micButton.setState('idle');
     } catch (caught) {
@@ -149,8 +178,11 @@ export function mountLive(root: HTMLElement): Cleanup {
     try {
       await microphone.start(
         (frame) => {
-          // While translated speech plays, the microphone hears it: send silence instead.
-          socket?.send(player.isAudible ? new ArrayBuffer(frame.pcm.byteLength) : frame.pcm);
+          // The microphone stays open while translated speech plays: the browser cancels its echo.
+          // Without echo cancellation it would hear it, so silence goes instead and the page says to wait.
+          const mustWait = !echoCancelled && player.isAudible;
+          socket?.send(mustWait ? new ArrayBuffer(frame.pcm.byteLength) : frame.pcm);
+          showWait(mustWait);
           micButton.setLevel(frame.rms);
         },
         (error) => {
@@ -166,6 +198,7 @@ export function mountLive(root: HTMLElement): Cleanup {
       return;
     }
     if (disposed) return microphone.stop();
+    echoCancelled = microphone.cancelsEcho;
     banner.clear('microphone');
     micState = 'live';
     micButton.setState('live');
@@ -173,7 +206,16 @@ export function mountLive(root: HTMLElement): Cleanup {
     openSocket();
   }
 
+  /** While the speaker must wait (no echo cancellation and speech playing): says so on the pill and the hint. */
+  function showWait(mustWait: boolean): void {
+    if (playback.dataset.wait === String(mustWait)) return;
+    playback.dataset.wait = String(mustWait);
+    playbackLabel.textContent = mustWait ? 'Speaking — wait' : 'Speaking';
+    if (micState === 'live') micButton.setHint(mustWait ? 'Wait until the translation has played' : undefined);
+  }
+
   function stopMicrophone(): void {
+    showWait(false);
     microphone.stop();
     micState = 'idle';
     micButton.setState(catalog ? 'idle' : 'disabled');
@@ -234,6 +276,8 @@ export function mountLive(root: HTMLElement): Cleanup {
       banner.clear('connection');
       return setConnection('open', 'Connected');
     }
+    // The sentence in progress will get no final from the lost connection: keep it, marked.
+    transcript.interruptInterim({ sourceCode: source, sourceName: languageName(source), targetCode: target, targetName: languageName(target) });
     if (state.kind === 'reconnecting') {
       setConnection('reconnecting', 'Reconnecting…');
       return banner.show('connection', {

@@ -5,7 +5,7 @@
  */
 import type { ApiError } from '../api/http';
 import { createRoomSession, type RoomAccess, type VoiceType } from '../api/room-session';
-import { loadLanguages, pickLanguage } from '../languages';
+import { loadLanguages, pickLanguage, sourceOptions, targetOptions } from '../languages';
 import { loadPrefs } from '../prefs';
 import { languageField, type LanguageField } from '../ui/controls';
 import { h } from '../ui/dom';
@@ -33,8 +33,15 @@ async function fillLanguages(source: LanguageField, target: LanguageField, banne
   try {
     const catalog = await loadLanguages();
     if (disposed()) return false;
-    source.setLanguages(catalog.languages, pickLanguage(catalog, catalog.defaultSource, prefs.source));
-    target.setLanguages(catalog.languages, pickLanguage(catalog, catalog.defaultTarget, prefs.target));
+    // The interpreter speaks in the room: only sources it can hear, and targets with a voice.
+    const fillTargets = (): void => {
+      const targets = targetOptions(catalog, source.select.value).filter((t) => !t.note);
+      const wanted = targets.some((t) => t.code === target.select.value) ? target.select.value : pickLanguage(catalog, catalog.defaultTarget, prefs.target);
+      target.setLanguages(targets, wanted);
+    };
+    source.setLanguages(sourceOptions(catalog), pickLanguage(catalog, catalog.defaultSource, prefs.source));
+    fillTargets();
+    source.select.addEventListener('change', fillTargets);
     return true;
   } catch (caught) {
     if (disposed()) return false;

@@ -140,10 +140,18 @@ function roomView(choice: RoomChoice, banner: StatusBanner, onLeave: () => void)
     transcripts.element,
   );
 
+  /** The interpreter pill: here (`open`), not yet (`connecting`), or out of reach with the room (`unknown`). */
+  function showInterpreter(state: 'open' | 'connecting' | 'unknown'): void {
+    interpreter.dataset.state = state;
+    interpreter.textContent = state === 'open' ? 'Interpreter here' : state === 'connecting' ? 'Waiting for the interpreter' : 'Interpreter out of reach';
+  }
+
   const events: InterpreterRoomEvents = {
     onState(state) {
       connection.dataset.state = state;
       connection.textContent = STATE_LABELS[state];
+      // Without a connection to LiveKit, nobody can tell whether the interpreter is still there.
+      if (state !== 'open') showInterpreter('unknown');
       if (state === 'reconnecting') banner.show('room', { tone: 'warning', title: 'Connection lost — reconnecting', detail: 'LiveKit reconnects by itself.' });
       else if (state === 'open') banner.clear('room');
     },
@@ -154,12 +162,10 @@ function roomView(choice: RoomChoice, banner: StatusBanner, onLeave: () => void)
     },
     onPlaybackBlocked: (blocked) => (playButton.hidden = !blocked),
     onInterpreterSpeaking: (on) => (speaking.hidden = !on),
-    onInterpreterPresent(present) {
-      interpreter.dataset.state = present ? 'open' : 'connecting';
-      interpreter.textContent = present ? 'Interpreter here' : 'Waiting for the interpreter';
-    },
+    onInterpreterPresent: (present) => showInterpreter(present ? 'open' : 'connecting'),
     onDisconnected(reason) {
       micButton.disabled = true;
+      showInterpreter('unknown');
       banner.show('room', { tone: 'error', title: 'You left the room', detail: reason, action: { label: 'Back', run: onLeave } });
     },
   };

@@ -2,7 +2,7 @@
  * Form controls shared by the pages: labelled language and voice selects, and the big microphone
  * button with its level ring.
  */
-import type { Language } from '../api/http';
+import type { LanguageOption } from '../languages';
 import { h } from './dom';
 import { icon } from './icons';
 
@@ -11,7 +11,7 @@ export interface LanguageField {
   element: HTMLDivElement;
   select: HTMLSelectElement;
   /** Fills the options (keeps `value` when it is in the list, else the first). */
-  setLanguages(languages: readonly Language[], value: string): void;
+  setLanguages(languages: readonly LanguageOption[], value: string): void;
   /** While there are no languages: shows `text` ("Loading…", "Unavailable") in the disabled select. */
   setPlaceholder(text: string): void;
 }
@@ -29,7 +29,8 @@ export function languageField(options: { id: string; label: string; testId: stri
     element,
     select,
     setLanguages(languages, value) {
-      select.replaceChildren(...languages.map((l) => h('option', { value: l.code }, l.name)));
+      // The note ("text only") follows the name; `data-note` lets tests and styles read it.
+      select.replaceChildren(...languages.map((l) => h('option', { value: l.code, 'data-note': l.note ?? '' }, l.note ? `${l.name} (${l.note})` : l.name)));
       select.value = languages.some((l) => l.code === value) ? value : (languages[0]?.code ?? '');
       select.disabled = languages.length === 0;
     },
@@ -85,6 +86,11 @@ export class MicButton {
     this.button.setAttribute('aria-label', state === 'live' ? 'Stop the microphone' : 'Start the microphone');
     this.hint.textContent = this.hints[state];
     if (state !== 'live') this.setLevel(0);
+  }
+
+  /** Replaces the hint while the button stays as it is (`undefined`: the state's own hint again). */
+  setHint(text: string | undefined): void {
+    this.hint.textContent = text ?? this.hints[(this.button.dataset.state ?? 'idle') as MicButtonState];
   }
 
   /** Shows the input level (RMS in [0, 1]) as a ring around the button. */

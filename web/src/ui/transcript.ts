@@ -61,6 +61,27 @@ export class TranscriptView {
     this.interimTranslation.hidden = translation === '';
   }
 
+  /**
+   * Ends the interim line when its result will never come (the connection dropped mid-sentence):
+   * the words heard so far become a card marked "Not translated — the connection was lost"
+   * (`data-interrupted="true"`), and the interim line is cleared.
+   * @returns whether there was an interim to keep.
+   */
+  interruptInterim(entry: Omit<FinalEntry, 'original' | 'translation' | 'latencyMs' | 'utteranceId'>): boolean {
+    const original = this.interim.textContent ?? '';
+    this.setInterim('');
+    if (original.trim() === '') return false;
+    const card = h(
+      'li',
+      { class: 'final-card interrupted', 'data-testid': 'final-card', 'data-interrupted': 'true' },
+      h('div', { class: 'final-block' }, h('span', { class: 'final-lang' }, entry.sourceName), h('p', { class: 'final-original', 'data-testid': 'final-original', lang: entry.sourceCode }, original)),
+      h('footer', { class: 'final-meta' }, h('span', { class: 'interrupted-note', 'data-testid': 'final-interrupted' }, icon('alert'), 'Not translated — the connection was lost'), h('time', { datetime: new Date().toISOString() }, clockTime())),
+    );
+    this.list.prepend(card);
+    this.empty.hidden = true;
+    return true;
+  }
+
   /** Adds a final card on top; a repeated utterance id (after a reconnect) is ignored. */
   addFinal(entry: FinalEntry): void {
     if (entry.utteranceId) {
