@@ -19,6 +19,10 @@ export interface TolkProcess {
   cpuMs(): number;
   /** Resident memory of the server, in bytes. */
   rssBytes(): number;
+  /** Resident and proportional memory of the server, in MB (`/proc/PID/smaps_rollup`). */
+  memoryMb(): { rssMb: number; pssMb: number };
+  /** Waits until `/api/health/ready` answers 200; returns the ms from spawning the process. */
+  ready(): Promise<number>;
   /** One sample of a `/metrics` gauge or counter without labels (NaN when absent). */
   metric(name: string): Promise<number>;
   /** Waits until the server used less than `maxShare` of one core over `windowMs` (recognizers loaded). */
@@ -44,6 +48,7 @@ function freePort(): Promise<number> {
  */
 export async function startTolkProcess(env: Record<string, string> = {}): Promise<TolkProcess> {
   const port = await freePort();
+  const spawnedAtMs = performance.now();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-bench-'));
   const child = spawn(process.execPath, ['bin/tolk.js', 'serve', '--port', String(port), '--host', '127.0.0.1'], {
     env: { ...process.env, LOG_LEVEL: 'warn', TOLK_DATA_DIR: dataDir, ...env }, stdio: ['ignore', 'pipe', 'inherit'],
@@ -78,6 +83,18 @@ export async function startTolkProcess(env: Record<string, string> = {}): Promis
   return {
     url, apiKey, cpuMs, metric,
     rssBytes: () => Number(stat()[21]) * 4096,
+    memoryMb() {
+      const text = fs.readFileSync(`/proc/${child.pid}/smaps_rollup`, 'utf8');
+      const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+      return { rssMb: kb('Rss') / 1024, pssMb: kb('Pss') / 1024 };
+    },
+    async ready() {
+      for (;;) {
+        const status = await fetch(`${url}/api/health/ready`).then((r) => r.status, () => 0);
+        if (status === 200) return performance.now() - spawnedAtMs;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
     async settled(windowMs = 2000, maxShare = 0.1) {
       for (let i = 0; i < 60; i++) {
         const before = cpuMs();
