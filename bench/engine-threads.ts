@@ -2,11 +2,13 @@
  * What decoding does to the rest of the process (docs/deploy.md "Threads"): while 10 streams decode
  * LibriVox speech at real-time pace on pocketsphinx, a probe reads a small file (`fs.readFile`),
  * resolves `localhost` (`dns.lookup`, libuv's pool like fs) and samples the event loop's delay
- * (`monitorEventLoopDelay`), every 50 ms. Run twice in one invocation, each in a fresh process with
+ * (`monitorEventLoopDelay`), every 50 ms — first with the streams decoding alone, then while
+ * recognizers are also being loaded and freed (`--loaders` at a time, as when streams arrive or, formerly, when
+ * a server loaded a recognizer per stream of its capacity at start-up). Run twice in one invocation, each in a fresh process with
  * libuv's default pool of 4 threads: `TOLK_STT_THREADS=libuv` (before: koffi async calls on libuv's
  * pool) and the default (after: the recognizer's own threads). Prints p50/p99 of each and the
  * after/before ratios; writes bench/results/engine-threads.json.
- * Usage: node --import tsx bench/engine-threads.ts [--streams 10] [--seconds 20]
+ * Usage: node --import tsx bench/engine-threads.ts [--streams 10] [--seconds 20] [--loaders 3]
  */
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,15 +20,17 @@ const arg = (name: string, fallback: number): number => {
 };
 const STREAMS = arg('streams', 10);
 const SECONDS = arg('seconds', 20);
+const LOADERS = arg('loaders', 3);
 
 /** The measuring process: prints one JSON line of percentiles. */
 const CHILD = `
 import dns from 'node:dns';
 import fs from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { PocketsphinxStt } from './src/providers/stt/pocketsphinx.ts';
+import { PocketsphinxStt, POCKETSPHINX_MODEL_DIR as m } from './src/providers/stt/pocketsphinx.ts';
+import { callSlow, loadLib } from './src/providers/stt/pocketsphinx-lib.ts';
 import { librivoxRecordings, loadWav } from './test/helpers.ts';
-const STREAMS = ${STREAMS}, SECONDS = ${SECONDS};
+const STREAMS = ${STREAMS}, SECONDS = ${SECONDS}, LOADERS = Number(process.env.BENCH_LOADERS);
 const stt = new PocketsphinxStt({ maxIdleDecoders: STREAMS, spareDecoders: 0 });
 await stt.prewarm(STREAMS);
 const speech = librivoxRecordings().map((r) => loadWav(r.path).samples);
@@ -58,7 +62,12 @@ const probing = (async () => {
     await new Promise((r) => setTimeout(r, 50));
   }
 })();
-await Promise.all([...feeding, probing]);
+const l = loadLib();
+const argv = ['-hmm', m + '/en-us', '-lm', m + '/en-us.lm.bin', '-dict', m + '/cmudict-en-us.dict'];
+const loading = Array.from({ length: LOADERS }, async () => {
+  while (performance.now() < endAt) await callSlow('psFree', await callSlow('psInit', l.cmdLnParse(null, l.psArgs(), argv.length, argv, 1)));
+});
+await Promise.all([...feeding, probing, ...loading]);
 loop.disable();
 const audioS = stt.stats().audioMs / 1000;
 console.log(JSON.stringify({
@@ -70,8 +79,8 @@ process.exit(0);
 
 type Result = Record<'fsP50' | 'fsP99' | 'dnsP50' | 'dnsP99' | 'loopP50' | 'loopP99' | 'audioDecodedS' | 'probes', number>;
 
-function run(threads: string): Result {
-  const env: NodeJS.ProcessEnv = { ...process.env, TOLK_STT_THREADS: threads };
+function run(threads: string, loaders: number): Result {
+  const env: NodeJS.ProcessEnv = { ...process.env, TOLK_STT_THREADS: threads, BENCH_LOADERS: String(loaders) };
   delete env.UV_THREADPOOL_SIZE; // libuv's default pool of 4, as a deployed server has it
   const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], { env, encoding: 'utf8', timeout: 600_000 });
   return JSON.parse(out.trim().split('\n').pop() ?? '{}') as Result;
@@ -79,15 +88,17 @@ function run(threads: string): Result {
 
 const load = os.loadavg()[0]?.toFixed(1);
 console.log(`${STREAMS} streams decoding for ${SECONDS} s; load average ${load} on ${os.availableParallelism()} cores (a shared machine: compare the ratios)`);
-const before = run('libuv');
-const after = run('');
+const runs = [0, LOADERS].map((loaders) => ({ loaders, before: run('libuv', loaders), after: run('', loaders) }));
 const rows: Array<[string, keyof Result]> = [
   ['fs.readFile p50 ms', 'fsP50'], ['fs.readFile p99 ms', 'fsP99'], ['dns.lookup p50 ms', 'dnsP50'], ['dns.lookup p99 ms', 'dnsP99'],
   ['event-loop delay p50 ms', 'loopP50'], ['event-loop delay p99 ms', 'loopP99'], ['audio decoded s', 'audioDecodedS'],
 ];
-console.log('| measure | libuv pool (before) | own threads (after) | after/before |\n|---|---|---|---|');
-for (const [label, key] of rows) {
-  console.log(`| ${label} | ${before[key].toFixed(1)} | ${after[key].toFixed(1)} | ×${(after[key] / before[key]).toFixed(2)} |`);
+for (const { loaders, before, after } of runs) {
+  console.log(`\n${STREAMS} streams decoding${loaders ? `, ${loaders} recognizers loading at a time` : ''}:`);
+  console.log('| measure | libuv pool (before) | own threads (after) | after/before |\n|---|---|---|---|');
+  for (const [label, key] of rows) {
+    console.log(`| ${label} | ${before[key].toFixed(1)} | ${after[key].toFixed(1)} | ×${(after[key] / before[key]).toFixed(2)} |`);
+  }
 }
 fs.mkdirSync('bench/results', { recursive: true });
-fs.writeFileSync('bench/results/engine-threads.json', JSON.stringify({ streams: STREAMS, seconds: SECONDS, loadAverage: load, before, after }, null, 2));
+fs.writeFileSync('bench/results/engine-threads.json', JSON.stringify({ streams: STREAMS, seconds: SECONDS, loadAverage: load, runs }, null, 2));

@@ -15,6 +15,11 @@ export const SLOW_CALLS = {
   psLatticeBestpath: 'intptr_t ps_lattice_bestpath(intptr_t dag, intptr_t lmset, float lwf, float ascale)',
   psLatticePosterior: 'int32_t ps_lattice_posterior(intptr_t dag, intptr_t lmset, float ascale)',
   psFree: 'int ps_free(intptr_t ps)',
+  /** sphinxbase's, found through libpocketsphinx's dependencies: reads a language model (`type` 0: by its header). */
+  ngramModelRead: 'intptr_t ngram_model_read(intptr_t config, const char *file, int type, intptr_t lmath)',
+  ngramModelFree: 'int ngram_model_free(intptr_t model)',
+  logmathInit: 'intptr_t logmath_init(double base, int shift, int use_table)',
+  logmathFree: 'int logmath_free(intptr_t lmath)',
 } as const;
 
 /** The name of a slow call. */

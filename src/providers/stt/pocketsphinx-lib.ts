@@ -26,6 +26,9 @@ export interface PocketsphinxLib {
   psSegNext: (seg: number) => number;
   psSegWord: (seg: number) => string | null;
   psSegProb: (seg: number, ascr: number[], lscr: number[], lback: number[]) => number;
+  /** The unigram count of a language model (the first of `ngram_model_get_counts`). */
+  ngramUnigrams: (model: number) => number;
+  ngramWord: (model: number, wid: number) => string | null;
 }
 
 /** A koffi function that can also be called asynchronously on libuv's pool (`fn.async(...args, callback)`). */
@@ -60,6 +63,10 @@ export function loadLib(): PocketsphinxLib {
     psSegNext: ps.func('intptr_t ps_seg_next(intptr_t seg)'),
     psSegWord: ps.func('const char *ps_seg_word(intptr_t seg)'),
     psSegProb: ps.func('int32_t ps_seg_prob(intptr_t seg, _Out_ int32_t *ascr, _Out_ int32_t *lscr, _Out_ int32_t *lback)'),
+    ngramUnigrams: ((counts) => (model: number) => (koffi.decode(counts(model), 'uint32_t', 1) as number[])[0] ?? 0)(
+      sb.func('const uint32_t *ngram_model_get_counts(intptr_t model)'),
+    ),
+    ngramWord: sb.func('const char *ngram_word(intptr_t model, int32_t wid)'),
   };
   return lib;
 }

@@ -130,16 +130,19 @@ export class PocketsphinxStream implements SttStream {
 }
 
 /**
- * Makes the out-of-dictionary `words` recognizable on `decoder` (a letter-to-phone spelling each),
- * off the event loop: `ps_add_word` rebuilds the search, so it is asked to only after the last word.
+ * Makes the out-of-dictionary `words` recognizable on `decoder`, off the event loop: each with the
+ * pronunciation `knownPhones` gives (the full CMU dictionary), else a letter-to-phone spelling;
+ * `ps_add_word` rebuilds the search, so it is asked to only after the last word.
  * @returns whether any word was added (the decoder then differs from a plain one).
  */
-export async function addVocabulary(decoder: number, words: readonly string[]): Promise<boolean> {
+export async function addVocabulary(decoder: number, words: readonly string[], knownPhones: (word: string) => Promise<string | undefined> = async () => undefined): Promise<boolean> {
   const l = loadLib();
-  const missing = words.flatMap((w) => {
-    const phones = l.psLookupWord(decoder, w) === null ? guessPhones(w) : undefined;
-    return phones ? [{ word: w, phones }] : [];
-  });
+  const missing: Array<{ word: string; phones: string }> = [];
+  for (const w of words) {
+    if (l.psLookupWord(decoder, w) !== null) continue;
+    const phones = (await knownPhones(w)) ?? guessPhones(w);
+    if (phones) missing.push({ word: w, phones });
+  }
   let added = false;
   for (const [i, m] of missing.entries()) {
     const update = i === missing.length - 1 ? 1 : 0;

@@ -11,6 +11,7 @@ import { DecodeScheduler } from './decode-scheduler.js';
 import { addVocabulary, PocketsphinxStream, SAMPLE_RATE_HZ } from './pocketsphinx-stream.js';
 import { residentMb } from './resident-memory.js';
 import { recognizerThreads } from './native-threads.js';
+import { decoderDictionary, dictionaryPhones } from './pocketsphinx-dictionary.js';
 import type { SttCapabilities, SttProvider, SttStats, SttStream, SttStreamOptions } from './types.js';
 
 /** Where Debian's `pocketsphinx-en-us` installs the US English model. */
@@ -95,7 +96,7 @@ export class PocketsphinxStt implements SttProvider {
   private readonly scheduler: DecodeScheduler;
   /** Where each utterance's final is reported (`/metrics`); none outside an engine configuration. */
   private readonly context: EngineContext | undefined;
-  private lastTakenAtMs = 0;
+  private lastTakenAtMs = performance.now();
   private readonly shrinkTimer: NodeJS.Timeout;
 
   /** Audio decoded and time spent in `ps_process_raw` since start, in ms (streams only, not priming). */
@@ -134,7 +135,8 @@ export class PocketsphinxStt implements SttProvider {
     });
     const releaseMs = options.idleReleaseMs ?? IDLE_RELEASE_MS;
     this.shrinkTimer = setInterval(() => {
-      if (performance.now() - this.lastTakenAtMs >= releaseMs) this.pool.trim(this.spare);
+      // Demand is what takes or loads recognizers: none taken for releaseMs and none loading.
+      if (!this.totals.loading && performance.now() - this.lastTakenAtMs >= releaseMs) this.pool.trim(this.spare);
     }, Math.max(50, Math.min(releaseMs, 10_000)));
     this.shrinkTimer.unref();
   }
@@ -144,10 +146,15 @@ export class PocketsphinxStt implements SttProvider {
     return this.pool.plainCount;
   }
 
-  /** Loads decoders until `count` are idle (at most the pool's size), ahead of the next streams. */
+  /**
+   * Loads decoders until `count` are idle (at most the pool's size), ahead of the next streams; they
+   * are kept at least `idleReleaseMs` from now.
+   */
   async prewarm(count = 1): Promise<void> {
+    this.lastTakenAtMs = performance.now();
     const missing = Math.min(count, this.maxIdle) - this.pool.plainCount;
     for (let i = 0; i < missing; i++) this.pool.put(await this.createDecoder(true), '');
+    this.lastTakenAtMs = performance.now();
   }
 
   async open(options: SttStreamOptions): Promise<SttStream> {
@@ -161,7 +168,8 @@ export class PocketsphinxStt implements SttProvider {
     let decoderKey = key;
     if (decoder === undefined) {
       decoder = (this.pool.take('') as number | undefined) ?? (await this.createDecoder());
-      if (!(await addVocabulary(decoder, key ? key.split('\n') : []))) decoderKey = '';
+      const knownPhones = (word: string): Promise<string | undefined> => dictionaryPhones(this.modelDir, word);
+      if (!(await addVocabulary(decoder, key ? key.split('\n') : [], knownPhones))) decoderKey = '';
     }
     this.refill();
     return new PocketsphinxStream(decoder, (d) => this.pool.put(d, decoderKey), this.totals, this.scheduler, options.internal ? undefined : this.context);
@@ -232,7 +240,7 @@ export class PocketsphinxStt implements SttProvider {
   private async loadDecoder(call: typeof callSlow): Promise<number> {
     const l = loadLib();
     const m = this.modelDir;
-    const argv = ['-hmm', `${m}/en-us`, '-lm', `${m}/en-us.lm.bin`, '-dict', `${m}/cmudict-en-us.dict`, ...this.decoderArgs];
+    const argv = ['-hmm', `${m}/en-us`, '-lm', `${m}/en-us.lm.bin`, '-dict', await decoderDictionary(m), ...this.decoderArgs];
     const config = l.cmdLnParse(null, l.psArgs(), argv.length, argv, 1);
     if (!config) throw new Error('pocketsphinx rejected its configuration');
     const decoder = await call<number>('psInit', config);
