@@ -21,7 +21,10 @@ export interface TolkProcess {
   rssBytes(): number;
   /** Resident and proportional memory of the server, in MB (`/proc/PID/smaps_rollup`). */
   memoryMb(): { rssMb: number; pssMb: number };
-  /** Waits until `/api/health/ready` answers 200; returns the ms from spawning the process. */
+  /**
+   * Waits until `/api/health/ready` answers 200 — for a server without that route (404: an older
+   * build measured as the baseline), until its CPU settled — and returns the ms from spawning it.
+   */
   ready(): Promise<number>;
   /** One sample of a `/metrics` gauge or counter without labels (NaN when absent). */
   metric(name: string): Promise<number>;
@@ -80,8 +83,15 @@ export async function startTolkProcess(env: Record<string, string> = {}): Promis
     const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
     return m?.[1] ? Number(m[1]) : NaN;
   };
+  const settled = async (windowMs = 2000, maxShare = 0.1): Promise<void> => {
+    for (let i = 0; i < 60; i++) {
+      const before = cpuMs();
+      await new Promise((r) => setTimeout(r, windowMs));
+      if (cpuMs() - before < windowMs * maxShare) return;
+    }
+  };
   return {
-    url, apiKey, cpuMs, metric,
+    url, apiKey, cpuMs, metric, settled,
     rssBytes: () => Number(stat()[21]) * 4096,
     memoryMb() {
       const text = fs.readFileSync(`/proc/${child.pid}/smaps_rollup`, 'utf8');
@@ -92,14 +102,11 @@ export async function startTolkProcess(env: Record<string, string> = {}): Promis
       for (;;) {
         const status = await fetch(`${url}/api/health/ready`).then((r) => r.status, () => 0);
         if (status === 200) return performance.now() - spawnedAtMs;
+        if (status === 404) {
+          await settled(1000, 0.1);
+          return performance.now() - spawnedAtMs;
+        }
         await new Promise((r) => setTimeout(r, 100));
-      }
-    },
-    async settled(windowMs = 2000, maxShare = 0.1) {
-      for (let i = 0; i < 60; i++) {
-        const before = cpuMs();
-        await new Promise((r) => setTimeout(r, windowMs));
-        if (cpuMs() - before < windowMs * maxShare) return;
       }
     },
     async close() {
