@@ -227,6 +227,8 @@ export class PocketsphinxStt implements SttProvider {
     try {
       const decoder = await this.loadDecoder(background ? callSlowInBackground : callSlow);
       this.totals.loaded = (this.totals.loaded ?? 0) + 1;
+      // Loading allocates and frees ~400 MB of scratch (measured at start-up): give it back.
+      scheduleHeapTrim();
       const after = residentMb();
       if (before !== undefined && after !== undefined && this.totals.loading === 1 && after > before) {
         this.totals.mbPerRecognizer = Math.round(((this.totals.mbPerRecognizer ?? DEFAULT_MB_PER_DECODER) * 0.5 + (after - before) * 0.5) * 10) / 10;
