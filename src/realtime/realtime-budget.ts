@@ -209,18 +209,16 @@ export class RealtimeBudget {
 }
 
 /**
- * The meter of a process's recognizer: the CPU time of the recognizer's own threads
- * (`SttStats.decodeCpuMs`) against the audio it decoded — or, for an engine that does not measure
- * per thread, the process's CPU time, skipping windows in which recognizers were loaded.
+ * The meter of a process's live streams: the process's CPU time (every thread: the recognizer's,
+ * the event loop's VAD and transport work) against the audio the recognizer decoded — CPU time,
+ * not wall time, so other work on the machine does not count — skipping windows in which a
+ * recognizer was loaded (that CPU is not the streams').
  */
 export function sttCostMeter(stt: SttProvider): CostMeter {
   const local = inProcessRecognizer(stt) ?? stt;
   const stats = () => local.stats?.();
-  if (stats()?.decodeCpuMs !== undefined) {
-    return { cpuMs: () => stats()?.decodeCpuMs ?? 0, audioMs: () => stats()?.audioMs ?? 0 };
-  }
   return {
-    cpuMs: processCpuMs, audioMs: () => stt.stats?.().audioMs ?? 0,
-    otherWork: () => stt.stats?.().loads ?? 0, busyWithOtherWork: () => (stt.stats?.().loading ?? 0) > 0,
+    cpuMs: processCpuMs, audioMs: () => stats()?.audioMs ?? 0,
+    otherWork: () => stats()?.loads ?? 0, busyWithOtherWork: () => (stats()?.loading ?? 0) > 0,
   };
 }

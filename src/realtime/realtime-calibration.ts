@@ -6,6 +6,15 @@ import type { Engines } from '../providers/registry.js';
 import type { SttProvider, SttStats } from '../providers/stt/types.js';
 import type { RoutedStt } from '../providers/routing/routed-stt.js';
 
+/**
+ * A live stream's in-process CPU time per second of audio against its recognizer's alone: the
+ * event loop's share (VAD, resampling, transport, reading MT and TTS output) about equals the
+ * recognizer's. Measured with `bench/stream-latency.ts`: 0.082 CPU s per audio s on the recognizer's
+ * threads at start-up against 0.16–0.18 for the whole process under live streams. Live traffic then
+ * replaces the estimate with the process's own measurement (docs/deploy.md "Capacity").
+ */
+export const STREAM_COST_PER_RECOGNIZER_COST = 2;
+
 /** The process's CPU time, user + system, in ms. */
 export function processCpuMs(): number {
   const u = process.cpuUsage();
@@ -22,8 +31,9 @@ const calibrations = new WeakMap<SttProvider, Promise<number | undefined>>();
  * stream decodes {@link CALIBRATION_RECORDING} (7.1 s of read speech), or speech synthesized by
  * the TTS engine when the recording is not installed, pushed in 100 ms blocks as fast as the
  * recognizer takes them; the cost is the CPU time of the recognizer's own threads over the audio's
- * duration (`SttStats.decodeCpuMs`: what other work on the machine does not change), or the
- * process's CPU time for engines that do not measure it per thread.
+ * duration (`SttStats.decodeCpuMs`: what other work on the machine — or a recognizer loading
+ * meanwhile — does not change) × {@link STREAM_COST_PER_RECOGNIZER_COST} for the rest of the
+ * pipeline, or the process's CPU time for engines that do not measure it per thread.
  * @returns CPU seconds per audio second; undefined for engines without statistics (fakes) or when
  *   no speech could be had or decoded.
  */
@@ -80,7 +90,8 @@ async function measureSttCost(engines: Engines): Promise<number | undefined> {
     await reading;
     const s = stats();
     const clean = threadCpu || ((s.loads ?? 0) === loadsBefore && !(s.loading ?? 0));
-    if (clean) return cpuMs / ((speech.length * 1000) / stt.capabilities.sampleRateHz);
+    const perAudioS = cpuMs / ((speech.length * 1000) / stt.capabilities.sampleRateHz);
+    if (clean) return threadCpu ? perAudioS * STREAM_COST_PER_RECOGNIZER_COST : perAudioS;
   }
   return undefined;
 }
