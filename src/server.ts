@@ -64,8 +64,8 @@ export interface RunningServer {
  * recognizer (a start-up calibration after listening, then live traffic; docs/deploy.md "Capacity").
  * The budget starts warming up: streams are refused until `warmUp` is done.
  */
-function inProcessWorkers(config: TolkConfig, engines: Engines, current: () => Engines): InProcessWorkerLinks {
-  const budget = processBudget(config, engines);
+function inProcessWorkers(config: TolkConfig, engines: Engines, current: () => Engines, ownsEngines: boolean): InProcessWorkerLinks {
+  const budget = processBudget(config, engines, ownsEngines);
   const settings = { endpointSilenceMs: config.endpointSilenceMs, maxUtteranceMs: config.maxUtteranceMs, maxBacklogMs: config.capacity.maxBacklogMs };
   return new InProcessWorkerLinks(current, settings, budget);
 }
@@ -139,7 +139,7 @@ export async function startServer(
   const remote = config.role === 'gateway' && redis && config.workerSecret
     ? new RemoteWorkerLinks(new WorkerRegistry(redis), config.workerSecret, (reason) => ctx.metrics.leg2Failure(reason))
     : undefined;
-  const local = remote ? undefined : inProcessWorkers(config, engines, () => ctx.engines);
+  const local = remote ? undefined : inProcessWorkers(config, engines, () => ctx.engines, ownsEngines);
   const workers: WorkerLinks = remote ?? (local as InProcessWorkerLinks);
   const ctx: AppContext = {
     config, db: database.db, state, engines, redis,

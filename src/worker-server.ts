@@ -82,7 +82,7 @@ export async function startWorker(config: TolkConfig, options: { engines?: Engin
   const workerId = `wrk_${randomBytes(8).toString('hex')}`;
   const streams = new Set<HeldWorkerStream>();
   // Warming up until after listening (warmUp below): capacity 0, leg 2 refused with 4429.
-  const budget = processBudget(config, engines);
+  const budget = processBudget(config, engines, ownsEngines);
   let leg2Url = '';
   const logger: { current?: FastifyBaseLogger } = {};
   const heartbeat = new WorkerHeartbeat(

@@ -81,6 +81,16 @@ describe('RealtimeBudget', () => {
     memory.ready = 1; // an idle recognizer: the stream takes it and adds nothing
     assert.deepEqual(budget.admit(1), { ok: true });
   });
+
+  it('refuses a stream at once when the streams opening take every idle recognizer and the one load it may wait for, and loads one for its retry', () => {
+    const memory = { ready: 2, loads: 0, residentMb: () => 400, mbPerStream: () => 90, readyRecognizers: () => memory.ready, loadingRecognizers: () => 0, loadAhead: () => void memory.loads++ };
+    const budget = new RealtimeBudget({ cores: 2, targetUtilisation: 0.8, maxStreams: 32 }, meter(), { memory });
+    budget.calibrated(0.2);
+    assert.equal(budget.recognizerShortage(0), undefined);
+    assert.equal(budget.recognizerShortage(2), undefined, 'two take the idle ones, a third may wait for one to load');
+    assert.equal(budget.recognizerShortage(3), "Max concurrent connections exceeded: this server is loading speech recognizers for the streams that just arrived; try again in 2 s");
+    assert.equal(memory.loads, 1, 'one more recognizer is loaded for the refused stream\'s retry');
+  });
 });
 
 /** A recognizer that takes audio and never decodes it: everything pushed stays pending. */

@@ -27,7 +27,18 @@ export interface MemoryMeter {
   mbPerStream(): number;
   /** Recognizers loaded and idle: a stream that takes one adds no memory. */
   readyRecognizers(): number;
+  /** Recognizers being loaded now. */
+  loadingRecognizers?(): number;
+  /** Starts loading one more recognizer in the background (for a stream refused until it is there). */
+  loadAhead?(): void;
 }
+
+/**
+ * Streams that may wait for a recognizer to be loaded for them at once (~0.7 CPU s each): more
+ * arriving together than idle recognizers plus these are refused at once and retry (docs/deploy.md
+ * "Memory").
+ */
+export const MAX_STREAMS_WAITING_FOR_A_RECOGNIZER = 1;
 
 /** How long a client refused during warm-up is told to wait, in s (`Retry-After`). */
 export const WARM_UP_RETRY_AFTER_S = 2;
@@ -161,6 +172,22 @@ export class RealtimeBudget {
     if (!refusal) return { ok: true };
     this.refusedCount++;
     return { ok: false, description: refusal };
+  }
+
+  /**
+   * Why one more stream opening now would wait too long for its recognizer, or undefined: when the
+   * streams already opening take every idle recognizer and {@link MAX_STREAMS_WAITING_FOR_A_RECOGNIZER}
+   * loads, it is refused at once (429, "try again in 2 s") and one more recognizer is loaded in the
+   * background for its retry — instead of being admitted to fall seconds behind its audio while
+   * recognizers load. Counts nothing.
+   * @param opening - streams admitted and opening their recognizer now (not yet holding one).
+   */
+  recognizerShortage(opening: number): string | undefined {
+    const m = this.options.memory;
+    if (!m?.loadingRecognizers) return undefined;
+    if (opening < m.readyRecognizers() + MAX_STREAMS_WAITING_FOR_A_RECOGNIZER) return undefined;
+    m.loadAhead?.();
+    return `Max concurrent connections exceeded: this server is loading speech recognizers for the streams that just arrived; try again in ${WARM_UP_RETRY_AFTER_S} s`;
   }
 
   /** Why a stream needing a new recognizer would pass the memory budget, or undefined. */

@@ -9,18 +9,33 @@ export const WARM_UP_STEPS = {
   recognizer: 'a loaded speech recognizer',
   translators: 'the translation engines',
   cost: "the measurement of the recognizer's CPU cost",
+  burst: 'speech recognizers for a burst of streams',
 } as const;
+
+/**
+ * Recognizers loaded at start-up for streams that arrive together the moment the process is ready
+ * (at most the capacity and `TOLK_STT_IDLE_DECODERS`); unused, they are freed 30 s later down to the
+ * warm reserve of one (docs/deploy.md "Memory").
+ */
+export const STARTUP_BURST_RECOGNIZERS = 6;
 
 /**
  * The real-time budget of a process that runs pipelines (roles `all` and `worker`): its CPU budget
  * from `config.capacity` and `TOLK_MAX_STREAMS`, its memory budget (`TOLK_MEMORY_BUDGET_MB`) read
  * from the process's resident memory and the in-process recognizer's measured size. It starts
  * warming up ({@link warmUp} makes it ready).
+ * @param ownsEngines - whether the process started its engines: only then does it refuse streams
+ *   that would wait for recognizers to load (engines shared from outside, in tests, are sized by
+ *   their owner).
  */
-export function processBudget(config: TolkConfig, engines: Engines): RealtimeBudget {
+export function processBudget(config: TolkConfig, engines: Engines, ownsEngines: boolean): RealtimeBudget {
   const local = inProcessRecognizer(engines.stt);
-  const memory: MemoryMeter | undefined = local?.stats
-    ? { residentMb, mbPerStream: () => local.stats?.().mbPerRecognizer ?? 0, readyRecognizers: () => local.stats?.().idle ?? 0 }
+  const growable = local as Partial<{ loadAhead(): void }> | undefined;
+  const memory: MemoryMeter | undefined = local?.stats?.().idle !== undefined
+    ? {
+      residentMb, mbPerStream: () => local.stats?.().mbPerRecognizer ?? 0, readyRecognizers: () => local.stats?.().idle ?? 0,
+      ...(ownsEngines ? { loadingRecognizers: () => local.stats?.().loading ?? 0, loadAhead: () => growable?.loadAhead?.() } : {}),
+    }
     : undefined;
   const budget = new RealtimeBudget({ ...config.capacity, maxStreams: config.maxStreams }, sttCostMeter(engines.stt), { memory });
   budget.warming(Object.values(WARM_UP_STEPS));
@@ -28,9 +43,10 @@ export function processBudget(config: TolkConfig, engines: Engines): RealtimeBud
 }
 
 /**
- * The start-up work that runs after the process listens (docs/deploy.md "Readiness"): loads the
- * warm reserve of recognizers and the translation pairs (when the process owns its engines),
- * measures the recognizer's cost, and marks each step done on `budget` — streams are refused with
+ * The start-up work that runs after the process listens (docs/deploy.md "Readiness"): loads a
+ * recognizer and the translation pairs (when the process owns its engines), measures the
+ * recognizer's cost, loads recognizers for a burst of {@link STARTUP_BURST_RECOGNIZERS} streams (at
+ * most the capacity), and marks each step done on `budget` — streams are refused with
  * "try again in 2 s" until all are. A step that fails is logged and counted done: the streams that
  * need it report the error themselves.
  * @param ownsEngines - false for engines shared from outside (tests): their owner loaded them.
@@ -51,6 +67,8 @@ export async function warmUp(engines: Engines, budget: RealtimeBudget, ownsEngin
     (async () => {
       await step(WARM_UP_STEPS.recognizer, async () => (ownsEngines ? stt.prewarm?.call(engines.stt, 1) : undefined));
       await step(WARM_UP_STEPS.cost, async () => budget.calibrated((await calibrateSttCost(engines)) ?? 0));
+      const burst = Math.min(STARTUP_BURST_RECOGNIZERS, budget.settings.maxStreams, Math.max(1, Math.floor(budget.budgetCpu / (budget.report(0).costPerAudioS ?? 1))));
+      await step(WARM_UP_STEPS.burst, async () => (ownsEngines ? stt.prewarm?.call(engines.stt, burst) : undefined));
     })(),
   ]);
 }

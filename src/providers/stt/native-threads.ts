@@ -23,8 +23,8 @@ interface Pending {
  * pocketsphinx calls (load, decode, vocabulary, lattice) run here instead of on libuv's shared pool
  * of 4 threads, so file reads, `dns.lookup`, crypto and zlib never wait behind a decode. Each thread
  * runs one call at a time; calls wait in arrival order for a free thread, background calls (loading
- * a spare recognizer) after the others and one at a time, so with one thread more than the cores a
- * load ahead of demand never holds up a live stream's decode. The CPU time the threads spent on
+ * or freeing a recognizer) only when no other call waits and on all threads but one, so loading
+ * recognizers for arriving streams never holds up the decodes of the streams already running. The CPU time the threads spent on
  * calls is summed ({@link NativeThreads.cpuMs}) for the real-time budget.
  */
 export class NativeThreads {
@@ -54,7 +54,7 @@ export class NativeThreads {
 
   /**
    * Runs `call` with `args` on a recognizer thread; with `options.background`, after every other
-   * waiting call and never two at once.
+   * waiting call and on at most all threads but one.
    * @returns what the C function returned (`result`, pointers as numbers) and the thread's CPU time
    *   for it (`cpuMs`).
    * @throws {Error} when koffi rejects the arguments or the thread died.
@@ -76,7 +76,7 @@ export class NativeThreads {
 
   private dispatch(): void {
     for (;;) {
-      const fromBackground = this.waiting.length === 0 && this.backgroundRunning === 0 && this.background.length > 0;
+      const fromBackground = this.waiting.length === 0 && this.backgroundRunning < Math.max(1, this.size - 1) && this.background.length > 0;
       if (this.waiting.length === 0 && !fromBackground) return;
       const worker = this.idle.pop() ?? (this.workers.length < this.size ? this.spawn() : undefined);
       if (!worker) return;

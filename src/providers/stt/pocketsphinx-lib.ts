@@ -82,8 +82,8 @@ export async function callSlow<T>(name: SlowCall, ...args: unknown[]): Promise<T
 }
 
 /**
- * {@link callSlow} for work ahead of demand (loading a spare recognizer, freeing one): on the
- * recognizer's threads it runs after every other waiting call and one at a time.
+ * {@link callSlow} for loading or freeing a recognizer: on the recognizer's threads it runs after
+ * every waiting call of a running stream, on all threads but one.
  * @throws {Error} as {@link callSlow}.
  */
 export async function callSlowInBackground<T>(name: SlowCall, ...args: unknown[]): Promise<T> {

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { resample } from '../../audio/resampler.js';
 import { readWav } from '../../audio/wav.js';
-import { callSlow, callSlowInBackground, loadLib } from './pocketsphinx-lib.js';
+import { callSlowInBackground, loadLib } from './pocketsphinx-lib.js';
 import { DecoderPool, vocabularyKey } from './pocketsphinx-pool.js';
 import { limitMallocArenas, scheduleHeapTrim } from './native-heap.js';
 import type { EngineContext } from '../engine-module.js';
@@ -153,8 +153,19 @@ export class PocketsphinxStt implements SttProvider {
   async prewarm(count = 1): Promise<void> {
     this.lastTakenAtMs = performance.now();
     const missing = Math.min(count, this.maxIdle) - this.pool.plainCount;
-    for (let i = 0; i < missing; i++) this.pool.put(await this.createDecoder(true), '');
+    const made = await Promise.all(Array.from({ length: Math.max(0, missing) }, () => this.createDecoder()));
+    for (const d of made) this.pool.put(d, '');
     this.lastTakenAtMs = performance.now();
+  }
+
+  /**
+   * Starts loading one more decoder in the background (for a stream refused until there is one),
+   * unless as many as the pool keeps are idle or loading already.
+   */
+  loadAhead(): void {
+    if (this.closed || this.pool.plainCount + (this.totals.loading ?? 0) >= this.maxIdle) return;
+    this.lastTakenAtMs = performance.now();
+    this.createDecoder().then((d) => this.pool.put(d, ''), () => undefined);
   }
 
   async open(options: SttStreamOptions): Promise<SttStream> {
@@ -187,7 +198,7 @@ export class PocketsphinxStt implements SttProvider {
     if (this.refilling || this.closed || this.pool.plainCount >= this.spare) return;
     this.refilling = (async () => {
       try {
-        while (!this.closed && this.pool.plainCount < this.spare) this.pool.put(await this.createDecoder(true), '');
+        while (!this.closed && this.pool.plainCount < this.spare) this.pool.put(await this.createDecoder(), '');
       } catch {
         // Loading failed (out of memory?): the next open() loads on demand and reports the error.
       } finally {
@@ -216,16 +227,16 @@ export class PocketsphinxStt implements SttProvider {
   }
 
   /**
-   * Loads a decoder (`background`: ahead of demand, behind live streams' calls); when it is the only
+   * Loads a decoder, behind running streams' calls on the recognizer's threads; when it is the only
    * load in flight, measures the resident memory it added.
    */
-  private async createDecoder(background = false): Promise<number> {
+  private async createDecoder(): Promise<number> {
     this.totals.loads = (this.totals.loads ?? 0) + 1;
     this.totals.loading = (this.totals.loading ?? 0) + 1;
     const alone = this.totals.loading === 1;
     const before = alone ? residentMb() : undefined;
     try {
-      const decoder = await this.loadDecoder(background ? callSlowInBackground : callSlow);
+      const decoder = await this.loadDecoder();
       this.totals.loaded = (this.totals.loaded ?? 0) + 1;
       // Loading allocates and frees ~400 MB of scratch (measured at start-up): give it back.
       scheduleHeapTrim();
@@ -239,7 +250,8 @@ export class PocketsphinxStt implements SttProvider {
     }
   }
 
-  private async loadDecoder(call: typeof callSlow): Promise<number> {
+  private async loadDecoder(): Promise<number> {
+    const call = callSlowInBackground;
     const l = loadLib();
     const m = this.modelDir;
     const argv = ['-hmm', `${m}/en-us`, '-lm', `${m}/en-us.lm.bin`, '-dict', await decoderDictionary(m), ...this.decoderArgs];
