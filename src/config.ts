@@ -65,9 +65,9 @@ export interface TolkConfig {
   streamLimits: { orgShare: number; configTimeoutMs: number; idleAudioTimeoutMs: number; pingIntervalMs: number };
   /**
    * Speech recognizers kept loaded between streams at most (`TOLK_STT_IDLE_DECODERS`, default 16).
-   * Each holds ~90 MB resident. At start-up one is loaded (the warm reserve); more are loaded as
-   * streams arrive, and idle ones beyond the reserve are freed 30 s after the last stream took one
-   * (docs/deploy.md "Memory").
+   * Each holds ~85 MB resident. At start-up up to 6 are loaded for a first burst of streams; more
+   * are loaded as streams arrive, and idle ones beyond a reserve of one are freed 30 s after the
+   * last stream took one (docs/deploy.md "Memory").
    */
   sttIdleDecoders: number;
   /**
