@@ -86,9 +86,9 @@ apt-install:
 		$(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
 	fi
 
-# onnxruntime-node (Silero VAD) runs on the CPU binaries inside its npm package; its optional GPU download is skipped.
+# onnxruntime-node (Silero VAD) runs on the CPU binaries inside its npm package; .npmrc skips its optional GPU download.
 node_modules/.installed: package.json package-lock.json
-	ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
+	npm ci --no-audit --no-fund
 	@touch $@
 
 build: node_modules/.installed

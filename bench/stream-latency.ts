@@ -51,9 +51,10 @@ function clientLatencies(events: ReceivedEvent[], firstSendAtMs: number, streamS
 }
 
 // The capacity settings as deployed (TOLK_CPU_CORES, TOLK_TARGET_UTILISATION, TOLK_MAX_BACKLOG_MS
-// and TOLK_STT_IDLE_DECODERS from the environment); recognizers are loaded at start-up for the capacity.
+// and TOLK_STT_IDLE_DECODERS from the environment); recognizers are loaded as streams arrive.
 const server = await startTolkProcess();
 const apiKey = server.apiKey;
+await server.ready();
 await server.settled();
 const single = librivoxRecordings().map((r) => ({ ...r, ...loadWav(r.path) }));
 const GAP = new Int16Array(16000); // 1 s of silence between utterances

@@ -19,6 +19,13 @@ export interface TolkProcess {
   cpuMs(): number;
   /** Resident memory of the server, in bytes. */
   rssBytes(): number;
+  /** Resident and proportional memory of the server, in MB (`/proc/PID/smaps_rollup`). */
+  memoryMb(): { rssMb: number; pssMb: number };
+  /**
+   * Waits until `/api/health/ready` answers 200 — for a server without that route (404: an older
+   * build measured as the baseline), until its CPU settled — and returns the ms from spawning it.
+   */
+  ready(): Promise<number>;
   /** One sample of a `/metrics` gauge or counter without labels (NaN when absent). */
   metric(name: string): Promise<number>;
   /** Waits until the server used less than `maxShare` of one core over `windowMs` (recognizers loaded). */
@@ -44,6 +51,7 @@ function freePort(): Promise<number> {
  */
 export async function startTolkProcess(env: Record<string, string> = {}): Promise<TolkProcess> {
   const port = await freePort();
+  const spawnedAtMs = performance.now();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-bench-'));
   const child = spawn(process.execPath, ['bin/tolk.js', 'serve', '--port', String(port), '--host', '127.0.0.1'], {
     env: { ...process.env, LOG_LEVEL: 'warn', TOLK_DATA_DIR: dataDir, ...env }, stdio: ['ignore', 'pipe', 'inherit'],
@@ -75,14 +83,30 @@ export async function startTolkProcess(env: Record<string, string> = {}): Promis
     const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
     return m?.[1] ? Number(m[1]) : NaN;
   };
+  const settled = async (windowMs = 2000, maxShare = 0.1): Promise<void> => {
+    for (let i = 0; i < 60; i++) {
+      const before = cpuMs();
+      await new Promise((r) => setTimeout(r, windowMs));
+      if (cpuMs() - before < windowMs * maxShare) return;
+    }
+  };
   return {
-    url, apiKey, cpuMs, metric,
+    url, apiKey, cpuMs, metric, settled,
     rssBytes: () => Number(stat()[21]) * 4096,
-    async settled(windowMs = 2000, maxShare = 0.1) {
-      for (let i = 0; i < 60; i++) {
-        const before = cpuMs();
-        await new Promise((r) => setTimeout(r, windowMs));
-        if (cpuMs() - before < windowMs * maxShare) return;
+    memoryMb() {
+      const text = fs.readFileSync(`/proc/${child.pid}/smaps_rollup`, 'utf8');
+      const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
+      return { rssMb: kb('Rss') / 1024, pssMb: kb('Pss') / 1024 };
+    },
+    async ready() {
+      for (;;) {
+        const status = await fetch(`${url}/api/health/ready`).then((r) => r.status, () => 0);
+        if (status === 200) return performance.now() - spawnedAtMs;
+        if (status === 404) {
+          await settled(1000, 0.1);
+          return performance.now() - spawnedAtMs;
+        }
+        await new Promise((r) => setTimeout(r, 100));
       }
     },
     async close() {

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
@@ -51,9 +52,11 @@ export interface TolkConfig {
    * may use (`TOLK_CPU_CORES`, default the cores Node sees), the fraction of them streams may take
    * (`TOLK_TARGET_UTILISATION`, default 0.8) — a stream is admitted while its measured cost fits —
    * and the audio a stream may fall behind real time before it is shed with a 429, in ms
-   * (`TOLK_MAX_BACKLOG_MS`, default 2000).
+   * (`TOLK_MAX_BACKLOG_MS`, default 2000); `memoryBudgetMb` — the resident memory the process may
+   * grow to by loading recognizers (`TOLK_MEMORY_BUDGET_MB`, default 80% of the machine's or the
+   * container's memory, docs/deploy.md "Memory"; unset in tests: no memory bound).
    */
-  capacity: { cores: number; targetUtilisation: number; maxBacklogMs: number };
+  capacity: { cores: number; targetUtilisation: number; maxBacklogMs: number; memoryBudgetMb?: number | undefined };
   /**
    * Limits that keep one client or tenant from holding the process's stream slots (docs/security.md):
    * `orgShare` — the fraction of `maxStreams` one organization (or all unauthenticated conversations
@@ -64,9 +67,10 @@ export interface TolkConfig {
    */
   streamLimits: { orgShare: number; configTimeoutMs: number; idleAudioTimeoutMs: number; pingIntervalMs: number };
   /**
-   * Speech recognizers kept loaded between streams (`TOLK_STT_IDLE_DECODERS`, default 16). Each
-   * holds ~100 MB resident; a stream that finds none waits ~1 s of CPU for one to load. At start-up as many as
-   * the real-time budget admits streams (at most this) are loaded (docs/deploy.md "Capacity").
+   * Speech recognizers kept loaded between streams at most (`TOLK_STT_IDLE_DECODERS`, default 16).
+   * Each holds ~85 MB resident. At start-up up to 6 are loaded for a first burst of streams; more
+   * are loaded as streams arrive, and idle ones beyond a reserve of one are freed 30 s after the
+   * last stream took one (docs/deploy.md "Memory").
    */
   sttIdleDecoders: number;
   /**
@@ -195,6 +199,7 @@ const envSchema = z.object({
   TOLK_IDLE_AUDIO_TIMEOUT_S: z.coerce.number().int().min(1).max(86_400).default(60),
   TOLK_WS_PING_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
   TOLK_STT_IDLE_DECODERS: z.coerce.number().int().min(0).max(256).default(16),
+  TOLK_MEMORY_BUDGET_MB: z.coerce.number().int().min(64).max(16_777_216).optional(),
   TOLK_ENGINES: z.string().min(1).optional(),
   TOLK_ENGINES_FILE: z.string().min(1).optional(),
   REDIS_URL: z.string().min(1).optional(),
@@ -252,6 +257,21 @@ const envSchema = z.object({
 });
 
 /**
+ * 80% of the memory this process can have, in MB: the container's limit (cgroup v2 `memory.max`)
+ * when it has one, else the machine's memory (docs/deploy.md "Memory").
+ */
+export function defaultMemoryBudgetMb(): number {
+  let limitBytes = os.totalmem();
+  try {
+    const cgroup = fs.readFileSync('/sys/fs/cgroup/memory.max', 'utf8').trim();
+    if (/^\d+$/.test(cgroup)) limitBytes = Math.min(limitBytes, Number(cgroup));
+  } catch {
+    // no cgroup v2 limit readable: the machine's memory
+  }
+  return Math.floor((limitBytes / 1048576) * 0.8);
+}
+
+/**
  * Builds the configuration from an environment and command-line overrides.
  * @param env - usually `process.env`.
  * @param overrides - values from flags; they win over the environment.
@@ -283,7 +303,10 @@ export function loadConfig(
     maxUtteranceMs: e.TOLK_MAX_UTTERANCE_MS,
     vad: e.TOLK_VAD,
     maxStreams: e.TOLK_MAX_STREAMS,
-    capacity: { cores: e.TOLK_CPU_CORES, targetUtilisation: e.TOLK_TARGET_UTILISATION, maxBacklogMs: e.TOLK_MAX_BACKLOG_MS },
+    capacity: {
+      cores: e.TOLK_CPU_CORES, targetUtilisation: e.TOLK_TARGET_UTILISATION, maxBacklogMs: e.TOLK_MAX_BACKLOG_MS,
+      memoryBudgetMb: e.TOLK_MEMORY_BUDGET_MB ?? defaultMemoryBudgetMb(),
+    },
     streamLimits: {
       orgShare: e.TOLK_ORG_STREAM_SHARE, configTimeoutMs: e.TOLK_CONFIG_TIMEOUT_MS,
       idleAudioTimeoutMs: e.TOLK_IDLE_AUDIO_TIMEOUT_S * 1000, pingIntervalMs: e.TOLK_WS_PING_INTERVAL_MS,

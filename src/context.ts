@@ -52,6 +52,11 @@ export interface AppContext {
   callSessions?: CallsService | undefined;
   /** The telephony provider that places and hangs up calls (spec 004 `provider`); unset when none is configured. */
   telephony?: CallTelephony | undefined;
+  /**
+   * What the process still waits for before it serves streams (recognizers loading, the cost being
+   * measured; docs/deploy.md "Readiness"): empty when ready. `GET /api/health/ready` reads it.
+   */
+  readiness?: () => readonly string[];
   /** Called with every finished utterance (latency marks, transcript, translation). */
   onUtterance?: (event: Extract<PipelineEvent, { type: 'utterance-end' }>) => void;
 }

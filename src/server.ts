@@ -24,7 +24,9 @@ import { RedisStateStore } from './state/redis-store.js';
 import { MemorySessionKeyLedger, RedisSessionKeyLedger } from './state/session-key-ledger.js';
 import { WorkerRegistry } from './state/worker-registry.js';
 import { InProcessWorkerLinks } from './realtime/in-process-worker-link.js';
-import { calibrateSttCost, prewarmForCapacity, RealtimeBudget, sttCostMeter } from './realtime/realtime-budget.js';
+import type { RealtimeBudget } from './realtime/realtime-budget.js';
+import { processBudget, warmUp } from './realtime/warm-up.js';
+import { supportedPairs } from './providers/registry.js';
 import { RemoteWorkerLinks } from './realtime/remote-worker-link.js';
 import type { WorkerLinks } from './realtime/worker-link.js';
 import { TolkMetrics } from './metrics.js';
@@ -48,20 +50,22 @@ export interface RunningServer {
   firstOwnerKey: string | undefined;
   /** The real-time budget of the pipelines this process runs (role `all`; undefined for a gateway). */
   budget: RealtimeBudget | undefined;
+  /**
+   * Settles when the start-up work after listening is done and streams are admitted
+   * (`/api/health/ready` answers 200; docs/deploy.md "Readiness"). Never rejects.
+   */
+  ready: Promise<void>;
   /** Stops accepting, ends live streams, closes engines and the database. */
   close(): Promise<void>;
 }
 
 /**
  * The pipelines of role `all`, in this process, under a real-time budget measured from the
- * recognizer (a start-up calibration, then live traffic; docs/deploy.md "Capacity"). When the
- * process started its own engines, recognizers for the budget's capacity are loaded in the background.
+ * recognizer (a start-up calibration after listening, then live traffic; docs/deploy.md "Capacity").
+ * The budget starts warming up: streams are refused until `warmUp` is done.
  */
-async function inProcessWorkers(config: TolkConfig, engines: Engines, current: () => Engines, ownsEngines: boolean): Promise<InProcessWorkerLinks> {
-  const budget = new RealtimeBudget({ ...config.capacity, maxStreams: config.maxStreams }, sttCostMeter(engines.stt));
-  budget.calibrated((await calibrateSttCost(engines)) ?? 0);
-  // Engines shared from outside (tests) are sized by their owner.
-  if (ownsEngines) prewarmForCapacity(engines, budget);
+function inProcessWorkers(config: TolkConfig, engines: Engines, current: () => Engines, ownsEngines: boolean): InProcessWorkerLinks {
+  const budget = processBudget(config, engines, ownsEngines);
   const settings = { endpointSilenceMs: config.endpointSilenceMs, maxUtteranceMs: config.maxUtteranceMs, maxBacklogMs: config.capacity.maxBacklogMs };
   return new InProcessWorkerLinks(current, settings, budget);
 }
@@ -76,7 +80,9 @@ export function adminSocketPath(dataDir: string): string {
 }
 
 /**
- * Opens the database, starts the engines and listens: role `all` (every surface, pipelines in this
+ * Opens the database, starts the engines and listens, then does the heavy start-up work (loading
+ * recognizers and translation pairs, measuring the recognizer's cost) after listening, so listening
+ * and plugin registration never wait on engine work: role `all` (every surface, pipelines in this
  * process) or `gateway` (every surface; `/vt` streams and conversation recognizers on remote workers, no recognizer loaded here; DESIGN §2). Role `worker`
  * is {@link startWorker} in `worker-server.ts`.
  * Without Redis the process owns its database alone: sessions a dead predecessor left `active` are
@@ -85,12 +91,14 @@ export function adminSocketPath(dataDir: string): string {
  * @param options.bootstrapOwnerKey - create and return an owner key when the database has none.
  * @param options.logStream - where log lines go instead of stdout (tests capture them).
  * @param options.twilioHttpClient - the Twilio client's HTTP client (tests: the Twilio simulator).
+ * @param options.waitUntilReady - resolve only once the start-up work is done (default true);
+ *   `tolk serve` passes false and reports readiness from {@link RunningServer.ready}.
  * @throws {Error} when the role's settings are missing, or the database, the engines or the port
  *   cannot be opened.
  */
 export async function startServer(
   config: TolkConfig,
-  options: { engines?: Engines; bootstrapOwnerKey?: boolean; adminSocket?: boolean; logStream?: LogStream; twilioHttpClient?: TwilioHttpClient } = {},
+  options: { engines?: Engines; bootstrapOwnerKey?: boolean; adminSocket?: boolean; logStream?: LogStream; twilioHttpClient?: TwilioHttpClient; waitUntilReady?: boolean } = {},
 ): Promise<RunningServer> {
   if (config.role === 'worker') throw new Error('startServer runs roles all and gateway; start a worker with startWorker');
   const problem = roleProblem(config);
@@ -102,7 +110,7 @@ export async function startServer(
   const enginesClosing = new AbortController();
   // A gateway's streams are recognized on workers: it loads no recognizer.
   const startEngines = async (): Promise<Engines> => createEngines(readEnginesConfig(config.engines), {
-    idleDecoders: config.sttIdleDecoders, recognizers: config.role !== 'gateway', onRequest: (r) => metrics?.engineRequest(r), signal: enginesClosing.signal,
+    idleDecoders: config.sttIdleDecoders, recognizers: config.role !== 'gateway', prewarm: false, onRequest: (r) => metrics?.engineRequest(r), signal: enginesClosing.signal,
   });
   const engines = options.engines ?? (await startEngines().catch(async (err: unknown) => {
     await database.close();
@@ -131,7 +139,7 @@ export async function startServer(
   const remote = config.role === 'gateway' && redis && config.workerSecret
     ? new RemoteWorkerLinks(new WorkerRegistry(redis), config.workerSecret, (reason) => ctx.metrics.leg2Failure(reason))
     : undefined;
-  const local = remote ? undefined : await inProcessWorkers(config, engines, () => ctx.engines, ownsEngines);
+  const local = remote ? undefined : inProcessWorkers(config, engines, () => ctx.engines, ownsEngines);
   const workers: WorkerLinks = remote ?? (local as InProcessWorkerLinks);
   const ctx: AppContext = {
     config, db: database.db, state, engines, redis,
@@ -143,6 +151,7 @@ export async function startServer(
       liveStreams: () => liveStreams(), maxStreams: config.maxStreams, stt: engines.stt, workers: () => workers.snapshot(),
       capacity: local ? () => local.budget.report(local.load) : undefined,
     })),
+    readiness: () => local?.budget.waitingFor ?? [],
     // Revocations and "completed when the last stream closes" span every gateway when Redis is there.
     sessions: new SessionRuntime({
       db: () => ctx.db,
@@ -173,9 +182,14 @@ export async function startServer(
   const port = typeof address === 'object' && address ? address.port : config.port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const admin = options.adminSocket && config.dataDir !== 'memory://' ? await listenAdmin(ctx, config.dataDir) : undefined;
+  const warmUpLog = (err: unknown, what: string): void => app.log.error({ err }, `start-up: ${what} failed`);
+  const ready = local
+    ? warmUp(engines, local.budget, ownsEngines, warmUpLog)
+    : (ownsEngines ? engines.mt.prewarm(supportedPairs(engines).filter((p) => p.source !== p.target)).catch((err: unknown) => warmUpLog(err, 'the translation engines')) : Promise.resolve());
+  if (options.waitUntilReady !== false) await ready;
   let closing: Promise<void> | undefined;
   return {
-    app, ctx, url: `http://${host}:${port}`, firstOwnerKey, budget: local?.budget,
+    app, ctx, url: `http://${host}:${port}`, firstOwnerKey, budget: local?.budget, ready,
     close: () =>
       (closing ??= (async () => {
         admin?.close();

@@ -11,7 +11,7 @@ import { readEnginesConfig } from './providers/engine-config.js';
 import type { Engines } from './providers/registry.js';
 import { LEG2_PATH } from './realtime/leg2-protocol.js';
 import { WorkerHeartbeat, WorkerRegistry, type WorkerEngine } from './state/worker-registry.js';
-import { calibrateSttCost, prewarmForCapacity, RealtimeBudget, sttCostMeter } from './realtime/realtime-budget.js';
+import { processBudget, warmUp } from './realtime/warm-up.js';
 
 /** A running worker process (role `worker`). */
 export interface RunningWorker {
@@ -24,6 +24,11 @@ export interface RunningWorker {
   leg2Url: string;
   /** Live streams. */
   readonly streams: ReadonlySet<HeldWorkerStream>;
+  /**
+   * Settles when the start-up work after listening is done: until then the worker announces
+   * capacity 0 and refuses leg 2 with 4429 (docs/deploy.md "Readiness"). Never rejects.
+   */
+  ready: Promise<void>;
   /**
    * Graceful stop: marks itself draining in the registry, lets every stream finish its utterance in
    * flight (at most `TOLK_DRAIN_TIMEOUT_MS`), closes leg 2 with 1001, removes its registry entry,
@@ -57,17 +62,18 @@ export function announcedEngines(engines: Engines): WorkerEngine[] {
  * Starts a worker (DESIGN §2, `tolk serve --role worker`): the engines, the leg-2 endpoint, and a
  * heartbeat that keeps its entry (id, URL, capacity, load) in the registry. Needs no database.
  * @param options.engines - engines to share (tests); created when omitted.
+ * @param options.waitUntilReady - resolve only once the start-up work is done (default true).
  * @throws {Error} when `REDIS_URL` or `TOLK_WORKER_SECRET` is missing, Redis does not answer, or
  *   the engines or the port cannot be opened.
  */
-export async function startWorker(config: TolkConfig, options: { engines?: Engines } = {}): Promise<RunningWorker> {
+export async function startWorker(config: TolkConfig, options: { engines?: Engines; waitUntilReady?: boolean } = {}): Promise<RunningWorker> {
   const problem = config.role === 'worker' ? roleProblem(config) : 'startWorker runs role worker';
   if (problem || !config.redisUrl || !config.workerSecret) throw new Error(problem ?? 'role worker needs REDIS_URL and TOLK_WORKER_SECRET');
   const ownsEngines = !options.engines;
   let metrics: TolkMetrics | undefined;
   const enginesClosing = new AbortController();
   const engines = options.engines ?? (await createEngines(readEnginesConfig(config.engines), {
-    idleDecoders: config.sttIdleDecoders, onRequest: (r) => metrics?.engineRequest(r), signal: enginesClosing.signal,
+    idleDecoders: config.sttIdleDecoders, prewarm: false, onRequest: (r) => metrics?.engineRequest(r), signal: enginesClosing.signal,
   }));
   const announced = announcedEngines(engines);
   const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectTimeout: 2000 });
@@ -75,9 +81,8 @@ export async function startWorker(config: TolkConfig, options: { engines?: Engin
   const registry = new WorkerRegistry(redis);
   const workerId = `wrk_${randomBytes(8).toString('hex')}`;
   const streams = new Set<HeldWorkerStream>();
-  const budget = new RealtimeBudget({ ...config.capacity, maxStreams: config.maxStreams }, sttCostMeter(engines.stt));
-  budget.calibrated((await calibrateSttCost(engines)) ?? 0);
-  prewarmForCapacity(engines, budget);
+  // Warming up until after listening (warmUp below): capacity 0, leg 2 refused with 4429.
+  const budget = processBudget(config, engines, ownsEngines);
   let leg2Url = '';
   const logger: { current?: FastifyBaseLogger } = {};
   const heartbeat = new WorkerHeartbeat(
@@ -102,6 +107,7 @@ export async function startWorker(config: TolkConfig, options: { engines?: Engin
     loadChanged: () => void heartbeat.beat(),
   };
   const app = await buildWorkerApp(rt, {
+    readiness: () => budget.waitingFor,
     logLevel: config.logLevel, secret: config.workerSecret, drainTimeoutMs: config.drainTimeoutMs, renderMetrics: () => rt.metrics.render(),
   });
   await app.listen({ port: config.port, host: config.host });
@@ -117,10 +123,14 @@ export async function startWorker(config: TolkConfig, options: { engines?: Engin
     if (ownsEngines) await closeEngines(engines);
     throw new Error(`cannot register in the worker registry at REDIS_URL: ${(err as Error).message}`, { cause: err });
   }
+  const ready = warmUp(engines, budget, ownsEngines, (err, what) => app.log.error({ err }, `start-up: ${what} failed`))
+    .then(() => heartbeat.beat())
+    .catch(() => undefined); // a failed beat is reported by the heartbeat and retried
+  if (options.waitUntilReady !== false) await ready;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   let closing: Promise<void> | undefined;
   return {
-    app, workerId, url: `http://${host}:${port}`, leg2Url, streams,
+    app, workerId, url: `http://${host}:${port}`, leg2Url, streams, ready,
     close: () =>
       (closing ??= (async () => {
         await app.close(); // preClose: draining, streams finish, leg 2 closes with 1001

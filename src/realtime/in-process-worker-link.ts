@@ -104,6 +104,8 @@ export class InProcessWorkerLinks implements WorkerLinks {
     if (problem) throw new WorkerRefusedError(400, problem);
     const admitted = this.budget.admit(this.load);
     if (!admitted.ok) throw new WorkerRefusedError(429, admitted.description);
+    const shortage = this.budget.recognizerShortage(this.starting);
+    if (shortage) throw new WorkerRefusedError(429, shortage);
     const settings = { ...this.settings, onShed: () => this.budget.streamShed() };
     const link: InProcessWorkerLink = new InProcessWorkerLink(this.engines(), config, settings, options, () => this.live.delete(link));
     this.starting++;

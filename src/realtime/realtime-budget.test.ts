@@ -52,6 +52,45 @@ describe('RealtimeBudget', () => {
     assert.equal(budget.capacity, 5);
     assert.ok(Math.abs((budget.report(0).costPerAudioS ?? 0) - 0.4) < 1e-9);
   });
+
+  it('refuses every stream while warming up, saying what it waits for, and admits once warm', () => {
+    const budget = new RealtimeBudget({ cores: 2, targetUtilisation: 0.8, maxStreams: 32 }, meter());
+    budget.warming(['a loaded speech recognizer', "the measurement of the recognizer's CPU cost"]);
+    assert.equal(budget.capacity, 0, 'a warming process announces no capacity');
+    const refused = budget.admit(0);
+    assert.equal(refused.ok, false);
+    assert.equal(refused.ok ? '' : refused.description,
+      "Max concurrent connections exceeded: this server is warming up (waiting for a loaded speech recognizer, the measurement of the recognizer's CPU cost); try again in 2 s");
+    budget.warmedUp('a loaded speech recognizer');
+    assert.deepEqual(budget.report(0).waitingFor, ["the measurement of the recognizer's CPU cost"]);
+    budget.calibrated(0.2);
+    budget.warmedUp("the measurement of the recognizer's CPU cost");
+    assert.deepEqual(budget.admit(0), { ok: true });
+    assert.equal(budget.capacity, 8);
+  });
+
+  it('refuses a stream that needs a new recognizer when loading one would pass the memory budget', () => {
+    const memory = { rss: 400, ready: 0, residentMb: () => memory.rss, mbPerStream: () => 90, readyRecognizers: () => memory.ready };
+    const budget = new RealtimeBudget({ cores: 2, targetUtilisation: 0.8, maxStreams: 32, memoryBudgetMb: 500 }, meter(), { memory });
+    budget.calibrated(0.2);
+    assert.deepEqual(budget.admit(1), { ok: true }, '400 + 90 MB fits in 500');
+    memory.rss = 450;
+    const refused = budget.admit(1);
+    assert.equal(refused.ok ? '' : refused.description,
+      "Max concurrent connections exceeded: this server's memory budget is spent (450 MB resident, a stream needs ~90 MB more, TOLK_MEMORY_BUDGET_MB 500); try again shortly");
+    memory.ready = 1; // an idle recognizer: the stream takes it and adds nothing
+    assert.deepEqual(budget.admit(1), { ok: true });
+  });
+
+  it('refuses a stream at once when the streams opening take every idle recognizer and the one load it may wait for, and loads one for its retry', () => {
+    const memory = { ready: 2, loads: 0, residentMb: () => 400, mbPerStream: () => 90, readyRecognizers: () => memory.ready, loadingRecognizers: () => 0, loadAhead: () => void memory.loads++ };
+    const budget = new RealtimeBudget({ cores: 2, targetUtilisation: 0.8, maxStreams: 32 }, meter(), { memory });
+    budget.calibrated(0.2);
+    assert.equal(budget.recognizerShortage(0), undefined);
+    assert.equal(budget.recognizerShortage(2), undefined, 'two take the idle ones, a third may wait for one to load');
+    assert.equal(budget.recognizerShortage(3), "Max concurrent connections exceeded: this server is loading speech recognizers for the streams that just arrived; try again in 2 s");
+    assert.equal(memory.loads, 1, 'one more recognizer is loaded for the refused stream\'s retry');
+  });
 });
 
 /** A recognizer that takes audio and never decodes it: everything pushed stays pending. */

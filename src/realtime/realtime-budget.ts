@@ -1,10 +1,7 @@
-import fs from 'node:fs';
-import { resample } from '../audio/resampler.js';
-import { readWav } from '../audio/wav.js';
-import { synthesizePcm } from '../pipeline/translate-speak.js';
-import type { Engines } from '../providers/registry.js';
-import type { SttProvider, SttStats } from '../providers/stt/types.js';
-import type { RoutedStt } from '../providers/routing/routed-stt.js';
+import type { SttProvider } from '../providers/stt/types.js';
+import { inProcessRecognizer, processCpuMs } from './realtime-calibration.js';
+
+export { CALIBRATION_RECORDING, calibrateSttCost, processCpuMs } from './realtime-calibration.js';
 
 /** Settings of a process's real-time budget (docs/deploy.md "Capacity"). */
 export interface RealtimeBudgetSettings {
@@ -14,7 +11,37 @@ export interface RealtimeBudgetSettings {
   targetUtilisation: number;
   /** Hard upper bound on streams whatever they cost (`TOLK_MAX_STREAMS`). */
   maxStreams: number;
+  /**
+   * Resident memory the process may grow to, in MB (`TOLK_MEMORY_BUDGET_MB`; docs/deploy.md
+   * "Memory"): a stream that needs a new recognizer is refused when loading one would pass it.
+   * Unset: no memory bound.
+   */
+  memoryBudgetMb?: number | undefined;
 }
+
+/** What the memory budget reads: the process's resident memory and what one more recognizer adds. */
+export interface MemoryMeter {
+  /** The process's resident memory now, in MB; undefined where it cannot be read. */
+  residentMb(): number | undefined;
+  /** Resident memory one more recognizer adds, in MB (measured by the engine). */
+  mbPerStream(): number;
+  /** Recognizers loaded and idle: a stream that takes one adds no memory. */
+  readyRecognizers(): number;
+  /** Recognizers being loaded now. */
+  loadingRecognizers?(): number;
+  /** Starts loading one more recognizer in the background (for a stream refused until it is there). */
+  loadAhead?(): void;
+}
+
+/**
+ * Streams that may wait for a recognizer to be loaded for them at once (~0.7 CPU s each): more
+ * arriving together than idle recognizers plus these are refused at once and retry (docs/deploy.md
+ * "Memory").
+ */
+export const MAX_STREAMS_WAITING_FOR_A_RECOGNIZER = 1;
+
+/** How long a client refused during warm-up is told to wait, in s (`Retry-After`). */
+export const WARM_UP_RETRY_AFTER_S = 2;
 
 /** Cumulative counters the cost is measured from: process CPU time and audio decoded, both in ms. */
 export interface CostMeter {
@@ -43,12 +70,8 @@ export interface CapacityReport {
   refused: number;
   /** Streams ended because they fell behind real time (since start). */
   shed: number;
-}
-
-/** The process's CPU time, user + system, in ms. */
-export function processCpuMs(): number {
-  const u = process.cpuUsage();
-  return (u.user + u.system) / 1000;
+  /** What the process still waits for before it serves streams (empty when ready). */
+  waitingFor: string[];
 }
 
 /**
@@ -64,17 +87,19 @@ export class RealtimeBudget {
   private refusedCount = 0;
   private shedCount = 0;
   private last: { cpuMs: number; audioMs: number; other: number };
+  private waiting: string[] = [];
 
   /**
    * @param settings - cores, target utilisation and the hard bound.
    * @param meter - the counters the moving estimate is read from.
    * @param options.windowAudioMs - audio a measurement window needs, in ms (default 5000).
    * @param options.smoothing - weight of a new window in the moving estimate, (0, 1] (default 0.3).
+   * @param options.memory - what the memory budget reads (without it, no memory bound).
    */
   constructor(
     readonly settings: RealtimeBudgetSettings,
     private readonly meter: CostMeter,
-    private readonly options: { windowAudioMs?: number; smoothing?: number } = {},
+    private readonly options: { windowAudioMs?: number; smoothing?: number; memory?: MemoryMeter } = {},
   ) {
     this.last = this.read();
   }
@@ -84,8 +109,9 @@ export class RealtimeBudget {
     return this.settings.cores * this.settings.targetUtilisation;
   }
 
-  /** Streams that fit now (at least 1 while the bound allows any). */
+  /** Streams that fit now (at least 1 while the bound allows any; 0 while warming up). */
   get capacity(): number {
+    if (this.waiting.length > 0) return 0;
     this.observe();
     const bound = this.settings.maxStreams;
     if (this.cost === undefined || this.cost <= 0) return bound;
@@ -99,10 +125,35 @@ export class RealtimeBudget {
   }
 
   /**
+   * Marks the process as warming up: until {@link RealtimeBudget.warmedUp} every stream is refused
+   * at once (429, "try again in 2 s") instead of being admitted and starved while recognizers load
+   * and the cost is measured.
+   * @param waitingFor - what it waits for, as `/api/health/ready` shows it.
+   */
+  warming(waitingFor: readonly string[]): void {
+    this.waiting = [...waitingFor];
+  }
+
+  /** Marks one thing waited for as done (the process is ready once nothing is left). */
+  warmedUp(what?: string): void {
+    this.waiting = what === undefined ? [] : this.waiting.filter((w) => w !== what);
+  }
+
+  /** What the process still waits for before it serves streams; empty when ready. */
+  get waitingFor(): readonly string[] {
+    return this.waiting;
+  }
+
+  /**
    * Why one more stream would be refused now, or undefined when it fits. Counts nothing.
    * @param load - streams the process runs now.
    */
   refusal(load: number): string | undefined {
+    if (this.waiting.length > 0) {
+      return `Max concurrent connections exceeded: this server is warming up (waiting for ${this.waiting.join(', ')}); try again in ${WARM_UP_RETRY_AFTER_S} s`;
+    }
+    const memory = this.memoryRefusal();
+    if (memory) return memory;
     const capacity = this.capacity;
     if (load < capacity) return undefined;
     if (capacity >= this.settings.maxStreams) return `Max concurrent connections exceeded (${this.settings.maxStreams})`;
@@ -123,6 +174,33 @@ export class RealtimeBudget {
     return { ok: false, description: refusal };
   }
 
+  /**
+   * Why one more stream opening now would wait too long for its recognizer, or undefined: when the
+   * streams already opening take every idle recognizer and {@link MAX_STREAMS_WAITING_FOR_A_RECOGNIZER}
+   * loads, it is refused at once (429, "try again in 2 s") and one more recognizer is loaded in the
+   * background for its retry — instead of being admitted to fall seconds behind its audio while
+   * recognizers load. Counts nothing.
+   * @param opening - streams admitted and opening their recognizer now (not yet holding one).
+   */
+  recognizerShortage(opening: number): string | undefined {
+    const m = this.options.memory;
+    if (!m?.loadingRecognizers) return undefined;
+    if (opening < m.readyRecognizers() + MAX_STREAMS_WAITING_FOR_A_RECOGNIZER) return undefined;
+    m.loadAhead?.();
+    return `Max concurrent connections exceeded: this server is loading speech recognizers for the streams that just arrived; try again in ${WARM_UP_RETRY_AFTER_S} s`;
+  }
+
+  /** Why a stream needing a new recognizer would pass the memory budget, or undefined. */
+  private memoryRefusal(): string | undefined {
+    const budgetMb = this.settings.memoryBudgetMb;
+    const m = this.options.memory;
+    if (!budgetMb || !m || m.readyRecognizers() > 0) return undefined;
+    const residentMb = m.residentMb();
+    const needMb = m.mbPerStream();
+    if (residentMb === undefined || residentMb + needMb <= budgetMb) return undefined;
+    return `Max concurrent connections exceeded: this server's memory budget is spent (${Math.round(residentMb)} MB resident, a stream needs ~${Math.round(needMb)} MB more, TOLK_MEMORY_BUDGET_MB ${budgetMb}); try again shortly`;
+  }
+
   /** Counts a stream ended for falling behind real time. */
   streamShed(): void {
     this.shedCount++;
@@ -134,7 +212,7 @@ export class RealtimeBudget {
    */
   report(load: number): CapacityReport {
     const capacity = this.capacity;
-    return { budgetCpu: this.budgetCpu, costPerAudioS: this.cost, capacity, load, refused: this.refusedCount, shed: this.shedCount };
+    return { budgetCpu: this.budgetCpu, costPerAudioS: this.cost, capacity, load, refused: this.refusedCount, shed: this.shedCount, waitingFor: [...this.waiting] };
   }
 
   /** Takes a measurement window when enough audio was decoded since the last one. */
@@ -157,109 +235,17 @@ export class RealtimeBudget {
   }
 }
 
-/** The meter of a process's recognizer: process CPU time against the audio the recognizer decoded. */
+/**
+ * The meter of a process's live streams: the process's CPU time (every thread: the recognizer's,
+ * the event loop's VAD and transport work) against the audio the recognizer decoded — CPU time,
+ * not wall time, so other work on the machine does not count — skipping windows in which a
+ * recognizer was loaded (that CPU is not the streams').
+ */
 export function sttCostMeter(stt: SttProvider): CostMeter {
+  const local = inProcessRecognizer(stt) ?? stt;
+  const stats = () => local.stats?.();
   return {
-    cpuMs: processCpuMs, audioMs: () => stt.stats?.().audioMs ?? 0,
-    otherWork: () => stt.stats?.().loads ?? 0, busyWithOtherWork: () => (stt.stats?.().loading ?? 0) > 0,
+    cpuMs: processCpuMs, audioMs: () => stats()?.audioMs ?? 0,
+    otherWork: () => stats()?.loads ?? 0, busyWithOtherWork: () => (stats()?.loading ?? 0) > 0,
   };
 }
-
-/** The LibriVox recording (Debian's `pocketsphinx-testdata`, installed with the engines) the calibration decodes. */
-export const CALIBRATION_RECORDING = '/usr/share/pocketsphinx/test/data/librivox/sense_and_sensibility_01_austen_64kb-0870.wav';
-
-const calibrations = new WeakMap<SttProvider, Promise<number | undefined>>();
-
-/**
- * Measures the recognizer's CPU cost per second of audio at start-up (once per recognizer): a
- * stream decodes {@link CALIBRATION_RECORDING} (7.1 s of read speech), or speech synthesized by
- * the TTS engine when the recording is not installed, pushed in 100 ms blocks as fast as the
- * recognizer takes them; the cost is the process's CPU time over the audio's duration.
- * @returns CPU seconds per audio second; undefined for engines without statistics (fakes) or when
- *   no speech could be had or decoded.
- */
-export function calibrateSttCost(engines: Engines): Promise<number | undefined> {
-  let run = calibrations.get(engines.stt);
-  if (!run) {
-    run = measureSttCost(engines).catch(() => undefined);
-    calibrations.set(engines.stt, run);
-  }
-  return run;
-}
-
-/**
- * Loads recognizers in the background until as many are idle as the budget admits streams (each
- * engine keeps at most its `idleDecoders`), so streams that start together on a freshly started
- * process do not each wait for a recognizer to load (~1 s of CPU each). Failures are left to the
- * stream that needs a recognizer (it reports them).
- */
-export function prewarmForCapacity(engines: Engines, budget: RealtimeBudget): void {
-  const stt = engines.stt as Partial<{ prewarm(count: number): Promise<void> }>;
-  stt.prewarm?.call(engines.stt, budget.capacity).catch(() => undefined);
-}
-
-/**
- * The recognizer whose cost is this process's: `engines.stt` itself when it runs in process, else
- * (a router) the first in-process engine it routes English (or any language) to. Remote engines are
- * never calibrated: a start-up request to them would cost their server, not this process.
- */
-function inProcessRecognizer(stt: SttProvider): SttProvider | undefined {
-  if (stt.capabilities.inProcess) return stt;
-  const router = stt as Partial<Pick<RoutedStt, 'order'>>;
-  if (!router.order) return undefined;
-  const languages = ['en', ...stt.capabilities.languages];
-  for (const language of languages) {
-    const local = router.order(language).find((e) => e.provider.capabilities.inProcess);
-    if (local) return local.provider;
-  }
-  return undefined;
-}
-
-async function measureSttCost(engines: Engines): Promise<number | undefined> {
-  const stt = inProcessRecognizer(engines.stt);
-  if (!stt?.stats) return undefined;
-  const stats = stt.stats.bind(stt);
-  const speech = await calibrationSpeech(engines, stt.capabilities.sampleRateHz);
-  if (!speech || speech.length === 0) return undefined;
-  const language = stt.capabilities.languages.includes('en') ? 'en-US' : `${stt.capabilities.languages[0] ?? 'en'}`;
-  // Opening may start loading a spare recognizer: its CPU is not decoding, so the measurement
-  // waits for loads to finish and is taken again when one started meanwhile (at most 3 times).
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const stream = await stt.open({ language, internal: true });
-    const reading = (async () => {
-      for await (const t of stream) void t; // transcripts are not needed
-    })();
-    await loadsSettled(stats);
-    const loadsBefore = stats().loads ?? 0;
-    const before = processCpuMs();
-    const block = stt.capabilities.sampleRateHz / 10;
-    for (let i = 0; i < speech.length; i += block) stream.push(speech.subarray(i, i + block));
-    await stream.flush();
-    const cpuMs = processCpuMs() - before;
-    await stream.close();
-    await reading;
-    const s = stats();
-    if ((s.loads ?? 0) === loadsBefore && !(s.loading ?? 0)) return cpuMs / ((speech.length * 1000) / stt.capabilities.sampleRateHz);
-  }
-  return undefined;
-}
-
-/** Waits (at most 30 s) until the recognizer loads nothing. */
-async function loadsSettled(stats: () => SttStats): Promise<void> {
-  for (let waited = 0; (stats().loading ?? 0) > 0 && waited < 30_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
-}
-
-async function calibrationSpeech(engines: Engines, rate: number): Promise<Int16Array | undefined> {
-  if (fs.existsSync(CALIBRATION_RECORDING)) {
-    const { samples, sampleRateHz } = readWav(fs.readFileSync(CALIBRATION_RECORDING));
-    return resample(samples, sampleRateHz, rate);
-  }
-  const blocks: Buffer[] = [];
-  for await (const pcm of synthesizePcm(engines.tts, CALIBRATION_TEXT, { language: 'en', voice: 'female', sampleRateHz: rate })) blocks.push(pcm);
-  const bytes = Buffer.concat(blocks);
-  return new Int16Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.length / 2)).slice();
-}
-
-/** What the TTS engine says for the calibration when the LibriVox recording is not installed. */
-const CALIBRATION_TEXT =
-  'And mister John Dashwood had then leisure to consider how much there might be prudently in his power to do for them.';

@@ -76,6 +76,8 @@ export async function openWorkerStream(
   if (rt.draining) return { ok: false, status: 429, description: 'This worker is shutting down' };
   const admitted = rt.budget.admit(rt.streams.size);
   if (!admitted.ok) return { ok: false, status: 429, description: `This worker is at capacity: ${admitted.description}` };
+  const shortage = rt.budget.recognizerShortage(opening.get(rt) ?? 0);
+  if (shortage) return { ok: false, status: 429, description: `This worker is at capacity: ${shortage}` };
   rt.streams.add(holder);
   rt.loadChanged();
   const stream = new WorkerStream(rt.engines, config, {
@@ -84,11 +86,17 @@ export async function openWorkerStream(
     onUtteranceEnd: (e) => rt.metrics.observeUtterance(e.latency),
     onFailure: (err) => log.error({ err, requestId: config.request_id }, 'pipeline failed'),
   }, output);
+  opening.set(rt, (opening.get(rt) ?? 0) + 1);
   try {
     await stream.start();
   } catch (err) {
     log.error({ err }, 'pipeline start failed');
     return { ok: false, status: 500, description: 'Server failed to start the speech pipeline' };
+  } finally {
+    opening.set(rt, (opening.get(rt) ?? 1) - 1);
   }
   return { ok: true, stream };
 }
+
+/** Streams of a worker opening their pipeline now (not yet holding a recognizer). */
+const opening = new WeakMap<WorkerRuntime, number>();

@@ -4,6 +4,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { TOLK_VERSION } from '../../version.js';
+import { readinessResponse, sendReadiness } from '../readiness.js';
 
 const healthResponse = z.object({ status: z.literal('ok'), version: z.string(), timestamp: z.string() });
 const uptimeResponse = z.object({
@@ -12,12 +13,22 @@ const uptimeResponse = z.object({
   timestamp: z.string(),
 });
 
-/** Health probes of spec 000 "Health": no authentication. */
+/**
+ * Health probes of spec 000 "Health", no authentication: `/health` (liveness), `/health/ready`
+ * (readiness for load balancers, docs/deploy.md "Readiness") and `/health/uptime`.
+ */
 export async function healthRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const r = app.withTypeProvider<ZodTypeProvider>();
   r.get('/health', {
     schema: { tags: ['health'], summary: 'Liveness probe', security: [], response: { 200: healthResponse } },
   }, async () => ({ status: 'ok' as const, version: TOLK_VERSION, timestamp: new Date().toISOString() }));
+
+  r.get('/health/ready', {
+    schema: {
+      tags: ['health'], summary: 'Readiness probe: the engines can serve a stream within budget (503 with what it waits for until then)',
+      security: [], response: { 200: readinessResponse, 503: readinessResponse },
+    },
+  }, async (_request, reply) => sendReadiness(reply, ctx.readiness?.() ?? []));
 
   r.get('/health/uptime', {
     schema: { tags: ['health'], summary: 'Readiness probe: database and configuration', security: [], response: { 200: uptimeResponse, 503: uptimeResponse } },

@@ -6,6 +6,7 @@ import { loggerOptions } from '../../logging.js';
 import { TOLK_VERSION } from '../../version.js';
 import type { WorkerRuntime } from '../../realtime/worker-runtime.js';
 import { Leg2Connection } from '../../transports/leg2-connection.js';
+import { sendReadiness } from '../readiness.js';
 
 /** True when `given` is the shared secret (compared in constant time). */
 export function secretMatches(given: string | string[] | undefined, secret: string): boolean {
@@ -17,7 +18,7 @@ export function secretMatches(given: string | string[] | undefined, secret: stri
 
 /**
  * The HTTP side of a worker process (role `worker`, DESIGN §2): only leg 2 at {@link LEG2_PATH}
- * (the upgrade needs the {@link WORKER_SECRET_HEADER} header, else HTTP 401), `GET /api/health`
+ * (the upgrade needs the {@link WORKER_SECRET_HEADER} header, else HTTP 401), `GET /api/health`, `GET /api/health/ready` (docs/deploy.md "Readiness")
  * (spec 000's liveness shape) and `GET /metrics`. Closing the app drains live streams: each
  * finishes its utterance in flight (at most `drainTimeoutMs`), then leg 2 closes with 1001.
  * @param options.secret - `TOLK_WORKER_SECRET`.
@@ -25,7 +26,7 @@ export function secretMatches(given: string | string[] | undefined, secret: stri
  */
 export async function buildWorkerApp(
   rt: WorkerRuntime,
-  options: { logLevel: string; secret: string; drainTimeoutMs: number; renderMetrics: () => Promise<{ contentType: string; body: string }> },
+  options: { logLevel: string; secret: string; drainTimeoutMs: number; renderMetrics: () => Promise<{ contentType: string; body: string }>; readiness: () => readonly string[] },
 ): Promise<FastifyInstance> {
   const app = Fastify({ logger: loggerOptions(options.logLevel) });
   await app.register(fastifyWebsocket, {
@@ -42,6 +43,7 @@ export async function buildWorkerApp(
     await Promise.all([...rt.streams].map((s) => s.shutdown()));
   });
   app.get('/api/health', async () => ({ status: 'ok' as const, version: TOLK_VERSION, timestamp: new Date().toISOString() }));
+  app.get('/api/health/ready', async (_request, reply) => sendReadiness(reply, options.readiness()));
   app.get('/metrics', async (_request, reply) => {
     const { contentType, body } = await options.renderMetrics();
     return reply.type(contentType).send(body);

@@ -1,8 +1,10 @@
 import koffi from 'koffi';
-import type { KoffiFn } from './pocketsphinx-lib.js';
 
 /** glibc's `mallopt` parameter for the number of malloc arenas (`M_ARENA_MAX` in malloc.h). */
 const M_ARENA_MAX = -8;
+
+/** A koffi function that can also be called on libuv's pool. */
+type KoffiFn = ((...args: unknown[]) => unknown) & { async: (...args: unknown[]) => void };
 
 let libc: { mallopt: (param: number, value: number) => number; mallocTrim: KoffiFn } | null | undefined;
 

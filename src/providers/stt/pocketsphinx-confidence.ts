@@ -1,4 +1,4 @@
-import { callAsync, loadLib } from './pocketsphinx-lib.js';
+import { callSlow, loadLib } from './pocketsphinx-lib.js';
 
 /** Filler words of the en-us model, left out of the mean: silence, sentence marks, noises. */
 function isFiller(word: string): boolean {
@@ -16,16 +16,16 @@ function isFiller(word: string): boolean {
  * Undefined when there is nothing to score, and for one-word hypotheses: a lattice with one word
  * has no competitor, so noise decoded as "see" scores 1.0 (docs/intelligence.md).
  */
-export async function hypothesisConfidence(decoder: unknown): Promise<number | undefined> {
+export async function hypothesisConfidence(decoder: number): Promise<number | undefined> {
   const l = loadLib();
-  const dag = await callAsync<unknown>(l.psGetLattice, decoder);
+  const dag = await callSlow<number>('psGetLattice', decoder);
   if (!dag) return undefined;
   const lmset = l.psGetLm(decoder, l.psGetSearch(decoder) ?? '');
   const ascale = 1 / l.cmdLnFloat(l.psGetConfig(decoder), '-ascale');
   const lwf = 1.0; // the single-pass search's own language weight
-  const last = await callAsync<unknown>(l.psLatticeBestpath, dag, lmset, lwf, ascale);
+  const last = await callSlow<number>('psLatticeBestpath', dag, lmset, lwf, ascale);
   if (!last) return undefined;
-  await callAsync<number>(l.psLatticePosterior, dag, lmset, ascale);
+  await callSlow<number>('psLatticePosterior', dag, lmset, ascale);
   const lmath = l.psGetLogmath(decoder);
   const posteriors: number[] = [];
   for (let seg = l.psLatticeSegIter(dag, last, lwf); seg; seg = l.psSegNext(seg)) {

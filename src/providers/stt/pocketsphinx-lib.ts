@@ -1,46 +1,41 @@
 import koffi from 'koffi';
+import { SLOW_CALLS, type SlowCall } from './pocketsphinx-decls.js';
+import { recognizerThreads } from './native-threads.js';
 
 /**
  * The C API of Debian's pocketsphinx 0.8 (`libpocketsphinx.so.3`, `libsphinxbase.so.3`) through
- * koffi. Functions typed {@link KoffiFn} may be slow and are called with {@link callAsync} on libuv's
- * thread pool; the others are cheap lookups. Pointers are opaque (`unknown`).
+ * koffi. The slow calls ({@link SLOW_CALLS}) are made with {@link callSlow} on the recognizer's own
+ * threads; the others here are cheap lookups made on the calling thread. Pointers are `intptr_t`
+ * numbers (a decoder, config or lattice handle), 0 for NULL.
  */
 export interface PocketsphinxLib {
-  cmdLnParse: (inout: null, defn: unknown, argc: number, argv: string[], strict: number) => unknown;
-  cmdLnFloat: (cmdln: unknown, name: string) => number;
-  logmathExp: (lmath: unknown, logValue: number) => number;
-  psArgs: () => unknown;
-  psInit: KoffiFn;
-  psFree: (ps: unknown) => number;
-  psStartUtt: (ps: unknown) => number;
-  psEndUtt: KoffiFn;
-  psProcessRaw: KoffiFn;
-  psGetHyp: (ps: unknown, score: number[]) => string | null;
-  psLookupWord: (ps: unknown, word: string) => string | null;
-  /** `ps_add_word`: rebuilds the search (100–200 ms a word): always through {@link callAsync}. */
-  psAddWord: KoffiFn;
-  psGetConfig: (ps: unknown) => unknown;
-  psGetLogmath: (ps: unknown) => unknown;
-  psGetSearch: (ps: unknown) => string | null;
-  psGetLm: (ps: unknown, name: string) => unknown;
-  /** `ps_get_lattice`: builds the utterance's word lattice, owned by the decoder (never freed here). */
-  psGetLattice: KoffiFn;
-  psLatticeBestpath: KoffiFn;
-  psLatticePosterior: KoffiFn;
+  cmdLnParse: (inout: null, defn: number, argc: number, argv: string[], strict: number) => number;
+  cmdLnFloat: (cmdln: number, name: string) => number;
+  logmathExp: (lmath: number, logValue: number) => number;
+  psArgs: () => number;
+  psStartUtt: (ps: number) => number;
+  psGetHyp: (ps: number, score: number[]) => string | null;
+  psLookupWord: (ps: number, word: string) => string | null;
+  psGetConfig: (ps: number) => number;
+  psGetLogmath: (ps: number) => number;
+  psGetSearch: (ps: number) => string | null;
+  psGetLm: (ps: number, name: string) => number;
   /** Exported by the library though declared only in its internal header `ps_lattice_internal.h`. */
-  psLatticeSegIter: (dag: unknown, link: unknown, lwf: number) => unknown;
+  psLatticeSegIter: (dag: number, link: number, lwf: number) => number;
   /** Frees the iterator when it returns NULL. */
-  psSegNext: (seg: unknown) => unknown;
-  psSegWord: (seg: unknown) => string | null;
-  psSegProb: (seg: unknown, ascr: number[], lscr: number[], lback: number[]) => number;
+  psSegNext: (seg: number) => number;
+  psSegWord: (seg: number) => string | null;
+  psSegProb: (seg: number, ascr: number[], lscr: number[], lback: number[]) => number;
+  /** The unigram count of a language model (the first of `ngram_model_get_counts`). */
+  ngramUnigrams: (model: number) => number;
+  ngramWord: (model: number, wid: number) => string | null;
 }
 
-/** A koffi function that can also be called asynchronously (`fn.async(...args, callback)`). */
-export type KoffiFn = ((...args: unknown[]) => unknown) & {
-  async: (...args: unknown[]) => void;
-};
+/** A koffi function that can also be called asynchronously on libuv's pool (`fn.async(...args, callback)`). */
+type KoffiAsyncFn = ((...args: unknown[]) => unknown) & { async: (...args: unknown[]) => void };
 
 let lib: PocketsphinxLib | undefined;
+let slowFns: Record<SlowCall, KoffiAsyncFn> | undefined;
 
 /**
  * Loads the libraries once and silences pocketsphinx's logging.
@@ -51,41 +46,65 @@ export function loadLib(): PocketsphinxLib {
   const sb = koffi.load('libsphinxbase.so.3');
   const ps = koffi.load('libpocketsphinx.so.3');
   sb.func('void err_set_logfp(void *fp)')(null);
-  const slow = (decl: string): KoffiFn => ps.func(decl) as KoffiFn;
+  slowFns = Object.fromEntries(Object.entries(SLOW_CALLS).map(([name, decl]) => [name, ps.func(decl)])) as unknown as Record<SlowCall, KoffiAsyncFn>;
   lib = {
-    cmdLnParse: sb.func('void *cmd_ln_parse_r(void *inout, void *defn, int argc, const char **argv, int strict)'),
-    cmdLnFloat: sb.func('double cmd_ln_float_r(void *cmdln, const char *name)'),
-    logmathExp: sb.func('double logmath_exp(void *lmath, int logb_p)'),
-    psArgs: ps.func('void *ps_args()'),
-    psInit: slow('void *ps_init(void *config)'),
-    psFree: ps.func('int ps_free(void *ps)'),
-    psStartUtt: ps.func('int ps_start_utt(void *ps)'),
-    psEndUtt: slow('int ps_end_utt(void *ps)'),
-    psProcessRaw: slow('int ps_process_raw(void *ps, const int16_t *data, size_t n, int no_search, int full_utt)'),
-    psGetHyp: ps.func('const char *ps_get_hyp(void *ps, _Out_ int32_t *score)'),
-    psLookupWord: ps.func('const char *ps_lookup_word(void *ps, const char *word)'),
-    psAddWord: slow('int ps_add_word(void *ps, const char *word, const char *phones, int update)'),
-    psGetConfig: ps.func('void *ps_get_config(void *ps)'),
-    psGetLogmath: ps.func('void *ps_get_logmath(void *ps)'),
-    psGetSearch: ps.func('const char *ps_get_search(void *ps)'),
-    psGetLm: ps.func('void *ps_get_lm(void *ps, const char *name)'),
-    psGetLattice: slow('void *ps_get_lattice(void *ps)'),
-    psLatticeBestpath: slow('void *ps_lattice_bestpath(void *dag, void *lmset, float lwf, float ascale)'),
-    psLatticePosterior: slow('int32_t ps_lattice_posterior(void *dag, void *lmset, float ascale)'),
-    psLatticeSegIter: ps.func('void *ps_lattice_seg_iter(void *dag, void *link, float lwf)'),
-    psSegNext: ps.func('void *ps_seg_next(void *seg)'),
-    psSegWord: ps.func('const char *ps_seg_word(void *seg)'),
-    psSegProb: ps.func('int32_t ps_seg_prob(void *seg, _Out_ int32_t *ascr, _Out_ int32_t *lscr, _Out_ int32_t *lback)'),
+    cmdLnParse: sb.func('intptr_t cmd_ln_parse_r(void *inout, intptr_t defn, int argc, const char **argv, int strict)'),
+    cmdLnFloat: sb.func('double cmd_ln_float_r(intptr_t cmdln, const char *name)'),
+    logmathExp: sb.func('double logmath_exp(intptr_t lmath, int logb_p)'),
+    psArgs: ps.func('intptr_t ps_args()'),
+    psStartUtt: ps.func('int ps_start_utt(intptr_t ps)'),
+    psGetHyp: ps.func('const char *ps_get_hyp(intptr_t ps, _Out_ int32_t *score)'),
+    psLookupWord: ps.func('const char *ps_lookup_word(intptr_t ps, const char *word)'),
+    psGetConfig: ps.func('intptr_t ps_get_config(intptr_t ps)'),
+    psGetLogmath: ps.func('intptr_t ps_get_logmath(intptr_t ps)'),
+    psGetSearch: ps.func('const char *ps_get_search(intptr_t ps)'),
+    psGetLm: ps.func('intptr_t ps_get_lm(intptr_t ps, const char *name)'),
+    psLatticeSegIter: ps.func('intptr_t ps_lattice_seg_iter(intptr_t dag, intptr_t link, float lwf)'),
+    psSegNext: ps.func('intptr_t ps_seg_next(intptr_t seg)'),
+    psSegWord: ps.func('const char *ps_seg_word(intptr_t seg)'),
+    psSegProb: ps.func('int32_t ps_seg_prob(intptr_t seg, _Out_ int32_t *ascr, _Out_ int32_t *lscr, _Out_ int32_t *lback)'),
+    ngramUnigrams: ((counts) => (model: number) => (koffi.decode(counts(model), 'uint32_t', 1) as number[])[0] ?? 0)(
+      sb.func('const uint32_t *ngram_model_get_counts(intptr_t model)'),
+    ),
+    ngramWord: sb.func('const char *ngram_word(intptr_t model, int32_t wid)'),
   };
   return lib;
 }
 
 /**
- * Calls `fn` on libuv's thread pool.
- * @throws what the call's callback reports (koffi argument errors).
+ * Runs the slow call `name` off the event loop: on the recognizer's own threads
+ * (`native-threads.ts`), or with `TOLK_STT_THREADS=libuv` as a koffi async call on libuv's pool.
+ * @returns what the C function returned (pointers as numbers, 0 for NULL).
+ * @throws {Error} what koffi reports (argument errors), or a lost recognizer thread.
  */
-export function callAsync<T>(fn: KoffiFn, ...args: unknown[]): Promise<T> {
-  return new Promise((resolve, reject) => {
-    fn.async(...args, (err: Error | null, result: T) => (err ? reject(err) : resolve(result)));
+export async function callSlow<T>(name: SlowCall, ...args: unknown[]): Promise<T> {
+  return (await callSlowTimed<T>(name, ...args)).result;
+}
+
+/**
+ * {@link callSlow} for loading or freeing a recognizer: on the recognizer's threads it runs after
+ * every waiting call of a running stream, on all threads but one.
+ * @throws {Error} as {@link callSlow}.
+ */
+export async function callSlowInBackground<T>(name: SlowCall, ...args: unknown[]): Promise<T> {
+  loadLib();
+  const threads = recognizerThreads();
+  if (threads) return (await threads.call<T>(name, args, { background: true })).result;
+  return callSlow<T>(name, ...args);
+}
+
+/**
+ * {@link callSlow}, also returning the CPU time the recognizer thread spent on the call in ms
+ * (`cpuMs`); undefined with `TOLK_STT_THREADS=libuv` (libuv's threads cannot be told apart).
+ * @throws {Error} as {@link callSlow}.
+ */
+export async function callSlowTimed<T>(name: SlowCall, ...args: unknown[]): Promise<{ result: T; cpuMs: number | undefined }> {
+  loadLib();
+  const threads = recognizerThreads();
+  if (threads) return threads.call<T>(name, args);
+  const fn = (slowFns as Record<SlowCall, KoffiAsyncFn>)[name];
+  const result = await new Promise<T>((resolve, reject) => {
+    fn.async(...args, (err: Error | null, value: T) => (err ? reject(err) : resolve(value)));
   });
+  return { result, cpuMs: undefined };
 }

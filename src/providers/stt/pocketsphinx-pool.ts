@@ -46,6 +46,14 @@ export class DecoderPool {
     }
   }
 
+  /** Frees the least recently used idle decoders until at most `keep` remain. */
+  trim(keep: number): void {
+    while (this.idle.length > Math.max(0, keep)) {
+      const evicted = this.idle.shift();
+      if (evicted) this.free(evicted.decoder);
+    }
+  }
+
   /** Frees every idle decoder. */
   clear(): void {
     for (const d of this.idle.splice(0)) this.free(d.decoder);

@@ -1,19 +1,18 @@
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
-import { concatSamples } from '../../audio/pcm.js';
+import os from 'node:os';
 import { resample } from '../../audio/resampler.js';
 import { readWav } from '../../audio/wav.js';
-import { AsyncQueue } from '../../common/async-queue.js';
-import { callAsync, loadLib } from './pocketsphinx-lib.js';
-import { hypothesisConfidence } from './pocketsphinx-confidence.js';
+import { callSlowInBackground, loadLib } from './pocketsphinx-lib.js';
 import { DecoderPool, vocabularyKey } from './pocketsphinx-pool.js';
 import { limitMallocArenas, scheduleHeapTrim } from './native-heap.js';
-import { guessPhones } from './pocketsphinx-phones.js';
-import { reportedRequest } from '../engine-reporting.js';
 import type { EngineContext } from '../engine-module.js';
 import { DecodeScheduler } from './decode-scheduler.js';
-import os from 'node:os';
-import type { SttCapabilities, SttProvider, SttStats, SttStream, SttStreamOptions, SttTranscript } from './types.js';
+import { addVocabulary, PocketsphinxStream, SAMPLE_RATE_HZ } from './pocketsphinx-stream.js';
+import { residentMb } from './resident-memory.js';
+import { recognizerThreads } from './native-threads.js';
+import { decoderDictionary, dictionaryPhones } from './pocketsphinx-dictionary.js';
+import type { SttCapabilities, SttProvider, SttStats, SttStream, SttStreamOptions } from './types.js';
 
 /** Where Debian's `pocketsphinx-en-us` installs the US English model. */
 export const POCKETSPHINX_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
@@ -49,11 +48,11 @@ export const POCKETSPHINX_DECODER_ARGS: readonly string[] = [
 const PRIMER_TEXT =
   'Hello, this is a sample of speech that primes the cepstral mean of the recognizer before the first person speaks to it.';
 
-/** The rate the en-us acoustic model was trained at, and so the only rate a decoder takes, in Hz. */
-const SAMPLE_RATE_HZ = 16000;
+/** How long idle decoders beyond the warm reserve are kept after the last stream took one, in ms. */
+const IDLE_RELEASE_MS = 30_000;
 
-/** Samples handed to the decoder per call (100 ms at 16 kHz): fewer calls, interims every 100 ms. */
-const DECODE_BLOCK_SAMPLES = 1600;
+/** Resident memory a loaded decoder is assumed to add until one was measured, in MB (docs/deploy.md "Memory"). */
+const DEFAULT_MB_PER_DECODER = 90;
 
 /** Whether the pocketsphinx library and the en-us model are installed. */
 export function pocketsphinxAvailable(modelDir = POCKETSPHINX_MODEL_DIR): boolean {
@@ -67,11 +66,14 @@ export function pocketsphinxAvailable(modelDir = POCKETSPHINX_MODEL_DIR): boolea
 }
 
 /**
- * Streaming STT on pocketsphinx, in process through koffi (DESIGN §4). Every decoder call runs on
- * libuv's thread pool (koffi async calls), so decoding never blocks the event loop; calls on one
+ * Streaming STT on pocketsphinx, in process through koffi (DESIGN §4). Every slow decoder call runs
+ * on the recognizer's own threads (`native-threads.ts`; `TOLK_STT_THREADS=libuv` for libuv's pool),
+ * so decoding never blocks the event loop nor the pool file reads and DNS lookups use; calls on one
  * decoder are serialized, and all go through one {@link DecodeScheduler} (as many at once as cores,
  * streams in turn, finals first). A stream that is behind skips interims: under load interims thin
- * out, finals stay. Decoders (~140 MB and ~350 ms to load each) are pooled between streams.
+ * out, finals stay. Decoders (~65–90 MB and ~1 s of CPU to load and prime each) are created just
+ * ahead of demand: `spare` are kept ready, another is loaded when a stream takes one, and idle ones
+ * beyond the reserve are freed {@link IDLE_RELEASE_MS} after the last stream took one.
  */
 export class PocketsphinxStt implements SttProvider {
   readonly name = 'pocketsphinx';
@@ -90,27 +92,34 @@ export class PocketsphinxStt implements SttProvider {
   /** Background creation of spare decoders, one at a time so it never starves live streams. */
   private refilling: Promise<void> | undefined;
   private closed = false;
-  private readonly totals: SttStats = { audioMs: 0, decodeMs: 0, loads: 0, loading: 0 };
+  private readonly totals: SttStats = { audioMs: 0, decodeMs: 0, loads: 0, loading: 0, loaded: 0, mbPerRecognizer: DEFAULT_MB_PER_DECODER };
   private readonly scheduler: DecodeScheduler;
   /** Where each utterance's final is reported (`/metrics`); none outside an engine configuration. */
   private readonly context: EngineContext | undefined;
+  private lastTakenAtMs = performance.now();
+  private readonly shrinkTimer: NodeJS.Timeout;
 
   /** Audio decoded and time spent in `ps_process_raw` since start, in ms (streams only, not priming). */
   stats(): SttStats {
-    return { ...this.totals };
+    return { ...this.totals, idle: this.pool.plainCount };
   }
 
   /**
    * @param options.modelDir - folder holding `en-us/`, `en-us.lm.bin` and `cmudict-en-us.dict`.
-   * @param options.maxIdleDecoders - decoders kept loaded between streams (default 4).
-   * @param options.spareDecoders - decoders kept ready ahead of the next stream: when a stream takes
-   *   one and fewer remain, another is loaded in the background (default 1), so opening a stream
-   *   rarely waits the ~1 s CPU a decoder costs to load and prime.
+   * @param options.maxIdleDecoders - decoders kept loaded between streams at most (default 4).
+   * @param options.spareDecoders - the warm reserve: decoders kept ready ahead of the next stream;
+   *   when a stream takes one and fewer remain, another is loaded in the background (default 1), so
+   *   opening a stream rarely waits the ~1 s CPU a decoder costs to load and prime.
    * @param options.decoderArgs - pocketsphinx arguments beyond the model paths (default
    *   {@link POCKETSPHINX_DECODER_ARGS}).
    * @param options.decodeThreads - decoder calls running at once (default: the cores Node sees).
+   * @param options.idleReleaseMs - idle decoders beyond the reserve are freed this long after the
+   *   last stream took one, in ms (default {@link IDLE_RELEASE_MS}).
    */
-  constructor(options: { modelDir?: string; maxIdleDecoders?: number; spareDecoders?: number; decoderArgs?: readonly string[]; decodeThreads?: number; context?: EngineContext } = {}) {
+  constructor(options: {
+    modelDir?: string; maxIdleDecoders?: number; spareDecoders?: number; decoderArgs?: readonly string[];
+    decodeThreads?: number; idleReleaseMs?: number; context?: EngineContext;
+  } = {}) {
     this.context = options.context;
     this.scheduler = new DecodeScheduler(options.decodeThreads ?? os.availableParallelism());
     this.modelDir = options.modelDir ?? POCKETSPHINX_MODEL_DIR;
@@ -118,17 +127,45 @@ export class PocketsphinxStt implements SttProvider {
     this.maxIdle = options.maxIdleDecoders ?? 4;
     this.spare = Math.min(options.spareDecoders ?? 1, this.maxIdle);
     limitMallocArenas(2);
+    // Measured per recognizer thread (0 until the first decode); with TOLK_STT_THREADS=libuv not at all.
+    if (recognizerThreads()) this.totals.decodeCpuMs = 0;
     this.pool = new DecoderPool(this.maxIdle, (d) => {
-      loadLib().psFree(d);
-      scheduleHeapTrim();
+      this.totals.loaded = (this.totals.loaded ?? 1) - 1;
+      callSlowInBackground<number>('psFree', d).then(scheduleHeapTrim, () => undefined);
     });
+    const releaseMs = options.idleReleaseMs ?? IDLE_RELEASE_MS;
+    this.shrinkTimer = setInterval(() => {
+      // Demand is what takes or loads recognizers: none taken for releaseMs and none loading.
+      if (!this.totals.loading && performance.now() - this.lastTakenAtMs >= releaseMs) this.pool.trim(this.spare);
+    }, Math.max(50, Math.min(releaseMs, 10_000)));
+    this.shrinkTimer.unref();
   }
 
-  /** Loads decoders until `count` are idle (at most the pool's size), ahead of the next streams. */
+  /** Idle decoders ready for a stream without vocabulary now. */
+  get readyDecoders(): number {
+    return this.pool.plainCount;
+  }
+
+  /**
+   * Loads decoders until `count` are idle (at most the pool's size), ahead of the next streams; they
+   * are kept at least `idleReleaseMs` from now.
+   */
   async prewarm(count = 1): Promise<void> {
+    this.lastTakenAtMs = performance.now();
     const missing = Math.min(count, this.maxIdle) - this.pool.plainCount;
     const made = await Promise.all(Array.from({ length: Math.max(0, missing) }, () => this.createDecoder()));
     for (const d of made) this.pool.put(d, '');
+    this.lastTakenAtMs = performance.now();
+  }
+
+  /**
+   * Starts loading one more decoder in the background (for a stream refused until there is one),
+   * unless as many as the pool keeps are idle or loading already.
+   */
+  loadAhead(): void {
+    if (this.closed || this.pool.plainCount + (this.totals.loading ?? 0) >= this.maxIdle) return;
+    this.lastTakenAtMs = performance.now();
+    this.createDecoder().then((d) => this.pool.put(d, ''), () => undefined);
   }
 
   async open(options: SttStreamOptions): Promise<SttStream> {
@@ -136,12 +173,14 @@ export class PocketsphinxStt implements SttProvider {
     if (!this.capabilities.languages.includes(primary)) {
       throw new Error(`pocketsphinx does not recognize ${options.language}`);
     }
+    this.lastTakenAtMs = performance.now();
     const key = vocabularyKey(options.vocabulary ?? []);
-    let decoder = key ? this.pool.take(key) : undefined;
+    let decoder = key ? (this.pool.take(key) as number | undefined) : undefined;
     let decoderKey = key;
     if (decoder === undefined) {
-      decoder = this.pool.take('') ?? (await this.createDecoder());
-      if (!(await addVocabulary(decoder, key ? key.split('\n') : []))) decoderKey = '';
+      decoder = (this.pool.take('') as number | undefined) ?? (await this.createDecoder());
+      const knownPhones = (word: string): Promise<string | undefined> => dictionaryPhones(this.modelDir, word);
+      if (!(await addVocabulary(decoder, key ? key.split('\n') : [], knownPhones))) decoderKey = '';
     }
     this.refill();
     return new PocketsphinxStream(decoder, (d) => this.pool.put(d, decoderKey), this.totals, this.scheduler, options.internal ? undefined : this.context);
@@ -149,6 +188,7 @@ export class PocketsphinxStt implements SttProvider {
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.shrinkTimer);
     await this.refilling;
     this.pool.clear();
   }
@@ -186,156 +226,47 @@ export class PocketsphinxStt implements SttProvider {
     return this.primer;
   }
 
-  private async createDecoder(): Promise<unknown> {
+  /**
+   * Loads a decoder, behind running streams' calls on the recognizer's threads; when it is the only
+   * load in flight, measures the resident memory it added.
+   */
+  private async createDecoder(): Promise<number> {
     this.totals.loads = (this.totals.loads ?? 0) + 1;
     this.totals.loading = (this.totals.loading ?? 0) + 1;
+    const alone = this.totals.loading === 1;
+    const before = alone ? residentMb() : undefined;
     try {
-      return await this.loadDecoder();
+      const decoder = await this.loadDecoder();
+      this.totals.loaded = (this.totals.loaded ?? 0) + 1;
+      // Loading allocates and frees ~400 MB of scratch (measured at start-up): give it back.
+      scheduleHeapTrim();
+      const after = residentMb();
+      if (before !== undefined && after !== undefined && this.totals.loading === 1 && after > before) {
+        this.totals.mbPerRecognizer = Math.round(((this.totals.mbPerRecognizer ?? DEFAULT_MB_PER_DECODER) * 0.5 + (after - before) * 0.5) * 10) / 10;
+      }
+      return decoder;
     } finally {
       this.totals.loading = (this.totals.loading ?? 1) - 1;
     }
   }
 
-  private async loadDecoder(): Promise<unknown> {
+  private async loadDecoder(): Promise<number> {
+    const call = callSlowInBackground;
     const l = loadLib();
     const m = this.modelDir;
-    const argv = ['-hmm', `${m}/en-us`, '-lm', `${m}/en-us.lm.bin`, '-dict', `${m}/cmudict-en-us.dict`, ...this.decoderArgs];
+    const argv = ['-hmm', `${m}/en-us`, '-lm', `${m}/en-us.lm.bin`, '-dict', await decoderDictionary(m), ...this.decoderArgs];
     const config = l.cmdLnParse(null, l.psArgs(), argv.length, argv, 1);
     if (!config) throw new Error('pocketsphinx rejected its configuration');
-    const decoder = await callAsync<unknown>(l.psInit, config);
+    const decoder = await call<number>('psInit', config);
     if (!decoder) throw new Error(`pocketsphinx failed to load the model in ${m}`);
     const primer = this.primerAudio();
     if (primer) {
       l.psStartUtt(decoder);
-      await callAsync<number>(l.psProcessRaw, decoder, primer, primer.length, 0, 0);
-      await callAsync<number>(l.psEndUtt, decoder);
+      await call<number>('psProcessRaw', decoder, primer, primer.length, 0, 0);
+      await call<number>('psEndUtt', decoder);
     }
     return decoder;
   }
-}
-
-class PocketsphinxStream implements SttStream {
-  private readonly events = new AsyncQueue<SttTranscript>();
-  private pending: Int16Array[] = [];
-  private pendingSamples = 0;
-  private chain: Promise<unknown> = Promise.resolve();
-  private inUtterance = false;
-  private decodedSamples = 0;
-  private lastInterim = '';
-  private closed = false;
-  private queuedSamples = 0;
-  /** Flushes whose final is not out yet: while any is, this stream's calls go first. */
-  private flushesAwaited = 0;
-  private readonly urgent = (): boolean => this.flushesAwaited > 0;
-
-  constructor(
-    private readonly decoder: unknown,
-    private readonly onRelease: (decoder: unknown) => void,
-    private readonly totals: SttStats,
-    private readonly scheduler: DecodeScheduler,
-    private readonly context: EngineContext | undefined,
-  ) {}
-
-  get pendingMs(): number {
-    return (this.queuedSamples * 1000) / SAMPLE_RATE_HZ;
-  }
-
-  push(samples: Int16Array): void {
-    if (this.closed || samples.length === 0) return;
-    this.queuedSamples += samples.length;
-    this.pending.push(samples);
-    this.pendingSamples += samples.length;
-    if (this.pendingSamples >= DECODE_BLOCK_SAMPLES) this.enqueueDecode(true);
-  }
-
-  flush(): Promise<SttTranscript> {
-    if (this.closed) return Promise.reject(new Error('stream closed'));
-    this.flushesAwaited++;
-    this.enqueueDecode(false);
-    const result = this.chain.then(() => reportedRequest(this.context, 'stt', async () => {
-      const l = loadLib();
-      let text = '';
-      let confidence: number | undefined;
-      if (this.inUtterance) {
-        await this.scheduler.run(this.urgent, () => callAsync<number>(l.psEndUtt, this.decoder));
-        text = (l.psGetHyp(this.decoder, [0]) ?? '').trim();
-        if (text) confidence = await hypothesisConfidence(this.decoder);
-      }
-      const final: SttTranscript = { type: 'final', text, audioMs: (this.decodedSamples * 1000) / SAMPLE_RATE_HZ, confidence };
-      this.inUtterance = false;
-      this.decodedSamples = 0;
-      this.lastInterim = '';
-      this.events.push(final);
-      return final;
-    }));
-    this.chain = result.catch(() => undefined).finally(() => this.flushesAwaited--);
-    return result;
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    await this.chain; // finish queued decoding and flushes first
-    this.closed = true;
-    const l = loadLib();
-    if (this.inUtterance) await callAsync<number>(l.psEndUtt, this.decoder).catch(() => undefined);
-    this.events.end();
-    this.onRelease(this.decoder);
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<SttTranscript> {
-    return this.events[Symbol.asyncIterator]();
-  }
-
-  /** Queues the pending audio for decoding; `withInterim` reads the partial hypothesis after it. */
-  private enqueueDecode(withInterim: boolean): void {
-    if (this.pendingSamples === 0) return;
-    const block = concatSamples(this.pending);
-    this.pending = [];
-    this.pendingSamples = 0;
-    this.chain = this.chain.then(async () => {
-      if (this.closed) return;
-      const l = loadLib();
-      if (!this.inUtterance) {
-        l.psStartUtt(this.decoder);
-        this.inUtterance = true;
-      }
-      const decodeMs = await this.scheduler.run(this.urgent, async () => {
-        const t0 = performance.now();
-        await callAsync<number>(l.psProcessRaw, this.decoder, block, block.length, 0, 0);
-        return performance.now() - t0;
-      });
-      this.totals.decodeMs += decodeMs;
-      this.totals.audioMs += (block.length * 1000) / SAMPLE_RATE_HZ;
-      this.decodedSamples += block.length;
-      this.queuedSamples -= block.length;
-      // Behind (more audio queued after this block): its interim would be stale; the final is not.
-      if (!withInterim || this.queuedSamples >= DECODE_BLOCK_SAMPLES) return;
-      const hyp = (l.psGetHyp(this.decoder, [0]) ?? '').trim();
-      if (hyp && hyp !== this.lastInterim) {
-        this.lastInterim = hyp;
-        this.events.push({ type: 'interim', text: hyp, audioMs: (this.decodedSamples * 1000) / SAMPLE_RATE_HZ });
-      }
-    });
-  }
-}
-
-/**
- * Makes the out-of-dictionary `words` recognizable on `decoder` (a letter-to-phone spelling each),
- * off the event loop: `ps_add_word` rebuilds the search, so it is asked to only after the last word.
- * @returns whether any word was added (the decoder then differs from a plain one).
- */
-async function addVocabulary(decoder: unknown, words: readonly string[]): Promise<boolean> {
-  const l = loadLib();
-  const missing = words.flatMap((w) => {
-    const phones = l.psLookupWord(decoder, w) === null ? guessPhones(w) : undefined;
-    return phones ? [{ word: w, phones }] : [];
-  });
-  let added = false;
-  for (const [i, m] of missing.entries()) {
-    const update = i === missing.length - 1 ? 1 : 0;
-    if ((await callAsync<number>(l.psAddWord, decoder, m.word, m.phones, update)) >= 0) added = true;
-  }
-  return added;
 }
 
 export { guessPhones } from './pocketsphinx-phones.js';

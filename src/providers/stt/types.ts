@@ -123,4 +123,16 @@ export interface SttStats {
   loads?: number;
   /** Recognizers being loaded right now (a capacity estimate waits for none to be). */
   loading?: number;
+  /**
+   * CPU time the recognizer's own threads spent decoding streams' audio (closing utterances and
+   * scoring them included, loading excluded), in ms: the cost the real-time budget measures when
+   * set (docs/deploy.md "Capacity"). Omitted by engines that cannot measure it per thread.
+   */
+  decodeCpuMs?: number;
+  /** Recognizers loaded now, idle or serving a stream. */
+  loaded?: number;
+  /** Recognizers loaded and idle now, ready for a stream without vocabulary. */
+  idle?: number;
+  /** Resident memory one more loaded recognizer adds, in MB (measured; docs/deploy.md "Memory"). */
+  mbPerRecognizer?: number;
 }
