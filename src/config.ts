@@ -130,6 +130,12 @@ export interface CallsConfig {
   /** How long a webhook endpoint has to answer, in ms (`TOLK_WEBHOOK_TIMEOUT_MS`; the vendor documents 30 s). */
   webhookTimeoutMs: number;
   /**
+   * After a restart, how long a call the previous process left live waits for a participant to
+   * reconnect before it is ended with `end_reason` `server_restart`, in ms
+   * (`TOLK_CALL_RESUME_GRACE_MS`, default 60000; docs/calls.md "Restarts").
+   */
+  resumeGraceMs: number;
+  /**
    * OpenAI-compatible chat-completions engine for the `ai_agent` and `help_chat_voice` modes
    * (`TOLK_LLM_BASE_URL` such as `http://127.0.0.1:8000/v1`, `TOLK_LLM_MODEL`, `TOLK_LLM_API_KEY`);
    * without a base URL those modes answer 422.
@@ -198,6 +204,7 @@ const envSchema = z.object({
   TOLK_WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(30_000),
   TOLK_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   TOLK_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(30_000),
+  TOLK_CALL_RESUME_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   TOLK_LLM_BASE_URL: z.string().url().optional(),
   TOLK_LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
   TOLK_LLM_API_KEY: z.string().min(1).optional(),
@@ -268,6 +275,7 @@ export function loadConfig(
       webhookRetryBaseMs: e.TOLK_WEBHOOK_RETRY_BASE_MS,
       webhookMaxAttempts: e.TOLK_WEBHOOK_MAX_ATTEMPTS,
       webhookTimeoutMs: e.TOLK_WEBHOOK_TIMEOUT_MS,
+      resumeGraceMs: e.TOLK_CALL_RESUME_GRACE_MS,
       llm: { baseUrl: e.TOLK_LLM_BASE_URL, model: e.TOLK_LLM_MODEL, apiKey: e.TOLK_LLM_API_KEY, timeoutMs: e.TOLK_LLM_TIMEOUT_MS },
     },
     twilio: twilioSettingsFromEnv(env),
