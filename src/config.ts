@@ -82,6 +82,26 @@ export interface TolkConfig {
    * revoked participant); room tokens are minted either way.
    */
   liveKit: { url: string; apiKey: string; apiSecret: string; configured: boolean };
+  /**
+   * LiveKit interpreters one process runs at most (`TOLK_MAX_INTERPRETERS`, default 32), counting
+   * rooms created and still waiting for their first participant; beyond it a new room session is
+   * refused with 429 (with `REDIS_URL`, a room whose participant joined is placed on a gateway with
+   * room instead). docs/rooms.md "Limits".
+   */
+  maxInterpreters: number;
+  /**
+   * Lifetime of a LiveKit room token (`roomToken`, spec 001 `token`), in seconds
+   * (`TOLK_ROOM_TOKEN_TTL_S`, default 900): how long it lets its holder join. LiveKit hands a
+   * connected participant fresh tokens for its reconnects; a revoked identity is removed whenever it
+   * comes back. docs/rooms.md "Tokens and revocation".
+   */
+  roomTokenTtlS: number;
+  /**
+   * How often the LiveKit rooms still waiting for their first participant are polled, in ms
+   * (`TOLK_ROOM_POLL_MS`, default 1000); LiveKit's `participant_joined` webhook to
+   * `/api/livekit/webhook` is quicker. docs/rooms.md "How the interpreter joins".
+   */
+  roomPollMs: number;
   /** Slack incoming webhook notified of escalations (`SLACK_WEBHOOK_URL`); none when unset. */
   slackWebhookUrl: string | undefined;
   /** Conversations one client address may create per minute (`TOLK_CONVERSATION_CREATE_PER_MIN`, spec 003). */
@@ -176,6 +196,9 @@ const envSchema = z.object({
   REDIS_URL: z.string().min(1).optional(),
   TOLK_RATE_LIMIT_PER_MIN: z.coerce.number().int().positive().default(100),
   LIVEKIT_URL: z.string().min(1).default('ws://localhost:7880'),
+  TOLK_MAX_INTERPRETERS: z.coerce.number().int().min(1).max(10_000).default(32),
+  TOLK_ROOM_TOKEN_TTL_S: z.coerce.number().int().min(60).max(86_400).default(900),
+  TOLK_ROOM_POLL_MS: z.coerce.number().int().min(50).max(3_600_000).default(1000),
   LIVEKIT_API_KEY: z.string().min(1).default('devkey'),
   LIVEKIT_API_SECRET: z.string().min(1).default('secret'),
   SLACK_WEBHOOK_URL: z.string().url().optional(),
@@ -252,6 +275,9 @@ export function loadConfig(
     redisUrl: e.REDIS_URL,
     rateLimitPerMin: e.TOLK_RATE_LIMIT_PER_MIN,
     liveKit: { url: e.LIVEKIT_URL, apiKey: e.LIVEKIT_API_KEY, apiSecret: e.LIVEKIT_API_SECRET, configured: env.LIVEKIT_URL !== undefined && env.LIVEKIT_URL !== '' },
+    maxInterpreters: e.TOLK_MAX_INTERPRETERS,
+    roomTokenTtlS: e.TOLK_ROOM_TOKEN_TTL_S,
+    roomPollMs: e.TOLK_ROOM_POLL_MS,
     slackWebhookUrl: e.SLACK_WEBHOOK_URL,
     conversationCreatePerMin: e.TOLK_CONVERSATION_CREATE_PER_MIN,
     conversationIdleTtlS: e.TOLK_CONVERSATION_IDLE_TTL_S,
