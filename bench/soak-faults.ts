@@ -4,8 +4,8 @@
  * failing one (500 to the first 2 attempts of every event), and 50 LiveKit sessions created and
  * joined by a real rtc-node participant (livekit-server from LIVEKIT_SERVER_BIN); the server is
  * killed with SIGKILL at a random moment of each of three rounds and started again. After each
- * restart it checks that nothing is lost: every call that went live ended (`server_restart` or as
- * the client ended it), every recording of a call that went live is listed `ready`, every stored
+ * restart it checks that nothing is lost: every call live at a kill was ended by the restart
+ * (`server_restart`), the calls live on the new process are ended by the client, every recording of a call that went live is listed `ready`, every stored
  * webhook event was delivered (2xx) with its stable id; deliveries of one id more than once (a
  * kill between the receiver's 2xx and Tolk storing it: at least once) are counted. At the end, RSS
  * of the last process once idle against the first process's RSS when it started (the baseline
@@ -183,6 +183,8 @@ async function main(): Promise<void> {
   const live = new Set<string>();
   let roomsJoined = 0;
   let rssAtRestartMb = NaN;
+  /** Calls that were live when a server was killed: the restart must end them (nobody reconnects). */
+  const liveAtKill = new Set<string>();
   const rounds: Json[] = [];
   for (let round = 0; round < KILLS; round++) {
     const callsThisRound = Math.round(CALLS / KILLS) + (round === KILLS - 1 ? CALLS - Math.round(CALLS / KILLS) * KILLS : 0);
@@ -200,6 +202,7 @@ async function main(): Promise<void> {
         await new Promise((r) => setTimeout(r, Math.random() * 400));
         tolk.child.kill('SIGKILL');
         killed = true;
+        for (const id of live) liveAtKill.add(id);
         progress(`round ${round + 1}: kill -9 after ${started} calls started`);
       }
       for (const id of await Promise.all(wave)) if (id) sessions.push(id);
@@ -213,8 +216,18 @@ async function main(): Promise<void> {
     }
     const t0 = Date.now();
     progress(`round ${round + 1}: ${sessions.length} calls, ${live.size} live, ${roomsJoined} rooms joined; checking`);
-    // Nothing lost: every call that went live has ended, with its recording listed; every event delivered.
+    // Nothing lost: every call live at a kill has been ended by the restart; the client ends the calls
+    // it left live on the new process; then every call has ended with its recording listed and
+    // every event is delivered.
     const liveIds = [...live];
+    const endedByRestart = await until(async () => {
+      for (const id of liveAtKill) if ((await call('GET', `/v1/sessions/${id}`)).json.status !== 'ended') return false;
+      return true;
+    }, 60_000);
+    for (const id of liveIds) {
+      if (liveAtKill.has(id)) continue;
+      if ((await call('GET', `/v1/sessions/${id}`)).json.status !== 'ended') await call('POST', `/v1/sessions/${id}/end`, { reason: 'completed' });
+    }
     const ended = await until(async () => {
       for (const id of liveIds) if ((await call('GET', `/v1/sessions/${id}`)).json.status !== 'ended') return false;
       return true;
@@ -237,7 +250,7 @@ async function main(): Promise<void> {
     const pending = await pendingEvents();
     const delivered = [...slow.delivered.values(), ...failing.delivered.values()];
     rounds.push({
-      round: round + 1, callsCreated: sessions.length, callsLive: liveIds.length, allEnded: ended, recordingsReady, eventsPending: pending,
+      round: round + 1, callsCreated: sessions.length, callsLive: liveIds.length, liveAtKills: liveAtKill.size, endedByRestart, allEnded: ended, recordingsReady, eventsPending: pending,
       eventIdsDelivered: delivered.length, eventIdsDeliveredTwice: delivered.filter((n) => n > 1).length, roomsJoined, recoverMs: Date.now() - t0,
       rssAtRestartMb: Math.round(rssAtRestartMb), rssAfterRoundMb: Math.round(rssMb(tolk.child.pid ?? 0)),
     });
