@@ -3,7 +3,8 @@ import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { dispose } from '@livekit/rtc-node';
 import { RoomServiceClient, TokenVerifier } from 'livekit-server-sdk';
-import { freePort, startTestServer } from './helpers.js';
+import { closeEngines } from '../src/providers/index.js';
+import { freePort, startTestServer, testEngines } from './helpers.js';
 import { TestRoomClient } from './livekit-room-client.js';
 import { liveKitSkipReason, startLiveKitServer, type TestLiveKitServer } from './livekit-server.js';
 
@@ -36,6 +37,7 @@ describe('LiveKit rooms under load and revocation (issue 24) on a real livekit-s
   after(async () => {
     for (const c of clients) await c.close();
     await server?.close();
+    await closeEngines(await testEngines());
     await dispose();
     await lk?.close();
   });
@@ -92,6 +94,7 @@ describe('LiveKit rooms under load and revocation (issue 24) on a real livekit-s
     for (let attempt = 1; attempt <= 2; attempt++) {
       const again = await join(lk.url, roomToken);
       await again.waitFor(`rejoin ${attempt} to be removed by the server`, () => again.disconnected, 10_000);
+      await again.close();
       assert.ok(!(await api.listParticipants(sessionId)).some((p) => p.identity === participantId), 'LiveKit no longer lists the revoked identity');
     }
   });
