@@ -10,6 +10,7 @@ import { handleClientError, handleFrameworkError } from './api/http-errors.js';
 import { loggerOptions, type LogStream } from './logging.js';
 import { PLATFORM_ROUTE_PLUGINS } from './api/platform/routes.js';
 import { roomSessionRoutes } from './api/rooms/session.js';
+import { liveKitWebhookRoutes } from './api/rooms/livekit-webhook.js';
 import { callsRoutes } from './api/calls/index.js';
 import { callStreamRoute } from './api/calls/stream-route.js';
 import { CallsService } from './gateway/calls/calls-service.js';
@@ -76,6 +77,7 @@ export async function buildApp(ctx: AppContext, options: { logStream?: LogStream
     return reply.type(contentType).send(body);
   });
   await app.register(async (scope) => roomSessionRoutes(scope, ctx));
+  await app.register(async (scope) => liveKitWebhookRoutes(scope, ctx));
   await app.register(async (scope) => platformRoutes(scope, ctx, PLATFORM_ROUTE_PLUGINS), { prefix: '/api' });
   await app.register(async (scope) => conversationRoutes(scope, ctx));
   ctx.callSessions ??= new CallsService(() => ctx, app.log);

@@ -89,6 +89,26 @@ export interface TolkConfig {
    * revoked participant); room tokens are minted either way.
    */
   liveKit: { url: string; apiKey: string; apiSecret: string; configured: boolean };
+  /**
+   * LiveKit interpreters one process runs at most (`TOLK_MAX_INTERPRETERS`, default 32), counting
+   * rooms created and still waiting for their first participant; beyond it a new room session is
+   * refused with 429 (with `REDIS_URL`, a room whose participant joined is placed on a gateway with
+   * room instead). docs/rooms.md "Limits".
+   */
+  maxInterpreters: number;
+  /**
+   * Lifetime of a LiveKit room token (`roomToken`, spec 001 `token`), in seconds
+   * (`TOLK_ROOM_TOKEN_TTL_S`, default 900): how long it lets its holder join. LiveKit hands a
+   * connected participant fresh tokens for its reconnects; a revoked identity is removed whenever it
+   * comes back. docs/rooms.md "Tokens and revocation".
+   */
+  roomTokenTtlS: number;
+  /**
+   * How often the LiveKit rooms still waiting for their first participant are polled, in ms
+   * (`TOLK_ROOM_POLL_MS`, default 1000); LiveKit's `participant_joined` webhook to
+   * `/api/livekit/webhook` is quicker. docs/rooms.md "How the interpreter joins".
+   */
+  roomPollMs: number;
   /** Slack incoming webhook notified of escalations (`SLACK_WEBHOOK_URL`); none when unset. */
   slackWebhookUrl: string | undefined;
   /** Conversations one client address may create per minute (`TOLK_CONVERSATION_CREATE_PER_MIN`, spec 003). */
@@ -164,6 +184,12 @@ export interface CallsConfig {
   /** `/v1` requests per minute per API key (`TOLK_CALLS_RATE_LIMIT_PER_MIN`, default 600), with `X-RateLimit-*` headers. */
   rateLimitPerMin: number;
   /**
+   * After a restart, how long a call the previous process left live waits for a participant to
+   * reconnect before it is ended with `end_reason` `server_restart`, in ms
+   * (`TOLK_CALL_RESUME_GRACE_MS`, default 60000; docs/calls.md "Restarts").
+   */
+  resumeGraceMs: number;
+  /**
    * OpenAI-compatible chat-completions engine for the `ai_agent` and `help_chat_voice` modes
    * (`TOLK_LLM_BASE_URL` such as `http://127.0.0.1:8000/v1`, `TOLK_LLM_MODEL`, `TOLK_LLM_API_KEY`);
    * without a base URL those modes answer 422.
@@ -205,6 +231,9 @@ const envSchema = z.object({
   REDIS_URL: z.string().min(1).optional(),
   TOLK_RATE_LIMIT_PER_MIN: z.coerce.number().int().positive().default(100),
   LIVEKIT_URL: z.string().min(1).default('ws://localhost:7880'),
+  TOLK_MAX_INTERPRETERS: z.coerce.number().int().min(1).max(10_000).default(32),
+  TOLK_ROOM_TOKEN_TTL_S: z.coerce.number().int().min(60).max(86_400).default(900),
+  TOLK_ROOM_POLL_MS: z.coerce.number().int().min(50).max(3_600_000).default(1000),
   LIVEKIT_API_KEY: z.string().min(1).default('devkey'),
   LIVEKIT_API_SECRET: z.string().min(1).default('secret'),
   SLACK_WEBHOOK_URL: z.string().url().optional(),
@@ -250,6 +279,7 @@ const envSchema = z.object({
   TOLK_ROOM_MAX_SOCKETS_PER_IP: z.coerce.number().int().min(1).max(100_000).default(20),
   TOLK_ROOM_IDLE_TIMEOUT_S: z.coerce.number().min(1).max(86_400).default(600),
   TOLK_CALLS_RATE_LIMIT_PER_MIN: z.coerce.number().int().positive().default(600),
+  TOLK_CALL_RESUME_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   TOLK_LLM_BASE_URL: z.string().url().optional(),
   TOLK_LLM_MODEL: z.string().min(1).default('gpt-4o-mini'),
   TOLK_LLM_API_KEY: z.string().min(1).optional(),
@@ -316,6 +346,9 @@ export function loadConfig(
     redisUrl: e.REDIS_URL,
     rateLimitPerMin: e.TOLK_RATE_LIMIT_PER_MIN,
     liveKit: { url: e.LIVEKIT_URL, apiKey: e.LIVEKIT_API_KEY, apiSecret: e.LIVEKIT_API_SECRET, configured: env.LIVEKIT_URL !== undefined && env.LIVEKIT_URL !== '' },
+    maxInterpreters: e.TOLK_MAX_INTERPRETERS,
+    roomTokenTtlS: e.TOLK_ROOM_TOKEN_TTL_S,
+    roomPollMs: e.TOLK_ROOM_POLL_MS,
     slackWebhookUrl: e.SLACK_WEBHOOK_URL,
     conversationCreatePerMin: e.TOLK_CONVERSATION_CREATE_PER_MIN,
     conversationIdleTtlS: e.TOLK_CONVERSATION_IDLE_TTL_S,
@@ -347,6 +380,7 @@ export function loadConfig(
       maxIdempotencyKeysPerOrg: e.TOLK_MAX_IDEMPOTENCY_KEYS_PER_ORG,
       maxOpenSessionsPerOrg: e.TOLK_MAX_OPEN_CALL_SESSIONS_PER_ORG,
       rateLimitPerMin: e.TOLK_CALLS_RATE_LIMIT_PER_MIN,
+      resumeGraceMs: e.TOLK_CALL_RESUME_GRACE_MS,
       llm: { baseUrl: e.TOLK_LLM_BASE_URL, model: e.TOLK_LLM_MODEL, apiKey: e.TOLK_LLM_API_KEY, timeoutMs: e.TOLK_LLM_TIMEOUT_MS },
     },
     twilio: twilioSettingsFromEnv(env),

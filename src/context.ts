@@ -10,6 +10,7 @@ import type { Redis } from 'ioredis';
 import type { StateStore } from './state/store.js';
 import type { TolkMetrics } from './metrics.js';
 import type { Interpreters } from './transports/livekit/interpreter-manager.js';
+import type { InterpreterDispatch } from './transports/livekit/interpreter-dispatch.js';
 import type { CallControl, CallTelephony } from './domain/calls/telephony.js';
 import type { CallsService } from './gateway/calls/calls-service.js';
 
@@ -39,6 +40,8 @@ export interface AppContext {
   workers: WorkerLinks;
   /** The LiveKit interpreters of this process, one per room (docs/rooms.md); they start only when LiveKit is configured. */
   interpreters: Interpreters;
+  /** When a room's interpreter joins: at its first participant (docs/rooms.md "How the interpreter joins"). */
+  interpreterDispatch: InterpreterDispatch;
   /** Prometheus metrics of this process (`/metrics`). */
   metrics: TolkMetrics;
   /** Live conversation connections (spec 003), by kind, for the metrics. */

@@ -31,6 +31,8 @@ import { RemoteWorkerLinks } from './realtime/remote-worker-link.js';
 import type { WorkerLinks } from './realtime/worker-link.js';
 import { TolkMetrics } from './metrics.js';
 import { InterpreterManager } from './transports/livekit/interpreter-manager.js';
+import { InterpreterDispatch } from './transports/livekit/interpreter-dispatch.js';
+import { guardLiveKitNativeErrors } from './transports/livekit/native-errors.js';
 import { RedisInterpreterPlacement } from './transports/livekit/interpreter-placement.js';
 import { listRoomParticipants } from './integrations/livekit.js';
 import type { LogStream } from './logging.js';
@@ -147,6 +149,7 @@ export async function startServer(
     sessionKeys: { store: state, ledger: redis ? new RedisSessionKeyLedger(redis) : new MemorySessionKeyLedger(), maxPerKey: config.maxSessionKeysPerKey },
     activeStreams: new Set(), liveConversations: { single: 0, room: 0 }, workers,
     interpreters: new InterpreterManager(() => ctx),
+    interpreterDispatch: new InterpreterDispatch(() => ctx),
     metrics: (metrics = new TolkMetrics({
       liveStreams: () => liveStreams(), maxStreams: config.maxStreams, stt: engines.stt, workers: () => workers.snapshot(),
       capacity: local ? () => local.budget.report(local.load) : undefined,
@@ -172,6 +175,8 @@ export async function startServer(
       isRoomLive: async (room) => (await listRoomParticipants(config.liveKit, room)).some((p) => !p.agent),
     });
   }
+  // A native error of @livekit/rtc-node outside any call never ends the process (docs/rooms.md "Limits").
+  const unguard = config.liveKit.configured ? guardLiveKitNativeErrors(app.log) : undefined;
   const sweep = await completeDeadProcessesSessions(ctx, app);
   // Usage to Stripe Billing Meters (docs/billing.md): every process may run it; claims never overlap.
   const stripe = stripeClient(config.stripe);
@@ -195,6 +200,7 @@ export async function startServer(
         admin?.close();
         clearInterval(sweep);
         // Interpreters are streams too: their utterances in flight finish before the app closes.
+        ctx.interpreterDispatch.close();
         await ctx.interpreters.close();
         await app.close();
         await meter?.stop();
@@ -205,6 +211,7 @@ export async function startServer(
         enginesClosing.abort();
         if (ownsEngines) await closeEngines(engines);
         await database.close();
+        unguard?.();
       })()),
   };
 }

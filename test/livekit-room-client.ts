@@ -55,6 +55,7 @@ export class TestRoomClient {
     this.room.on(RoomEvent.TrackSubscribed, (track, _publication, participant) => {
       if (track.kind === TrackKind.KIND_AUDIO && participant.identity === 'tolk-interpreter') void this.listen(track);
     });
+    this.room.on(RoomEvent.ParticipantConnected, () => this.changes.emit('change'));
     this.room.on(RoomEvent.Disconnected, () => {
       this.disconnected = true;
       this.changes.emit('change');
@@ -69,6 +70,16 @@ export class TestRoomClient {
 
   async connect(url: string, token: string): Promise<void> {
     await this.room.connect(url, token, { autoSubscribe: true, dynacast: false });
+  }
+
+  /** Whether Tolk's interpreter (`tolk-interpreter`) is in the room now. */
+  hasInterpreter(): boolean {
+    return [...this.room.remoteParticipants.values()].some((p) => p.identity === 'tolk-interpreter');
+  }
+
+  /** Resolves once the interpreter is in the room: it joins after the first participant (docs/rooms.md). */
+  async waitForInterpreter(timeoutMs = 20_000): Promise<void> {
+    await this.waitFor('the interpreter to join the room', () => this.hasInterpreter(), timeoutMs);
   }
 
   private async listen(track: RemoteTrack): Promise<void> {

@@ -73,13 +73,14 @@ describe('LiveKit rooms: spec 001 sessions and the interpreter on a real livekit
       roomJoin: true, room: roomName, canPublish: true, canPublishSources: ['microphone'], canSubscribe: true, canPublishData: true,
     });
 
-    // The interpreter is in the room before the answer.
+    // The room exists at the answer; the interpreter joins with the first participant (issue 24).
     const before = await api.listParticipants(roomName);
-    assert.deepEqual(before.map((p) => p.identity), ['tolk-interpreter']);
+    assert.deepEqual(before.map((p) => p.identity), []);
 
     const client = new TestRoomClient();
     clients.push(client);
     await client.connect(url, token);
+    await client.waitForInterpreter();
     await client.speak([librivoxSamples('0880'), 2000, librivoxSamples('0890'), 3000]);
 
     const finals = (): ReceivedMessage[] => client.ofType('original_transcript').filter((m) => m.message.is_final === true);
@@ -133,11 +134,13 @@ describe('LiveKit rooms: spec 001 sessions and the interpreter on a real livekit
     assert.equal(created.status, 200, JSON.stringify(created.json));
     const { sessionId, participantId, roomToken, liveKitUrl } = created.json as { sessionId: string; participantId: string; roomToken: string; liveKitUrl: string };
     assert.equal(liveKitUrl, lk.url);
-    assert.deepEqual((await api.listParticipants(sessionId)).map((p) => p.identity), ['tolk-interpreter']);
+    assert.deepEqual((await api.listParticipants(sessionId)).map((p) => p.identity), []);
 
     const client = new TestRoomClient();
     clients.push(client);
     await client.connect(liveKitUrl, roomToken);
+    await client.waitForInterpreter();
+    assert.deepEqual((await api.listParticipants(sessionId)).map((p) => p.identity).sort(), [participantId, 'tolk-interpreter'].sort());
     await client.speak([librivoxSamples('0930'), 2500]);
     await client.waitFor('a final, its translation and speech', () => {
       const final = client.ofType('original_transcript').find((m) => m.message.is_final === true);

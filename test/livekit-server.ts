@@ -54,10 +54,11 @@ function freeUdpPort(): Promise<number> {
 
 /**
  * Starts `livekit-server --dev` bound to 127.0.0.1 with its HTTP/WebSocket port, ICE/TCP port and
- * single UDP port all free loopback ports, and resolves once it answers HTTP.
+ * single UDP port all free loopback ports, and resolves once it answers HTTP. `webhookUrls`: where
+ * it posts its room webhooks (signed with the `devkey` pair).
  * @throws {Error} when the binary is missing, exits, or does not answer within 20 s.
  */
-export async function startLiveKitServer(): Promise<TestLiveKitServer> {
+export async function startLiveKitServer(options: { webhookUrls?: string[] } = {}): Promise<TestLiveKitServer> {
   const [httpPort, tcpPort, udpPort] = [await freePort(), await freePort(), await freeUdpPort()];
   const configBody = [
     `port: ${httpPort}`,
@@ -69,6 +70,8 @@ export async function startLiveKitServer(): Promise<TestLiveKitServer> {
     '  node_ip: 127.0.0.1',
     'logging:',
     '  level: warn',
+    // LiveKit signs its webhooks with this key (docs/rooms.md "How the interpreter joins").
+    ...(options.webhookUrls ? ['webhook:', '  api_key: devkey', '  urls:', ...options.webhookUrls.map((u) => `    - ${u}`)] : []),
   ].join('\n');
   const child = spawn(liveKitServerBin(), ['--dev', '--config-body', configBody], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';

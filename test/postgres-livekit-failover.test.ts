@@ -56,6 +56,7 @@ describe('interpreter failover: a room whose gateway dies is taken over by anoth
     const joined = new TestRoomClient();
     clients.push(joined);
     await joined.connect(url, token);
+    await joined.waitForInterpreter();
     return { client: joined, roomName };
   }
 

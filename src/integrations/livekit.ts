@@ -64,6 +64,17 @@ export async function createRoom(settings: LiveKitSettings, room: string, emptyT
   await roomService(settings).createRoom({ name: room, emptyTimeout: emptyTimeoutS, departureTimeout: emptyTimeoutS });
 }
 
+/**
+ * How many participants each of `rooms` has right now (one server API call for all of them); a
+ * room LiveKit does not know (not created, or closed after its empty timeout) is absent.
+ * @throws {Error} when the LiveKit server cannot be reached within 5 s or refuses.
+ */
+export async function roomOccupancy(settings: LiveKitSettings, rooms: readonly string[]): Promise<Map<string, number>> {
+  if (rooms.length === 0) return new Map();
+  const list = await roomService(settings).listRooms([...rooms]);
+  return new Map(list.map((r) => [r.name, r.numParticipants]));
+}
+
 /** A participant present in a LiveKit room. */
 export interface RoomParticipant {
   identity: string;

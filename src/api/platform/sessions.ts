@@ -13,7 +13,7 @@ import {
 } from '../../domain/sessions.js';
 import { AppError } from '../../errors.js';
 import { listRoomParticipants, mintRoomToken, removeRoomParticipant } from '../../integrations/livekit.js';
-import { sessionInterpreterSpec } from '../../transports/livekit/interpreter-manager.js';
+import { InterpreterCapacityError, sessionInterpreterSpec } from '../../transports/livekit/interpreter-manager.js';
 import type { InterpreterSpec } from '../../transports/livekit/room-interpreter.js';
 import { escalationMessage, postSlackMessage } from '../../integrations/slack.js';
 import { isLanguageTag } from '../../common/language-tags.js';
@@ -94,16 +94,31 @@ function streamUrlOf(request: FastifyRequest): string {
 const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
 
 /**
- * Puts the interpreter into a new session's room when LiveKit is configured (docs/rooms.md). A
- * LiveKit server that cannot be reached does not fail the session (its `/vt` stream still works):
- * it is logged.
+ * Readies a new session's room for its interpreter when LiveKit is configured (docs/rooms.md "How
+ * the interpreter joins"): the room is created now, the interpreter joins with the first
+ * participant. A LiveKit server that cannot be reached does not fail the session (its `/vt` stream
+ * still works): it is logged.
  */
-async function startInterpreter(ctx: AppContext, spec: InterpreterSpec, log: FastifyBaseLogger): Promise<void> {
+async function prepareRoom(ctx: AppContext, spec: InterpreterSpec, log: FastifyBaseLogger): Promise<void> {
   if (!ctx.config.liveKit.configured) return;
   try {
-    await ctx.interpreters.start(spec, log);
+    await ctx.interpreterDispatch.prepare(spec, log);
   } catch (err) {
-    log.error({ err, room: spec.roomName }, 'the interpreter could not join the session room');
+    log.error({ err, room: spec.roomName }, 'the session room could not be created');
+  }
+}
+
+/**
+ * Refuses a new session while this process runs `TOLK_MAX_INTERPRETERS` interpreters (docs/rooms.md "Limits").
+ * @throws {AppError} RATE_LIMITED naming the setting.
+ */
+function checkInterpreterCapacity(ctx: AppContext): void {
+  if (!ctx.config.liveKit.configured) return;
+  try {
+    ctx.interpreterDispatch.checkCapacity();
+  } catch (err) {
+    if (err instanceof InterpreterCapacityError) throw new AppError('RATE_LIMITED', err.message);
+    throw err;
   }
 }
 
@@ -141,6 +156,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
     const problem = sessionLanguageProblem(supportedPairs(ctx.engines), sourceLang, targetLang);
     if (problem) throw new AppError('BAD_REQUEST', problem);
     const org = await actingOrganization(ctx, principal, request.body.organization_id);
+    checkInterpreterCapacity(ctx);
     const speakerName = request.body.speaker_name ?? 'Speaker';
     const ttlS = ctx.config.sessionKeyTtlMaxS;
     // The streamToken's place under the key's session-key limit is taken before the session exists.
@@ -149,9 +165,9 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
     const { session, participantId } = await createSession(ctx.db, {
       organizationId: org.id, createdByKeyId: principal.keyId, sourceLang, targetLang, speakerName, creatorRole: org.role, mode: principal.mode,
     });
-    const roomToken = await mintRoomToken(ctx.config.liveKit, { room: session.roomName, identity: participantId, name: speakerName, ttlS });
+    const roomToken = await mintRoomToken(ctx.config.liveKit, { room: session.roomName, identity: participantId, name: speakerName, ttlS: ctx.config.roomTokenTtlS });
     await stream.activate({ organizationId: org.id, sessionId: session.id, participantId });
-    await startInterpreter(ctx, sessionInterpreterSpec(session, participantId, principal, { voiceType: 'clone', labelSpeakers: true }), request.log);
+    await prepareRoom(ctx, sessionInterpreterSpec(session, participantId, principal, { voiceType: 'clone', labelSpeakers: true }), request.log);
     return {
       sessionId: session.id, roomToken, liveKitUrl: ctx.config.liveKit.url, participantId,
       streamUrl: streamUrlOf(request), streamToken: stream.sessionKey,

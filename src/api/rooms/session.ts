@@ -8,7 +8,7 @@ import { authenticateApiKey } from '../../domain/api-keys.js';
 import { createSession, abandonSession, sessionLanguageProblem } from '../../domain/sessions.js';
 import { mintRoomToken } from '../../integrations/livekit.js';
 import { supportedPairs } from '../../providers/registry.js';
-import { sessionInterpreterSpec } from '../../transports/livekit/interpreter-manager.js';
+import { InterpreterCapacityError, sessionInterpreterSpec } from '../../transports/livekit/interpreter-manager.js';
 import { VOICE_TYPES, type VoiceType } from '../../transports/livekit/voice-choice.js';
 
 /**
@@ -65,8 +65,9 @@ function languageProblem(ctx: AppContext, source: string, target: string): strin
  * spec 001's error shape: the API key (`Authorization: Bearer`) is authenticated first (401
  * `invalid_token`, not counted), then counted against the per-key limit (`TOLK_RATE_LIMIT_PER_MIN`,
  * its own budget; 429 `rate_limit_exceeded`). A valid request creates a platform session whose
- * LiveKit room is `api-<random>`, creates the room, puts the interpreter in it and answers the
- * room's `url`, a client `token` and the `room_name`. See docs/rooms.md.
+ * LiveKit room is `api-<random>`, creates the room and answers the room's `url`, a client `token`
+ * and the `room_name` at once; the interpreter joins with the first participant. Beyond
+ * `TOLK_MAX_INTERPRETERS` (without Redis) it answers 429 `rate_limit_exceeded`. See docs/rooms.md.
  */
 export async function roomSessionRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
@@ -108,18 +109,25 @@ export async function roomSessionRoutes(app: FastifyInstance, ctx: AppContext): 
     if (!ctx.config.liveKit.configured) {
       return sendRoomsError(reply, 'not_configured', 'LiveKit is not configured on this server: the operator must set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET');
     }
+    try {
+      ctx.interpreterDispatch.checkCapacity();
+    } catch (err) {
+      if (!(err instanceof InterpreterCapacityError)) throw err;
+      void reply.header('retry-after', '30');
+      return sendRoomsError(reply, 'rate_limit_exceeded', err.message);
+    }
     const { session, participantId } = await createSession(ctx.db, {
       organizationId: principal.organizationId, createdByKeyId: principal.keyId, sourceLang: source, targetLang: target,
       speakerName: CLIENT_NAME, creatorRole: principal.role, mode: principal.mode, roomName: `api-${randomBytes(8).toString('hex')}`,
     });
     try {
-      await ctx.interpreters.start(sessionInterpreterSpec(session, participantId, principal, { voiceType, labelSpeakers: false }), request.log);
+      await ctx.interpreterDispatch.prepare(sessionInterpreterSpec(session, participantId, principal, { voiceType, labelSpeakers: false }), request.log);
     } catch (err) {
-      // No room without its interpreter: the session ends before anyone could use it.
+      // No room, no interpreter: the session ends before anyone could use it.
       await abandonSession(ctx.db, session.id).catch(() => undefined);
       throw err;
     }
-    const token = await mintRoomToken(ctx.config.liveKit, { room: session.roomName, identity: participantId, name: CLIENT_NAME, ttlS: ctx.config.sessionKeyTtlMaxS });
+    const token = await mintRoomToken(ctx.config.liveKit, { room: session.roomName, identity: participantId, name: CLIENT_NAME, ttlS: ctx.config.roomTokenTtlS });
     return { url: ctx.config.liveKit.url, token, room_name: session.roomName };
   });
 }

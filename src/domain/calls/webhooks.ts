@@ -167,3 +167,9 @@ export async function listWebhookEvents(
   const attempts = await db.select().from(callWebhookAttempts).where(inArray(callWebhookAttempts.eventId, events.map((e) => e.id))).orderBy(asc(callWebhookAttempts.attempt));
   return events.map((e) => ({ ...e, attemptLog: attempts.filter((a) => a.eventId === e.id) }));
 }
+
+/** The types of the webhook events stored for a session (to send what a crash left unsent once). */
+export async function sessionWebhookEventTypes(db: Database, sessionId: string): Promise<Set<string>> {
+  const rows = await db.select({ type: callWebhookEvents.type }).from(callWebhookEvents).where(eq(callWebhookEvents.sessionId, sessionId));
+  return new Set(rows.map((r) => r.type));
+}

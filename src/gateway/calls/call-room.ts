@@ -56,7 +56,7 @@ export class CallRoom {
     private readonly log: FastifyBaseLogger,
   ) {
     this.startedAtMs = (session.startedAt ?? new Date()).getTime();
-    if (session.recording.enabled) this.recorder = new CallRecorder(recordingsDir(ctx.config.dataDir), session.id, session.recording.channels);
+    if (session.recording.enabled) this.recorder = new CallRecorder(recordingsDir(ctx.config.dataDir), session.id, session.recording.channels, this.startedAtMs);
     if (session.mode === 'ai_agent' || session.mode === 'help_chat_voice') {
       this.agent = new AiAgent(session, ctx.config.calls.llm, ctx.engines.tts, {
         reply: (text) => this.agentSaid(text),
@@ -74,6 +74,12 @@ export class CallRoom {
     const legs = [...this.legs.values()];
     this.legs.clear();
     await Promise.all(legs.map((l) => l.close()));
+  }
+
+  /** Gives back the leg streams and closes the recording's files, keeping them (server shutdown). */
+  async suspend(): Promise<void> {
+    await this.idle();
+    this.recorder?.suspend();
   }
 
   /** Participants attached now. */

@@ -1,9 +1,11 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../../context.js';
 import { getCallSessionById, sessionPrincipal, type StoredCallSession } from '../../domain/calls/sessions.js';
-import { addRecording } from '../../domain/calls/transcript.js';
-import { isoSeconds } from '../../domain/calls/webhooks.js';
+import { addRecording, listRecordings, type CallRecordingRow } from '../../domain/calls/transcript.js';
+import { isoSeconds, sessionWebhookEventTypes } from '../../domain/calls/webhooks.js';
 import { CallRoom, type CallParticipant } from './call-room.js';
+import { clearCallLive, markCallLive, wasLiveHere } from './interrupted-calls.js';
+import { finishRecording, recordingsDir, type FinishedRecording } from './recordings.js';
 
 /** Why a participant could not join: the status, the vendor error code and a description. */
 export interface JoinRefusal {
@@ -66,37 +68,86 @@ export class CallRooms {
 
   /**
    * Ends a session's room (its session ended): participants are told, the recording is written and
-   * listed, `recording.ready` (or `recording.failed`) is sent.
+   * listed, `recording.ready` (or `recording.failed`) is sent. A session with no room here that a
+   * previous process left live in this data dir gets its recording finished from the raw leg files
+   * (docs/calls.md "Restarts").
    */
   async end(session: StoredCallSession, reason: string): Promise<void> {
     const room = await this.get(session.id);
     this.rooms.delete(session.id);
-    if (!room) return;
-    let finished: Awaited<ReturnType<CallRoom['end']>>;
+    if (!room) {
+      await this.finishInterrupted(session);
+      return;
+    }
+    let finished: FinishedRecording | undefined;
     try {
       finished = await room.end(reason);
     } catch (err) {
       this.log.error({ err, sessionId: session.id }, 'writing the recording failed');
-      await this.owner.emit(session, 'recording.failed', { object: 'recording', session_id: session.id, status: 'failed' });
+      await this.recordingFailed(session);
       return;
     }
-    if (!finished) return;
-    const rec = await addRecording(this.ctx().db, {
+    if (finished) await this.recordingReady(session, await this.listRecording(session, finished));
+    clearCallLive(this.dir(), session.id);
+  }
+
+  /**
+   * Finishes what a previous process left of an ended session's call: the recording from the raw leg
+   * files (or `recording.failed` when none is left), and its event when it is missing. Idempotent.
+   */
+  async finishInterrupted(session: StoredCallSession): Promise<void> {
+    const dir = this.dir();
+    if (!wasLiveHere(dir, session.id)) return;
+    if (session.recording.enabled) {
+      const listed = (await listRecordings(this.ctx().db, session.id))[0];
+      const sent = await sessionWebhookEventTypes(this.ctx().db, session.id);
+      if (listed) {
+        if (!sent.has('recording.ready')) await this.recordingReady(session, listed);
+      } else {
+        let finished: FinishedRecording | undefined;
+        try {
+          finished = finishRecording(dir, session.id, session.recording.channels);
+        } catch (err) {
+          this.log.error({ err, sessionId: session.id }, 'finishing an interrupted recording failed');
+        }
+        if (finished) await this.recordingReady(session, await this.listRecording(session, finished));
+        else if (!sent.has('recording.failed')) await this.recordingFailed(session);
+      }
+    }
+    clearCallLive(dir, session.id);
+  }
+
+  private dir(): string {
+    return recordingsDir(this.ctx().config.dataDir);
+  }
+
+  private async listRecording(session: StoredCallSession, finished: FinishedRecording): Promise<CallRecordingRow> {
+    return addRecording(this.ctx().db, {
       sessionId: session.id, organizationId: session.organizationId, channel: session.recording.channels === 'dual' ? 'dual' : 'mixed',
       status: 'ready', format: 'wav', channels: finished.channels, sampleRateHz: finished.sampleRateHz,
       durationMs: finished.durationMs, sizeBytes: finished.sizeBytes, path: finished.relativePath,
     });
+  }
+
+  private async recordingReady(session: StoredCallSession, rec: CallRecordingRow): Promise<void> {
     await this.owner.emit(session, 'recording.ready', {
       id: rec.id, object: 'recording', session_id: session.id, channel: rec.channel, status: rec.status, duration: rec.durationMs / 1000,
       format: rec.format, size: rec.sizeBytes, download_url: `/v1/recordings/${rec.id}/audio`, created_at: isoSeconds(rec.createdAt),
     });
   }
 
-  /** Ends every room (server shutdown): the sessions stay as they are. */
+  private async recordingFailed(session: StoredCallSession): Promise<void> {
+    await this.owner.emit(session, 'recording.failed', { object: 'recording', session_id: session.id, status: 'failed' });
+  }
+
+  /**
+   * Ends every room (server shutdown): the sessions stay as they are, recordings in progress are
+   * kept on disk, and the next start resumes or ends them (docs/calls.md "Restarts").
+   */
   async close(): Promise<void> {
     const rooms = await Promise.all([...this.rooms.values()]);
     this.rooms.clear();
-    await Promise.all(rooms.map((r) => (r instanceof CallRoom ? r.idle() : undefined)));
+    await Promise.all(rooms.map((r) => (r instanceof CallRoom ? r.suspend() : undefined)));
   }
 
   private async open(sessionId: string): Promise<CallRoom | JoinRefusal> {
@@ -106,6 +157,7 @@ export class CallRooms {
     if (session.status === 'ended') return { ok: false, status: 409, code: 'session_ended', description: `Session ${sessionId} has ended` };
     const principal = await sessionPrincipal(ctx.db, session);
     if (!principal) return { ok: false, status: 401, code: 'revoked_api_key', description: 'The API key that created this session was deleted' };
+    markCallLive(this.dir(), session.id);
     return new CallRoom(ctx, session, principal, this.log);
   }
 }

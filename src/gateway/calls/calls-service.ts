@@ -5,13 +5,18 @@ import type { CallLeg, CallSession } from '../../domain/calls/model.js';
 import { advanceCallSession, getCallSessionById, sessionDurationS, setProviderStatus, type StoredCallSession } from '../../domain/calls/sessions.js';
 import type { CallControl, MediaFormat, MediaLeg, MediaLegSink, ProviderStatusUpdate } from '../../domain/calls/telephony.js';
 import { listTranscriptSegments, wordCount } from '../../domain/calls/transcript.js';
-import { findWebhookEndpoint, isoSeconds, recordWebhookEvent, type CallWebhookEventType } from '../../domain/calls/webhooks.js';
+import { findWebhookEndpoint, isoSeconds, recordWebhookEvent, sessionWebhookEventTypes, type CallWebhookEventType } from '../../domain/calls/webhooks.js';
 import { AppError } from '../../errors.js';
 import { WebhookDelivery } from './webhook-delivery.js';
 import { purgeExpiredIdempotencyKeys } from '../../domain/calls/idempotency.js';
 import { CallRooms } from './call-rooms.js';
 import { callAudioFormatProblem } from './call-audio.js';
 import { callFormatOf, MediaParticipant } from './media-participant.js';
+import { interruptedSessionIds } from './interrupted-calls.js';
+import { recordingsDir } from './recordings.js';
+
+/** `end_reason` of a call ended because the server restarted and no participant reconnected in time (docs/calls.md "Restarts"). */
+export const SERVER_RESTART_END_REASON = 'server_restart';
 
 /** How often expired `Idempotency-Key`s are deleted, in ms. */
 const PURGE_INTERVAL_MS = 60 * 60 * 1000;
@@ -39,8 +44,10 @@ export class CallsService implements CallControl {
   readonly rooms: CallRooms;
   private purge: NodeJS.Timeout | undefined;
   private readonly endHooks: Array<(session: StoredCallSession) => Promise<void>> = [];
+  /** Interrupted calls waiting for a participant to reconnect, by session id. */
+  private readonly resumeTimers = new Map<string, NodeJS.Timeout>();
 
-  constructor(private readonly ctx: () => AppContext, log: FastifyBaseLogger) {
+  constructor(private readonly ctx: () => AppContext, private readonly log: FastifyBaseLogger) {
     const c = ctx().config.calls;
     this.webhooks = new WebhookDelivery(() => ctx().db, {
       retryBaseMs: c.webhookRetryBaseMs, maxAttempts: c.webhookMaxAttempts, timeoutMs: c.webhookTimeoutMs, egress: c.webhookEgress, concurrency: c.webhookConcurrency,
@@ -80,13 +87,49 @@ export class CallsService implements CallControl {
     if (callId && this.ctx().telephony && session.provider?.status !== 'completed' && session.provider?.status !== 'failed') {
       await this.ctx().telephony?.hangUp(callId).catch(() => undefined);
     }
-    await this.emit(session, 'session.ended', sessionEventData(session));
+    await this.finishEnding(session, new Set());
+    return session;
+  }
+
+  /**
+   * What follows a session's end: `session.ended`, the end hooks (live legs close, the recording is
+   * written), `transcript.ready` — each event unless its type is in `sent` (already stored).
+   */
+  private async finishEnding(session: StoredCallSession, sent: ReadonlySet<string>): Promise<void> {
+    if (!sent.has('session.ended')) await this.emit(session, 'session.ended', sessionEventData(session));
     for (const hook of this.endHooks) await hook(session);
-    const segments = await listTranscriptSegments(this.ctx().db, sessionId);
+    if (sent.has('transcript.ready')) return;
+    const segments = await listTranscriptSegments(this.ctx().db, session.id);
     await this.emit(session, 'transcript.ready', {
       object: 'transcript', session_id: session.id, status: 'complete', segment_count: segments.length, word_count: wordCount(segments),
     });
-    return session;
+  }
+
+  /**
+   * Calls a previous process left live in this data dir (crash or shutdown; docs/calls.md
+   * "Restarts"): an ended one gets what its end left undone (events, the recording); a live one
+   * waits `resumeGraceMs` for a participant to reconnect (the call resumes, its recording continues)
+   * and is otherwise ended with `end_reason` `server_restart`.
+   */
+  private async recoverInterruptedCalls(): Promise<void> {
+    const ctx = this.ctx();
+    for (const id of interruptedSessionIds(recordingsDir(ctx.config.dataDir))) {
+      const session = await getCallSessionById(ctx.db, id);
+      if (!session) continue;
+      if (session.status === 'ended') {
+        await this.finishEnding(session, await sessionWebhookEventTypes(ctx.db, id));
+        continue;
+      }
+      const timer = setTimeout(() => {
+        this.resumeTimers.delete(id);
+        void (async () => {
+          if (await this.rooms.get(id)) return; // a participant came back: the call resumed
+          await this.endSession(id, SERVER_RESTART_END_REASON);
+        })().catch((err: unknown) => this.log.error({ err, sessionId: id }, 'ending an interrupted call failed'));
+      }, ctx.config.calls.resumeGraceMs);
+      timer.unref();
+      this.resumeTimers.set(id, timer);
+    }
   }
 
   /** Runs `hook` when a session ends, before `transcript.ready` (the call rooms close their legs and recordings). */
@@ -156,9 +199,13 @@ export class CallsService implements CallControl {
     return getCallSessionById(this.ctx().db, sessionId);
   }
 
-  /** Picks up webhook events a previous process left pending; forgets expired idempotency keys hourly. */
+  /**
+   * Picks up webhook events a previous process left pending and the calls it left live; forgets
+   * expired idempotency keys hourly.
+   */
   async start(): Promise<void> {
     await this.webhooks.recover();
+    await this.recoverInterruptedCalls();
     this.purge = setInterval(() => void purgeExpiredIdempotencyKeys(this.ctx().db).catch(() => undefined), PURGE_INTERVAL_MS);
     this.purge.unref();
   }
@@ -166,6 +213,8 @@ export class CallsService implements CallControl {
   /** Ends the live calls of this process and stops webhook delivery (attempts in flight finish). */
   async close(): Promise<void> {
     clearInterval(this.purge);
+    for (const timer of this.resumeTimers.values()) clearTimeout(timer);
+    this.resumeTimers.clear();
     await this.rooms.close();
     await this.webhooks.close();
   }

@@ -30,6 +30,16 @@ export interface Interpreters {
   list(): RunningInterpreter[];
   /** Leaves every room (server shutdown): in a scale-out another gateway takes them over. */
   close(): Promise<void>;
+  /** Whether a room this process cannot run is placed on another gateway (true with Redis). */
+  readonly placesElsewhere: boolean;
+}
+
+/** This process runs `TOLK_MAX_INTERPRETERS` interpreters already (docs/rooms.md "Limits"). */
+export class InterpreterCapacityError extends Error {
+  constructor(readonly max: number) {
+    super(`This server runs its maximum of ${max} LiveKit interpreters (TOLK_MAX_INTERPRETERS); retry later`);
+    this.name = 'InterpreterCapacityError';
+  }
 }
 
 /**
@@ -38,6 +48,7 @@ export interface Interpreters {
  * placement or failover layer can be added on top (start here when another process's lease lapsed).
  */
 export class InterpreterManager implements Interpreters {
+  readonly placesElsewhere = false;
   private readonly interpreters = new Map<string, RoomInterpreter>();
   private closed = false;
   /** Rooms being left because {@link stop} was called (not because the room emptied). */
@@ -59,6 +70,7 @@ export class InterpreterManager implements Interpreters {
    * @param log - where the interpreter logs (bound to the room and session).
    * Creates the room on the LiveKit server first (LiveKit closes it `idleTimeoutMs` after the last
    * participant left).
+   * @throws {InterpreterCapacityError} when this process runs `TOLK_MAX_INTERPRETERS` already.
    * @throws {Error} when LiveKit is not configured (`LIVEKIT_URL`), the manager is closed, or the
    *   room cannot be created or joined (5 s and 10 s timeouts).
    */
@@ -66,6 +78,7 @@ export class InterpreterManager implements Interpreters {
     if (!this.ctx().config.liveKit.configured) throw new Error('LiveKit is not configured: set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET');
     if (this.closed) throw new Error('the interpreter manager is closed');
     if (this.interpreters.has(spec.roomName)) return;
+    if (!this.hasCapacity()) throw new InterpreterCapacityError(this.ctx().config.maxInterpreters);
     await createRoom(this.ctx().config.liveKit, spec.roomName, Math.ceil(spec.idleTimeoutMs / 1000));
     if (this.interpreters.has(spec.roomName)) return;
     const bound = log.child({ room: spec.roomName, sessionId: spec.grant.binding.sessionId });
@@ -86,6 +99,11 @@ export class InterpreterManager implements Interpreters {
     } finally {
       this.stopping.delete(roomName);
     }
+  }
+
+  /** Whether this process can start one more interpreter (`TOLK_MAX_INTERPRETERS`). */
+  hasCapacity(): boolean {
+    return this.interpreters.size < this.ctx().config.maxInterpreters;
   }
 
   /** Whether this process has an interpreter in `roomName`. */

@@ -33,6 +33,7 @@ export interface RedisInterpreterPlacementOptions {
  * once.
  */
 export class RedisInterpreterPlacement implements Interpreters {
+  readonly placesElsewhere = true;
   /** This process, as the owner of its claims. */
   readonly node = `gw_${randomUUID()}`;
   private readonly leases: RedisLeases;
@@ -63,12 +64,14 @@ export class RedisInterpreterPlacement implements Interpreters {
   }
 
   /**
-   * Records the room and, unless another gateway already claimed it, runs its interpreter here.
+   * Records the room and, unless another gateway already claimed it or this one is at its
+   * interpreter cap (then a gateway with room takes it over), runs its interpreter here.
    * @throws {Error} when Redis fails, or the interpreter cannot join (the claim is then given back).
    */
   async start(spec: InterpreterSpec, log: FastifyBaseLogger): Promise<void> {
     // Claimed before it is recorded: no other gateway's sweep sees the room unclaimed meanwhile.
-    const claimed = !this.manager.has(spec.roomName) && (await this.leases.claim(this.claimPrefix + spec.roomName, this.node, this.claimTtlMs));
+    // A gateway at its interpreter cap only records the room: one with room takes it over.
+    const claimed = !this.manager.has(spec.roomName) && this.manager.hasCapacity() && (await this.leases.claim(this.claimPrefix + spec.roomName, this.node, this.claimTtlMs));
     await this.redis.hset(this.roomsKey, spec.roomName, JSON.stringify(spec));
     if (claimed) await this.runHere(spec, log);
   }
@@ -112,7 +115,7 @@ export class RedisInterpreterPlacement implements Interpreters {
     const rooms = await this.redis.hgetall(this.roomsKey);
     for (const [roomName, json] of Object.entries(rooms)) {
       if (this.manager.has(roomName) || (await this.redis.exists(this.claimPrefix + roomName)) === 1) continue;
-      if (this.options.hasRoom && !this.options.hasRoom()) return;
+      if ((this.options.hasRoom && !this.options.hasRoom()) || !this.manager.hasCapacity()) return;
       if (this.options.isRoomLive && !(await this.options.isRoomLive(roomName))) {
         await this.redis.hdel(this.roomsKey, roomName);
         continue;

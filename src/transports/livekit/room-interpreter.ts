@@ -5,7 +5,8 @@ import {
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../../context.js';
 import type { SessionKeyGrant } from '../../domain/session-keys.js';
-import { INTERPRETER_IDENTITY, mintInterpreterToken } from '../../integrations/livekit.js';
+import { INTERPRETER_IDENTITY, mintInterpreterToken, removeRoomParticipant } from '../../integrations/livekit.js';
+import { isRevokedFromRoom } from '../../domain/room-access.js';
 import { RoomPublisher } from './room-publisher.js';
 import { SpeakerStream } from './speaker-stream.js';
 import type { VoiceType } from './voice-choice.js';
@@ -65,13 +66,16 @@ export class RoomInterpreter {
    */
   async start(): Promise<void> {
     const token = await mintInterpreterToken(this.ctx.config.liveKit, this.spec.roomName, INTERPRETER_TOKEN_TTL_S);
-    this.room.on(RoomEvent.TrackSubscribed, (track, publication, participant) => this.onTrack(track, publication, participant));
-    this.room.on(RoomEvent.TrackUnsubscribed, (_track, publication, participant) => this.endSpeaker(participant.identity, publication.sid));
-    this.room.on(RoomEvent.ParticipantConnected, () => this.armIdle());
-    this.room.on(RoomEvent.ParticipantDisconnected, (participant) => {
+    this.room.on(RoomEvent.TrackSubscribed, this.guarded((track, publication, participant) => this.onTrack(track, publication, participant)));
+    this.room.on(RoomEvent.TrackUnsubscribed, this.guarded((_track, publication, participant) => this.endSpeaker(participant.identity, publication.sid)));
+    this.room.on(RoomEvent.ParticipantConnected, this.guarded((participant) => {
+      this.keepOutIfRevoked(participant);
+      this.armIdle();
+    }));
+    this.room.on(RoomEvent.ParticipantDisconnected, this.guarded((participant) => {
       for (const [key, speaker] of this.speakers) if (key.startsWith(`${participant.identity}/`)) void speaker.close();
       this.armIdle();
-    });
+    }));
     this.room.on(RoomEvent.Disconnected, () => void this.stop());
     try {
       await withTimeout(this.room.connect(this.ctx.config.liveKit.url, token, { autoSubscribe: true, dynacast: false }), CONNECT_TIMEOUT_MS, 'joining the LiveKit room');
@@ -85,12 +89,42 @@ export class RoomInterpreter {
     }
     // Tracks subscribed before the publisher existed were skipped: take them now.
     for (const participant of this.room.remoteParticipants.values()) {
+      this.keepOutIfRevoked(participant);
       for (const publication of participant.trackPublications.values()) {
         if (publication.track) this.onTrack(publication.track, publication, participant);
       }
     }
     this.armIdle();
     this.log.info({ room: this.spec.roomName }, 'interpreter joined the room');
+  }
+
+  /**
+   * `handler`, but an error it throws (a native failure of `@livekit/rtc-node` in this room) is
+   * logged and ends this room's interpreter only, never the process.
+   */
+  private guarded<A extends unknown[]>(handler: (...args: A) => void): (...args: A) => void {
+    return (...args: A) => {
+      try {
+        handler(...args);
+      } catch (err) {
+        this.log.error({ err, room: this.spec.roomName }, 'interpreter failed in this room; leaving it');
+        void this.stop();
+      }
+    };
+  }
+
+  /**
+   * Removes a participant the session revoked (its room token cannot be withdrawn, so it may come
+   * back until the token expires; docs/rooms.md "Tokens and revocation").
+   */
+  private keepOutIfRevoked(participant: RemoteParticipant): void {
+    if (participant.kind === ParticipantKind.AGENT) return;
+    const identity = participant.identity;
+    void (async () => {
+      if (!(await isRevokedFromRoom(this.ctx.db, this.spec.roomName, identity))) return;
+      this.log.warn({ participantId: identity }, 'a revoked participant joined the room again; removing it');
+      await removeRoomParticipant(this.ctx.config.liveKit, this.spec.roomName, identity);
+    })().catch((err: unknown) => this.log.warn({ err, participantId: identity }, 'could not remove a revoked participant'));
   }
 
   private onTrack(track: RemoteTrack, publication: RemoteTrackPublication, participant: RemoteParticipant): void {
