@@ -1,6 +1,23 @@
 import type { TolkConfig } from '../config.js';
 import { startServer } from '../server.js';
 import { startWorker } from '../worker-server.js';
+import { recordRunningServer } from './running-servers.js';
+
+/**
+ * The first owner key as a block that stands out between log lines: framed, the key alone on its
+ * line, with what to do with it.
+ */
+export function ownerKeyBlock(key: string): string {
+  const rule = '='.repeat(72);
+  return [
+    '', rule,
+    '  A default organization was created. Its OWNER API key (shown once, keep it safe):', '',
+    `    ${key}`, '',
+    '  Use it as "Authorization: Bearer <key>" on /api, or: export TOLK_API_KEY=<key>',
+    '  More keys: tolk keys create --org <name>   (tolk keys list shows them)',
+    rule, '', '',
+  ].join('\n');
+}
 
 /**
  * `tolk serve [--role all|gateway|worker]`: starts the server (DESIGN §2); SIGTERM/SIGINT close it
@@ -17,13 +34,15 @@ export async function serveCommand(config: TolkConfig): Promise<void> {
   } else {
     const server = await startServer(config, { adminSocket: true });
     log = server.app.log;
-    if (server.firstOwnerKey) {
-      process.stdout.write(
-        `\nA default organization was created. Its owner API key (shown once, keep it safe):\n\n  ${server.firstOwnerKey}\n\n`,
-      );
-    }
-    log.info({ url: server.url, dataDir: config.dataDir, database: config.databaseUrl ? 'postgres' : 'pglite', role: config.role }, 'tolk listening');
-    close = server.close;
+    if (server.firstOwnerKey) process.stdout.write(ownerKeyBlock(server.firstOwnerKey));
+    const database = config.databaseUrl ? 'postgres' : 'pglite';
+    log.info({ url: server.url, dataDir: config.dataDir, database, role: config.role }, 'tolk listening');
+    // So `tolk keys …` run from another folder finds this server's data (docs/operations.md "Data dir").
+    const unrecord = recordRunningServer({ dataDir: config.dataDir, url: server.url, database });
+    close = async () => {
+      unrecord();
+      await server.close();
+    };
   }
   let stopping = false;
   const stop = (signal: string): void => {
