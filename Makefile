@@ -2,8 +2,8 @@
 SHELL := /bin/bash
 APT_PACKAGES := espeak-ng pocketsphinx pocketsphinx-en-us libpocketsphinx3 pocketsphinx-testdata \
 	apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en sox
-# Debian's Chromium for the browser tests (make test only).
-TEST_APT_PACKAGES := chromium
+# Debian's Chromium for the browser tests and nginx for the TLS proxy test (make test only).
+TEST_APT_PACKAGES := chromium nginx-light
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8080
 HOST ?= 0.0.0.0

@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { TolkConfig } from '../config.js';
 import { startServer } from '../server.js';
 import { startWorker } from '../worker-server.js';
@@ -20,12 +22,29 @@ export function ownerKeyBlock(key: string): string {
 }
 
 /**
+ * Puts `@livekit/rtc-node`'s own logger (`lk-rtc`, debug unless NODE_ENV=production) at Tolk's
+ * `LOG_LEVEL`, so its debug lines do not show at info. Its package exports no logger: the module is
+ * reached by path, through the same require cache the package itself uses.
+ */
+function alignLiveKitLogLevel(level: string): void {
+  try {
+    const require = createRequire(import.meta.url);
+    const index = require.resolve('@livekit/rtc-node');
+    const { log } = require(path.join(path.dirname(index), 'log.cjs')) as { log: { level: string } };
+    log.level = level;
+  } catch {
+    // another layout of the package: its default stays
+  }
+}
+
+/**
  * `tolk serve [--role all|gateway|worker]`: starts the server (DESIGN §2); SIGTERM/SIGINT close it
  * gracefully (live streams finish their utterance in flight, then close 1001; exit 0).
  */
 export async function serveCommand(config: TolkConfig): Promise<void> {
+  alignLiveKitLogLevel(config.logLevel);
   let close: () => Promise<void>;
-  let log: { info(o: object, m: string): void; error(o: object, m: string): void };
+  let log: { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void };
   if (config.role === 'worker') {
     const worker = await startWorker(config);
     log = worker.app.log;
@@ -37,6 +56,10 @@ export async function serveCommand(config: TolkConfig): Promise<void> {
     if (server.firstOwnerKey) process.stdout.write(ownerKeyBlock(server.firstOwnerKey));
     const database = config.databaseUrl ? 'postgres' : 'pglite';
     log.info({ url: server.url, dataDir: config.dataDir, database, role: config.role }, 'tolk listening');
+    if (!config.calls.publicUrl) {
+      log.warn({ url: server.url, trustProxy: config.trustProxy },
+        'TOLK_PUBLIC_URL is not set: links and QR codes carry the address each request reached (a phone cannot open 127.0.0.1 or localhost ones); docs/deploy.md "TLS"');
+    }
     // So `tolk keys …` run from another folder finds this server's data (docs/operations.md "Data dir").
     const unrecord = recordRunningServer({ dataDir: config.dataDir, url: server.url, database });
     close = async () => {
