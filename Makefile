@@ -91,8 +91,14 @@ node_modules/.installed: package.json package-lock.json
 	ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
 	@touch $@
 
-build: node_modules/.installed
+# dist/ is rebuilt only when a source file, the build settings or the installed modules changed.
+TS_SOURCES := $(shell find src -name '*.ts' -not -name '*.test.ts') tsconfig.build.json tsconfig.json package-lock.json
+
+build: dist/.built
+
+dist/.built: node_modules/.installed $(TS_SOURCES)
 	npx tsc -p tsconfig.build.json
+	@touch $@
 
 # The web app (web/, Vite): its own npm project, built into web/dist and served by Tolk at /.
 WEB_SOURCES := $(shell find web/src -type f) web/index.html web/vite.config.ts web/tsconfig.json web/tsconfig.node.json
