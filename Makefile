@@ -2,8 +2,8 @@
 SHELL := /bin/bash
 APT_PACKAGES := espeak-ng pocketsphinx pocketsphinx-en-us libpocketsphinx3 pocketsphinx-testdata \
 	apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en sox
-# Debian's Chromium for the browser tests (make test only).
-TEST_APT_PACKAGES := chromium
+# Debian's Chromium for the browser tests and nginx for the TLS proxy test (make test only).
+TEST_APT_PACKAGES := chromium nginx-light
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PORT ?= 8080
 HOST ?= 0.0.0.0
@@ -91,8 +91,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-build: node_modules/.installed
+# dist/ is rebuilt only when a source file, the build settings or the installed modules changed.
+TS_SOURCES := $(shell find src -name '*.ts' -not -name '*.test.ts') tsconfig.build.json tsconfig.json package-lock.json
+
+build: dist/.built
+
+dist/.built: node_modules/.installed $(TS_SOURCES)
 	npx tsc -p tsconfig.build.json
+	@touch $@
 
 # The web app (web/, Vite): its own npm project, built into web/dist and served by Tolk at /.
 WEB_SOURCES := $(shell find web/src -type f) web/index.html web/vite.config.ts web/tsconfig.json web/tsconfig.node.json

@@ -18,6 +18,8 @@ import { twilioRoutes } from './api/telephony/twilio.js';
 
 /** On shutdown, how long a WebSocket client has to answer the 1001 close frame before it is cut, in ms. */
 const CLOSE_GRACE_MS = 2000;
+/** How long one plugin may take to register before start-up fails, in ms (Fastify's default: 10 s). */
+const PLUGIN_TIMEOUT_MS = 120_000;
 
 /**
  * JSON bodies as Fastify parses them (prototype-poisoning guard included), except that an empty
@@ -47,6 +49,10 @@ export async function buildApp(ctx: AppContext, options: { logStream?: LogStream
     logger: loggerOptions(ctx.config.logLevel, options.logStream),
     frameworkErrors: handleFrameworkError,
     clientErrorHandler: handleClientError,
+    // A loaded machine (engines loading beside) can take longer than Fastify's 10 s to register a plugin.
+    pluginTimeout: PLUGIN_TIMEOUT_MS,
+    // X-Forwarded-Proto/-Host/-For only from the proxies TOLK_TRUST_PROXY names (docs/deploy.md "TLS").
+    trustProxy: ctx.config.trustProxy,
   });
   acceptEmptyJsonBodies(app);
   // Frames above maxFrameBytes are answered with the documented error event; ws itself only drops

@@ -80,6 +80,13 @@ export interface TolkConfig {
   engines: { json: string | undefined; file: string | undefined };
   /** Shared state (rate limits, later rooms and workers) when set (`REDIS_URL`); in memory otherwise. */
   redisUrl: string | undefined;
+  /**
+   * Which proxies' `X-Forwarded-For/-Proto/-Host` to believe (`TOLK_TRUST_PROXY`, Fastify's
+   * `trustProxy`): `false` (default: none), `true` (any peer: only when nothing but the proxy can
+   * reach Tolk), or the proxies' addresses/CIDRs, from a comma-separated list such as
+   * `127.0.0.1,10.0.0.0/8` (docs/deploy.md "TLS").
+   */
+  trustProxy: boolean | string[];
   /** Platform API requests per minute per API key (`TOLK_RATE_LIMIT_PER_MIN`, spec 000 "Rate limits"). */
   rateLimitPerMin: number;
   /**
@@ -229,6 +236,7 @@ const envSchema = z.object({
   TOLK_ENGINES: z.string().min(1).optional(),
   TOLK_ENGINES_FILE: z.string().min(1).optional(),
   REDIS_URL: z.string().min(1).optional(),
+  TOLK_TRUST_PROXY: z.string().trim().regex(/^(true|false|[0-9a-fA-F.:/]+(\s*,\s*[0-9a-fA-F.:/]+)*)$/, 'true, false, or comma-separated proxy addresses/CIDRs such as 127.0.0.1,10.0.0.0/8').default('false'),
   TOLK_RATE_LIMIT_PER_MIN: z.coerce.number().int().positive().default(100),
   LIVEKIT_URL: z.string().min(1).default('ws://localhost:7880'),
   TOLK_MAX_INTERPRETERS: z.coerce.number().int().min(1).max(10_000).default(32),
@@ -344,6 +352,7 @@ export function loadConfig(
     sttIdleDecoders: e.TOLK_STT_IDLE_DECODERS,
     engines: { json: e.TOLK_ENGINES, file: e.TOLK_ENGINES_FILE },
     redisUrl: e.REDIS_URL,
+    trustProxy: parseTrustProxy(e.TOLK_TRUST_PROXY),
     rateLimitPerMin: e.TOLK_RATE_LIMIT_PER_MIN,
     liveKit: { url: e.LIVEKIT_URL, apiKey: e.LIVEKIT_API_KEY, apiSecret: e.LIVEKIT_API_SECRET, configured: env.LIVEKIT_URL !== undefined && env.LIVEKIT_URL !== '' },
     maxInterpreters: e.TOLK_MAX_INTERPRETERS,
@@ -388,6 +397,12 @@ export function loadConfig(
   };
   if (config.dataDir !== 'memory://') config.dataDir = path.resolve(config.dataDir);
   return config;
+}
+
+/** `TOLK_TRUST_PROXY` as Fastify's `trustProxy` takes it (validated by the schema above). */
+function parseTrustProxy(value: string): boolean | string[] {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return value.split(',').map((a) => a.trim());
 }
 
 function stripUndefined<T extends object>(o: T): Partial<T> {

@@ -1,15 +1,10 @@
-import fs from 'node:fs';
-import http from 'node:http';
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { roleProblem, type TolkConfig } from './config.js';
 import type { AppContext } from './context.js';
 import { openDatabase, type DatabaseHandle } from './db/client.js';
-import { secureDataDir } from './db/data-dir.js';
-import { getOrganizationAdmission, parseAdmissionChanges, setOrganizationAdmission } from './domain/admission.js';
-import { countApiKeys, createApiKey, type Role } from './domain/api-keys.js';
-import { grantMembership } from './domain/memberships.js';
+import { countApiKeys, createApiKey } from './domain/api-keys.js';
+import { listenAdmin } from './api/admin/admin-socket.js';
 import { stripeClient } from './integrations/stripe.js';
 import { StripeMeterReporter } from './realtime/stripe-meter-reporter.js';
 import { closeEngines, createEngines } from './providers/index.js';
@@ -76,10 +71,7 @@ function refusalOf(admission: { ok: true } | { ok: false; description: string })
   return admission.ok ? undefined : admission.description;
 }
 
-/** Path of the local admin socket through which `tolk keys create` reaches a running server. */
-export function adminSocketPath(dataDir: string): string {
-  return path.join(dataDir, 'admin.sock');
-}
+export { adminSocketPath } from './api/admin/admin-socket.js';
 
 /**
  * Opens the database, starts the engines and listens, then does the heavy start-up work (loading
@@ -237,51 +229,4 @@ async function completeDeadProcessesSessions(ctx: AppContext, app: FastifyInstan
   }, ORPHAN_SWEEP_INTERVAL_MS);
   sweep.unref();
   return sweep;
-}
-
-/**
- * Serves `POST /keys`, `POST /memberships` and `POST /orgs` on a Unix socket in the data dir, so `tolk keys create` works while the
- * server holds the embedded database. Only local users with access to the data dir can reach it.
- */
-async function listenAdmin(ctx: AppContext, dataDir: string): Promise<http.Server> {
-  const socketPath = adminSocketPath(dataDir);
-  secureDataDir(dataDir); // with DATABASE_URL nothing else creates it
-  fs.rmSync(socketPath, { force: true });
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (c: string) => (body = (body + c).slice(0, 10_000)));
-    req.on('end', () => {
-      void (async () => {
-        try {
-          let answer: object;
-          if (req.method === 'POST' && req.url === '/keys') {
-            const o = JSON.parse(body) as { org: string; name?: string; role?: Role; test?: boolean };
-            answer = await createApiKey(ctx.db, { organizationName: o.org, name: o.name, role: o.role, test: o.test });
-          } else if (req.method === 'POST' && req.url === '/memberships') {
-            const o = JSON.parse(body) as { keyId: string; org: string; role: Role };
-            answer = await grantMembership(ctx.db, { apiKeyId: o.keyId, organizationName: o.org, role: o.role });
-          } else if (req.method === 'POST' && req.url === '/orgs') {
-            // `tolk orgs set` sends `changes`; `tolk orgs show` does not (and creates nothing).
-            const o = JSON.parse(body) as { org: string; changes?: unknown };
-            answer = o.changes === undefined
-              ? await getOrganizationAdmission(ctx.db, o.org)
-              : await setOrganizationAdmission(ctx.db, o.org, parseAdmissionChanges(o.changes));
-          } else {
-            throw new Error('unknown admin request');
-          }
-          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
-        } catch (err) {
-          res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: (err as Error).message }));
-        }
-      })();
-    });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(socketPath, () => resolve());
-  });
-  fs.chmodSync(socketPath, 0o600);
-  server.unref();
-  return server;
 }

@@ -92,6 +92,13 @@ describe('platform: authentication, roles, API keys, errors, health, OpenAPI (sp
     assert.ok(!res.body.includes(memberKey.slice(8)), 'a listing must not contain a key');
   });
 
+  it('tells keys apart by key_hint, their first 12 characters (ip_live_Ab3x…), never more', async () => {
+    const res = await get('/api/api-keys', server.apiKey);
+    const { keys } = res.json<{ keys: Array<{ name: string; key_hint: string }> }>();
+    const hints = Object.fromEntries(keys.map((k) => [k.name, k.key_hint]));
+    assert.deepEqual(hints, { owner: `${server.apiKey.slice(0, 12)}…`, member: `${memberKey.slice(0, 12)}…` });
+  });
+
   it('creates a key shown once that works at once; validates the body', async () => {
     const res = await server.app.inject({ method: 'POST', url: '/api/api-keys', headers: bearer(server.apiKey), payload: { name: 'Production Key' } });
     assert.equal(res.statusCode, 200);

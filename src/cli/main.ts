@@ -1,8 +1,10 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, TOLK_ROLES, type TolkRole } from '../config.js';
-import { keysCreateCommand, keysGrantCommand } from './keys.js';
+import { keysCreateCommand, keysGrantCommand, keysListCommand, keysRevokeCommand } from './keys.js';
+import { cliTarget } from './target.js';
+import { TOLK_VERSION } from '../version.js';
 import { migrateCommand } from './migrate.js';
-import { orgsSetCommand, orgsShowCommand, parseEngineOption, parseMaxStreamsOption, parseMinutesOption, parseTierOption, type EngineOptions } from './orgs.js';
+import { orgsListCommand, orgsSetCommand, orgsShowCommand, parseEngineOption, parseMaxStreamsOption, parseMinutesOption, parseTierOption, type EngineOptions } from './orgs.js';
 import { enginesCheckCommand, enginesListCommand } from './engines.js';
 import { serveCommand } from './serve.js';
 import { translateCommand } from './translate.js';
@@ -22,7 +24,7 @@ function role(value: string): TolkRole {
   return found;
 }
 
-const program = new Command('tolk').description('Tolk: self-hostable real-time voice translation server');
+const program = new Command('tolk').description('Tolk: self-hostable real-time voice translation server').version(TOLK_VERSION, '-V, --version', 'print Tolk\'s version');
 
 program
   .command('serve')
@@ -44,9 +46,9 @@ keys
   .option('--role <role>', 'owner, admin or member', 'member')
   .option('--test', 'make an ip_test_ key')
   .option('--json', 'print {"id","key","org","role"} as JSON')
-  .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR, default ./.tolk)')
+  .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR; default: the running tolk serve\'s, else ./.tolk)')
   .action(async (o: { org: string; name: string; role: string; test?: boolean; json?: boolean; dataDir?: string }) => {
-    await keysCreateCommand(loadConfig(process.env, { dataDir: o.dataDir }), o);
+    await keysCreateCommand(cliTarget(o.dataDir), o);
   });
 keys
   .command('grant <keyId>')
@@ -54,9 +56,27 @@ keys
   .requiredOption('--org <name>', 'organization name (created if missing)')
   .option('--role <role>', 'owner, admin or member', 'member')
   .option('--json', 'print {"key_id","org","organization_id","role"} as JSON')
-  .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR, default ./.tolk)')
+  .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR; default: the running tolk serve\'s, else ./.tolk)')
   .action(async (keyId: string, o: { org: string; role: string; json?: boolean; dataDir?: string }) => {
-    await keysGrantCommand(loadConfig(process.env, { dataDir: o.dataDir }), keyId, o);
+    await keysGrantCommand(cliTarget(o.dataDir), keyId, o);
+  });
+
+keys
+  .command('list')
+  .description('list the API keys (never the keys: their first characters, e.g. ip_live_Ab3x…), with organization, role and name')
+  .option('--org <name>', 'only this organization\'s keys')
+  .option('--json', 'print [{"id","name","organizationName","role","mode","hint","createdAt","lastUsedAt"}]')
+  .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR; default: the running tolk serve\'s, else ./.tolk)')
+  .action(async (o: { org?: string; json?: boolean; dataDir?: string }) => {
+    await keysListCommand(cliTarget(o.dataDir), o);
+  });
+keys
+  .command('revoke <keyId>')
+  .description('revoke an API key for good (its session keys too; a running server ends its live streams)')
+  .option('--json', 'print {"id","revoked"}')
+  .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR; default: the running tolk serve\'s, else ./.tolk)')
+  .action(async (keyId: string, o: { json?: boolean; dataDir?: string }) => {
+    await keysRevokeCommand(cliTarget(o.dataDir), keyId, o);
   });
 
 const orgs = program.command('orgs').description('organization admission: tier, minutes balance, concurrent streams (docs/admission.md), engines (docs/engines.md)');
@@ -71,18 +91,27 @@ orgs
   .option('--translator <engine|default>', 'translation engine its streams use first', parseEngineOption)
   .option('--tts <engine|default>', 'speech synthesis engine its streams use first', parseEngineOption)
   .option('--json', 'print {"org","organization_id","tier","tier_policy","minutes_balance_ms","max_concurrent_streams","engines"}')
-  .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR, default ./.tolk)')
+  .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR; default: the running tolk serve\'s, else ./.tolk)')
   .action(async (o: { org: string; tier?: number; minutes?: number | 'unlimited'; maxStreams?: number | 'unlimited'; json?: boolean; dataDir?: string } & EngineOptions) => {
-    await orgsSetCommand(loadConfig(process.env, { dataDir: o.dataDir }), o);
+    await orgsSetCommand(cliTarget(o.dataDir), o);
   });
 orgs
   .command('show')
   .description('print an organization\'s tier, balance, stream limit and engines')
   .requiredOption('--org <name>', 'organization name')
   .option('--json', 'print the settings as JSON (as orgs set --json)')
-  .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR, default ./.tolk)')
+  .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR; default: the running tolk serve\'s, else ./.tolk)')
   .action(async (o: { org: string; json?: boolean; dataDir?: string }) => {
-    await orgsShowCommand(loadConfig(process.env, { dataDir: o.dataDir }), o);
+    await orgsShowCommand(cliTarget(o.dataDir), o);
+  });
+
+orgs
+  .command('list')
+  .description('list the organizations with their tier and number of keys')
+  .option('--json', 'print [{"id","name","tier","keys","createdAt"}]')
+  .option('--data-dir <dir>', 'data folder (env TOLK_DATA_DIR; default: the running tolk serve\'s, else ./.tolk)')
+  .action(async (o: { json?: boolean; dataDir?: string }) => {
+    await orgsListCommand(cliTarget(o.dataDir), o);
   });
 
 const engines = program.command('engines').description('speech engines and their routing (docs/engines.md)');

@@ -1,19 +1,29 @@
 import { InvalidArgumentError } from 'commander';
 import type { TolkConfig } from '../config.js';
-import { openDatabase, type Database } from '../db/client.js';
 import {
   ENGINE_CHOICE_FIELDS, getOrganizationAdmission, setOrganizationAdmission, tierPolicy,
   type AdmissionChanges, type OrganizationAdmission,
 } from '../domain/admission.js';
-import { adminSocketPath } from '../server.js';
-import { viaAdminSocket } from './admin-socket.js';
+import { listOrganizationsForOperator, type OperatorOrganization } from '../domain/operator.js';
+import { parseEnginesConfig, readEnginesConfig } from '../providers/engine-config.js';
+import type { EngineKind } from '../providers/engine-module.js';
+import { engineModuleNames } from '../providers/modules.js';
+import { table } from './keys.js';
+import { viaServerOrDatabase, type CliTarget } from './target.js';
 
 const MS_PER_MINUTE = 60_000;
 
-/** `--tier N`: an integer ≥ 0 (commander argument parser). */
+/** The highest tier an organization may be given: spec 002 Part 3 sends tiers up to 2. */
+export const MAX_TIER = 2;
+
+/**
+ * `--tier N`: an integer from 0 to {@link MAX_TIER} (commander argument parser); tiers above the
+ * last policy of `TIER_POLICIES` get its rules (docs/admission.md).
+ */
 export function parseTierOption(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n > 2_147_483_647) throw new InvalidArgumentError('a tier is an integer ≥ 0');
+  const tiers = Array.from({ length: MAX_TIER + 1 }, (_, i) => `${i} (${tierPolicy(i).name})`).join(', ');
+  if (!/^\d+$/.test(value.trim()) || n > MAX_TIER) throw new InvalidArgumentError(`a tier is one of ${tiers}`);
   return n;
 }
 
@@ -65,7 +75,7 @@ export interface EngineOptions {
  * @throws {Error} when nothing is to be set or a value is invalid.
  */
 export async function orgsSetCommand(
-  config: TolkConfig,
+  target: CliTarget,
   o: { org: string; tier?: number; minutes?: number | 'unlimited'; maxStreams?: number | 'unlimited'; json?: boolean } & EngineOptions,
 ): Promise<void> {
   const changes: AdmissionChanges = {};
@@ -75,7 +85,11 @@ export async function orgsSetCommand(
   const engines = Object.fromEntries(ENGINE_CHOICE_FIELDS.filter((f) => o[f] !== undefined).map((f) => [f, o[f] === 'default' ? null : o[f]]));
   if (Object.keys(engines).length > 0) changes.engines = engines;
   if (Object.keys(changes).length === 0) throw new Error('nothing to set: give --tier, --minutes, --max-streams, --stt, --translator or --tts');
-  const settings = await withDatabaseOrServer(config, { org: o.org, changes }, (db) => setOrganizationAdmission(db, o.org, changes));
+  for (const field of ENGINE_CHOICE_FIELDS) {
+    const problem = engineProblem(target.config, field, o[field]);
+    if (problem) throw new Error(problem);
+  }
+  const settings = await viaServerOrDatabase(target, '/orgs', { org: o.org, changes }, (db) => setOrganizationAdmission(db, o.org, changes));
   print(settings, Boolean(o.json));
 }
 
@@ -83,9 +97,44 @@ export async function orgsSetCommand(
  * `tolk orgs show`: prints an organization's admission settings.
  * @throws {Error} when there is no such organization.
  */
-export async function orgsShowCommand(config: TolkConfig, o: { org: string; json?: boolean }): Promise<void> {
-  const settings = await withDatabaseOrServer(config, { org: o.org }, (db) => getOrganizationAdmission(db, o.org));
+export async function orgsShowCommand(target: CliTarget, o: { org: string; json?: boolean }): Promise<void> {
+  const settings = await viaServerOrDatabase(target, '/orgs', { org: o.org }, (db) => getOrganizationAdmission(db, o.org));
   print(settings, Boolean(o.json));
+}
+
+/** `tolk orgs list`: every organization with its id, tier and number of live keys. */
+export async function orgsListCommand(target: CliTarget, o: { json?: boolean }): Promise<void> {
+  const { organizations } = await viaServerOrDatabase<{ organizations: OperatorOrganization[] }>(target, '/orgs/list', {}, async (db) => ({
+    organizations: await listOrganizationsForOperator(db),
+  }));
+  if (o.json) {
+    process.stdout.write(`${JSON.stringify(organizations)}\n`);
+    return;
+  }
+  const rows = [['ID', 'NAME', 'TIER', 'KEYS'], ...organizations.map((g) => [g.id, g.name, `${g.tier} (${tierPolicy(g.tier).name})`, String(g.keys)])];
+  process.stdout.write(organizations.length === 0 ? 'no organizations\n' : table(rows));
+}
+
+const KIND_OF_FIELD: Record<(typeof ENGINE_CHOICE_FIELDS)[number], EngineKind> = { stt: 'stt', translator: 'mt', tts: 'tts' };
+
+/**
+ * Why `--stt|--translator|--tts <value>` names no engine of its kind — neither a module of this
+ * build nor an engine id of this environment's `TOLK_ENGINES` — or undefined when it does (or is
+ * `default`, or not given). Every stream of the organization would otherwise fail with 400.
+ */
+export function engineProblem(config: TolkConfig, field: (typeof ENGINE_CHOICE_FIELDS)[number], value: string | undefined): string | undefined {
+  if (value === undefined || value === 'default') return undefined;
+  const kind = KIND_OF_FIELD[field];
+  const modules = engineModuleNames(kind);
+  let ids: string[] = [];
+  try {
+    ids = parseEnginesConfig(readEnginesConfig(config.engines), { env: process.env }).engines.filter((e) => e.kind === kind && !modules.includes(e.id)).map((e) => e.id);
+  } catch {
+    // an invalid TOLK_ENGINES: `tolk engines check` reports it; the module names still apply
+  }
+  if (modules.includes(value) || ids.includes(value)) return undefined;
+  return `--${field} ${value}: there is no ${kind} engine "${value}". Modules of this build: ${modules.join(', ')}` +
+    `${ids.length > 0 ? `; engine ids of TOLK_ENGINES: ${ids.join(', ')}` : ''} (tolk engines; docs/engines.md)`;
 }
 
 function print(s: OrganizationAdmission, json: boolean): void {
@@ -108,20 +157,4 @@ function print(s: OrganizationAdmission, json: boolean): void {
     `  engines:                ${ENGINE_CHOICE_FIELDS.map((f) => `${f} ${s.engines[f] ?? 'default'}`).join(', ')}`,
     '',
   ].join('\n'));
-}
-
-/** Asks the running server on the data dir's admin socket, else opens the database directly. */
-async function withDatabaseOrServer(
-  config: TolkConfig,
-  request: object,
-  direct: (db: Database) => Promise<OrganizationAdmission>,
-): Promise<OrganizationAdmission> {
-  const viaServer = config.databaseUrl ? undefined : await viaAdminSocket<OrganizationAdmission>(adminSocketPath(config.dataDir), '/orgs', request);
-  if (viaServer) return viaServer;
-  const handle = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
-  try {
-    return await direct(handle.db);
-  } finally {
-    await handle.close();
-  }
 }

@@ -1,6 +1,41 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import type { TolkConfig } from '../config.js';
 import { startServer } from '../server.js';
 import { startWorker } from '../worker-server.js';
+import { recordRunningServer } from './running-servers.js';
+
+/**
+ * The first owner key as a block that stands out between log lines: framed, the key alone on its
+ * line, with what to do with it.
+ */
+export function ownerKeyBlock(key: string): string {
+  const rule = '='.repeat(72);
+  return [
+    '', rule,
+    '  A default organization was created. Its OWNER API key (shown once, keep it safe):', '',
+    `    ${key}`, '',
+    '  Use it as "Authorization: Bearer <key>" on /api, or: export TOLK_API_KEY=<key>',
+    '  More keys: tolk keys create --org <name>   (tolk keys list shows them)',
+    rule, '', '',
+  ].join('\n');
+}
+
+/**
+ * Puts `@livekit/rtc-node`'s own logger (`lk-rtc`, debug unless NODE_ENV=production) at Tolk's
+ * `LOG_LEVEL`, so its debug lines do not show at info. Its package exports no logger: the module is
+ * reached by path, through the same require cache the package itself uses.
+ */
+function alignLiveKitLogLevel(level: string): void {
+  try {
+    const require = createRequire(import.meta.url);
+    const index = require.resolve('@livekit/rtc-node');
+    const { log } = require(path.join(path.dirname(index), 'log.cjs')) as { log: { level: string } };
+    log.level = level;
+  } catch {
+    // another layout of the package: its default stays
+  }
+}
 
 /**
  * `tolk serve [--role all|gateway|worker]`: starts the server (DESIGN §2); SIGTERM/SIGINT close it
@@ -9,8 +44,9 @@ import { startWorker } from '../worker-server.js';
  * done and streams are admitted (`/api/health/ready` answers 200; docs/deploy.md "Readiness").
  */
 export async function serveCommand(config: TolkConfig): Promise<void> {
+  alignLiveKitLogLevel(config.logLevel);
   let close: () => Promise<void>;
-  let log: { info(o: object, m: string): void; error(o: object, m: string): void };
+  let log: { info(o: object, m: string): void; warn(o: object, m: string): void; error(o: object, m: string): void };
   if (config.role === 'worker') {
     const worker = await startWorker(config, { waitUntilReady: false });
     log = worker.app.log;
@@ -20,13 +56,19 @@ export async function serveCommand(config: TolkConfig): Promise<void> {
   } else {
     const server = await startServer(config, { adminSocket: true, waitUntilReady: false });
     log = server.app.log;
-    if (server.firstOwnerKey) {
-      process.stdout.write(
-        `\nA default organization was created. Its owner API key (shown once, keep it safe):\n\n  ${server.firstOwnerKey}\n\n`,
-      );
+    if (server.firstOwnerKey) process.stdout.write(ownerKeyBlock(server.firstOwnerKey));
+    const database = config.databaseUrl ? 'postgres' : 'pglite';
+    log.info({ url: server.url, dataDir: config.dataDir, database, role: config.role }, 'tolk listening');
+    if (!config.calls.publicUrl) {
+      log.warn({ url: server.url, trustProxy: config.trustProxy },
+        'TOLK_PUBLIC_URL is not set: links and QR codes carry the address each request reached (a phone cannot open 127.0.0.1 or localhost ones); docs/deploy.md "TLS"');
     }
-    log.info({ url: server.url, dataDir: config.dataDir, database: config.databaseUrl ? 'postgres' : 'pglite', role: config.role }, 'tolk listening');
-    close = server.close;
+    // So `tolk keys …` run from another folder finds this server's data (docs/operations.md "Data dir").
+    const unrecord = recordRunningServer({ dataDir: config.dataDir, url: server.url, database });
+    close = async () => {
+      unrecord();
+      await server.close();
+    };
     const startedAtMs = performance.now();
     void server.ready.then(() => log.info({ url: server.url, readyAfterMs: Math.round(performance.now() - startedAtMs), role: config.role }, 'tolk ready'));
   }

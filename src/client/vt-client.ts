@@ -48,6 +48,8 @@ export interface StreamAudioResult {
   /** Close code and reason the server sent (or 1000 when the client closed first). */
   closeCode: number;
   closeReason: string;
+  /** Audio of `samples` sent before the stream ended, in ms (less than the whole when the server closed early). */
+  sentAudioMs: number;
 }
 
 /**
@@ -99,9 +101,11 @@ export async function streamAudio(options: StreamAudioOptions): Promise<StreamAu
   all.set(options.samples, 0);
   const firstSendAtMs = Date.now();
   let sentFrames = 0;
+  let sentSamples = 0;
   for (let i = 0; i < all.length && ws.readyState === WebSocket.OPEN; i += frameSamples) {
     ws.send(encodeS16le(all.subarray(i, i + frameSamples)));
     sentFrames++;
+    sentSamples = Math.min(i + frameSamples, options.samples.length);
     if (realtime) {
       const due = firstSendAtMs + sentFrames * frameMs;
       const wait = due - Date.now();
@@ -122,7 +126,8 @@ export async function streamAudio(options: StreamAudioOptions): Promise<StreamAu
   }
   if (ws.readyState === WebSocket.OPEN) ws.close(1000);
   await closed;
-  return { events, audio: concatSamples(audioParts), firstSendAtMs, closeCode, closeReason };
+  const sentAudioMs = Math.round((sentSamples * 1000) / options.sampleRateHz);
+  return { events, audio: concatSamples(audioParts), firstSendAtMs, closeCode, closeReason, sentAudioMs };
 }
 
 /** True while an utterance is open (interim seen, no final yet) or a final has no translation yet. */
@@ -163,11 +168,19 @@ function parseEvent(text: string, atMs: number): ReceivedEvent {
 
 /**
  * Asks the token endpoint for a session key (spec 002 Part 1 "Session key generation").
- * @throws {Error} with the server's error description on a non-200 answer.
+ * @throws {Error} with the server's error description on a non-200 answer, or naming `baseUrl`
+ *   when nothing answers there.
  */
 export async function fetchSessionKey(baseUrl: string, apiKey: string, expirationTtlS?: number): Promise<string> {
   const q = expirationTtlS !== undefined ? `?expiration_ttl=${expirationTtlS}` : '';
-  const res = await fetch(`${baseUrl}/v2/sdk/voice-translation/session/token${q}`, { headers: { authorization: `api-key ${apiKey}` } });
+  const url = `${baseUrl}/v2/sdk/voice-translation/session/token${q}`;
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { authorization: `api-key ${apiKey}` } });
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new Error(`no Tolk server answered at ${baseUrl} (${cause?.code ?? cause?.message ?? (err as Error).message}): is \`tolk serve\` running there, and is the URL right?`, { cause: err });
+  }
   const body = (await res.json()) as { data?: { session_key?: string }; error?: { description?: string } };
   if (!res.ok || !body.data?.session_key) throw new Error(`session token request failed (${res.status}): ${body.error?.description ?? 'no session key'}`);
   return body.data.session_key;

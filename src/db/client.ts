@@ -9,6 +9,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { secureDataDir } from './data-dir.js';
+import { lockDataDir } from './data-dir-lock.js';
 import * as schema from './schema.js';
 
 /** The drizzle database, whichever driver is behind it. */
@@ -45,7 +46,9 @@ export class SchemaOutdatedError extends Error {
  * (dir 0700, files 0600: {@link secureDataDir}). Postgres (`databaseUrl`) is migrated only when
  * `migrate` is true (`tolk migrate`); otherwise its schema is checked and an older one refused, so
  * several processes never race to change a shared schema on start-up.
+ * The embedded database's data dir is locked while open ({@link lockDataDir}).
  * @throws {SchemaOutdatedError} when a Postgres schema lacks migrations this code needs.
+ * @throws {DataDirLockedError} when another live process holds the embedded database's data dir.
  * @throws {Error} when the database cannot be reached, a migration fails or the data dir cannot be
  *   made private.
  */
@@ -69,17 +72,27 @@ export async function openDatabase(options: { dataDir: string; databaseUrl?: str
   // Private before PGlite writes into it, and again once it has: PGlite creates its files
   // world-readable (0666); files Postgres creates later are 0600 already (docs/security.md).
   if (dataDir) secureDataDir(dataDir);
-  const client = new PGlite(dataDir && path.join(dataDir, 'pgdata'));
+  // One process per embedded database (PGlite does not lock its files): docs/operations.md "Data dir".
+  const unlock = dataDir ? lockDataDir(path.resolve(dataDir)) : () => {};
+  let client: PGlite;
+  try {
+    client = new PGlite(dataDir && path.join(dataDir, 'pgdata'));
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const db = drizzlePglite(client, { schema });
   try {
     await migratePglite(db, { migrationsFolder: MIGRATIONS_DIR });
     if (dataDir) secureDataDir(dataDir);
   } catch (err) {
     await client.close();
+    unlock();
     throw err;
   }
   const close = async (): Promise<void> => {
     await client.close();
+    unlock();
     if (dataDir) secureDataDir(dataDir);
   };
   return { db: db as unknown as Database, kind: 'pglite', close };

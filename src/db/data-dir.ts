@@ -7,7 +7,7 @@ export const DATA_DIR_MODE = 0o700;
 export const DATA_FILE_MODE = 0o600;
 
 /** What Tolk keeps in the data dir: the embedded database, the admin socket and call recordings. */
-export const DATA_DIR_ENTRIES: readonly string[] = ['pgdata', 'admin.sock', 'recordings'];
+export const DATA_DIR_ENTRIES: readonly string[] = ['pgdata', 'admin.sock', 'recordings', 'tolk.lock'];
 
 /**
  * Creates the data dir when missing and makes it private (docs/security.md): the dir itself and

@@ -136,6 +136,11 @@ export interface ListedApiKey {
   id: string;
   name: string;
   keyPrefix: string;
+  /**
+   * What tells the key apart from the others without revealing it: its first four random
+   * characters, e.g. `ip_live_Ab3x…` (as a key is shown once; {@link keyHint}).
+   */
+  keyHint: string;
   role: Role;
   createdAt: Date;
   lastUsedAt: Date | null;
@@ -144,7 +149,18 @@ export interface ListedApiKey {
 /** The keys of an organization, oldest first. */
 export async function listApiKeys(db: Database, organizationId: string): Promise<ListedApiKey[]> {
   const rows = await db.select().from(apiKeys).where(and(eq(apiKeys.organizationId, organizationId), isNull(apiKeys.revokedAt))).orderBy(apiKeys.createdAt);
-  return rows.map((r) => ({ id: r.id, name: r.name, keyPrefix: `ip_${r.mode}_••••`, role: r.role, createdAt: r.createdAt, lastUsedAt: r.lastUsedAt }));
+  return rows.map((r) => ({
+    id: r.id, name: r.name, keyPrefix: `ip_${r.mode}_••••`, keyHint: keyHint(r.prefix), role: r.role, createdAt: r.createdAt, lastUsedAt: r.lastUsedAt,
+  }));
+}
+
+/**
+ * The displayable hint of a stored key prefix (`api_keys.prefix`, the key's first 12 characters and
+ * `…`): `ip_live_Ab3x…`. Four base-62 characters leave 1 in 14.8 million keys sharing a hint; the
+ * other 28 keep the key unguessable.
+ */
+export function keyHint(storedPrefix: string): string {
+  return storedPrefix.endsWith('…') ? storedPrefix : `${storedPrefix.slice(0, 12)}…`;
 }
 
 /**

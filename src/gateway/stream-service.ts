@@ -117,16 +117,19 @@ export async function openGrantedStream(ctx: AppContext, grant: SessionKeyGrant,
   if (problem) return { ok: false, status: 400, description: problem };
 
   const held: Held = {};
+  const organizationId = grant.binding?.organizationId ?? grant.organizationId;
   const refuse = async (status: number, description: string): Promise<OpenStreamResult> => {
     await release(held);
+    // Refusals for capacity are what an operator sizes by (docs/operations.md "Logs").
+    if (status === 429) req.log.warn({ status, organizationId, reason: description }, 'stream refused');
     return { ok: false, status, description };
   };
   const gone = async (): Promise<OpenStreamResult> => {
     await release(held);
     return { ok: false, gone: true };
   };
-  const slot = ctx.slots.acquire(grant.binding?.organizationId ?? grant.organizationId);
-  if (!slot.ok) return { ok: false, status: 429, description: slot.description };
+  const slot = ctx.slots.acquire(organizationId);
+  if (!slot.ok) return refuse(429, slot.description);
   held.slot = slot.slot;
   const admission = await admitStream(ctx, { principal: grant, config: req.config, log: req.log });
   if (!admission.ok) return refuse(admission.status, admission.description);

@@ -3,14 +3,15 @@ import type { CallsConfig } from '../../config.js';
 import { sessionDurationS, type StoredCallSession } from '../../domain/calls/sessions.js';
 import { wordCount, type CallRecordingRow, type TranscriptSegmentRow } from '../../domain/calls/transcript.js';
 import { isoSeconds } from '../../domain/calls/webhooks.js';
+import { publicOrigin, webSocketOrigin } from '../public-url.js';
 
 /**
  * The stream socket's URL of a session (spec 004 `stream.url`, `…/v1/sessions/{id}/connect`):
- * on `TOLK_PUBLIC_URL` when set (https → wss), else on the request's host and protocol.
+ * on `TOLK_PUBLIC_URL` when set (https → wss), else on the request's host and protocol (the
+ * proxy's forwarded ones when `TOLK_TRUST_PROXY` is set: src/api/public-url.ts).
  */
 export function streamUrl(config: CallsConfig, request: FastifyRequest, sessionId: string): string {
-  const base = config.publicUrl ?? `${request.protocol}://${request.host}`;
-  return `${base.replace(/^http/, 'ws')}/v1/sessions/${sessionId}/connect`;
+  return `${webSocketOrigin(publicOrigin({ calls: config }, request))}/v1/sessions/${sessionId}/connect`;
 }
 
 /** `provider` of spec 004: `{type, phone_number, status}` plus `call_sid` once known (as the vendor's GET shows). */

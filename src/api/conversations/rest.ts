@@ -5,6 +5,7 @@ import type { AppContext } from '../../context.js';
 import { ConversationStoreUnavailableError, type ConversationStore } from '../../domain/conversations.js';
 import { conversationAccessAllowed, requireConversationKey, signInRoutes } from './access.js';
 import { conversationLanguages, conversationPairs, findConversationLanguage } from '../../gateway/conversation-languages.js';
+import { loopbackInviteWarning, publicOrigin } from '../public-url.js';
 
 const createBody = z.object({
   language: z.string().min(2).max(35),
@@ -69,8 +70,9 @@ export async function conversationRestRoutes(app: FastifyInstance, ctx: AppConte
         if (!findConversationLanguage(ctx.engines, code)) return fail(reply, 400, `Unsupported language "${code}".`);
       }
       const conversation = await store.create(body.data.language, body.data.translate_language);
-      const origin = `${request.protocol}://${request.host}`;
-      return { conversation_id: conversation.id, join_url: `${origin}/join/${conversation.id}` };
+      const origin = publicOrigin(ctx.config, request);
+      // join_url_warning: a loopback link cannot be opened on a phone (the page shows it beside the QR code).
+      return { conversation_id: conversation.id, join_url: `${origin}/join/${conversation.id}`, join_url_warning: loopbackInviteWarning(origin) };
     });
   });
 

@@ -13,7 +13,8 @@ import { errorResponses, idParams, successResponse } from './schemas.js';
 const listedKey = z.object({
   id: z.string(),
   name: z.string(),
-  key_prefix: z.string(),
+  key_prefix: z.string().describe('ip_live_•••• or ip_test_•••• (spec 000)'),
+  key_hint: z.string().describe('The key\'s first 12 characters and …, e.g. ip_live_Ab3x…: tells keys apart without revealing them'),
   role: z.enum(['owner', 'admin', 'member']),
   created_at: z.string(),
   last_used_at: z.string().nullable(),
@@ -63,7 +64,7 @@ export async function apiKeyRoutes(app: FastifyInstance, ctx: AppContext): Promi
     const keys = await listApiKeys(ctx.db, principalOf(request).organizationId);
     return {
       keys: keys.map((k) => ({
-        id: k.id, name: k.name, key_prefix: k.keyPrefix, role: k.role,
+        id: k.id, name: k.name, key_prefix: k.keyPrefix, key_hint: k.keyHint, role: k.role,
         created_at: k.createdAt.toISOString(), last_used_at: k.lastUsedAt?.toISOString() ?? null,
       })),
     };

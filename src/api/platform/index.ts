@@ -37,6 +37,12 @@ export async function platformRoutes(app: FastifyInstance, ctx: AppContext, rout
     },
     transform: jsonSchemaTransform,
   });
+  // The UI's page at /api/docs (no slash) links its assets as /docs/static/… (404: the /api prefix
+  // is lost); at /api/docs/ they are relative and load. The README's /api/docs goes there.
+  app.addHook('onRequest', async (request, reply) => {
+    const [pathname, query] = request.url.split('?', 2);
+    if (pathname === '/api/docs') await reply.redirect(`/api/docs/${query === undefined ? '' : `?${query}`}`, 301);
+  });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

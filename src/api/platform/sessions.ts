@@ -20,6 +20,7 @@ import { isLanguageTag } from '../../common/language-tags.js';
 import { supportedPairs } from '../../providers/registry.js';
 import { principalOf, roleAtLeast } from './auth.js';
 import { errorResponses, idParams, successResponse } from './schemas.js';
+import { publicOrigin, webSocketOrigin } from '../public-url.js';
 
 const createBody = z.object({
   source_lang: z.string().trim().min(1).max(35).describe('BCP-47 language of the speaker, e.g. "en" or "en-US"'),
@@ -86,9 +87,9 @@ async function visibleSession(ctx: AppContext, principal: KeyPrincipal, sessionI
   return { session, role };
 }
 
-/** `ws(s)://<host>/vt` of the server the request reached. */
-function streamUrlOf(request: FastifyRequest): string {
-  return `${request.protocol === 'https' ? 'wss' : 'ws'}://${request.host}/vt`;
+/** `ws(s)://<public origin>/vt` (`TOLK_PUBLIC_URL`, else the origin the request reached: {@link publicOrigin}). */
+function streamUrlOf(ctx: AppContext, request: FastifyRequest): string {
+  return `${webSocketOrigin(publicOrigin(ctx.config, request))}/vt`;
 }
 
 const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
@@ -170,7 +171,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
     await prepareRoom(ctx, sessionInterpreterSpec(session, participantId, principal, { voiceType: 'clone', labelSpeakers: true }), request.log);
     return {
       sessionId: session.id, roomToken, liveKitUrl: ctx.config.liveKit.url, participantId,
-      streamUrl: streamUrlOf(request), streamToken: stream.sessionKey,
+      streamUrl: streamUrlOf(ctx, request), streamToken: stream.sessionKey,
     };
   });
 
