@@ -271,6 +271,8 @@ describe('web app in Chromium with a fake microphone', { skip: missing ?? false,
       const id = /\/join\/([0-9a-f-]{36})$/.exec(joinUrl)?.[1];
       assert.ok(joinUrl.startsWith(`${server.url}/join/`) && id, `join link ${joinUrl}`);
       assert.equal((await joinLink.textContent())?.trim(), joinUrl);
+      // The server runs on 127.0.0.1 without TOLK_PUBLIC_URL: the invitation says a phone cannot open it.
+      assert.match((await a.page.getByTestId('invite-warning').textContent()) ?? '', /loopback|127\.0\.0\.1|localhost/i);
       assert.match(new URL(a.page.url()).search, new RegExp(`id=${id}`), 'the address keeps the conversation for a reload');
 
       // The QR code: a PNG data URL, loaded and visible (480 × 480 px drawn at 240 × 240).

@@ -40,6 +40,8 @@ export interface LanguageCatalog {
 export interface CreatedConversation {
   conversationId: string;
   joinUrl: string;
+  /** The server's `join_url_warning`: why a phone may not open `joinUrl` (a loopback address), or null. */
+  joinUrlWarning: string | null;
 }
 
 /** `GET /api/v1/session/<id>`: the initiator's language pair. */
@@ -179,7 +181,8 @@ export async function createConversation(language: string, translateLanguage: st
     typeof body.join_url === 'string' && body.join_url !== ''
       ? body.join_url
       : `${location.origin}/join/${encodeURIComponent(body.conversation_id)}`;
-  return { conversationId: body.conversation_id, joinUrl };
+  const joinUrlWarning = typeof body.join_url_warning === 'string' && body.join_url_warning !== '' ? body.join_url_warning : null;
+  return { conversationId: body.conversation_id, joinUrl, joinUrlWarning };
 }
 
 /**

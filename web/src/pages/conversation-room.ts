@@ -31,6 +31,8 @@ export interface RoomOptions {
   /** The partner's language as known before they connect (the guest knows it; the host expects it). */
   partnerLanguageHint: string | undefined;
   joinUrl: string;
+  /** Why a phone may not open `joinUrl` (the server's `join_url_warning`), shown with the invitation. */
+  joinUrlWarning?: string | null;
   onLeave: () => void;
   /** The server ended the room for good: the conversation expired, or my language is refused. */
   onClosed: (reason: 'expired' | 'unsupported', serverMessage: string | undefined) => void;
@@ -88,7 +90,7 @@ export function mountRoom(root: HTMLElement, options: RoomOptions): Cleanup {
     textInput.value = '';
   });
   const inviteCard = host
-    ? h('section', { class: 'card invite-card', 'data-testid': 'invite', 'aria-labelledby': 'invite-title' }, h('h2', { id: 'invite-title' }, 'Invite someone'), invitePanel(options.joinUrl))
+    ? h('section', { class: 'card invite-card', 'data-testid': 'invite', 'aria-labelledby': 'invite-title' }, h('h2', { id: 'invite-title' }, 'Invite someone'), invitePanel(options.joinUrl, options.joinUrlWarning ?? null))
     : null;
   const inviteToggle = host
     ? h('button', { type: 'button', class: 'button secondary small invite-toggle', 'data-testid': 'invite-toggle', 'aria-expanded': 'true', onclick: () => setInviteOpen(inviteCard?.dataset.open !== 'true') }, icon('qr'), 'Invite')

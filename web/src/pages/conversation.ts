@@ -28,7 +28,7 @@ export function mountConversation(root: HTMLElement, entry: ConversationEntry): 
 
   const joinUrlOf = (conversationId: string) => `${location.origin}/join/${encodeURIComponent(conversationId)}`;
 
-  function room(role: 'host' | 'guest', conversationId: string, language: string, partnerLanguage: string | undefined, joinUrl: string): void {
+  function room(role: 'host' | 'guest', conversationId: string, language: string, partnerLanguage: string | undefined, joinUrl: string, joinUrlWarning: string | null = null): void {
     show((container) =>
       mountRoom(container, {
         role,
@@ -36,6 +36,7 @@ export function mountConversation(root: HTMLElement, entry: ConversationEntry): 
         language,
         partnerLanguageHint: partnerLanguage,
         joinUrl,
+        joinUrlWarning,
         onLeave: () => navigate('/conversation'),
         onClosed: (reason, message) => {
           if (reason === 'unsupported') join(role, conversationId, message);
@@ -64,7 +65,7 @@ export function mountConversation(root: HTMLElement, entry: ConversationEntry): 
       mountStart(container, {
         onCreated: (created, language, partnerLanguage) => {
           setAddress(conversationPath(created.conversationId, language));
-          room('host', created.conversationId, language, partnerLanguage, created.joinUrl);
+          room('host', created.conversationId, language, partnerLanguage, created.joinUrl, created.joinUrlWarning);
         },
       }),
     );

@@ -26,8 +26,11 @@ export async function copyText(text: string): Promise<boolean> {
   return copied;
 }
 
-/** Builds the invitation panel for `joinUrl`. */
-export function invitePanel(joinUrl: string): HTMLDivElement {
+/**
+ * Builds the invitation panel for `joinUrl`; `warning` (the server's `join_url_warning`) is shown
+ * above the code when a phone could not open the link, e.g. a loopback address.
+ */
+export function invitePanel(joinUrl: string, warning: string | null = null): HTMLDivElement {
   const qr = h('img', { class: 'qr-code', 'data-testid': 'qr-code', alt: 'QR code that opens this conversation on another phone', width: 240, height: 240 });
   QRCode.toDataURL(joinUrl, { errorCorrectionLevel: 'M', margin: 1, width: 480, color: { dark: '#111827', light: '#ffffff' } })
     .then((url) => (qr.src = url))
@@ -55,6 +58,7 @@ export function invitePanel(joinUrl: string): HTMLDivElement {
   return h(
     'div',
     { class: 'invite' },
+    warning ? h('p', { class: 'invite-warning', role: 'note', 'data-testid': 'invite-warning' }, warning) : null,
     h('div', { class: 'qr-frame' }, qr),
     h('p', { class: 'invite-hint' }, 'Ask the other person to scan this code with their phone camera, or send them the link.'),
     h(
