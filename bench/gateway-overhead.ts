@@ -1,5 +1,5 @@
 /**
- * Gateway overhead benchmark (spec 002 Parts 2–3, DESIGN §2 and §8).
+ * Gateway overhead benchmark (spec 002 Parts 2–3, docs/architecture.md "Processes").
  *
  * What one gateway adds to each audio frame, and how many concurrent `/vt` connections it holds.
  * A gateway (`tolk serve --role gateway`, its own process) proxies to an echo worker (this file

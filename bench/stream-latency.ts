@@ -1,5 +1,5 @@
 /**
- * Stream latency and capacity benchmark (DESIGN §8, docs/deploy.md "Capacity").
+ * Stream latency and capacity benchmark (docs/deploy.md "Capacity").
  *
  * Starts `tolk serve` as its own process (as `make start` does: embedded database, offline engines,
  * the real-time budget as deployed: cores × target utilisation ÷ the measured cost of a stream, and

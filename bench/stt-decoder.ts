@@ -1,5 +1,5 @@
 /**
- * Recognizer settings benchmark (DESIGN §4): word error rate and CPU cost per audio second of
+ * Recognizer settings benchmark (docs/architecture.md "Engines"): word error rate and CPU cost per audio second of
  * pocketsphinx on the five LibriVox recordings, for Tolk's decoder settings against pocketsphinx's
  * defaults and the rescoring-free settings with wider beams, measured in the same run.
  * Usage: node --import tsx bench/stt-decoder.ts   (prints one line per setting and the ratios)

@@ -1,5 +1,5 @@
 /**
- * Recognizer cost in instructions (DESIGN §4): runs `pocketsphinx_continuous` under
+ * Recognizer cost in instructions (docs/architecture.md "Engines"): runs `pocketsphinx_continuous` under
  * `valgrind --tool=callgrind` on each of the five LibriVox recordings for each decoder setting and
  * counts the instructions spent in `ps_process_raw` and `ps_end_utt` (model loading excluded), with
  * the word error rate of the same runs. Instruction counts do not depend on what else the machine

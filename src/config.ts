@@ -137,7 +137,7 @@ export interface TolkConfig {
   /** On SIGTERM, how long live streams may take to finish their utterance in flight, in ms (`TOLK_DRAIN_TIMEOUT_MS`). */
   drainTimeoutMs: number;
   /**
-   * What this process runs (`TOLK_ROLE`, `--role`; DESIGN §2): `all` (default) serves every surface
+   * What this process runs (`TOLK_ROLE`, `--role`; docs/architecture.md "Processes"): `all` (default) serves every surface
    * and runs pipelines in-process; `gateway` serves every surface but runs `/vt` streams on remote
    * workers over leg 2 (spec 002 Part 3); `worker` serves only leg 2, `/api/health` and `/metrics`.
    */
@@ -204,7 +204,7 @@ export interface CallsConfig {
   llm: { baseUrl: string | undefined; model: string; apiKey: string | undefined; timeoutMs: number };
 }
 
-/** The roles of `tolk serve --role` (DESIGN §2 "Processes and planes"). */
+/** The roles of `tolk serve --role` (docs/architecture.md "Processes"). */
 export const TOLK_ROLES = ['all', 'gateway', 'worker'] as const;
 /** One of {@link TOLK_ROLES}. */
 export type TolkRole = (typeof TOLK_ROLES)[number];
@@ -410,7 +410,7 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 }
 
 /**
- * Why a configuration cannot run as its role (DESIGN §2), or undefined. Gateways and workers meet
+ * Why a configuration cannot run as its role (docs/architecture.md "Processes"), or undefined. Gateways and workers meet
  * through the worker registry in Redis and authenticate leg 2 with a shared secret.
  */
 export function roleProblem(config: TolkConfig): string | undefined {

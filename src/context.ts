@@ -34,7 +34,7 @@ export interface AppContext {
   /** Binds realtime streams to their organization and platform session (glossary, recording, revocation). */
   sessions: SessionRuntime;
   /**
-   * How `/vt` streams and conversation connections reach a worker (leg 2, DESIGN §2): in this
+   * How `/vt` streams and conversation connections reach a worker (leg 2, docs/architecture.md "Processes"): in this
    * process for role `all`, remote workers from the registry for role `gateway`.
    */
   workers: WorkerLinks;

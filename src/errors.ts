@@ -1,5 +1,5 @@
 /**
- * The one registry of error codes (DESIGN §7). Each surface renders an {@link AppError} in its own
+ * The one registry of error codes (docs/architecture.md "Errors"). Each surface renders an {@link AppError} in its own
  * documented shape; realtime surfaces close with `4000 + status`.
  */
 export const ERROR_CODES = {

@@ -18,7 +18,7 @@ const REGISTRY_SCRAPE_TIMEOUT_MS = 500;
 export type Leg2FailureReason = 'full' | 'unreachable' | 'no-worker' | 'died';
 
 /**
- * Prometheus metrics of one Tolk process (DESIGN §3, `/metrics`): live streams per surface,
+ * Prometheus metrics of one Tolk process (docs/architecture.md "The pipeline", `/metrics`): live streams per surface,
  * streams started, per-stage utterance latency histograms, the recognizer's real-time factor and
  * the process's load against its stream capacity, the workers it sees (registry size, load and
  * capacity per worker) and leg-2 failures, plus Node's default process metrics.

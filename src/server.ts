@@ -77,7 +77,7 @@ export { adminSocketPath } from './api/admin/admin-socket.js';
  * Opens the database, starts the engines and listens, then does the heavy start-up work (loading
  * recognizers and translation pairs, measuring the recognizer's cost) after listening, so listening
  * and plugin registration never wait on engine work: role `all` (every surface, pipelines in this
- * process) or `gateway` (every surface; `/vt` streams and conversation recognizers on remote workers, no recognizer loaded here; DESIGN §2). Role `worker`
+ * process) or `gateway` (every surface; `/vt` streams and conversation recognizers on remote workers, no recognizer loaded here; docs/architecture.md "Processes"). Role `worker`
  * is {@link startWorker} in `worker-server.ts`.
  * Without Redis the process owns its database alone: sessions a dead predecessor left `active` are
  * completed before it listens (docs/sessions.md); with Redis the orphaned-session sweep does it.

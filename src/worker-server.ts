@@ -59,7 +59,7 @@ export function announcedEngines(engines: Engines): WorkerEngine[] {
 }
 
 /**
- * Starts a worker (DESIGN §2, `tolk serve --role worker`): the engines, the leg-2 endpoint, and a
+ * Starts a worker (docs/architecture.md "Processes", `tolk serve --role worker`): the engines, the leg-2 endpoint, and a
  * heartbeat that keeps its entry (id, URL, capacity, load) in the registry. Needs no database.
  * @param options.engines - engines to share (tests); created when omitted.
  * @param options.waitUntilReady - resolve only once the start-up work is done (default true).

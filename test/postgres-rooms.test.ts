@@ -8,7 +8,7 @@ import { RedisRoomBus } from '../src/realtime/room-bus-redis.js';
 import { countTranslations, librivoxSamples, startTestServer, testEngines, testRedisUrl } from './helpers.js';
 import { Peer } from './room-peer.js';
 
-// Conversation rooms across processes (spec 003 Flow 2, DESIGN §2 "room pub/sub"): two Tolk servers
+// Conversation rooms across processes (spec 003 Flow 2, docs/architecture.md "Processes"): two Tolk servers
 // in this test process, each with its own Redis connections, sharing one Redis.
 const redisUrl = testRedisUrl();
 const skip = redisUrl ? false : 'no TOLK_TEST_REDIS_URL (make test sets it when Redis answers): rooms across processes need Redis';

@@ -158,7 +158,7 @@ describe('scale-out: 2 gateways + 2 workers as processes on Postgres and Redis (
     await b.until('translated speech for B', () => b.audioBytes > 16000);
     assert.equal(a.audioBytes, 0, 'the speaker does not hear their own translation');
     console.log(`# room across gateways: "${theirs.original}" → "${theirs.translation}", ${theirs.latency_ms} ms end of speech → B's translation`);
-    // The recognizer ran on a worker (DESIGN §2), not on either gateway.
+    // The recognizer ran on a worker (docs/architecture.md "Processes"), not on either gateway.
     assert.equal(await acknowledged(), ackedBefore + 1, 'one leg-2 stream: A\'s recognizer (B did not speak)');
     for (const g of [g1, g2]) assert.equal((await metric(g.url, 'tolk_stt_audio_seconds_total')) ?? 0, 0, `${g.name} recognized nothing itself`);
     const rssMb = async (p: Proc) => Math.round(((await metric(p.url, 'tolk_process_resident_memory_bytes')) ?? 0) / 2 ** 20);

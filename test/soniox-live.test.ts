@@ -8,7 +8,7 @@ import { pcmBlocks } from '../src/providers/testing/index.js';
 import { librivoxRecordings, loadWav, wordErrors } from './helpers.js';
 
 /**
- * The `soniox` STT engine against the real Soniox service (DESIGN §4: cloud engines are tested
+ * The `soniox` STT engine against the real Soniox service (docs/architecture.md "Engines": cloud engines are tested
  * against the real service only when its key is set). Needs SONIOX_API_KEY (and optionally
  * SONIOX_URL, SONIOX_API_URL); reported as skipped without it. Streams a LibriVox recording at
  * real-time pace (Soniox requires a real-time cadence) and checks the word error rate of the finals.

@@ -1,6 +1,6 @@
 /**
  * Streaming band-limited resampler for mono s16 audio (windowed-sinc, polyphase table).
- * Used on ingest (client rate → engine rate) and egress (TTS rate → client rate), DESIGN §3.
+ * Used on ingest (client rate → engine rate) and egress (TTS rate → client rate), docs/architecture.md "The pipeline".
  */
 
 const HALF_TAPS = 16;

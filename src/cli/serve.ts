@@ -38,7 +38,7 @@ function alignLiveKitLogLevel(level: string): void {
 }
 
 /**
- * `tolk serve [--role all|gateway|worker]`: starts the server (DESIGN §2); SIGTERM/SIGINT close it
+ * `tolk serve [--role all|gateway|worker]`: starts the server (docs/architecture.md "Processes"); SIGTERM/SIGINT close it
  * gracefully (live streams finish their utterance in flight, then close 1001; exit 0). It logs
  * "tolk listening" as soon as it listens and "tolk ready" once the start-up work after listening is
  * done and streams are admitted (`/api/health/ready` answers 200; docs/deploy.md "Readiness").

@@ -1,6 +1,6 @@
 /**
  * An unbounded single-consumer queue exposed as an async iterator; producers `push`, the consumer
- * iterates until `end`. Used by providers to yield events (DESIGN §4).
+ * iterates until `end`. Used by providers to yield events (docs/architecture.md "Engines").
  */
 export class AsyncQueue<T> implements AsyncIterable<T> {
   private readonly items: T[] = [];

@@ -32,7 +32,7 @@ export function expectedMigrations(): Array<{ tag: string; createdAtMs: number }
   return journal.entries.map((e) => ({ tag: e.tag, createdAtMs: e.when }));
 }
 
-/** Thrown when a Postgres schema is older than the code: run `tolk migrate` (DESIGN §2 scale-out). */
+/** Thrown when a Postgres schema is older than the code: run `tolk migrate` (docs/architecture.md "Processes"). */
 export class SchemaOutdatedError extends Error {
   constructor(applied: number, expected: number) {
     super(`the database schema is older than this Tolk (${applied} of ${expected} migrations applied): run \`tolk migrate\` first`);

@@ -39,7 +39,7 @@ export function languagePairOf(sourceLang: string, targetLang: string): string {
 
 /**
  * An organization's glossary for one language pair, as a dictionary the pipeline enforces in MT and
- * turns into STT vocabulary (spec 000 "Glossary"; DESIGN §3).
+ * turns into STT vocabulary (spec 000 "Glossary"; docs/architecture.md "The pipeline").
  */
 export async function glossaryTermsFor(db: Database, organizationId: string, sourceLang: string, targetLang: string): Promise<DictionaryTerm[]> {
   const rows = await db

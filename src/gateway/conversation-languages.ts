@@ -22,7 +22,7 @@ const RECOGNIZER_REGION: Record<string, string> = { en: 'US' };
 const displayNames = new Intl.DisplayNames(['en'], { type: 'language' });
 
 /**
- * The languages of spec 003 `GET /api/v1/languages`, discovered from the installed engines (DESIGN §4):
+ * The languages of spec 003 `GET /api/v1/languages`, discovered from the installed engines (docs/architecture.md "Engines"):
  * every language that can be recognized or translated into from a recognized one.
  */
 export function conversationLanguages(engines: Engines): ConversationLanguage[] {

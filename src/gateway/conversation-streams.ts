@@ -35,8 +35,8 @@ export function conversationLanguageProblem(ctx: AppContext, sourceLanguage: str
 }
 
 /**
- * Opens a conversation connection's pipeline on a worker (spec 003 through spec 002 leg 2, DESIGN
- * §2): the leg-2 config of `request`, then a worker's acknowledgement. The caller holds the slot.
+ * Opens a conversation connection's pipeline on a worker (spec 003 through spec 002 leg 2,
+ * docs/architecture.md "Processes"): the leg-2 config of `request`, then a worker's acknowledgement. The caller holds the slot.
  * @returns the pipeline, or the refusal: 429 when every worker is full, 500 when the recognizer
  *   could not start (logged).
  */
@@ -63,7 +63,7 @@ export interface ConversationStreamHandlers {
 }
 
 /**
- * A spec-003 connection's stream through the gateway (DESIGN §2), the conversations' counterpart of
+ * A spec-003 connection's stream through the gateway (docs/architecture.md "Processes"), the conversations' counterpart of
  * the stream service: it holds a slot of the conversations tenant while a recognizer is open (or,
  * with `holdSlot`, from the first open until the end) and opens the pipeline on a worker on demand —
  * at {@link prepare} or at the first audio, and again after its worker was lost — so the adapter

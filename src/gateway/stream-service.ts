@@ -49,7 +49,7 @@ export interface GatewayStream {
   /** The worker's leg 2 now: `sendAudio`, `backlogMs`, `drain` (another after {@link GatewayStream.replaceWorker}). */
   readonly link: WorkerLink;
   /**
-   * Places the stream on another worker after its worker died or shut down (DESIGN §2: a LiveKit
+   * Places the stream on another worker after its worker died or shut down (docs/architecture.md "Processes": a LiveKit
    * interpreter is re-placed): a new leg 2 with the same config, while the slot, the admission and
    * the platform session stay — the session does not complete in between.
    * @throws {WorkerRefusedError} when no worker has room; {@link Error} when the state store fails.
@@ -91,7 +91,7 @@ async function release(held: Held): Promise<void> {
 }
 
 /**
- * The stream service (DESIGN §2, spec 002 Part 2 steps 1–4), one place for every transport that
+ * The stream service (docs/architecture.md "Processes", spec 002 Part 2 steps 1–4), one place for every transport that
  * carries a spec-002 stream: [1] authenticates the key; [2] checks the config against the engines,
  * takes a stream slot of the process (`TOLK_MAX_STREAMS`, the organization's share), admits the
  * stream for its organization (tier, balance, concurrency) and binds it to its platform session

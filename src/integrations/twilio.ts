@@ -2,7 +2,7 @@ import twilio from 'twilio';
 import type { TwilioSettings } from './twilio-settings.js';
 
 /**
- * Twilio Programmable Voice behind a small seam (DESIGN §5 "integrations"): places the phone call of
+ * Twilio Programmable Voice behind a small seam (docs/architecture.md "Layout" "integrations"): places the phone call of
  * a spec-004 call session with `<Connect><Stream>` TwiML (a bidirectional Media Stream to
  * `wss://…/twilio/media/{sessionId}`), hangs it up, and checks the `X-Twilio-Signature` of what
  * Twilio sends (status callbacks, the voice webhook, the Media Stream's WebSocket upgrade). The

@@ -8,7 +8,7 @@ export interface DictionaryEntry {
 
 /**
  * Where a pipeline reads its dictionary before each utterance is translated, so terms added while a
- * stream runs apply from its next utterance (e.g. an organization's glossary, DESIGN §3).
+ * stream runs apply from its next utterance (e.g. an organization's glossary, docs/architecture.md "The pipeline").
  * Should not throw; when it does, the pipeline keeps the last dictionary it read.
  */
 export type DictionarySource = () => Promise<readonly DictionaryEntry[]>;
@@ -43,7 +43,7 @@ function escapeRegExp(s: string): string {
 
 /**
  * Replaces every occurrence of a dictionary source term (whole words, case-insensitive, longest
- * term first) with a slot the MT engine passes through untouched (DESIGN §3 "Glossary").
+ * term first) with a slot the MT engine passes through untouched (docs/architecture.md "The pipeline" "Glossary").
  */
 export function protectTerms(text: string, dictionary: readonly DictionaryEntry[]): ProtectedText {
   const entries = dictionary

@@ -1,5 +1,5 @@
 /**
- * Per-utterance latency marks (DESIGN §3): speech end (VAD), endpoint detected, final transcript,
+ * Per-utterance latency marks (docs/architecture.md "The pipeline"): speech end (VAD), endpoint detected, final transcript,
  * translation and first synthesized audio byte sent. All values are wall-clock ms.
  */
 

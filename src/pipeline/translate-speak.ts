@@ -6,7 +6,7 @@ import type { TtsProvider, VoiceName } from '../providers/tts/types.js';
 import { protectTerms, restoreTerms, type DictionaryEntry } from './glossary.js';
 
 /**
- * Translates one final transcript with the glossary enforced (DESIGN §3 "mt (+glossary)"): each
+ * Translates one final transcript with the glossary enforced (docs/architecture.md "The pipeline" "mt (+glossary)"): each
  * dictionary source term that occurs is protected through MT and rendered as its target term.
  * Same primary language on both sides: no MT, the text (with its terms applied) comes back.
  * `engines` are MT engines to try first (ids or module names), as `MtRequestOptions.engines`.
@@ -28,7 +28,7 @@ export async function translateWithGlossary(
 }
 
 /**
- * Synthesizes `text` and yields it as s16le mono PCM at `sampleRateHz` (DESIGN §3 "tts → egress"),
+ * Synthesizes `text` and yields it as s16le mono PCM at `sampleRateHz` (docs/architecture.md "The pipeline" "tts → egress"),
  * block by block as the engine produces it, so the first bytes can be sent before the rest exists.
  * `options.engines`: TTS engines to try first, as `TtsRequest.engines`.
  * @throws {Error} when the TTS engine fails.

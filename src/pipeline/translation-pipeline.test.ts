@@ -10,7 +10,7 @@ import type { DictionaryEntry } from './glossary.js';
 import { TranslationPipeline, type PipelineEvent, type PipelineOptions } from './translation-pipeline.js';
 
 /**
- * The pipeline (DESIGN §3) driven like a pipecat processor test: audio in, the events out, in order.
+ * The pipeline (docs/architecture.md "The pipeline") driven like a pipecat processor test: audio in, the events out, in order.
  * Real energy VAD and resamplers, fake engines; `Date` is mocked so the latency marks (which the
  * pipeline reads from `Date.now`) are exact: audio advances it by its duration, each fake by its cost.
  */
@@ -88,7 +88,7 @@ afterEach(async () => {
   mock.timers.reset();
 });
 
-describe('TranslationPipeline with fake engines (DESIGN §3)', () => {
+describe('TranslationPipeline with fake engines (docs/architecture.md "The pipeline")', () => {
   it('emits interims, one final per utterance with the scripted text, then its translation, speech and end', async () => {
     const h = await startPipeline({ engines: { stt: { script: ['hello there world', 'how are you'] } } });
     await h.speak(TWO_UTTERANCES);

@@ -50,7 +50,7 @@ export interface PipelineOptions {
   engines?: { stt?: readonly string[]; mt?: readonly string[]; tts?: readonly string[] };
 }
 
-/** Events a pipeline emits, in order per utterance (DESIGN §3 frames). */
+/** Events a pipeline emits, in order per utterance (docs/architecture.md "The pipeline" frames). */
 export type PipelineEvent =
   | {
       type: 'transcript';
@@ -90,7 +90,7 @@ interface Utterance {
 
 /**
  * One speaker's streaming pipeline: ingest → VAD/endpointing → STT → MT (+glossary) → TTS → egress
- * (DESIGN §3). Audio goes in with `push`; events come out through `emit` in utterance order. MT and
+ * (docs/architecture.md "The pipeline"). Audio goes in with `push`; events come out through `emit` in utterance order. MT and
  * TTS of an utterance overlap with recognition of the next one; translated speech of consecutive
  * utterances is never interleaved.
  */

@@ -8,7 +8,7 @@ import { ENGINE_MODULES, engineModuleNames, findEngineModule } from './modules.j
 export const ENGINE_KINDS: readonly EngineKind[] = ['stt', 'mt', 'tts'];
 
 /**
- * The engines of a process without configuration (DESIGN §4): pocketsphinx, Apertium and
+ * The engines of a process without configuration (docs/architecture.md "Engines"): pocketsphinx, Apertium and
  * espeak-ng, each with the module's name as its id. A kind a configuration leaves out gets its
  * engine from here.
  */

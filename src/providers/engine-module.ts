@@ -1,5 +1,5 @@
 /**
- * The shape of one engine module (DESIGN §4, issue "engines"): every engine, offline or remote, is
+ * The shape of one engine module (docs/architecture.md "Engines", issue "engines"): every engine, offline or remote, is
  * one file under `src/providers/<kind>/<name>.ts` that exports an {@link EngineModule}. The module
  * says what it is (`kind`, `name`), what it can be configured with (a zod schema of its settings)
  * and how to start it (`create`, which discovers the engine's capabilities — languages, voices,

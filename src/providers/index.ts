@@ -31,7 +31,7 @@ export interface CreateEnginesOptions {
   /** pocketsphinx `idleDecoders` unless the configuration sets it (`TOLK_STT_IDLE_DECODERS`). */
   idleDecoders?: number;
   /**
-   * False for a gateway (role `gateway`, DESIGN §2): workers recognize, so no recognizer is
+   * False for a gateway (role `gateway`, docs/architecture.md "Processes"): workers recognize, so no recognizer is
    * pre-loaded or kept; MT and TTS stay (conversation rooms translate and speak at the gateway)
    * and language discovery is unchanged.
    */
@@ -77,7 +77,7 @@ function routedOf<K extends EngineKind>(started: readonly Started[], kind: K): R
 
 /**
  * Starts the engines of a routing configuration (docs/engines.md "Configuration"; `undefined`:
- * the offline three — pocketsphinx, Apertium and espeak-ng from Debian packages, DESIGN §4) behind
+ * the offline three — pocketsphinx, Apertium and espeak-ng from Debian packages, docs/architecture.md "Engines") behind
  * routed providers, and pre-loads one recognizer and every MT pair so the first stream does not
  * pay for start-up.
  * @param config - the parsed JSON/YAML of `TOLK_ENGINES` / `TOLK_ENGINES_FILE`, or undefined.
@@ -108,7 +108,7 @@ export async function createEngines(config: unknown, options: CreateEnginesOptio
 }
 
 /**
- * Starts the offline engines (DESIGN §4): pocketsphinx, Apertium and espeak-ng from Debian
+ * Starts the offline engines (docs/architecture.md "Engines"): pocketsphinx, Apertium and espeak-ng from Debian
  * packages, each the only engine of its kind. {@link createEngines} without configuration.
  * @throws {Error} naming the missing Debian packages when an engine is not installed.
  */

@@ -4,7 +4,7 @@ import type { SttProvider } from './stt/types.js';
 import type { TtsProvider, VoiceName } from './tts/types.js';
 import { ROUTED_PROVIDER, type RoutedProviderInfo } from './routing/route-order.js';
 
-/** The engines one process runs with (DESIGN §4). */
+/** The engines one process runs with (docs/architecture.md "Engines"). */
 export interface Engines {
   stt: SttProvider;
   mt: MtProvider;

@@ -50,7 +50,7 @@ export interface ConversationRoomOptions {
 
 /**
  * One conversation's participants in this process, rendered as spec 003 Flow 2 messages, over the
- * room core ({@link RoomFanOut}: translate and speak once per language, DESIGN §3).
+ * room core ({@link RoomFanOut}: translate and speak once per language, docs/architecture.md "The pipeline").
  * Membership is the bus's, so `client_count` and `partner_language` count every process. Each
  * final is translated once per listener language of the whole room (not once per listener), by the
  * speaker's process, and spoken once per language; every participant gets it in their own

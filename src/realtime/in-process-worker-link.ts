@@ -9,7 +9,7 @@ import type { VadName } from '../providers/vad/types.js';
 export const IN_PROCESS_WORKER_ID = 'in-process';
 
 /**
- * Leg 2 without a socket (role `all`, DESIGN §2): the gateway's connection drives a
+ * Leg 2 without a socket (role `all`, docs/architecture.md "Processes"): the gateway's connection drives a
  * {@link WorkerStream} in the same process through the same {@link WorkerLink} interface a remote
  * worker is reached through. Its events reach the gateway as the pipeline's own objects.
  */

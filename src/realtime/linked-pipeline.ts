@@ -45,7 +45,7 @@ export function conversationLeg2Config(engines: Engines, r: ConversationPipeline
 }
 
 /**
- * A conversation connection's pipeline on a worker (spec 003 through spec 002 leg 2, DESIGN §2:
+ * A conversation connection's pipeline on a worker (spec 003 through spec 002 leg 2, docs/architecture.md "Processes":
  * workers own pipelines, the gateway keeps the rooms): the leg-2 config goes out through
  * {@link WorkerLinks} (in this process for role `all`, a remote worker for role `gateway`), audio
  * follows, and the worker's typed events come back. Whoever built the config chooses

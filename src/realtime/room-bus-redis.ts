@@ -125,7 +125,7 @@ return count()
 `;
 
 /**
- * Conversation rooms across processes through Redis (DESIGN §2 "room pub/sub"). Membership is the
+ * Conversation rooms across processes through Redis (docs/architecture.md "Processes"). Membership is the
  * hash `tolk:room:<id>:members` (participant id → language, process, join order, expiry), changed
  * only by Lua scripts that also publish the change, so counts and `joined`/`left` events agree.
  * Events travel on the channel `tolk:room:<id>` through a second connection (`redis.duplicate()`,

@@ -1,5 +1,5 @@
 /**
- * The room bus (DESIGN §2 "room pub/sub"): what the processes serving one conversation (spec 003
+ * The room bus (docs/architecture.md "Processes"): what the processes serving one conversation (spec 003
  * Flow 2) share — its membership, and the events each process fans out to its own sockets. The
  * embedded default ({@link MemoryRoomBus}) keeps membership in this process and publishes nothing;
  * with `REDIS_URL` the Redis implementation (`room-bus-redis.ts`) makes membership global and

@@ -35,7 +35,7 @@ export interface AttachRequest {
 export type AttachResult = { ok: true; stream: AttachedStream } | { ok: false; status: number; description: string };
 
 /**
- * The transport-independent side of realtime streams (DESIGN §5 `realtime/`): binds a `/vt`
+ * The transport-independent side of realtime streams (docs/architecture.md "Layout" `realtime/`): binds a `/vt`
  * connection to its organization (glossary as STT vocabulary and MT dictionary) and, for a session's
  * `streamToken`, to its platform session (spec 000): languages, participant checks, status
  * transitions, utterance and usage recording, and revocation. `/vt` calls it through

@@ -43,7 +43,7 @@ export interface WorkerLinkOptions {
 }
 
 /**
- * The gateway's side of leg 2 (spec 002 Part 2 step 4, DESIGN §2): one open stream on a worker,
+ * The gateway's side of leg 2 (spec 002 Part 2 step 4, docs/architecture.md "Processes"): one open stream on a worker,
  * in this process (role `all`) or over a WebSocket (role `gateway`). Audio passes both ways
  * untouched; the worker's events arrive typed (JSON exists only on leg 2's socket).
  */

@@ -17,7 +17,7 @@ export interface HeldWorkerStream {
   shutdown(): Promise<void>;
 }
 
-/** What a worker process shares between its streams (DESIGN §2, role `worker`). */
+/** What a worker process shares between its streams (docs/architecture.md "Processes", role `worker`). */
 export interface WorkerRuntime {
   /** `wrk_…`, sent in each `ack`. */
   readonly workerId: string;

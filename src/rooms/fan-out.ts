@@ -47,7 +47,7 @@ export interface SpeechSink {
 }
 
 /**
- * The room core of DESIGN §2–3, transport-neutral: a speaker is recognized once (upstream); each
+ * The room core of docs/architecture.md "Processes"–3, transport-neutral: a speaker is recognized once (upstream); each
  * final is translated once per listener language — with the glossary of the pair — and spoken once
  * per language, one utterance after another. Spec-003 conversation rooms render its results as
  * JSON messages; a LiveKit room would publish them as data packets and audio tracks.

@@ -31,7 +31,7 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
 return 0`;
 
 /**
- * Leases in Redis, the one pattern every shared registry uses (DESIGN §2: worker registry, live
+ * Leases in Redis, the one pattern every shared registry uses (docs/architecture.md "Processes": worker registry, live
  * streams of platform sessions, interpreters of rooms): a lease lives until its expiry on the
  * Redis clock unless its holder renews it, so a crashed process stops counting by itself.
  * - A **lease set** (a sorted set, member → expiry) counts many holders: a session's live streams,

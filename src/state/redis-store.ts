@@ -3,7 +3,7 @@ import type { StateStore } from './store.js';
 
 /**
  * {@link StateStore} in Redis (`REDIS_URL`): state every process shares — session keys issued by
- * one gateway open `/vt` streams on another (DESIGN §2).
+ * one gateway open `/vt` streams on another (docs/architecture.md "Processes").
  */
 export class RedisStateStore implements StateStore {
   /**

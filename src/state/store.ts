@@ -1,5 +1,5 @@
 /**
- * Shared key/value state with expiry (DESIGN §2 "state/"). The embedded default keeps it in memory;
+ * Shared key/value state with expiry (docs/architecture.md "Processes"). The embedded default keeps it in memory;
  * a Redis implementation shares it between processes.
  */
 export interface StateStore {

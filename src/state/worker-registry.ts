@@ -6,7 +6,7 @@ export const WORKER_HEARTBEAT_MS = 1000;
 /** Lifetime of a registry entry without a heartbeat, in ms: a dead worker disappears after at most this. */
 export const WORKER_ENTRY_TTL_MS = 3000;
 
-/** A worker's registry entry (DESIGN §2 "registers its capacity and load in the state store"). */
+/** A worker's registry entry (docs/architecture.md "Processes"). */
 export interface WorkerEntry {
   /** `wrk_…`, unique per worker process. */
   id: string;
@@ -60,7 +60,7 @@ export function workerRunsProviders(worker: Pick<WorkerEntry, 'engines'>, provid
 const ENTRY = (prefix: string, id: string): string => `${prefix}${id}`;
 
 /**
- * The worker registry in Redis (DESIGN §2, `REDIS_URL`): one key per worker with a TTL
+ * The worker registry in Redis (docs/architecture.md "Processes", `REDIS_URL`): one key per worker with a TTL
  * ({@link WORKER_ENTRY_TTL_MS}) refreshed by its heartbeat, plus a lease set of ids
  * ({@link RedisLeases}, expiry on the Redis clock) so gateways list live workers without scanning
  * the keyspace.

@@ -36,7 +36,7 @@ export class RoomConnection implements RoomParticipant {
   private readonly speech: boolean;
   private room: ConversationRoom | undefined;
   /**
-   * This speaker's recognizer on a worker (DESIGN §2) with its slot (every transport counts against
+   * This speaker's recognizer on a worker (docs/architecture.md "Processes") with its slot (every transport counts against
    * `TOLK_MAX_STREAMS`): opened at their first audio and again after its worker was lost.
    */
   private readonly stream: ConversationStream;

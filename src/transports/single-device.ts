@@ -26,7 +26,7 @@ const CONFIG_REFILL_MS = 1000;
  * speech → translation, measured by the pipeline) and, when the config asks for it (`"speech": true`),
  * the translated speech as binary PCM s16le mono at the config's rate. A new `config` switches languages without reconnecting: utterances already
  * recognized finish in the old languages, audio after it goes to the new ones. The pipeline runs on
- * a worker through leg 2 (DESIGN §2), in this process for role `all`.
+ * a worker through leg 2 (docs/architecture.md "Processes"), in this process for role `all`.
  */
 export class SingleDeviceConnection {
   /**

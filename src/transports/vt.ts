@@ -153,7 +153,7 @@ export class VtConnection implements LiveConnection {
   }
 
   /**
-   * Graceful end for a server shutting down (DESIGN §2, SIGTERM): stops taking audio, lets the
+   * Graceful end for a server shutting down (docs/architecture.md "Processes", SIGTERM): stops taking audio, lets the
    * worker finish the utterance in flight — its final, translation and speech are sent and
    * persisted — for at most `timeoutMs`, then closes with 1001 (going away).
    */

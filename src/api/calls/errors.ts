@@ -51,7 +51,7 @@ export function invalidField(param: string, message: string, code = 'invalid_fie
 }
 
 /**
- * The calls surface's error handler (DESIGN §7): every failure answers in the vendor's shape with
+ * The calls surface's error handler (docs/architecture.md "Errors"): every failure answers in the vendor's shape with
  * the registered status; unexpected errors are 500 `internal_error` and never leak internals.
  */
 export function handleCallsError(error: FastifyError | AppError | Error, request: FastifyRequest, reply: FastifyReply): void {

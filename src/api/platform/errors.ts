@@ -13,7 +13,7 @@ export function platformError(code: ErrorCode, message: string): PlatformErrorBo
 }
 
 /**
- * The platform surface's error handler (spec 000 "Error Codes", DESIGN §7): every failure answers
+ * The platform surface's error handler (spec 000 "Error Codes", docs/architecture.md "Errors"): every failure answers
  * `{"error":{"code","message"}}` with the registered status. Request validation failures are 400
  * `BAD_REQUEST` naming the field; unexpected errors are 500 `INTERNAL_ERROR` and never leak internals.
  */

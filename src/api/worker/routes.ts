@@ -17,7 +17,7 @@ export function secretMatches(given: string | string[] | undefined, secret: stri
 }
 
 /**
- * The HTTP side of a worker process (role `worker`, DESIGN §2): only leg 2 at {@link LEG2_PATH}
+ * The HTTP side of a worker process (role `worker`, docs/architecture.md "Processes"): only leg 2 at {@link LEG2_PATH}
  * (the upgrade needs the {@link WORKER_SECRET_HEADER} header, else HTTP 401), `GET /api/health`, `GET /api/health/ready` (docs/deploy.md "Readiness")
  * (spec 000's liveness shape) and `GET /metrics`. Closing the app drains live streams: each
  * finishes its utterance in flight (at most `drainTimeoutMs`), then leg 2 closes with 1001.

@@ -25,7 +25,7 @@ export interface LegStreamHandlers {
 }
 
 /**
- * One leg's speech through the stream service (DESIGN §2): recognized in the leg's language,
+ * One leg's speech through the stream service (docs/architecture.md "Processes"): recognized in the leg's language,
  * translated into the other leg's and spoken — a spec-002 stream opened with
  * {@link openGrantedStream} under the session creator's key (admission, slots, glossary, usage),
  * on its first audio. Audio sent while it opens waits (bounded); a failure is reported once, and

@@ -116,7 +116,7 @@ class BullQueue implements AttemptQueue {
 const QUEUE_CLOSE_TIMEOUT_MS = 2000;
 
 /**
- * Delivers stored webhook events (DESIGN §2 "background jobs such as webhook delivery"): each
+ * Delivers stored webhook events (docs/architecture.md "Processes"): each
  * attempt POSTs the stored body with a fresh `Kallglot-Signature`; a 2xx within the timeout
  * delivers it, anything else retries after {@link retryDelayMs} until `maxAttempts`, then the
  * event is `failed`. Every attempt is recorded (`GET /v1/webhook_events`). At least once: an event

@@ -1,5 +1,5 @@
 /**
- * The error every HTTP engine throws (DESIGN §4 "timeouts, retries (5xx/429/network only), abort …
+ * The error every HTTP engine throws (docs/architecture.md "Engines" "timeouts, retries (5xx/429/network only), abort …
  * live in shared base classes"): it says whether trying again (on this engine or another) may
  * succeed, and carries the HTTP status when the server answered.
  */

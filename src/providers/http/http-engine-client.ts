@@ -1,5 +1,5 @@
 /**
- * The shared base of every HTTP engine (DESIGN §4): one request = up to `1 + maxRetries` attempts,
+ * The shared base of every HTTP engine (docs/architecture.md "Engines"): one request = up to `1 + maxRetries` attempts,
  * each with its own timeout; retries with exponential backoff and jitter on 5xx, 408, 429 (honouring
  * `Retry-After`) and network errors, never on other 4xx; abort through an `AbortSignal` (the stream
  * closing, the process closing); one `EngineContext.onRequest` record per attempt. Node's fetch

@@ -168,7 +168,7 @@ class ApertiumPipeline {
 }
 
 /**
- * Apertium MT (DESIGN §4): pairs discovered from the installed mode files, each served by a warm
+ * Apertium MT (docs/architecture.md "Engines"): pairs discovered from the installed mode files, each served by a warm
  * null-flush pipeline, never a process per sentence. Glossary slots travel as superblanks
  * (`[tolkslotN]`), which Apertium passes through unchanged.
  */

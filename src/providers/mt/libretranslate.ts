@@ -1,5 +1,5 @@
 /**
- * The `libretranslate` MT engine (DESIGN §4): a LibreTranslate server (Argos Translate models),
+ * The `libretranslate` MT engine (docs/architecture.md "Engines"): a LibreTranslate server (Argos Translate models),
  * self-hosted or libretranslate.com. `GET /languages` at start gives the pairs (each language's
  * `targets`); `POST /translate {q, source, target, format, api_key}` translates one utterance.
  * Glossary slots travel as `<span translate="no">` elements with `format: "html"`: LibreTranslate's

@@ -1,5 +1,5 @@
 /**
- * The `openai-chat` MT engine (DESIGN §4 "OpenAI-compatible chat models for MT"): any server with
+ * The `openai-chat` MT engine (docs/architecture.md "Engines" "OpenAI-compatible chat models for MT"): any server with
  * OpenAI's `POST /v1/chat/completions` — vLLM, llama.cpp server, Ollama, LocalAI, OpenAI. One
  * request per utterance at temperature 0: a system prompt asking for the translation only, with the
  * rule for glossary placeholders (`{{0}}`, copied unchanged) and, when the pipeline passes them, the

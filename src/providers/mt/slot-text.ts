@@ -1,5 +1,5 @@
 /**
- * Glossary slots through remote MT engines (DESIGN §3 "Glossary"): each engine renders a slot as a
+ * Glossary slots through remote MT engines (docs/architecture.md "The pipeline" "Glossary"): each engine renders a slot as a
  * placeholder its server leaves alone, and these helpers read the placeholders back into
  * {@link MtText} and put back the spacing around them that an engine may have eaten.
  */

@@ -1,5 +1,5 @@
 /**
- * Machine-translation provider interface (DESIGN §4). Glossary terms travel as slots the engine must
+ * Machine-translation provider interface (docs/architecture.md "Engines"). Glossary terms travel as slots the engine must
  * pass through untouched; the shared glossary code substitutes the target terms afterwards.
  */
 

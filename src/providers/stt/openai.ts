@@ -1,5 +1,5 @@
 /**
- * The `openai` STT engine (DESIGN §4 "OpenAI-compatible transcription"): any server with OpenAI's
+ * The `openai` STT engine (docs/architecture.md "Engines" "OpenAI-compatible transcription"): any server with OpenAI's
  * `POST /v1/audio/transcriptions` — the faster-whisper servers (speaches), whisper.cpp server, vLLM,
  * LocalAI, OpenAI, Groq. One request per utterance: `push` buffers the utterance's audio, `flush`
  * sends it as a WAV file and resolves with the final transcript. No interim transcripts.

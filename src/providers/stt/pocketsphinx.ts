@@ -66,7 +66,7 @@ export function pocketsphinxAvailable(modelDir = POCKETSPHINX_MODEL_DIR): boolea
 }
 
 /**
- * Streaming STT on pocketsphinx, in process through koffi (DESIGN §4). Every slow decoder call runs
+ * Streaming STT on pocketsphinx, in process through koffi (docs/architecture.md "Engines"). Every slow decoder call runs
  * on the recognizer's own threads (`native-threads.ts`; `TOLK_STT_THREADS=libuv` for libuv's pool),
  * so decoding never blocks the event loop nor the pool file reads and DNS lookups use; calls on one
  * decoder are serialized, and all go through one {@link DecodeScheduler} (as many at once as cores,

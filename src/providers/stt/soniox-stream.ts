@@ -29,7 +29,7 @@ interface PendingFlush {
 }
 
 /**
- * One Soniox real-time session as an {@link SttStream} (DESIGN §4). Audio goes out as binary frames
+ * One Soniox real-time session as an {@link SttStream} (docs/architecture.md "Engines"). Audio goes out as binary frames
  * of s16le; non-final tokens become interim transcripts; final tokens collect into the utterance
  * until a boundary: `<end>` (Soniox's endpoint detection: a final with `endpoint: 'provider'`) or
  * `<fin>` (the answer to the `{"type":"finalize"}` that `flush` sends: the final `flush` resolves

@@ -1,5 +1,5 @@
 /**
- * Soniox real-time speech recognition as an engine module (DESIGN §4; spec 002 Part 3 example
+ * Soniox real-time speech recognition as an engine module (docs/architecture.md "Engines"; spec 002 Part 3 example
  * `stt.provider: "soniox"`). One WebSocket session per stream (`soniox-stream.ts`), Soniox's own
  * endpoint detection (`endpointing: 'provider'`) and, with the `soniox` translator
  * (`../mt/soniox.ts`), Soniox's own translation of each utterance. Protocol: `soniox-protocol.ts`.

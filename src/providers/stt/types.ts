@@ -1,5 +1,5 @@
 /**
- * Speech-to-text provider interface (DESIGN §4). A provider opens one stream per speaker; the stream
+ * Speech-to-text provider interface (docs/architecture.md "Engines"). A provider opens one stream per speaker; the stream
  * takes speech audio with `push`, ends an utterance with `flush` and yields interim and final
  * transcripts as an async iterator.
  */

@@ -35,7 +35,7 @@ export const FAKE_MT_PAIRS: readonly LanguagePair[] = ['es', 'fr', 'de'].flatMap
 ]);
 
 /**
- * A deterministic {@link MtProvider} (DESIGN §4, `providers/testing/`): `hello` becomes
+ * A deterministic {@link MtProvider} (docs/architecture.md "Engines", `providers/testing/`): `hello` becomes
  * `[es] hello`. Glossary slots come back in place, as Apertium returns its `[tolkslotN]`
  * superblanks untouched, so `translateWithGlossary` enforcement is testable. Every call is recorded.
  */

@@ -42,7 +42,7 @@ export interface FakeSttOptions {
 }
 
 /**
- * An {@link SttProvider} whose streams "recognize" a script (DESIGN §4, `providers/testing/`).
+ * An {@link SttProvider} whose streams "recognize" a script (docs/architecture.md "Engines", `providers/testing/`).
  * Deterministic: interims follow the amount of audio pushed, finals follow `flush`, never
  * wall-clock time. Events come out asynchronously and in order, as a real engine's do.
  */

@@ -28,7 +28,7 @@ export interface FakeTtsOptions {
 export const FAKE_TTS_FREQUENCY_HZ: Readonly<Record<VoiceName, number>> = { male: 220, female: 440 };
 
 /**
- * A {@link TtsProvider} that "speaks" a sine tone (DESIGN §4, `providers/testing/`): mono s16
+ * A {@link TtsProvider} that "speaks" a sine tone (docs/architecture.md "Engines", `providers/testing/`): mono s16
  * blocks at `capabilities.sampleRateHz`, like espeak-ng, lasting `msPerChar` per character, at the
  * voice's frequency, so a test can check duration, rate and voice of what reaches the client.
  */

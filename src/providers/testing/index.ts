@@ -1,5 +1,5 @@
 /**
- * Fake engines for tests (DESIGN §4 "Fakes for tests live in `providers/testing/`"): pipeline,
+ * Fake engines for tests (docs/architecture.md "Engines" "Fakes for tests live in `providers/testing/`"): pipeline,
  * stream and room logic run against them in milliseconds, without pocketsphinx, Apertium or espeak-ng.
  */
 import type { Engines } from '../registry.js';

@@ -1,5 +1,5 @@
 /**
- * Simulated engine time for the fakes in `providers/testing/` (DESIGN §4): a fake "spends" its
+ * Simulated engine time for the fakes in `providers/testing/` (docs/architecture.md "Engines"): a fake "spends" its
  * configured cost by advancing a clock the test controls, instead of sleeping, so latency marks are
  * exact and tests run in milliseconds.
  */

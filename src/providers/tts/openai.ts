@@ -1,5 +1,5 @@
 /**
- * The `openai` TTS engine (DESIGN §4 "OpenAI-compatible /v1/audio/speech"): any server with
+ * The `openai` TTS engine (docs/architecture.md "Engines" "OpenAI-compatible /v1/audio/speech"): any server with
  * OpenAI's `POST /v1/audio/speech` — OpenAI, Kokoro-FastAPI, speaches (Kokoro, Piper), LocalAI.
  * One request per sentence with `response_format: "pcm"` (raw s16le mono, 24 kHz for OpenAI and
  * Kokoro); the samples are yielded block by block as the body arrives, so the first audio goes out

@@ -1,5 +1,5 @@
 /**
- * Text-to-speech provider interface (DESIGN §4): synthesized speech streams out as it is produced.
+ * Text-to-speech provider interface (docs/architecture.md "Engines"): synthesized speech streams out as it is produced.
  */
 
 export type { VoiceName } from '../../common/voices.js';

@@ -45,7 +45,7 @@ export class FrameSplitter {
 }
 
 /**
- * Conversational endpointing over frames already classified voiced or not (DESIGN §3): an utterance
+ * Conversational endpointing over frames already classified voiced or not (docs/architecture.md "The pipeline"): an utterance
  * opens after `speechStartMs` of voiced frames within `startWindowMs`, carries `preRollMs` of audio
  * before it, and ends after `endpointSilenceMs` of silence, after `longUtterancePauseMs` once it is
  * longer than `maxUtteranceMs` (`sentence-pause`), or at `hardMaxUtteranceMs` (`max-length`).

@@ -16,7 +16,7 @@ export interface EnergyVadOptions extends EndpointingOptions {
 
 /**
  * Energy-based voice activity detector with an adaptive noise floor and conversational endpointing
- * (DESIGN §3 "vad/endpointing", {@link Endpointer}): short pauses end an utterance; a long monologue
+ * (docs/architecture.md "The pipeline" "vad/endpointing", {@link Endpointer}): short pauses end an utterance; a long monologue
  * is cut at the first shorter pause after `maxUtteranceMs`, and never grows past `hardMaxUtteranceMs`.
  * Stream times (`atMs`) are measured in audio time from the first sample pushed. Synchronous and
  * cheap (one RMS per 10 ms frame).

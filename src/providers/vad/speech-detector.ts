@@ -15,7 +15,7 @@ export interface SpeechDetectorOptions extends EndpointingOptions {
 }
 
 /**
- * A stream's front end before recognition (DESIGN §3 ingest → VAD): optional noise suppression,
+ * A stream's front end before recognition (docs/architecture.md "The pipeline" ingest → VAD): optional noise suppression,
  * then the chosen VAD with the shared endpointing. `push` never blocks on a model: work runs in
  * order on a promise chain and events reach `onEvents` in stream order. With the energy VAD and no
  * suppression, events are delivered synchronously inside `push`, as before either existed.

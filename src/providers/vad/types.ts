@@ -1,5 +1,5 @@
 /**
- * The voice activity detector contract (DESIGN §3 "vad/endpointing"): every VAD turns a stream of
+ * The voice activity detector contract (docs/architecture.md "The pipeline" "vad/endpointing"): every VAD turns a stream of
  * mono s16 samples into utterance events with the same conversational endpointing rules, so the
  * pipeline runs with any of them (docs/vad.md).
  */

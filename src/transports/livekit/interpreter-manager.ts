@@ -43,7 +43,7 @@ export class InterpreterCapacityError extends Error {
 }
 
 /**
- * The LiveKit interpreters of this process, one per room (DESIGN §2 "Rooms"): start one for a
+ * The LiveKit interpreters of this process, one per room (docs/architecture.md "Processes"): start one for a
  * room, stop it, list them. The single place that knows which rooms this process interprets, so a
  * placement or failover layer can be added on top (start here when another process's lease lapsed).
  */

@@ -23,7 +23,7 @@ export interface RedisInterpreterPlacementOptions {
 }
 
 /**
- * Interpreters across gateways (DESIGN §2, docs/rooms.md "Placement and failover"): every room
+ * Interpreters across gateways (docs/architecture.md "Processes", docs/rooms.md "Placement and failover"): every room
  * that needs an interpreter is recorded in Redis with its spec, and one gateway holds the room's
  * claim ({@link RedisLeases.claim}, renewed every `sweepMs`). A gateway that dies stops renewing;
  * within `claimTtlMs` + `sweepMs` (4 s by default) another gateway with room claims it and joins

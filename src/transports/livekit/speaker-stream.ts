@@ -189,7 +189,7 @@ export class SpeakerStream implements LiveConnection {
   }
 
   /**
-   * The worker died or shuts down, not the speaker (DESIGN §2): the stream service places the
+   * The worker died or shuts down, not the speaker (docs/architecture.md "Processes"): the stream service places the
    * stream on another worker (same session, slot and voice); the speaker's audio meanwhile is kept
    * (the last few seconds). Ends the speaker's stream when no worker has room.
    */
