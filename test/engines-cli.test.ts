@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { it } from 'node:test';
 import { promisify } from 'node:util';
@@ -18,15 +20,22 @@ async function tolk(args: string[], env: Record<string, string>): Promise<{ code
 }
 
 it('tolk engines check: prints a valid configuration\'s engines, routes and languages; refuses an invalid one naming the engine and setting', async () => {
+  // A loopback port nothing listens on (taken, then freed).
+  const closed = http.createServer();
+  await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+  const closedPort = (closed.address() as AddressInfo).port;
+  await new Promise((resolve) => closed.close(resolve));
   const config = {
     engines: [
-      { id: 'whisper', kind: 'stt', name: 'openai', settings: { baseUrl: 'http://127.0.0.1:9/v1', apiKey: { env: 'CHECK_KEY' }, languages: ['es', 'de'] } },
+      { id: 'whisper', kind: 'stt', name: 'openai', settings: { baseUrl: `http://127.0.0.1:${closedPort}/v1`, apiKey: { env: 'CHECK_KEY' }, languages: ['es', 'de'] } },
       { id: 'pocketsphinx', kind: 'stt', name: 'pocketsphinx' },
     ],
     routes: { stt: { default: ['pocketsphinx', 'whisper'], es: ['whisper'] } },
   };
+  // Nothing listens on the closed port: the configuration is valid, but the check fails naming the engine.
   const ok = await tolk(['engines', 'check', '--start'], { TOLK_ENGINES: JSON.stringify(config), CHECK_KEY: 'sk-1' });
-  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.code, 1, ok.stderr);
+  assert.equal(ok.stderr, 'tolk: the configuration is valid, but no server answered for engine whisper: start it or fix its URL\n');
   const lines = ok.stdout.trim().split('\n');
   assert.deepEqual(lines.slice(0, 9), [
     'configuration is valid',
@@ -40,6 +49,20 @@ it('tolk engines check: prints a valid configuration\'s engines, routes and lang
     'routes.tts: default espeak-ng',
   ]);
   assert.equal(lines[9], 'recognized: de, en, es');
+  assert.equal(lines.at(-1), `unreachable: whisper (http://127.0.0.1:${closedPort}/v1: ECONNREFUSED)`);
+
+  // A server that answers (even 404) is reachable, and the check passes.
+  const server = http.createServer((_req, res) => res.writeHead(404).end());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
+    const up = { ...config, engines: [{ ...config.engines[0], settings: { ...config.engines[0]!.settings, baseUrl } }, config.engines[1]] };
+    const reachable = await tolk(['engines', 'check', '--start'], { TOLK_ENGINES: JSON.stringify(up), CHECK_KEY: 'sk-1' });
+    assert.equal(reachable.code, 0, reachable.stderr);
+    assert.equal(reachable.stdout.trim().split('\n').at(-1), `reachable: whisper (${baseUrl})`);
+  } finally {
+    server.close();
+  }
 
   const missing = await tolk(['engines', 'check'], { TOLK_ENGINES: JSON.stringify(config), CHECK_KEY: '' });
   assert.equal(missing.code, 1);

@@ -34,18 +34,61 @@ function describePlan(plan: EnginesPlan): string[] {
   return lines;
 }
 
+/** How long `engines check --start` waits for an engine's server to answer, in ms. */
+const PROBE_TIMEOUT_MS = 3000;
+
+/** The server address an engine's settings name (`baseUrl`, or Soniox's `apiUrl`), if it has one. */
+function engineUrl(settings: unknown): string | undefined {
+  if (typeof settings !== 'object' || settings === null) return undefined;
+  const s = settings as { baseUrl?: unknown; apiUrl?: unknown };
+  const url = s.baseUrl ?? s.apiUrl;
+  return typeof url === 'string' ? url : undefined;
+}
+
+/**
+ * Whether a server answers at `url`: any HTTP answer (a 401 or 404 too) counts as reachable.
+ * @returns undefined when it answered, else why not (`ECONNREFUSED`, `timed out after 3000 ms`, …).
+ */
+async function unreachableReason(url: string): Promise<string | undefined> {
+  try {
+    const res = await fetch(url, { method: 'GET', redirect: 'manual', signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    await res.body?.cancel();
+    return undefined;
+  } catch (err) {
+    const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+    if (e.name === 'TimeoutError') return `timed out after ${PROBE_TIMEOUT_MS} ms`;
+    return e.cause?.code ?? e.cause?.message ?? e.message ?? String(err);
+  }
+}
+
+/** One line per engine with a server address: `reachable: id (url)` or `unreachable: id (url: reason)`. */
+async function probeEngines(plan: EnginesPlan): Promise<{ lines: string[]; unreachable: string[] }> {
+  const targets = plan.engines.flatMap((e) => {
+    const url = engineUrl(e.settings);
+    return url ? [{ id: e.id, url }] : [];
+  });
+  const reasons = await Promise.all(targets.map((t) => unreachableReason(t.url)));
+  const lines = targets.map((t, i) => (reasons[i] === undefined ? `reachable: ${t.id} (${t.url})` : `unreachable: ${t.id} (${t.url}: ${reasons[i]})`));
+  return { lines, unreachable: targets.filter((_, i) => reasons[i] !== undefined).map((t) => t.id) };
+}
+
 /**
  * `tolk engines check`: validates the routing configuration of `TOLK_ENGINES` / `TOLK_ENGINES_FILE`
  * (or `--file`) and prints its engines and routes; with `--start`, also starts the engines (no
- * prewarming) and prints the languages they offer together, then stops them.
- * @throws {Error} naming the engine id and setting at fault, or the engine that failed to start.
+ * prewarming), prints the languages they offer together, then stops them, and asks every engine
+ * with a server address (`baseUrl`, `apiUrl`) whether its server answers.
+ * @throws {Error} naming the engine id and setting at fault, the engine that failed to start, or
+ *   (after printing the report) the engines whose server did not answer.
  */
 export async function enginesCheckCommand(config: TolkConfig, o: { file?: string; start?: boolean }): Promise<void> {
   const source = o.file ? { file: o.file } : config.engines;
   const raw = readEnginesConfig(source);
   const plan = parseEnginesConfig(raw, { env: process.env });
   const lines = [raw === undefined ? 'no configuration: the offline engines' : 'configuration is valid', ...describePlan(plan)];
+  let unreachable: string[] = [];
   if (o.start) {
+    const probe = await probeEngines(plan);
+    unreachable = probe.unreachable;
     const engines = await createEngines(raw, { prewarm: false, idleDecoders: 0 });
     try {
       const pairs = supportedPairs(engines).filter((p) => p.source !== p.target);
@@ -54,9 +97,13 @@ export async function enginesCheckCommand(config: TolkConfig, o: { file?: string
         `translated: ${pairs.map((p) => `${p.source}-${p.target}`).join(', ') || 'none'}`,
         `spoken: ${[...new Set(engines.tts.capabilities.languages.map((l) => l.split('-')[0]))].sort().join(', ')}`,
       );
+      lines.push(...probe.lines);
     } finally {
       await closeEngines(engines);
     }
   }
   process.stdout.write(`${lines.join('\n')}\n`);
+  if (unreachable.length > 0) {
+    throw new Error(`the configuration is valid, but no server answered for engine ${unreachable.join(', ')}: start it or fix its URL`);
+  }
 }
