@@ -9,6 +9,7 @@ import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { secureDataDir } from './data-dir.js';
+import { initPgliteCluster } from './pglite-init.js';
 import * as schema from './schema.js';
 
 /** The drizzle database, whichever driver is behind it. */
@@ -69,6 +70,7 @@ export async function openDatabase(options: { dataDir: string; databaseUrl?: str
   // Private before PGlite writes into it, and again once it has: PGlite creates its files
   // world-readable (0666); files Postgres creates later are 0600 already (docs/security.md).
   if (dataDir) secureDataDir(dataDir);
+  if (dataDir) await initPgliteCluster(path.join(dataDir, 'pgdata'));
   const client = new PGlite(dataDir && path.join(dataDir, 'pgdata'));
   const db = drizzlePglite(client, { schema });
   try {
