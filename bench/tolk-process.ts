@@ -13,6 +13,8 @@ import path from 'node:path';
 export interface TolkProcess {
   /** `http://127.0.0.1:<port>`. */
   url: string;
+  /** The server's process id (for /proc/PID/smaps). */
+  pid: number;
   /** The owner key of the default organization the fresh server created. */
   apiKey: string;
   /** CPU time of the server so far, in ms: its threads and the child processes (MT, TTS) it reaped. */
@@ -91,7 +93,7 @@ export async function startTolkProcess(env: Record<string, string> = {}): Promis
     }
   };
   return {
-    url, apiKey, cpuMs, metric, settled,
+    url, apiKey, cpuMs, metric, settled, pid: child.pid ?? 0,
     rssBytes: () => Number(stat()[21]) * 4096,
     memoryMb() {
       const text = fs.readFileSync(`/proc/${child.pid}/smaps_rollup`, 'utf8');

@@ -10,6 +10,7 @@ import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import pg from 'pg';
 import { secureDataDir } from './data-dir.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { initPgliteCluster } from './pglite-init.js';
 import * as schema from './schema.js';
 
 /** The drizzle database, whichever driver is behind it. */
@@ -76,6 +77,8 @@ export async function openDatabase(options: { dataDir: string; databaseUrl?: str
   const unlock = dataDir ? lockDataDir(path.resolve(dataDir)) : () => {};
   let client: PGlite;
   try {
+    // A new cluster is created on a thread of its own (its WebAssembly memory never shrinks): docs/deploy.md "Memory".
+    if (dataDir) await initPgliteCluster(path.join(dataDir, 'pgdata'));
     client = new PGlite(dataDir && path.join(dataDir, 'pgdata'));
   } catch (err) {
     unlock();

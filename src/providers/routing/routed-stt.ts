@@ -104,7 +104,11 @@ function drain(stream: SttStream, onEvent: (t: SttTranscript) => void = () => un
 /**
  * One routed recognition stream: the serving engine's stream, plus fallback engines' streams
  * opened when first needed. Finals come out in utterance order, from whichever engine recognized
- * the utterance; interims only from the serving engine, and none while an utterance is finishing.
+ * the utterance; interims only from the serving engine, each after the finals of the utterances
+ * before its own: an interim of an utterance whose predecessor's final is still being finished is
+ * held (the latest one) and passed on right after that final, so a consumer that attributes
+ * interims to the oldest utterance awaiting its final never misattributes one, and an utterance
+ * that ended while the one before it was finishing still has its interim before its final.
  */
 class RoutedSttStream implements SttStream {
   private readonly events = new AsyncQueue<SttTranscript>();
@@ -112,8 +116,13 @@ class RoutedSttStream implements SttStream {
   private utterance: Int16Array[] = [];
   private ingest: StreamingResampler | undefined;
   private chain: Promise<unknown> = Promise.resolve();
-  private finishing = 0;
   private closed = false;
+  /** Serving-engine flushes settled: an interim the serving engine sends now is of utterance number `servedSettled`. */
+  private servedSettled = 0;
+  /** Finals passed on: the utterance whose interims pass at once. */
+  private finalsOut = 0;
+  /** The latest interim of a later utterance than `finalsOut`, waiting for the finals before it. */
+  private held: { utterance: number; transcript: SttTranscript } | undefined;
 
   constructor(
     private readonly serving: { engine: SttEngine; stream: SttStream },
@@ -123,7 +132,7 @@ class RoutedSttStream implements SttStream {
   ) {
     this.ingest = this.resamplerFor(serving.engine);
     drain(serving.stream, (t) => {
-      if (t.type === 'interim' && this.finishing === 0 && !this.closed) this.events.push(t);
+      if (t.type === 'interim') this.interim(t);
     });
   }
 
@@ -147,10 +156,13 @@ class RoutedSttStream implements SttStream {
       if (tail.length > 0) this.serving.stream.push(tail);
       this.ingest = this.resamplerFor(this.serving.engine);
     }
-    this.finishing++;
     // Asked now, so the serving engine ends this utterance before audio of the next one arrives.
     const served = this.serving.stream.flush();
-    const result = this.chain.then(() => this.finish(served, audio)).finally(() => this.finishing--);
+    const settled = (): void => {
+      this.servedSettled++;
+    };
+    served.then(settled, settled);
+    const result = this.chain.then(() => this.finish(served, audio));
     this.chain = result.catch(() => undefined);
     return result;
   }
@@ -187,9 +199,28 @@ class RoutedSttStream implements SttStream {
         failures.push({ id: e.id, error });
       }
     }
+    if (final) this.events.push(final);
+    this.nextUtterance();
     if (!final) throw allFailedError('recognize the utterance', failures);
-    this.events.push(final);
     return final;
+  }
+
+  /** An utterance's final is out (or failed): the next utterance's held interim, if any, follows it. */
+  private nextUtterance(): void {
+    this.finalsOut++;
+    const held = this.held;
+    if (held && held.utterance <= this.finalsOut) {
+      this.held = undefined;
+      if (held.utterance === this.finalsOut && !this.closed) this.events.push(held.transcript);
+    }
+  }
+
+  /** Passes on an interim of the serving engine in utterance order (held while finals before it are pending). */
+  private interim(t: SttTranscript): void {
+    if (this.closed) return;
+    const utterance = this.servedSettled;
+    if (utterance === this.finalsOut) this.events.push(t);
+    else if (utterance > this.finalsOut) this.held = { utterance, transcript: t };
   }
 
   /** A fallback engine's stream, opened on first use (a failed open is tried again next time). */

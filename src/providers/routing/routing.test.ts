@@ -4,7 +4,8 @@ import { TranslationPipeline, type PipelineEvent } from '../../pipeline/translat
 import { createEngines } from '../index.js';
 import { ENGINE_MODULES } from '../modules.js';
 import { checkLanguages, supportedPairs } from '../registry.js';
-import type { SttTranscript } from '../stt/types.js';
+import { AsyncQueue } from '../../common/async-queue.js';
+import type { SttProvider, SttStream, SttTranscript } from '../stt/types.js';
 import { EventRecorder, FAKE_ENGINE_MODULES, FakeMt, FakeStt, FakeTts, pcmBlocks, speechLikePcm } from '../testing/index.js';
 import { RoutedMt } from './routed-mt.js';
 import { RoutedStt } from './routed-stt.js';
@@ -54,6 +55,41 @@ describe('routed STT', () => {
     assert.equal(b.streams[0]?.finals[0]?.audioMs, 600, 'b heard the whole utterance at its own rate');
     assert.equal(b.stats().audioMs, 600);
     assert.equal(stt.stats().audioMs, 1000 + 600, 'a heard both utterances, b the first');
+  });
+
+  it('an utterance that ends while the one before it is finishing still has its interim, after that final and before its own', async () => {
+    // A serving stream whose finals the test releases: utterance 2 is flushed before utterance 1's final is out.
+    const events = new AsyncQueue<SttTranscript>();
+    const finals: Array<(t: SttTranscript) => void> = [];
+    const serving: SttStream = {
+      pendingMs: 0,
+      push: () => undefined,
+      flush: () => new Promise<SttTranscript>((resolve) => finals.push((t) => {
+        events.push(t);
+        resolve(t);
+      })),
+      close: async () => events.end(),
+      [Symbol.asyncIterator]: () => events[Symbol.asyncIterator](),
+    };
+    const provider = { name: 'held', capabilities: { languages: ['en'], interimResults: true, vocabulary: false, sampleRateHz: 16000 }, open: async () => serving, close: async () => undefined } satisfies SttProvider;
+    const stt = new RoutedStt([{ id: 'held', name: 'held', provider }], {});
+    const s = await stt.open({ language: 'en-US' });
+    const seen = collect(s);
+    const turn = (): Promise<void> => new Promise<void>((resolve) => setImmediate(resolve));
+    s.push(second(300));
+    events.push({ type: 'interim', text: 'one', audioMs: 300 });
+    await turn();
+    const first = s.flush();
+    s.push(second(300));
+    const next = s.flush();
+    finals[0]?.({ type: 'final', text: 'one two', audioMs: 300 });
+    await first;
+    events.push({ type: 'interim', text: 'three', audioMs: 300 }); // decoded after final 1, as the recognizer's chain does
+    await turn();
+    finals[1]?.({ type: 'final', text: 'three four', audioMs: 300 });
+    await next;
+    await s.close();
+    assert.deepEqual((await seen).map((t) => `${t.type}:${t.text}`), ['interim:one', 'final:one two', 'interim:three', 'final:three four']);
   });
 
   it('rejects the flush, naming each engine, only when no engine can recognize the utterance', async () => {

@@ -17,7 +17,7 @@ const DECODE_BLOCK_SAMPLES = 1600;
 /**
  * One stream on one pocketsphinx decoder (a handle from `ps_init`): audio is decoded in 100 ms
  * blocks through the {@link DecodeScheduler} on the recognizer's threads, interims after each block
- * when the stream is not behind, a final per flush. The recognizer threads' CPU time of its calls
+ * when the stream is not behind (and the first of each utterance even when it is), a final per flush. The recognizer threads' CPU time of its calls
  * is added to `totals.decodeCpuMs`.
  */
 export class PocketsphinxStream implements SttStream {
@@ -118,8 +118,10 @@ export class PocketsphinxStream implements SttStream {
       this.totals.audioMs += (block.length * 1000) / SAMPLE_RATE_HZ;
       this.decodedSamples += block.length;
       this.queuedSamples -= block.length;
-      // Behind (more audio queued after this block): its interim would be stale; the final is not.
-      if (!withInterim || this.queuedSamples >= DECODE_BLOCK_SAMPLES) return;
+      // Behind (more audio queued after this block, maybe of the next utterances): its interim would
+      // be stale, so it is skipped once this utterance has had one; the first is always read, so an
+      // utterance with words has an interim before its final however far behind the stream is.
+      if (!withInterim || (this.queuedSamples >= DECODE_BLOCK_SAMPLES && this.lastInterim !== '')) return;
       const hyp = (l.psGetHyp(this.decoder, [0]) ?? '').trim();
       if (hyp && hyp !== this.lastInterim) {
         this.lastInterim = hyp;
