@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
-import { it } from 'node:test';
+import { after, it } from 'node:test';
 import { loadConfig } from '../src/config.js';
 import { startServer } from '../src/server.js';
-import { testEngines } from './helpers.js';
+import { closeTestEngines, testEngines } from './helpers.js';
+
+// The shared engines' child processes and threads would keep this file's process alive.
+after(closeTestEngines);
 
 it('/api/docs (as the README links it) leads to the UI page whose every script and stylesheet loads', async () => {
   const server = await startServer(loadConfig({}, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'silent' }), { engines: await testEngines() });

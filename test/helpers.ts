@@ -6,7 +6,7 @@ import pg from 'pg';
 import { readWav } from '../src/audio/wav.js';
 import { loadConfig, type TolkConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
-import { createOfflineEngines } from '../src/providers/index.js';
+import { closeEngines, createOfflineEngines } from '../src/providers/index.js';
 import { RoutedStt } from '../src/providers/routing/routed-stt.js';
 import { PocketsphinxStt } from '../src/providers/stt/pocketsphinx.js';
 import type { Engines } from '../src/providers/registry.js';
@@ -70,6 +70,17 @@ let sharedEngines: Promise<Engines> | undefined;
 export function testEngines(): Promise<Engines> {
   sharedEngines ??= createOfflineEngines({ idleDecoders: 8 });
   return sharedEngines;
+}
+
+/**
+ * Closes the shared engines when a test file made them: their MT and TTS child processes and
+ * recognizer threads would otherwise keep the file's process alive after its tests. Use as
+ * `after(closeTestEngines)`.
+ */
+export async function closeTestEngines(): Promise<void> {
+  const engines = sharedEngines;
+  sharedEngines = undefined;
+  if (engines) await closeEngines(await engines);
 }
 
 /** Loads `count` recognizers before a test opens that many streams at once. */

@@ -4,8 +4,12 @@ import { once } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { it } from 'node:test';
+import { after, it } from 'node:test';
 import { formatLogLine, logFormat } from '../src/logging.js';
+import { closeTestEngines } from './helpers.js';
+
+// The shared engines' child processes and threads would keep this file's process alive.
+after(closeTestEngines);
 
 // `tolk serve` in a terminal (a pseudo-terminal from util-linux `script`): readable log lines and the
 // owner key as a block; JSON when stdout is not a terminal (test/operator-cli.test.ts parses it).

@@ -4,13 +4,16 @@ import { promisify } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { it } from 'node:test';
+import { after, it } from 'node:test';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
 import { checkStreamAdmission, getOrganizationAdmission, MemoryStreamCounter, recordUsage } from '../src/domain/admission.js';
 import { startServer } from '../src/server.js';
 import { streamProviders } from '../src/gateway/stream-service.js';
-import { testEngines } from './helpers.js';
+import { closeTestEngines, testEngines } from './helpers.js';
+
+// The shared engines' child processes and threads would keep this file's process alive.
+after(closeTestEngines);
 
 const CLI = path.resolve('src/cli/main.ts');
 

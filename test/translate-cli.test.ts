@@ -5,11 +5,14 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { it } from 'node:test';
+import { after, it } from 'node:test';
 import { promisify } from 'node:util';
 import { loadConfig } from '../src/config.js';
 import { startServer } from '../src/server.js';
-import { testEngines } from './helpers.js';
+import { closeTestEngines, testEngines } from './helpers.js';
+
+// The shared engines' child processes and threads would keep this file's process alive.
+after(closeTestEngines);
 
 // `tolk translate` as a user runs it: the real CLI process, its exit code and what it prints.
 
