@@ -6,6 +6,7 @@ import { defineEngine, type EngineContext } from '../engine-module.js';
 import { reportedRequest } from '../engine-reporting.js';
 import { EngineNotInstalledError } from '../engine-errors.js';
 import type { LanguagePair, MtCapabilities, MtProvider, MtText } from './types.js';
+import type { Socket } from 'node:net';
 
 /** Where Debian's Apertium pair packages install their mode files. */
 export const APERTIUM_MODES_DIR = '/usr/share/apertium/modes';
@@ -152,7 +153,10 @@ class ApertiumPipeline {
         this.fail(new Error(`apertium ${this.mode.name} exited (${code}): ${stderr.trim()}`));
       }
     });
+    // An idle pipeline never keeps the process alive: neither the child nor its pipes (a pending
+    // translation's timeout timer does while it waits).
     proc.unref();
+    for (const pipe of [proc.stdin, proc.stdout, proc.stderr]) (pipe as unknown as Socket).unref();
     this.proc = proc;
     this.buffer = '';
     return proc;
