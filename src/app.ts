@@ -15,6 +15,7 @@ import { callsRoutes } from './api/calls/index.js';
 import { callStreamRoute } from './api/calls/stream-route.js';
 import { CallsService } from './gateway/calls/calls-service.js';
 import { twilioRoutes } from './api/telephony/twilio.js';
+import { registerOpenApi } from './api/openapi.js';
 
 /** On shutdown, how long a WebSocket client has to answer the 1001 close frame before it is cut, in ms. */
 const CLOSE_GRACE_MS = 2000;
@@ -55,6 +56,8 @@ export async function buildApp(ctx: AppContext, options: { logStream?: LogStream
     trustProxy: ctx.config.trustProxy,
   });
   acceptEmptyJsonBodies(app);
+  // Before every surface: swagger only sees routes registered after it (src/api/openapi.ts).
+  await registerOpenApi(app);
   // Frames above maxFrameBytes are answered with the documented error event; ws itself only drops
   // frames far beyond it.
   await app.register(fastifyWebsocket, {

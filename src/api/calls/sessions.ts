@@ -14,6 +14,7 @@ import { CallsError, invalidField } from './errors.js';
 import { idempotent } from './idempotent.js';
 import { renderCreatedSession, renderRecording, renderSession, renderTranscript, streamUrl } from './render.js';
 import { assertWebhookDestination, parseCreateSession } from './session-request.js';
+import { createSessionDocs } from './openapi-schemas.js';
 import { telephonyUnavailableError } from '../telephony/twilio.js';
 
 /** `reason` values of `POST /v1/sessions/{id}/end` (vendor "End a session"). */
@@ -41,7 +42,7 @@ async function ownSession(ctx: AppContext, request: FastifyRequest, id: string):
 export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const c = ctx.config.calls;
   const keyLimits = { leaseMs: c.idempotencyLeaseMs, maxKeysPerOrganization: c.maxIdempotencyKeysPerOrg };
-  app.post('/sessions', async (request, reply) => {
+  app.post('/sessions', { schema: { tags: ['calls'], description: 'Create a call session (spec 004).', docs: createSessionDocs } }, async (request, reply) => {
     const principal = principalOf(request);
     return idempotent(ctx.db, request, reply, principal.organizationId, async () => {
       const body = parseCreateSession(request.body);

@@ -13,6 +13,9 @@ const createBody = z.object({
 });
 
 /** Spec 003 errors are `{"error":"…"}`. */
+/** Spec 003's error body. */
+const errorBody = z.object({ error: z.string() });
+
 function fail(reply: FastifyReply, status: number, message: string): FastifyReply {
   return reply.code(status).send({ error: message });
 }
@@ -63,7 +66,10 @@ export async function conversationRestRoutes(app: FastifyInstance, ctx: AppConte
       errorResponseBuilder: (_request, context) =>
         Object.assign(new Error(`Too many conversations created; retry in ${Math.ceil(context.ttl / 1000)} seconds.`), { statusCode: 429 }),
     });
-    limited.post('/api/v1/session/create', { onRequest: requireConversationKey(ctx) }, async (request, reply) => {
+    limited.post('/api/v1/session/create', {
+      onRequest: requireConversationKey(ctx),
+      schema: { tags: ['conversations'], description: 'Create a conversation (spec 003).', docs: { body: createBody, response: { 400: errorBody, 429: errorBody } } },
+    }, async (request, reply) => {
       const body = createBody.safeParse(request.body);
       if (!body.success) return fail(reply, 400, 'Send {"language": "<code>", "translate_language": "<code>"}.');
       for (const code of [body.data.language, body.data.translate_language]) {

@@ -1,10 +1,8 @@
 import fastifyRateLimit from '@fastify/rate-limit';
-import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { AppContext } from '../../context.js';
-import { TOLK_VERSION } from '../../version.js';
 import { apiKeyRoutes } from './api-keys.js';
 import { authenticate } from './auth.js';
 import { handlePlatformError, platformError } from './errors.js';
@@ -29,14 +27,7 @@ export async function platformRoutes(app: FastifyInstance, ctx: AppContext, rout
     void reply.code(404).send(platformError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0] ?? ''}`));
   });
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: { title: 'Tolk platform API', version: TOLK_VERSION, description: 'Real-time voice translation: keys, sessions, glossary, intelligence, health (spec 000).' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key: ip_live_… or ip_test_…' } } },
-      security: [{ bearer: [] }],
-    },
-    transform: jsonSchemaTransform,
-  });
+  // @fastify/swagger itself is registered at the root (src/api/openapi.ts) so it sees every surface.
   // The UI's page at /api/docs (no slash) links its assets as /docs/static/… (404: the /api prefix
   // is lost); at /api/docs/ they are relative and load. The README's /api/docs goes there.
   app.addHook('onRequest', async (request, reply) => {
