@@ -26,7 +26,7 @@ it('SIGTERM drains: the utterance in flight gets its final, translation and spee
     }
     const key = /ip_live_\w{32}/.exec(stdout)?.[0] ?? '';
     const base = `http://127.0.0.1:${port}`;
-    while (!(await fetch(`${base}/api/health`).then((r) => r.ok, () => false))) await new Promise((r) => setTimeout(r, 100));
+    while (!(await fetch(`${base}/api/health/ready`).then((r) => r.ok, () => false))) await new Promise((r) => setTimeout(r, 100));
 
     const recording = librivoxRecordings().find((r) => r.id.endsWith('0870'));
     assert.ok(recording);
