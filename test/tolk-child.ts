@@ -21,14 +21,15 @@ export interface TolkChild {
 }
 
 /**
- * Starts `tolk serve` (from the sources) on `dataDir` with `env` added; waits until `/api/health`
+ * Starts `tolk serve` (from the sources) on `dataDir` with `env` added (webhooks to 127.0.0.1 allowed);
+ * waits until `/api/health/ready`
  * answers (and, on a fresh data dir, the owner key is printed).
  * @throws when it does not come up within 90 s.
  */
 export async function startTolkChild(dataDir: string, env: Record<string, string> = {}, fresh = true): Promise<TolkChild> {
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', String(port), '--host', '127.0.0.1', '--data-dir', dataDir], {
-    env: { ...process.env, LOG_LEVEL: 'warn', TOLK_STT_IDLE_DECODERS: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LOG_LEVEL: 'warn', TOLK_STT_IDLE_DECODERS: '1', TOLK_WEBHOOK_ALLOW_HOSTS: '127.0.0.1', ...env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
@@ -41,7 +42,7 @@ export async function startTolkChild(dataDir: string, env: Record<string, string
   for (;;) {
     if (gone) throw new Error(`tolk serve exited: ${out.slice(-1500)}`);
     if (Date.now() > deadline) throw new Error(`tolk serve did not come up: ${out.slice(-1500)}`);
-    const healthy = await fetch(`${url}/api/health`).then((r) => r.ok, () => false);
+    const healthy = await fetch(`${url}/api/health/ready`).then((r) => r.ok, () => false);
     if (healthy && (!fresh || /ip_live_\w{32}/.test(out))) break;
     await new Promise((r) => setTimeout(r, 100));
   }
