@@ -163,7 +163,7 @@ async function assertTranscripts(page: Page): Promise<{ original: string; transl
   const texts = await until(`a final original with ${MIN_WORDS_RIGHT} words of "${recording.reference}"`,
     () => page.getByTestId('original-final').locator('.room-text').allTextContents(), (t) => t.some((x) => wordsRight(x) >= MIN_WORDS_RIGHT));
   const index = texts.findIndex((x) => wordsRight(x) >= MIN_WORDS_RIGHT);
-  const original = texts[index];
+  const original = texts[index] ?? '';
   const originalFinal = page.getByTestId('original-final').nth(index);
   assert.equal(await originalFinal.locator('.room-text').getAttribute('lang'), 'en-US');
   const translatedFinal = page.getByTestId('translated-final').nth(index);
