@@ -79,6 +79,16 @@ function voicedFramesDuringPlayback(log: AudioLog): number {
   return count;
 }
 
+/** The `original` of a spec-003 interim message (`is_final: false`), else undefined. */
+function interimOf(message: string): string | undefined {
+  try {
+    const parsed = JSON.parse(message) as { is_final?: unknown; original?: unknown };
+    return parsed.is_final === false && typeof parsed.original === 'string' ? parsed.original : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const recordingOf = (suffix: string): { path: string; reference: string } => {
   const found = librivoxRecordings().find((r) => r.id.endsWith(suffix));
   if (!found) throw new Error(`LibriVox recording ${suffix} not found`);
@@ -162,23 +172,28 @@ describe('live page: microphone during playback, and a server that stops mid-sen
   it('the server stops mid-sentence: the interim becomes a card marked "not translated" and the page shows the disconnect', { timeout: 60_000 }, async () => {
     const { page, errors, close } = await openPage(browser, PHONE);
     let serverDown = false;
-    let stop: (() => Promise<void>) | undefined;
-    // Every live socket goes through here; "stopping the server" closes it and refuses the next ones.
+    let stopped: (interim: string) => void = () => undefined;
+    const stoppedOn = new Promise<string>((resolve) => (stopped = resolve));
+    // Every live socket goes through here. The server "stops" right after it sent an interim of two
+    // words or more: that interim reaches the page, nothing after it does (so no final can race it),
+    // and the next sockets are refused.
     await page.routeWebSocket(/\/api\/v1\/ws\/single$/, (ws) => {
       if (serverDown) return void ws.close({ code: 1011, reason: 'Server stopped' });
       const upstream = ws.connectToServer();
-      stop = async () => {
+      upstream.onMessage((message) => {
+        if (serverDown) return;
+        ws.send(message);
+        const interim = typeof message === 'string' ? interimOf(message) : undefined;
+        if (interim === undefined || interim.trim().split(/\s+/).length < 2) return;
         serverDown = true;
         upstream.close({ code: 1001, reason: 'Going away' });
-        await ws.close({ code: 1012, reason: 'Server stopped' });
-      };
+        void ws.close({ code: 1012, reason: 'Server stopped' }).then(() => stopped(interim));
+      });
     });
     try {
       await startLive(page);
       const interim = page.getByTestId('interim-text');
-      const heard = await until('an interim', async () => (await interim.textContent()) ?? '', (t) => t.trim().split(/\s+/).length >= 2, SPEECH_TIMEOUT_MS);
-      assert.ok(stop);
-      await stop();
+      const heard = await stoppedOn;
       const card = page.locator('[data-testid="final-card"][data-interrupted="true"]');
       await card.waitFor({ timeout: UI_TIMEOUT_MS });
       const kept = (await card.getByTestId('final-original').textContent()) ?? '';
