@@ -122,11 +122,11 @@ export class WebhookReceiver {
     this.failures = n;
   }
 
-  /** Resolves once `predicate` holds over what was received (re-checked on every delivery; 10 s at most). */
-  async waitFor(predicate: (r: ReceivedWebhook[]) => boolean, what: string): Promise<void> {
-    const deadline = Date.now() + 10_000;
+  /** Resolves once `predicate` holds over what was received (re-checked on every delivery; `timeoutMs`, 10 s by default, at most). */
+  async waitFor(predicate: (r: ReceivedWebhook[]) => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     while (!predicate(this.received)) {
-      if (Date.now() > deadline) throw new Error(`webhook receiver: timed out waiting for ${what}; got ${this.received.map((r) => r.type).join(', ')}`);
+      if (Date.now() > deadline) throw new Error(`webhook receiver: timed out waiting for ${what}; got ${this.received.length}: ${this.received.slice(0, 20).map((r) => r.type).join(', ')}`);
       await new Promise<void>((resolve) => {
         this.waiters.push(resolve);
         setTimeout(resolve, 200).unref();
