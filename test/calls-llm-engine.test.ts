@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { pcmBlocks, speechLikePcm } from '../src/providers/testing/index.js';
+import { loadConfig } from '../src/config.js';
+import { createFakeEngines, pcmBlocks, speechLikePcm } from '../src/providers/testing/index.js';
+import { startServer } from '../src/server.js';
 import { startCallsServer, StreamClient, type CallsTestServer } from './calls-support.js';
 import { FakeChatCompletions } from './fakes/chat-completions.js';
 
@@ -58,5 +60,45 @@ describe('ai_agent through an llm engine declared only in TOLK_ENGINES', () => {
     await customer.waitFor((m) => m.type === 'transcript' && m.speaker === 'agent' && m.text !== 'Hi.', 'the reply');
     assert.equal(llm.requests[seen]?.body.model, 'session-model');
     await server.call('POST', `/v1/sessions/${res.json.id}/end`);
+  });
+});
+
+describe('the deprecated TOLK_LLM_* shorthand', () => {
+  const llm = new FakeChatCompletions(() => 'Shorthand reply');
+  let baseUrl = '';
+  before(async () => {
+    baseUrl = await llm.listen();
+  });
+  after(() => llm.close());
+
+  /** Starts a server with `env`, returns its warning lines and whether it takes ai_agent sessions. */
+  async function startWith(env: NodeJS.ProcessEnv): Promise<{ warnings: string[]; created: number }> {
+    const lines: string[] = [];
+    const config = loadConfig(env, { port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn', vad: 'energy' });
+    const server = await startServer(config, { engines: createFakeEngines(), logStream: { write: (line: string) => void lines.push(line) } });
+    try {
+      const res = await fetch(`${server.url}/v1/sessions`, {
+        method: 'POST', headers: { authorization: `Bearer ${server.firstOwnerKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ mode: 'help_chat_voice', source_language: 'en', target_language: 'en' }),
+      });
+      const warnings = lines.map((l) => JSON.parse(l) as { level: number; msg: string }).filter((l) => l.level === 40 && l.msg.includes('TOLK_LLM')).map((l) => l.msg);
+      return { warnings, created: res.status };
+    } finally {
+      await server.close();
+    }
+  }
+
+  it('runs as engine tolk-llm with one warning at start-up; ignored, with a warning, when TOLK_ENGINES has an llm list', async () => {
+    const alone = await startWith({ TOLK_LLM_BASE_URL: baseUrl, TOLK_LLM_MODEL: 'old-model' });
+    assert.equal(alone.created, 201);
+    assert.deepEqual(alone.warnings, ['TOLK_LLM_BASE_URL is deprecated: it runs as engine "tolk-llm" (kind llm, name openai-chat); declare an llm engine in TOLK_ENGINES instead (docs/engines.md "Engines: openai-chat (LLM)")']);
+    const both = await startWith({
+      TOLK_LLM_BASE_URL: baseUrl,
+      TOLK_ENGINES: JSON.stringify({ llm: [{ id: 'agent', name: 'openai-chat', settings: { baseUrl, model: 'm' } }] }),
+    });
+    assert.equal(both.created, 201);
+    assert.deepEqual(both.warnings, ['TOLK_LLM_BASE_URL is deprecated and ignored: TOLK_ENGINES declares an llm engine (docs/engines.md "Engines: openai-chat (LLM)")']);
+    const neither = await startWith({});
+    assert.deepEqual([neither.created, neither.warnings], [422, []]);
   });
 });

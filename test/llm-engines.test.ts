@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { EnginesConfigError, parseEnginesConfig } from '../src/providers/engine-config.js';
 import type { EngineRequestRecord } from '../src/providers/engine-module.js';
@@ -53,6 +56,15 @@ describe('the deprecated TOLK_LLM_* shorthand', () => {
     const speech = { engines: [{ id: 'libre', kind: 'mt', name: 'libretranslate', settings: { baseUrl: 'http://127.0.0.1:5000' } }] };
     assert.deepEqual(withLlmShorthand(speech, SHORTHAND).config, { ...speech, llm: (alone.config as { llm: unknown }).llm });
     assert.deepEqual(createChatModel(undefined, { shorthand: SHORTHAND, modules }).shorthand, 'used');
+  });
+
+  it('tolk engines check lists it as the server runs it', async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, TOLK_LLM_BASE_URL: 'http://127.0.0.1:9/v1' };
+    delete env.TOLK_ENGINES;
+    delete env.TOLK_ENGINES_FILE;
+    const cli = path.resolve('src/cli/main.ts');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', cli, 'engines', 'check'], { encoding: 'utf8', timeout: 60_000, env });
+    assert.deepEqual(stdout.trim().split('\n').slice(0, 2), ['configuration is valid', 'engine tolk-llm: llm openai-chat']);
   });
 
   it('is ignored when the configuration declares an llm list, and unset without TOLK_LLM_BASE_URL', () => {
