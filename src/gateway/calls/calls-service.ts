@@ -60,8 +60,7 @@ export class CallsService implements CallControl {
     this.webhooks = new WebhookDelivery(() => ctx().db, {
       retryBaseMs: c.webhookRetryBaseMs, maxAttempts: c.webhookMaxAttempts, timeoutMs: c.webhookTimeoutMs, egress: c.webhookEgress, concurrency: c.webhookConcurrency,
     }, log, ctx().redis);
-    const config = ctx().config;
-    const chat = createChatModel(readEnginesConfig(config.engines), { shorthand: c.llm, onRequest: (r) => ctx().metrics.engineRequest(r) });
+    const chat = createChatModel(readEnginesConfig(ctx().config.engines), { shorthand: c.llm, onRequest: (r) => ctx().metrics.engineRequest(r) });
     this.llm = chat.model;
     logShorthand(log, chat.shorthand);
     this.rooms = new CallRooms(ctx, this, log);
