@@ -42,9 +42,10 @@ export interface CallsConfig {
    */
   resumeGraceMs: number;
   /**
-   * OpenAI-compatible chat-completions engine for the `ai_agent` and `help_chat_voice` modes
-   * (`TOLK_LLM_BASE_URL` such as `http://127.0.0.1:8000/v1`, `TOLK_LLM_MODEL`, `TOLK_LLM_API_KEY`);
-   * without a base URL those modes answer 422.
+   * Deprecated shorthand for an `llm` engine of `TOLK_ENGINES` (`TOLK_LLM_BASE_URL` such as
+   * `http://127.0.0.1:8000/v1`, `TOLK_LLM_MODEL`, `TOLK_LLM_API_KEY`, `TOLK_LLM_TIMEOUT_MS`): with a
+   * base URL and no `llm` engine configured, it runs as engine `tolk-llm` (kind `llm`, name
+   * `openai-chat`; docs/engines.md "Engines: openai-chat (LLM)").
    */
   llm: { baseUrl: string | undefined; model: string; apiKey: string | undefined; timeoutMs: number };
 }

@@ -3,6 +3,7 @@ import type { TolkConfig } from '../config.js';
 import { ENGINE_KINDS, parseEnginesConfig, readEnginesConfig, type EnginesPlan } from '../providers/engine-config.js';
 import type { EngineModule } from '../providers/engine-module.js';
 import { closeEngines, createEngines } from '../providers/index.js';
+import { withLlmShorthand } from '../providers/llm/chat-engines.js';
 import { ENGINE_MODULES } from '../providers/modules.js';
 import { supportedPairs } from '../providers/registry.js';
 
@@ -74,7 +75,8 @@ async function probeEngines(plan: EnginesPlan): Promise<{ lines: string[]; unrea
 
 /**
  * `tolk engines check`: validates the routing configuration of `TOLK_ENGINES` / `TOLK_ENGINES_FILE`
- * (or `--file`) and prints its engines and routes; with `--start`, also starts the engines (no
+ * (or `--file`), with the deprecated `TOLK_LLM_*` shorthand merged as the server merges it, and
+ * prints its engines and routes; with `--start`, also starts the engines (no
  * prewarming), prints the languages they offer together, then stops them, and asks every engine
  * with a server address (`baseUrl`, `apiUrl`) whether its server answers.
  * @throws {Error} naming the engine id and setting at fault, the engine that failed to start, or
@@ -82,7 +84,8 @@ async function probeEngines(plan: EnginesPlan): Promise<{ lines: string[]; unrea
  */
 export async function enginesCheckCommand(config: TolkConfig, o: { file?: string; start?: boolean }): Promise<void> {
   const source = o.file ? { file: o.file } : config.engines;
-  const raw = readEnginesConfig(source);
+  // The deprecated TOLK_LLM_* variables count as the server counts them: an llm engine "tolk-llm".
+  const raw = withLlmShorthand(readEnginesConfig(source), config.calls.llm).config;
   const plan = parseEnginesConfig(raw, { env: process.env });
   const lines = [raw === undefined ? 'no configuration: the offline engines' : 'configuration is valid', ...describePlan(plan)];
   let unreachable: string[] = [];

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { StateStore } from '../state/store.js';
 
 /** Inactivity after which a conversation expires (spec 003: "after 15 minutes (900 seconds) of inactivity"). */
 export const CONVERSATION_IDLE_TTL_S = 900;
@@ -44,28 +44,36 @@ export interface ConversationStore {
   touch(id: string): Promise<boolean>;
 }
 
-const KEY = (id: string): string => `tolk:conversation:${id}`;
-
-/** Conversations in Redis with `EX` = the idle TTL, renewed on activity. */
-export class RedisConversationStore implements ConversationStore {
+/**
+ * Conversations as a typed layer over a {@link StateStore} (memory or Redis): one JSON entry per
+ * conversation under its id, expiring after the idle TTL; the store does the expiry. Every store
+ * failure becomes {@link ConversationStoreUnavailableError}.
+ */
+export class StateConversationStore implements ConversationStore {
+  /**
+   * @param state - keyed by conversation id alone: give it its own prefix (the server's Redis one
+   *   is `tolk:conversation:`, docs/conversations.md).
+   * @param ttlS - the idle TTL, in seconds.
+   */
   constructor(
-    private readonly redis: Redis,
+    private readonly state: StateStore,
     private readonly ttlS: number = CONVERSATION_IDLE_TTL_S,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async create(userALang: string, userATranslate: string): Promise<Conversation> {
-    const c: Conversation = { id: randomUUID(), userALang, userATranslate, createdAtMs: Date.now() };
-    await this.call(() => this.redis.set(KEY(c.id), JSON.stringify(c), 'EX', this.ttlS));
+    const c: Conversation = { id: randomUUID(), userALang, userATranslate, createdAtMs: this.now() };
+    await this.call(() => this.state.set(c.id, JSON.stringify(c), this.ttlS * 1000));
     return c;
   }
 
   async get(id: string): Promise<Conversation | undefined> {
-    const raw = await this.call(() => this.redis.get(KEY(id)));
+    const raw = await this.call(() => this.state.get(id));
     return raw ? (JSON.parse(raw) as Conversation) : undefined;
   }
 
   async touch(id: string): Promise<boolean> {
-    return (await this.call(() => this.redis.expire(KEY(id), this.ttlS))) === 1;
+    return this.call(() => this.state.touch(id, this.ttlS * 1000));
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {
@@ -74,44 +82,5 @@ export class RedisConversationStore implements ConversationStore {
     } catch (err) {
       throw new ConversationStoreUnavailableError(err);
     }
-  }
-}
-
-/** Conversations in this process's memory, expiring after the idle TTL. */
-export class MemoryConversationStore implements ConversationStore {
-  private readonly entries = new Map<string, { conversation: Conversation; expiresAtMs: number }>();
-
-  constructor(
-    private readonly ttlS: number = CONVERSATION_IDLE_TTL_S,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  async create(userALang: string, userATranslate: string): Promise<Conversation> {
-    this.sweep();
-    const c: Conversation = { id: randomUUID(), userALang, userATranslate, createdAtMs: this.now() };
-    this.entries.set(c.id, { conversation: c, expiresAtMs: this.now() + this.ttlS * 1000 });
-    return c;
-  }
-
-  async get(id: string): Promise<Conversation | undefined> {
-    const e = this.entries.get(id);
-    if (!e) return undefined;
-    if (e.expiresAtMs <= this.now()) {
-      this.entries.delete(id);
-      return undefined;
-    }
-    return e.conversation;
-  }
-
-  async touch(id: string): Promise<boolean> {
-    const e = this.entries.get(id);
-    if (!e || e.expiresAtMs <= this.now()) return false;
-    e.expiresAtMs = this.now() + this.ttlS * 1000;
-    return true;
-  }
-
-  private sweep(): void {
-    const t = this.now();
-    for (const [id, e] of this.entries) if (e.expiresAtMs <= t) this.entries.delete(id);
   }
 }

@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import type { EngineKind, EngineModule } from './engine-module.js';
+import type { EngineKind, EngineModule, RoutedEngineKind } from './engine-module.js';
 import { ENGINE_MODULES, engineModuleNames, findEngineModule } from './modules.js';
 
-/** The kinds in the order a process builds them. */
-export const ENGINE_KINDS: readonly EngineKind[] = ['stt', 'mt', 'tts'];
+/** The routed kinds in the order a process builds them (`llm` engines have no routes: docs/engines.md). */
+export const ENGINE_KINDS: readonly RoutedEngineKind[] = ['stt', 'mt', 'tts'];
 
 /**
  * The engines of a process without configuration (docs/architecture.md "Engines"): pocketsphinx, Apertium and
@@ -30,6 +30,7 @@ const routeTable = z.record(z.string(), idList);
  * or the file `TOLK_ENGINES_FILE` (JSON, or YAML when the name ends in `.yaml`/`.yml`).
  */
 export const enginesConfigSchema = z.strictObject({
+  /** The speech engines (kinds `stt`, `mt`, `tts`); optional when `llm` is given (the offline three then). */
   engines: z
     .array(
       z.strictObject({
@@ -40,9 +41,22 @@ export const enginesConfigSchema = z.strictObject({
       }),
     )
     .min(1)
-    .max(100),
+    .max(100)
+    .optional(),
+  /** The chat models (kind `llm`) of the calls surface's AI agent, tried in this order (docs/engines.md "Engines: openai-chat (LLM)"). */
+  llm: z
+    .array(
+      z.strictObject({
+        id: z.string().regex(ID, 'lower-case letters, digits, ".", "_" or "-", at most 63'),
+        name: z.string().min(1).max(100),
+        settings: z.record(z.string(), z.unknown()).default({}),
+      }),
+    )
+    .min(1)
+    .max(10)
+    .optional(),
   routes: z.strictObject({ stt: routeTable.optional(), mt: routeTable.optional(), tts: routeTable.optional() }).default({}),
-});
+}).refine((c) => c.engines !== undefined || c.llm !== undefined, { path: ['engines'], message: 'required: 1–100 engine instances (or an llm list)' });
 
 /** One configured engine instance before its settings are validated. */
 export interface EngineInstanceConfig {
@@ -63,7 +77,7 @@ export interface ResolvedEngine {
 }
 
 /** Per kind: route key (`default`, a language such as `es`, a pair such as `en-es`) → engine ids. */
-export type EngineRouteTables = Record<EngineKind, Readonly<Record<string, readonly string[]>>>;
+export type EngineRouteTables = Record<RoutedEngineKind, Readonly<Record<string, readonly string[]>>>;
 
 /** A validated routing configuration. */
 export interface EnginesPlan {
@@ -129,7 +143,7 @@ function resolveInstance(e: EngineInstanceConfig, options: ParseEnginesOptions):
 }
 
 /** Checks each route key and that it names engines of its kind. */
-function checkRoutes(kind: EngineKind, table: Record<string, string[]> | undefined, kinds: Map<string, EngineKind>): void {
+function checkRoutes(kind: RoutedEngineKind, table: Record<string, string[]> | undefined, kinds: Map<string, EngineKind>): void {
   for (const [key, ids] of Object.entries(table ?? {})) {
     const keyOk = key === 'default' || (kind === 'mt' ? PAIR_KEY : LANGUAGE_KEY).test(key);
     if (!keyOk) {
@@ -148,8 +162,9 @@ function checkRoutes(kind: EngineKind, table: Record<string, string[]> | undefin
 /**
  * Validates a routing configuration (docs/engines.md "Configuration"): its shape, unique ids,
  * known module names, every engine's settings (its module's zod schema, after `{"env": …}`
- * references are resolved) and the routes. A kind with no engine gets its offline engine
- * ({@link OFFLINE_ENGINES}). `undefined` means no configuration: the offline three.
+ * references are resolved) and the routes. A speech kind with no engine gets its offline engine
+ * ({@link OFFLINE_ENGINES}); `llm` has none (no AI agent without one). `undefined` means no
+ * configuration: the offline three.
  * @throws {EnginesConfigError} naming the engine id and the setting, or the route, at fault.
  */
 export function parseEnginesConfig(raw: unknown, options: ParseEnginesOptions = {}): EnginesPlan {
@@ -158,7 +173,10 @@ export function parseEnginesConfig(raw: unknown, options: ParseEnginesOptions = 
     const issue = shape.error.issues[0];
     throw new EnginesConfigError(`${issue?.path.join('.') || '(top level)'}: ${issue?.message ?? 'invalid'}`);
   }
-  const configured = shape.data.engines;
+  const configured: EngineInstanceConfig[] = [
+    ...(shape.data.engines ?? []),
+    ...(shape.data.llm ?? []).map((e) => ({ ...e, kind: 'llm' as const })),
+  ];
   const kinds = new Map<string, EngineKind>();
   for (const e of configured) {
     if (kinds.has(e.id)) throw new EnginesConfigError(`engine id "${e.id}" is used twice`);

@@ -7,18 +7,26 @@
  * choice live outside the modules, so adding an engine touches no core file.
  */
 import type { z } from 'zod';
+import type { ChatModel } from './llm/types.js';
 import type { MtProvider } from './mt/types.js';
 import type { SttProvider } from './stt/types.js';
 import type { TtsProvider } from './tts/types.js';
 
-/** The kinds of engine a stream uses (spec 002 Part 3 `stt`, `translator`, `tts`). */
-export type EngineKind = 'stt' | 'mt' | 'tts';
+/** The kinds of engine a stream uses (spec 002 Part 3 `stt`, `translator`, `tts`), routed per language. */
+export type RoutedEngineKind = 'stt' | 'mt' | 'tts';
+
+/**
+ * Every kind of engine: the routed speech kinds and `llm`, the chat model of the calls surface's AI
+ * agent (docs/engines.md "Engines: openai-chat (LLM)"), which streams and workers never use.
+ */
+export type EngineKind = RoutedEngineKind | 'llm';
 
 /** The provider interface each kind implements. */
 export interface EngineProviders {
   stt: SttProvider;
   mt: MtProvider;
   tts: TtsProvider;
+  llm: ChatModel;
 }
 
 /** One request an engine made to its server, as `/metrics` counts it (`tolk_engine_*{engine}`). */

@@ -1,4 +1,4 @@
-import type { EngineKind, EngineModule, EngineProviders, EngineRequestRecord } from './engine-module.js';
+import type { EngineKind, EngineModule, EngineProviders, EngineRequestRecord, RoutedEngineKind } from './engine-module.js';
 import { parseEnginesConfig, type ResolvedEngine } from './engine-config.js';
 import { EngineNotInstalledError } from './engine-errors.js';
 import { supportedPairs, type Engines } from './registry.js';
@@ -69,7 +69,7 @@ async function startAll(engines: readonly ResolvedEngine[], options: CreateEngin
   throw new Error(`engine "${e?.id}" (${e?.kind} ${e?.module.name}) failed to start: ${(first?.error as Error)?.message}`, { cause: first?.error });
 }
 
-function routedOf<K extends EngineKind>(started: readonly Started[], kind: K): RoutedEngine<EngineProviders[K]>[] {
+function routedOf<K extends RoutedEngineKind>(started: readonly Started[], kind: K): RoutedEngine<EngineProviders[K]>[] {
   return started
     .filter((s) => s.engine.kind === kind)
     .map((s) => ({ id: s.engine.id, name: s.engine.module.name, provider: s.provider as EngineProviders[K] }));
@@ -79,7 +79,7 @@ function routedOf<K extends EngineKind>(started: readonly Started[], kind: K): R
  * Starts the engines of a routing configuration (docs/engines.md "Configuration"; `undefined`:
  * the offline three — pocketsphinx, Apertium and espeak-ng from Debian packages, docs/architecture.md "Engines") behind
  * routed providers, and pre-loads one recognizer and every MT pair so the first stream does not
- * pay for start-up.
+ * pay for start-up. `llm` engines are validated with the rest but not started here.
  * @param config - the parsed JSON/YAML of `TOLK_ENGINES` / `TOLK_ENGINES_FILE`, or undefined.
  * @throws {EnginesConfigError} naming the engine id and setting when the configuration is invalid.
  * @throws {Error} naming the missing Debian packages when offline engines are not installed, or
@@ -93,12 +93,14 @@ export async function createEngines(config: unknown, options: CreateEnginesOptio
     defaults: options.idleDecoders !== undefined ? { pocketsphinx: { idleDecoders: options.idleDecoders } } : undefined,
     overrides: recognizers ? undefined : { pocketsphinx: { idleDecoders: 0, spareDecoders: 0 } },
   });
-  const started = await startAll(plan.engines, options);
+  // `llm` engines are started by the calls surface that uses them (src/providers/llm/chat-engines.ts).
+  const speech = plan.engines.filter((e) => e.kind !== 'llm');
+  const started = await startAll(speech, options);
   const engines: RoutedEngines = {
     stt: new RoutedStt(routedOf(started, 'stt'), plan.routes.stt),
     mt: new RoutedMt(routedOf(started, 'mt'), plan.routes.mt),
     tts: new RoutedTts(routedOf(started, 'tts'), plan.routes.tts),
-    instances: plan.engines.map((e) => ({ id: e.id, kind: e.kind, name: e.module.name })),
+    instances: speech.map((e) => ({ id: e.id, kind: e.kind, name: e.module.name })),
   };
   if (options.prewarm !== false) {
     const pairs = supportedPairs(engines).filter((p) => p.source !== p.target);

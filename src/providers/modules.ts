@@ -1,4 +1,5 @@
 import type { EngineKind, EngineModule } from './engine-module.js';
+import { openaiChatLlmEngine } from './llm/openai-chat.js';
 import { apertiumEngine } from './mt/apertium.js';
 import { libretranslateEngine } from './mt/libretranslate.js';
 import { openaiChatEngine } from './mt/openai-chat.js';
@@ -18,6 +19,7 @@ export const ENGINE_MODULES: readonly EngineModule[] = [
   pocketsphinxEngine, openaiSttEngine, sonioxSttEngine,
   apertiumEngine, libretranslateEngine, openaiChatEngine, sonioxMtEngine,
   espeakEngine, openaiTtsEngine,
+  openaiChatLlmEngine,
 ];
 
 /** The module of `kind` called `name`, or undefined. */

@@ -25,6 +25,11 @@ export class RedisStateStore implements StateStore {
     return (await this.redis.get(this.prefix + key)) ?? undefined;
   }
 
+  /** `PEXPIRE`: Redis answers 0 for a missing (or expired) key. @throws {Error} when Redis does not answer. */
+  async touch(key: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.pexpire(this.prefix + key, Math.max(1, Math.round(ttlMs)))) === 1;
+  }
+
   /** @throws {Error} when Redis does not answer. */
   async delete(key: string): Promise<void> {
     await this.redis.del(this.prefix + key);

@@ -7,6 +7,11 @@ export interface StateStore {
   set(key: string, value: string, ttlMs: number): Promise<void>;
   /** The value, or undefined when missing or expired. */
   get(key: string): Promise<string | undefined>;
+  /**
+   * Starts the expiry of a live `key` again: it now expires `ttlMs` ms from now.
+   * @returns false when the key is missing or expired (nothing is stored then).
+   */
+  touch(key: string, ttlMs: number): Promise<boolean>;
   delete(key: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -26,13 +31,14 @@ export class MemoryStateStore implements StateStore {
   }
 
   async get(key: string): Promise<string | undefined> {
-    const e = this.entries.get(key);
-    if (!e) return undefined;
-    if (e.expiresAtMs <= this.now()) {
-      this.entries.delete(key);
-      return undefined;
-    }
-    return e.value;
+    return this.live(key)?.value;
+  }
+
+  async touch(key: string, ttlMs: number): Promise<boolean> {
+    const e = this.live(key);
+    if (!e) return false;
+    e.expiresAtMs = this.now() + ttlMs;
+    return true;
   }
 
   async delete(key: string): Promise<void> {
@@ -42,6 +48,16 @@ export class MemoryStateStore implements StateStore {
   async close(): Promise<void> {
     clearInterval(this.sweeper);
     this.entries.clear();
+  }
+
+  /** The entry of `key` unless missing or expired (an expired one is dropped). */
+  private live(key: string): { value: string; expiresAtMs: number } | undefined {
+    const e = this.entries.get(key);
+    if (e && e.expiresAtMs <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return e;
   }
 
   private sweep(): void {

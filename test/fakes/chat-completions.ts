@@ -13,10 +13,14 @@ export interface ChatRequest {
  * answers `{id, object: "chat.completion", created, model, choices: [{index, message: {role:
  * "assistant", content}, finish_reason: "stop"}], usage}`. A request without `model` or with an
  * empty `messages` is 400 in OpenAI's error shape; a wrong bearer key 401. `reply` makes the answer
- * from the messages.
+ * from the messages. `failNext(n)` answers the next `n` requests 503 in OpenAI's error shape
+ * (counted in `failed`, not in `requests`).
  */
 export class FakeChatCompletions {
   readonly requests: ChatRequest[] = [];
+  /** Requests answered 503 by {@link FakeChatCompletions.failNext}. */
+  failed = 0;
+  private failing = 0;
   private readonly server: Server;
 
   constructor(private readonly reply: (messages: ChatRequest['body']['messages']) => string, private readonly apiKey?: string) {
@@ -27,6 +31,11 @@ export class FakeChatCompletions {
   async listen(): Promise<string> {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+  }
+
+  /** Answers the next `count` requests 503 (`server_error`), as an overloaded server does. */
+  failNext(count: number): void {
+    this.failing = count;
   }
 
   async close(): Promise<void> {
@@ -41,6 +50,11 @@ export class FakeChatCompletions {
     if (req.method !== 'POST' || req.url !== '/v1/chat/completions') return send(404, { error: { message: 'not found', type: 'invalid_request_error', code: null } });
     if (this.apiKey && req.headers.authorization !== `Bearer ${this.apiKey}`) {
       return send(401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error', code: 'invalid_api_key' } });
+    }
+    if (this.failing > 0) {
+      this.failing--;
+      this.failed++;
+      return send(503, { error: { message: 'The server is overloaded or not ready yet.', type: 'server_error', param: null, code: null } });
     }
     const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as ChatRequest['body'];
     this.requests.push({ authorization: req.headers.authorization, body });

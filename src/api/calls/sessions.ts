@@ -52,8 +52,8 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
       if (await countOpenCallSessions(ctx.db, principal.organizationId) >= c.maxOpenSessionsPerOrg) {
         throw new CallsError('RATE_LIMITED', `This organization has ${c.maxOpenSessionsPerOrg} open sessions, the most it may (TOLK_MAX_OPEN_CALL_SESSIONS_PER_ORG); end one first.`, 'too_many_open_sessions', 'rate_limit_error');
       }
-      if ((body.mode === 'ai_agent' || body.mode === 'help_chat_voice') && !ctx.config.calls.llm.baseUrl) {
-        throw new CallsError('UNPROCESSABLE', `Mode ${body.mode} needs an LLM engine: set TOLK_LLM_BASE_URL (an OpenAI-compatible chat-completions server) and TOLK_LLM_MODEL.`, 'llm_not_configured', 'validation_error', 'mode');
+      if ((body.mode === 'ai_agent' || body.mode === 'help_chat_voice') && !callsOf(ctx).llm) {
+        throw new CallsError('UNPROCESSABLE', `Mode ${body.mode} needs an LLM engine: add an "llm" list to TOLK_ENGINES (an openai-chat engine: an OpenAI-compatible chat-completions server), or set the deprecated TOLK_LLM_BASE_URL and TOLK_LLM_MODEL.`, 'llm_not_configured', 'validation_error', 'mode');
       }
       if (body.provider && !ctx.telephony) {
         throw new CallsError('UNPROCESSABLE', telephonyUnavailableError(ctx.config).message, 'telephony_not_configured', 'validation_error', 'provider');

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppContext } from '../../context.js';
-import { MemoryConversationStore, RedisConversationStore, type ConversationStore } from '../../domain/conversations.js';
+import { StateConversationStore, type ConversationStore } from '../../domain/conversations.js';
 import { ConversationRoom, ConversationRooms } from '../../realtime/conversation-room.js';
 import { MemoryRoomBus, type RoomBus } from '../../realtime/room-bus.js';
 import { RedisRoomBus } from '../../realtime/room-bus-redis.js';
@@ -8,6 +8,8 @@ import { requireConversationKey } from './access.js';
 import { conversationRestRoutes } from './rest.js';
 import { RoomConnection } from '../../transports/room-participant.js';
 import { SingleDeviceConnection } from '../../transports/single-device.js';
+import { RedisStateStore } from '../../state/redis-store.js';
+import { MemoryStateStore, type StateStore } from '../../state/store.js';
 
 /**
  * The conversations surface (spec 003): languages, conversation creation and lookup, the
@@ -17,7 +19,9 @@ import { SingleDeviceConnection } from '../../transports/single-device.js';
  */
 export async function conversationRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const ttlS = ctx.config.conversationIdleTtlS;
-  const store: ConversationStore = ctx.redis ? new RedisConversationStore(ctx.redis, ttlS) : new MemoryConversationStore(ttlS);
+  // Redis keys stay `tolk:conversation:<id>` (docs/conversations.md "Scale-out").
+  const state: StateStore = ctx.redis ? new RedisStateStore(ctx.redis, 'tolk:conversation:') : new MemoryStateStore();
+  const store: ConversationStore = new StateConversationStore(state, ttlS);
   const log = (err: unknown, message: string): void => app.log.error({ err }, message);
   // Rooms span processes through Redis pub/sub when REDIS_URL is set (docs/conversations.md "Scale-out").
   const bus: RoomBus = ctx.redis ? new RedisRoomBus(ctx.redis, { log }) : new MemoryRoomBus();
@@ -26,6 +30,7 @@ export async function conversationRoutes(app: FastifyInstance, ctx: AppContext):
   app.addHook('onClose', async () => {
     await Promise.all([...live].map((c) => c.shutdown()));
     await bus.close();
+    await state.close();
   });
 
   await app.register(async (scope) => conversationRestRoutes(scope, ctx, store));

@@ -1,7 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
-import type { CallsConfig } from '../../config.js';
 import type { StoredCallSession } from '../../domain/calls/sessions.js';
-import { chatCompletion, type ChatMessage } from '../../integrations/openai-chat.js';
+import type { ChatMessage, ChatModel } from '../../providers/llm/types.js';
 import { synthesizePcm } from '../../pipeline/translate-speak.js';
 import type { TtsProvider } from '../../providers/tts/types.js';
 import { CALL_RATE_HZ } from './call-audio.js';
@@ -23,8 +22,9 @@ export interface AiAgentOutput {
 /**
  * The AI voice agent of the `ai_agent` and `help_chat_voice` modes (spec 004): each final transcript
  * of the customer goes, with the conversation so far and the session's `ai_agent.system_prompt`, to
- * the OpenAI-compatible chat engine (`TOLK_LLM_*`); the reply is shown as the agent's transcript and
- * spoken in the customer's language. Replies are made one at a time, in order.
+ * the process's `llm` engine (docs/engines.md "Engines: openai-chat (LLM)"); the reply is shown as the
+ * agent's transcript and spoken in the customer's language. Replies are made one at a time, in order.
+ * The session's `ai_agent.model` and `temperature`, when set, go with each request.
  */
 export class AiAgent {
   private readonly history: ChatMessage[] = [];
@@ -32,7 +32,7 @@ export class AiAgent {
 
   constructor(
     private readonly session: StoredCallSession,
-    private readonly config: CallsConfig['llm'],
+    private readonly llm: ChatModel,
     private readonly tts: TtsProvider,
     private readonly output: AiAgentOutput,
     private readonly log: FastifyBaseLogger,
@@ -49,10 +49,9 @@ export class AiAgent {
     if (text.trim() === '') return;
     this.enqueue(async () => {
       this.history.push({ role: 'user', content: text });
-      const reply = await chatCompletion(
-        { baseUrl: this.config.baseUrl ?? '', model: this.modelName(), apiKey: this.config.apiKey, timeoutMs: this.config.timeoutMs },
+      const reply = await this.llm.chat(
         [{ role: 'system', content: this.systemPrompt() }, ...this.history.slice(-MAX_HISTORY)],
-        { temperature: this.temperature(), maxTokens: MAX_REPLY_TOKENS },
+        { model: this.modelName(), temperature: this.temperature(), maxTokens: MAX_REPLY_TOKENS },
       );
       await this.say(reply);
     });
@@ -81,9 +80,10 @@ export class AiAgent {
     return typeof prompt === 'string' && prompt.trim() !== '' ? prompt : HELP_DESK_PROMPT;
   }
 
-  private modelName(): string {
+  /** The session's `ai_agent.model`, else undefined (the engine's `model` setting). */
+  private modelName(): string | undefined {
     const model = this.session.aiAgent?.model;
-    return typeof model === 'string' && model !== '' ? model : this.config.model;
+    return typeof model === 'string' && model !== '' ? model : undefined;
   }
 
   private temperature(): number | undefined {

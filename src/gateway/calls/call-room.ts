@@ -8,6 +8,7 @@ import type { SessionKeyGrant } from '../../domain/session-keys.js';
 import type { WorkerEvent } from '../../realtime/worker-link.js';
 import { CallRecorder, recordingsDir } from './recordings.js';
 import { LegStream } from './leg-stream.js';
+import type { ChatModel } from '../../providers/llm/types.js';
 import { AiAgent } from './ai-agent.js';
 
 /** An event of a call as participants receive it (rendered by each transport). */
@@ -54,11 +55,12 @@ export class CallRoom {
     readonly session: StoredCallSession,
     private readonly grant: SessionKeyGrant,
     private readonly log: FastifyBaseLogger,
+    llm?: ChatModel,
   ) {
     this.startedAtMs = (session.startedAt ?? new Date()).getTime();
     if (session.recording.enabled) this.recorder = new CallRecorder(recordingsDir(ctx.config.dataDir), session.id, session.recording.channels, this.startedAtMs);
-    if (session.mode === 'ai_agent' || session.mode === 'help_chat_voice') {
-      this.agent = new AiAgent(session, ctx.config.calls.llm, ctx.engines.tts, {
+    if (llm && (session.mode === 'ai_agent' || session.mode === 'help_chat_voice')) {
+      this.agent = new AiAgent(session, llm, ctx.engines.tts, {
         reply: (text) => this.agentSaid(text),
         speak: (pcm) => {
           this.recorder?.write('agent', pcm);

@@ -3,6 +3,7 @@ import type { AppContext } from '../../context.js';
 import { getCallSessionById, sessionPrincipal, type StoredCallSession } from '../../domain/calls/sessions.js';
 import { addRecording, listRecordings, type CallRecordingRow } from '../../domain/calls/transcript.js';
 import { isoSeconds, sessionWebhookEventTypes } from '../../domain/calls/webhooks.js';
+import type { ChatModel } from '../../providers/llm/types.js';
 import { CallRoom, type CallParticipant } from './call-room.js';
 import { clearCallLive, markCallLive, wasLiveHere } from './interrupted-calls.js';
 import { finishRecording, recordingsDir, type FinishedRecording } from './recordings.js';
@@ -20,6 +21,8 @@ export interface CallRoomsOwner {
   /** The session became active (`session.started` once). */
   markActive(sessionId: string): Promise<unknown>;
   emit(session: StoredCallSession, type: 'recording.ready' | 'recording.failed', data: Record<string, unknown>): Promise<void>;
+  /** The chat model of the AI agent modes; undefined when no `llm` engine is configured. */
+  readonly llm: ChatModel | undefined;
 }
 
 /**
@@ -158,6 +161,6 @@ export class CallRooms {
     const principal = await sessionPrincipal(ctx.db, session);
     if (!principal) return { ok: false, status: 401, code: 'revoked_api_key', description: 'The API key that created this session was deleted' };
     markCallLive(this.dir(), session.id);
-    return new CallRoom(ctx, session, principal, this.log);
+    return new CallRoom(ctx, session, principal, this.log, this.owner.llm);
   }
 }

@@ -14,6 +14,9 @@ import { callAudioFormatProblem } from './call-audio.js';
 import { callFormatOf, MediaParticipant } from './media-participant.js';
 import { interruptedSessionIds } from './interrupted-calls.js';
 import { recordingsDir } from './recordings.js';
+import { readEnginesConfig } from '../../providers/engine-config.js';
+import { createChatModel, LLM_SHORTHAND_ID, type ShorthandUse } from '../../providers/llm/chat-engines.js';
+import type { ChatModel } from '../../providers/llm/types.js';
 
 /** `end_reason` of a call ended because the server restarted and no participant reconnected in time (docs/calls.md "Restarts"). */
 export const SERVER_RESTART_END_REASON = 'server_restart';
@@ -42,6 +45,11 @@ export class CallsService implements CallControl {
   readonly webhooks: WebhookDelivery;
   /** The live calls of this process. */
   readonly rooms: CallRooms;
+  /**
+   * The `llm` engines of `TOLK_ENGINES` (or the deprecated `TOLK_LLM_*` shorthand) that answer in
+   * the `ai_agent` and `help_chat_voice` modes; undefined when none is configured (those modes are 422).
+   */
+  readonly llm: ChatModel | undefined;
   private purge: NodeJS.Timeout | undefined;
   private readonly endHooks: Array<(session: StoredCallSession) => Promise<void>> = [];
   /** Interrupted calls waiting for a participant to reconnect, by session id. */
@@ -52,6 +60,9 @@ export class CallsService implements CallControl {
     this.webhooks = new WebhookDelivery(() => ctx().db, {
       retryBaseMs: c.webhookRetryBaseMs, maxAttempts: c.webhookMaxAttempts, timeoutMs: c.webhookTimeoutMs, egress: c.webhookEgress, concurrency: c.webhookConcurrency,
     }, log, ctx().redis);
+    const chat = createChatModel(readEnginesConfig(ctx().config.engines), { shorthand: c.llm, onRequest: (r) => ctx().metrics.engineRequest(r) });
+    this.llm = chat.model;
+    logShorthand(log, chat.shorthand);
     this.rooms = new CallRooms(ctx, this, log);
     this.onSessionEnded((session) => this.rooms.end(session, session.endReason ?? 'completed'));
   }
@@ -217,7 +228,14 @@ export class CallsService implements CallControl {
     this.resumeTimers.clear();
     await this.rooms.close();
     await this.webhooks.close();
+    await this.llm?.close();
   }
+}
+
+/** The one-line start-up note of the deprecated `TOLK_LLM_*` shorthand (docs/calls.md "Settings"). */
+function logShorthand(log: FastifyBaseLogger, use: ShorthandUse): void {
+  if (use === 'used') log.warn(`TOLK_LLM_BASE_URL is deprecated: it runs as engine "${LLM_SHORTHAND_ID}" (kind llm, name openai-chat); declare an llm engine in TOLK_ENGINES instead (docs/engines.md "Engines: openai-chat (LLM)")`);
+  if (use === 'ignored') log.warn('TOLK_LLM_BASE_URL is deprecated and ignored: TOLK_ENGINES declares an llm engine (docs/engines.md "Engines: openai-chat (LLM)")');
 }
 
 /** True when `token` is the session's stream token, it has not expired and the session has not ended. */

@@ -4,11 +4,15 @@
  * request per utterance at temperature 0: a system prompt asking for the translation only, with the
  * rule for glossary placeholders (`{{0}}`, copied unchanged) and, when the pipeline passes them, the
  * target terms they stand for; the reply is cleaned of the quotes, labels and reasoning a model adds.
+ * The request goes through the one chat-completions client (`src/providers/llm/chat-completions.ts`),
+ * shared with the `openai-chat` LLM engine of the AI agent.
  */
 import { z } from 'zod';
 import { defineEngine, type EngineContext } from '../engine-module.js';
 import type { HttpEngineClient } from '../http/http-engine-client.js';
 import { httpClientFor, httpEngineSettingsShape } from '../http/http-settings.js';
+import { requestChatCompletion } from '../llm/chat-completions.js';
+import type { ChatMessage } from '../llm/types.js';
 import { hasSlots, parseSlots, renderSlots, restoreSlotSpacing, slotNumbers } from './slot-text.js';
 import type { LanguagePair, MtCapabilities, MtProvider, MtText, MtRequestOptions } from './types.js';
 
@@ -120,21 +124,15 @@ export class OpenAiChatMt implements MtProvider {
       throw new Error(`openai-chat has no ${pair.source}→${pair.target} pair; configured languages: ${this.settings.languages.join(', ')}`);
     }
     if (!input.some((p) => typeof p !== 'string' || p.trim())) return [...input];
-    const body = {
-      model: this.settings.model,
-      messages: [
-        { role: 'system', content: systemPrompt(pair, input, { slotTerms: options.slotTerms, instructions: this.settings.instructions }) },
-        { role: 'user', content: renderSlots(input, placeholder) },
-      ],
-      temperature: this.settings.temperature,
-      ...(this.settings.maxTokens ? { max_tokens: this.settings.maxTokens } : {}),
-    };
-    const request = { method: 'POST', path: '/chat/completions', json: body, signal: options.signal } as const;
-    const answer = (await this.client.requestJson(request)) as { choices?: Array<{ message?: { content?: unknown } }> } | null;
-    const content = answer?.choices?.[0]?.message?.content;
-    if (typeof content !== 'string') throw this.client.malformed(request, 'expected choices[0].message.content to be a string');
+    const messages: ChatMessage[] = [
+      { role: 'system', content: systemPrompt(pair, input, { slotTerms: options.slotTerms, instructions: this.settings.instructions }) },
+      { role: 'user', content: renderSlots(input, placeholder) },
+    ];
+    const content = await requestChatCompletion(this.client, {
+      model: this.settings.model, messages, temperature: this.settings.temperature, maxTokens: this.settings.maxTokens, signal: options.signal,
+    });
     const text = cleanReply(content);
-    if (!text) throw this.client.malformed(request, 'the reply is empty');
+    if (!text) throw this.client.malformed({ method: 'POST', path: '/chat/completions' }, 'the reply is empty');
     if (!hasSlots(input)) return [text];
     return restoreSlotSpacing(parseSlots(text, PLACEHOLDER, slotNumbers(input)), input);
   }
