@@ -78,6 +78,9 @@ it('/api/openapi.json lists every HTTP route of every surface, with the zod sche
     assert.ok(createCall.callbacks?.sessionEvents, 'POST /v1/sessions documents the webhooks Tolk sends (callbacks)');
     assert.ok(doc.paths['/twilio/status/{sessionId}']?.post?.requestBody?.content?.['application/x-www-form-urlencoded'], 'Twilio posts forms');
     assert.ok(doc.paths['/v1/recordings/{id}/audio']?.get?.responses?.['200']?.content?.['audio/wav'], 'recordings are WAV');
+    const endBody = doc.paths['/v1/sessions/{id}/end']?.post?.requestBody as { required?: boolean } | undefined;
+    assert.equal(endBody?.required, false, 'ending a session may send no body');
+    assert.equal((doc.paths['/api/v1/sign-in']?.post?.requestBody as { required?: boolean } | undefined)?.required, true);
   } finally {
     await server.close();
   }

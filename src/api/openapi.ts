@@ -35,6 +35,8 @@ export interface RouteDocs {
   body?: ZodType;
   /** Content types of `body` when it is not `application/json` (e.g. Twilio's form posts). */
   consumes?: string[];
+  /** The body may be left out (`requestBody.required: false`; @fastify/swagger marks every body required). */
+  bodyOptional?: boolean;
   querystring?: ZodType;
   params?: ZodType;
   headers?: ZodType;
@@ -104,7 +106,7 @@ function transform(document: TransformInput): TransformOutput {
   const schema = (document.schema as FastifySchema | undefined) ?? OUTSIDE_ROUTES[`${method} ${document.url}`];
   if (!schema?.docs) return jsonSchemaTransform(document);
   const { docs, ...rest } = schema;
-  const { response, callbacks, ...inputs } = docs;
+  const { response, callbacks, bodyOptional, ...inputs } = docs;
   const bodies: Record<number, ZodType | DocsContent> = {};
   const empty: Record<number, { type: 'null'; description: string }> = {};
   for (const [status, r] of Object.entries(response ?? {})) {
@@ -115,7 +117,28 @@ function transform(document: TransformInput): TransformOutput {
   const out = result.schema as Record<string, unknown> & { response?: Record<number, unknown> };
   out.response = { ...out.response, ...empty };
   if (callbacks) out.callbacks = callbackObjects(callbacks);
+  if (bodyOptional) out[BODY_OPTIONAL] = true;
   return result;
+}
+
+/** Marks an operation whose body may be left out, from {@link transform} to {@link transformObject}. */
+const BODY_OPTIONAL = 'x-tolk-body-optional';
+
+type OpenApiOperation = Record<string, unknown> & { requestBody?: { required?: boolean } };
+type DocumentObject = { openapiObject: unknown } | { swaggerObject: unknown };
+
+/** The finished document: operations marked {@link BODY_OPTIONAL} get `requestBody.required: false`. */
+function transformObject(document: DocumentObject): never {
+  const object = ('openapiObject' in document ? document.openapiObject : document.swaggerObject) as { paths?: Record<string, Record<string, OpenApiOperation>> };
+  for (const ops of Object.values(object.paths ?? {})) {
+    for (const op of Object.values(ops)) {
+      if (!(BODY_OPTIONAL in op)) continue;
+      delete op[BODY_OPTIONAL];
+      if (op.requestBody) op.requestBody.required = false;
+    }
+  }
+  // The same object, returned as @fastify/swagger's own document type (OpenAPI 3.0 or Swagger 2).
+  return object as never;
 }
 
 /**
@@ -141,5 +164,6 @@ export async function registerOpenApi(app: FastifyInstance): Promise<void> {
       security: [{ bearer: [] }],
     },
     transform,
+    transformObject,
   });
 }

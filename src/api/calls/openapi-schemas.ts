@@ -126,6 +126,7 @@ export const getSessionDocs: RouteDocs = { params: idParams, response: { 200: ca
 /** `POST /v1/sessions/{id}/end` (idempotent with `Idempotency-Key`). */
 export const endSessionDocs: RouteDocs = {
   params: idParams,
+  bodyOptional: true,
   headers: idempotencyHeaders,
   body: z.object({ reason: z.enum(['completed', 'customer_hangup', 'agent_hangup', 'error', 'timeout']).default('completed') }).describe('Optional; an empty body ends with reason completed'),
   response: { 200: callSessionSchema, 400: callsErrorSchema, ...commonErrors, ...notFound },
@@ -167,6 +168,7 @@ export const listEndpointsDocs: RouteDocs = { response: { 200: z.object({ object
 
 /** `POST /v1/webhook_endpoints` (owner/admin). */
 export const setEndpointDocs: RouteDocs = {
+  bodyOptional: true,
   body: z.object({
     url: z.string().nullable().optional().describe('An http(s) URL; null stops sending'),
     roll_secret: z.boolean().optional().describe('true replaces the signing secret'),
