@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import diagnostics from 'node:diagnostics_channel';
-import { it } from 'node:test';
+import { after, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { loadConfig } from '../src/config.js';
 import { startServer } from '../src/server.js';
-import { testEngines } from './helpers.js';
+import { closeTestEngines, testEngines } from './helpers.js';
+import { openApiPath, type OpenApiDocument } from './openapi-validator.js';
+
+// The shared engines' child processes and threads would keep this file's process alive.
+after(closeTestEngines);
 
 /**
  * Routes left out of /api/openapi.json on purpose: the docs UI's own pages and assets, the document
@@ -15,9 +19,24 @@ import { testEngines } from './helpers.js';
 const EXCLUDED = [/^\/api\/docs(\/|$)/, /^\/api\/openapi\.json$/, /^\/$/, /^\/join\//, /^\/room$/, /^\/conversation$/, /^\/assets\//];
 const WEBSOCKET_ROUTES = ['/vt', '/api/v1/ws/single', '/api/v1/ws/:conversation_id', '/v1/sessions/:id/connect', '/twilio/phone/:callRef/media/:token', '/twilio/media/:sessionId'];
 
-/** Fastify's `:param` and `*` → OpenAPI's `{param}` (as @fastify/swagger writes them). */
-function openApiPath(url: string): string {
-  return url.replace(/:([A-Za-z0-9_]+)/g, '{$1}').replace(/\*$/, '{*}');
+/** Routes that take no request body although their method could carry one (the path says it all). */
+const NO_BODY = ['POST /api/api-keys/{id}/rotate', 'POST /api/sessions/{id}/revoke/{participantId}', 'POST /api/v1/sign-out'];
+
+/**
+ * What is missing from one operation: a request body schema (POST, PUT and PATCH but {@link NO_BODY}),
+ * or a 2xx response with a schema of its body (204 has none, by definition).
+ */
+function gaps(method: string, path: string, op: OpenApiDocument['paths'][string][string]): string[] {
+  const out: string[] = [];
+  const name = `${method.toUpperCase()} ${path}`;
+  const bodies = Object.values(op.requestBody?.content ?? {});
+  if (['post', 'put', 'patch'].includes(method) && !NO_BODY.includes(name) && (bodies.length === 0 || bodies.some((b) => b.schema === undefined))) {
+    out.push(`${name}: no request body schema`);
+  }
+  const success = Object.entries(op.responses ?? {}).filter(([status]) => /^2(\d\d|XX)$/.test(status));
+  const described = success.filter(([status, r]) => status === '204' ? r.content === undefined : Object.values(r.content ?? {}).some((c) => c.schema !== undefined));
+  if (success.length === 0 || described.length !== success.length) out.push(`${name}: no 2xx response schema (${success.map(([s]) => s).join(', ') || 'none'})`);
+  return out;
 }
 
 it('/api/openapi.json lists every HTTP route of every surface, with the zod schemas that validate them', async () => {
@@ -33,7 +52,7 @@ it('/api/openapi.json lists every HTTP route of every surface, with the zod sche
   try {
     const res = await fetch(`${server.url}/api/openapi.json`);
     assert.equal(res.status, 200);
-    const doc = (await res.json()) as { paths: Record<string, Record<string, Record<string, unknown>>> };
+    const doc = (await res.json()) as OpenApiDocument;
     const listed = routes.filter((r) => r.method !== 'HEAD' && !EXCLUDED.some((re) => re.test(r.url)) && !WEBSOCKET_ROUTES.includes(r.url));
     assert.ok(listed.length > 40, `routes seen: ${listed.length}`);
     const missing = listed.filter((r) => doc.paths[openApiPath(r.url)]?.[r.method.toLowerCase()] === undefined).map((r) => `${r.method} ${r.url}`);
@@ -43,14 +62,25 @@ it('/api/openapi.json lists every HTTP route of every surface, with the zod sche
       assert.ok(doc.paths[openApiPath(url)]?.[method.toLowerCase()], `${expected} is documented`);
     }
 
+    const incomplete = Object.entries(doc.paths).flatMap(([path, ops]) => Object.entries(ops).flatMap(([method, op]) => gaps(method, path, op)));
+    assert.deepEqual(incomplete, [], 'every operation documents its request body and its 2xx response');
+    const web = ['/', '/join/{id}', '/room', '/conversation'].filter((path) => doc.paths[path] !== undefined);
+    assert.deepEqual(web, [], 'the web app\'s pages are not API operations');
+
     const bodyOf = (url: string): { properties?: Record<string, unknown>; required?: string[] } => {
-      const op = doc.paths[url]?.post as { requestBody?: { content?: Record<string, { schema?: { properties?: Record<string, unknown>; required?: string[] } }> } } | undefined;
-      return op?.requestBody?.content?.['application/json']?.schema ?? {};
+      const op = doc.paths[url]?.post;
+      return (op?.requestBody?.content?.['application/json']?.schema ?? {}) as { properties?: Record<string, unknown>; required?: string[] };
     };
     assert.ok(bodyOf('/v1/sessions').properties?.mode, 'POST /v1/sessions documents its mode');
     assert.deepEqual(bodyOf('/api/v1/session/create').required?.sort(), ['language', 'translate_language']);
-    const createCall = doc.paths['/v1/sessions']?.post as { responses?: Record<string, unknown> };
+    const createCall = doc.paths['/v1/sessions']?.post as { responses?: Record<string, unknown>; callbacks?: Record<string, unknown> };
     assert.ok(createCall.responses?.['400'], 'POST /v1/sessions documents its 400');
+    assert.ok(createCall.callbacks?.sessionEvents, 'POST /v1/sessions documents the webhooks Tolk sends (callbacks)');
+    assert.ok(doc.paths['/twilio/status/{sessionId}']?.post?.requestBody?.content?.['application/x-www-form-urlencoded'], 'Twilio posts forms');
+    assert.ok(doc.paths['/v1/recordings/{id}/audio']?.get?.responses?.['200']?.content?.['audio/wav'], 'recordings are WAV');
+    const endBody = doc.paths['/v1/sessions/{id}/end']?.post?.requestBody as { required?: boolean } | undefined;
+    assert.equal(endBody?.required, false, 'ending a session may send no body');
+    assert.equal((doc.paths['/api/v1/sign-in']?.post?.requestBody as { required?: boolean } | undefined)?.required, true);
   } finally {
     await server.close();
   }

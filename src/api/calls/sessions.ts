@@ -14,7 +14,7 @@ import { CallsError, invalidField } from './errors.js';
 import { idempotent } from './idempotent.js';
 import { renderCreatedSession, renderRecording, renderSession, renderTranscript, streamUrl } from './render.js';
 import { assertWebhookDestination, parseCreateSession } from './session-request.js';
-import { createSessionDocs } from './openapi-schemas.js';
+import { createSessionDocs, endSessionDocs, getSessionDocs, recordingAudioDocs, recordingDocs, sessionRecordingsDocs, transcriptDocs } from './openapi-schemas.js';
 import { telephonyUnavailableError } from '../telephony/twilio.js';
 
 /** `reason` values of `POST /v1/sessions/{id}/end` (vendor "End a session"). */
@@ -69,12 +69,12 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
     }, keyLimits);
   });
 
-  app.get<{ Params: { id: string } }>('/sessions/:id', async (request) => {
+  app.get<{ Params: { id: string } }>('/sessions/:id', { schema: { tags: ['calls'], summary: 'Retrieve a call session', docs: getSessionDocs } }, async (request) => {
     const session = await ownSession(ctx, request, request.params.id);
     return renderSession(session, streamUrl(ctx.config.calls, request, session.id), await listTranscriptSegments(ctx.db, session.id));
   });
 
-  app.post<{ Params: { id: string } }>('/sessions/:id/end', async (request, reply) => {
+  app.post<{ Params: { id: string } }>('/sessions/:id/end', { schema: { tags: ['calls'], summary: 'End a call session', docs: endSessionDocs } }, async (request, reply) => {
     const principal = principalOf(request);
     return idempotent(ctx.db, request, reply, principal.organizationId, async () => {
       const session = await ownSession(ctx, request, request.params.id);
@@ -88,7 +88,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
     }, keyLimits);
   });
 
-  app.get<{ Params: { id: string }; Querystring: { format?: string; include_translations?: string } }>('/sessions/:id/transcript', async (request, reply) => {
+  app.get<{ Params: { id: string }; Querystring: { format?: string; include_translations?: string } }>('/sessions/:id/transcript', { schema: { tags: ['calls'], summary: 'A call session\'s transcript', docs: transcriptDocs } }, async (request, reply) => {
     const session = await ownSession(ctx, request, request.params.id);
     const format = request.query.format ?? 'json';
     if (format !== 'json' && format !== 'text') throw invalidField('format', 'format must be json or text.');
@@ -101,19 +101,19 @@ export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Prom
     return renderTranscript(session, segments, withTranslations);
   });
 
-  app.get<{ Params: { id: string }; Querystring: { channel?: string } }>('/sessions/:id/recordings', async (request) => {
+  app.get<{ Params: { id: string }; Querystring: { channel?: string } }>('/sessions/:id/recordings', { schema: { tags: ['calls'], summary: 'A call session\'s recordings', docs: sessionRecordingsDocs } }, async (request) => {
     const session = await ownSession(ctx, request, request.params.id);
     const rows = (await listRecordings(ctx.db, session.id)).filter((r) => !request.query.channel || r.channel === request.query.channel);
     return { object: 'list', data: rows.map(renderRecording), session_id: session.id };
   });
 
-  app.get<{ Params: { id: string } }>('/recordings/:id', async (request) => {
+  app.get<{ Params: { id: string } }>('/recordings/:id', { schema: { tags: ['calls'], summary: 'Retrieve a recording', docs: recordingDocs } }, async (request) => {
     const rec = await findRecording(ctx.db, principalOf(request).organizationId, request.params.id);
     if (!rec) throw new CallsError('NOT_FOUND', `No such recording: '${request.params.id}'`, 'recording_not_found', 'not_found_error', 'id');
     return renderRecording(rec);
   });
 
-  app.get<{ Params: { id: string } }>('/recordings/:id/audio', async (request, reply) => {
+  app.get<{ Params: { id: string } }>('/recordings/:id/audio', { schema: { tags: ['calls'], summary: 'Download a recording (WAV)', docs: recordingAudioDocs } }, async (request, reply) => {
     const rec = await findRecording(ctx.db, principalOf(request).organizationId, request.params.id);
     if (!rec || rec.status !== 'ready') throw new CallsError('NOT_FOUND', `No such recording: '${request.params.id}'`, 'recording_not_found', 'not_found_error', 'id');
     const file = recordingPath(ctx.config.dataDir, rec.path);

@@ -1,9 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifySchema } from 'fastify';
+import type { RouteDocs } from '../openapi.js';
 import type { AppContext } from '../../context.js';
 import { ensureWebhookEndpoint, isoSeconds, listWebhookEvents, rollWebhookSecret, setWebhookEndpointUrl, type WebhookEndpoint } from '../../domain/calls/webhooks.js';
 import { principalOf, requireRole } from '../platform/auth.js';
 import { invalidField } from './errors.js';
 import { assertWebhookDestination } from './session-request.js';
+import { listEndpointsDocs, listEventsDocs, setEndpointDocs } from './openapi-schemas.js';
 
 function renderEndpoint(e: WebhookEndpoint): Record<string, unknown> {
   return { id: e.id, object: 'webhook_endpoint', url: e.url, secret: e.secret, created_at: isoSeconds(e.createdAt) };
@@ -29,12 +31,13 @@ function parseUrl(value: unknown): string | null {
  */
 export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   const admin = { preHandler: requireRole('admin') };
-  app.get('/webhook_endpoints', admin, async (request) => {
+  const docs = (summary: string, routeDocs: RouteDocs): { schema: FastifySchema } => ({ schema: { tags: ['calls'], summary, docs: routeDocs } });
+  app.get('/webhook_endpoints', { ...admin, ...docs('The organization\'s webhook endpoint (created on first use)', listEndpointsDocs) }, async (request) => {
     const endpoint = await ensureWebhookEndpoint(ctx.db, principalOf(request).organizationId);
     return { object: 'list', data: [renderEndpoint(endpoint)] };
   });
 
-  app.post('/webhook_endpoints', admin, async (request) => {
+  app.post('/webhook_endpoints', { ...admin, ...docs('Set the webhook URL or roll its secret', setEndpointDocs) }, async (request) => {
     const org = principalOf(request).organizationId;
     const body = (request.body ?? {}) as { url?: unknown; roll_secret?: unknown };
     if (typeof body !== 'object' || Array.isArray(body)) throw invalidField('body', 'The request body must be a JSON object.', 'invalid_request');
@@ -46,7 +49,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
     return renderEndpoint(endpoint);
   });
 
-  app.get<{ Querystring: { session_id?: string; limit?: string } }>('/webhook_events', admin, async (request) => {
+  app.get<{ Querystring: { session_id?: string; limit?: string } }>('/webhook_events', { ...admin, ...docs('Webhook events with every delivery attempt', listEventsDocs) }, async (request) => {
     const limit = request.query.limit === undefined ? 20 : Number(request.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 100) throw invalidField('limit', 'limit must be an integer from 1 to 100.');
     const events = await listWebhookEvents(ctx.db, principalOf(request).organizationId, { sessionId: request.query.session_id, limit });

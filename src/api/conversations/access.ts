@@ -1,14 +1,13 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { authenticateApiKey } from '../../domain/api-keys.js';
+import { signInBody, signInDocs, signOutDocs } from './openapi-schemas.js';
 
 /** The web app's sign-in cookie: the API key itself, HttpOnly and SameSite=Strict (docs/security.md "Lock-down"). */
 export const SIGN_IN_COOKIE = 'tolk_key';
 /** How long the sign-in cookie lasts, in seconds (30 days; signing out or revoking the key ends it sooner). */
 const SIGN_IN_MAX_AGE_S = 30 * 24 * 3600;
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
-const signInBody = z.object({ key: z.string().min(1).max(200) });
 
 /** The value of cookie `name` in a `Cookie` header, or undefined. */
 function cookieValue(header: string | undefined, name: string): string | undefined {
@@ -59,11 +58,11 @@ function cookie(request: FastifyRequest, value: string, maxAgeS: number): string
  * sign-in cookie; `POST /api/v1/sign-out` answers 204 and clears it.
  */
 export function signInRoutes(app: FastifyInstance, ctx: AppContext): void {
-  app.post('/api/v1/sign-in', async (request, reply) => {
+  app.post('/api/v1/sign-in', { schema: { tags: ['conversations'], summary: 'Sign the web app in with an API key (cookie)', security: [], docs: signInDocs } }, async (request, reply) => {
     const body = signInBody.safeParse(request.body);
     if (!body.success) return reply.code(400).send({ error: 'Send {"key": "<API key>"}.' });
     if (!(await authenticateApiKey(ctx.db, body.data.key))) return reply.code(401).send({ error: 'Invalid API key.' });
     return reply.code(204).header('set-cookie', cookie(request, body.data.key, SIGN_IN_MAX_AGE_S)).send();
   });
-  app.post('/api/v1/sign-out', async (request, reply) => reply.code(204).header('set-cookie', cookie(request, '', 0)).send());
+  app.post('/api/v1/sign-out', { schema: { tags: ['conversations'], summary: 'Sign the web app out', security: [], docs: signOutDocs } }, async (request, reply) => reply.code(204).header('set-cookie', cookie(request, '', 0)).send());
 }

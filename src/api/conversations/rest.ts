@@ -1,20 +1,11 @@
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { ConversationStoreUnavailableError, type ConversationStore } from '../../domain/conversations.js';
 import { conversationAccessAllowed, requireConversationKey, signInRoutes } from './access.js';
 import { conversationLanguages, conversationPairs, findConversationLanguage } from '../../gateway/conversation-languages.js';
 import { loopbackInviteWarning, publicOrigin } from '../public-url.js';
-
-const createBody = z.object({
-  language: z.string().min(2).max(35),
-  translate_language: z.string().min(2).max(35),
-});
-
-/** Spec 003 errors are `{"error":"…"}`. */
-/** Spec 003's error body. */
-const errorBody = z.object({ error: z.string() });
+import { createConversationBody as createBody, createConversationDocs, getConversationDocs, languagesDocs } from './openapi-schemas.js';
 
 function fail(reply: FastifyReply, status: number, message: string): FastifyReply {
   return reply.code(status).send({ error: message });
@@ -38,7 +29,7 @@ export async function conversationRestRoutes(app: FastifyInstance, ctx: AppConte
 
   signInRoutes(app, ctx);
 
-  app.get('/api/v1/languages', async (request, reply) => {
+  app.get('/api/v1/languages', { schema: { tags: ['conversations'], summary: 'Languages and pairs the engines serve (spec 003)', security: [], docs: languagesDocs } }, async (request, reply) => {
     const languages = conversationLanguages(ctx.engines);
     const sources = languages.filter((l) => l.recognized);
     const targets = languages.filter((l) => l.translated);
@@ -68,7 +59,7 @@ export async function conversationRestRoutes(app: FastifyInstance, ctx: AppConte
     });
     limited.post('/api/v1/session/create', {
       onRequest: requireConversationKey(ctx),
-      schema: { tags: ['conversations'], description: 'Create a conversation (spec 003).', docs: { body: createBody, response: { 400: errorBody, 429: errorBody } } },
+      schema: { tags: ['conversations'], description: 'Create a conversation (spec 003).', security: [], docs: createConversationDocs },
     }, async (request, reply) => {
       const body = createBody.safeParse(request.body);
       if (!body.success) return fail(reply, 400, 'Send {"language": "<code>", "translate_language": "<code>"}.');
@@ -82,7 +73,7 @@ export async function conversationRestRoutes(app: FastifyInstance, ctx: AppConte
     });
   });
 
-  app.get('/api/v1/session/:conversation_id', async (request, reply) => {
+  app.get('/api/v1/session/:conversation_id', { schema: { tags: ['conversations'], summary: 'A conversation\'s languages (spec 003)', security: [], docs: getConversationDocs } }, async (request, reply) => {
     const { conversation_id: id } = request.params as { conversation_id: string };
     const conversation = await store.get(id);
     if (!conversation) return fail(reply, 404, 'Session not found.');

@@ -4,6 +4,7 @@ import type { AppContext } from '../../context.js';
 import { addPhoneTranscript, findPhoneCall, phoneTranscriptCount, updatePhoneCall, type PhoneCallRecord } from '../../domain/phone-calls.js';
 import type { Database } from '../../db/client.js';
 import { AppError } from '../../errors.js';
+import { vapiWebhookDocs } from './webhook-schemas.js';
 
 /** A Vapi server message (docs.vapi.ai "Server events"), as far as Tolk reads it. */
 interface VapiMessage {
@@ -89,7 +90,7 @@ async function applyVapiMessage(db: Database, m: VapiMessage, now: Date): Promis
  * body that is not a JSON object; 501 without `VAPI_WEBHOOK_SECRET`.
  */
 export async function vapiWebhook(app: FastifyInstance, ctx: AppContext, rawBody: (request: FastifyRequest) => Buffer): Promise<void> {
-  app.post('/webhooks/vapi', { schema: { tags: ['webhooks'], summary: 'Vapi server messages (shared secret: x-vapi-secret)', security: [] } }, async (request) => {
+  app.post('/webhooks/vapi', { schema: { tags: ['webhooks'], summary: 'Vapi server messages (shared secret: x-vapi-secret)', security: [], docs: vapiWebhookDocs } }, async (request) => {
     const secret = ctx.config.vapi.webhookSecret;
     if (!secret) throw new AppError('NOT_IMPLEMENTED', 'Vapi webhooks are not configured on this server: set VAPI_WEBHOOK_SECRET (docs/phone.md)');
     if (!secretMatches(request.headers['x-vapi-secret'], secret)) throw new AppError('UNAUTHORIZED', 'Missing or wrong x-vapi-secret');

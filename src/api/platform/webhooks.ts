@@ -5,6 +5,7 @@ import { AppError } from '../../errors.js';
 import { stripeClient } from '../../integrations/stripe.js';
 import { handleStripeEvent } from './stripe-events.js';
 import { vapiWebhook } from './vapi-webhook.js';
+import { stripeWebhookDocs } from './webhook-schemas.js';
 
 /** Largest accepted webhook body, in bytes (Stripe's events are far smaller). */
 const WEBHOOK_BODY_LIMIT_BYTES = 512 * 1024;
@@ -26,7 +27,7 @@ export async function webhookRoutes(app: FastifyInstance, ctx: AppContext): Prom
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit: WEBHOOK_BODY_LIMIT_BYTES }, (_request, body, done) => done(null, body));
 
-  app.post('/webhooks/stripe', { schema: { tags: ['webhooks'], summary: 'Stripe webhook (signed: Stripe-Signature)', security: [] } }, async (request) => {
+  app.post('/webhooks/stripe', { schema: { tags: ['webhooks'], summary: 'Stripe webhook (signed: Stripe-Signature)', security: [], docs: stripeWebhookDocs } }, async (request) => {
     const settings = ctx.config.stripe;
     const stripe = stripeClient(settings);
     if (!stripe || !settings.webhookSecret) {

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { WebhookReceiver } from 'livekit-server-sdk';
 import type { AppContext } from '../../context.js';
+import { liveKitWebhookDocs } from './openapi-schemas.js';
 
 /** LiveKit posts its webhooks with this content type (a JSON body, signed in `Authorization`). */
 const WEBHOOK_CONTENT_TYPE = 'application/webhook+json';
@@ -17,7 +18,7 @@ const MAX_BODY_BYTES = 64 * 1024;
  */
 export async function liveKitWebhookRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
   app.addContentTypeParser(WEBHOOK_CONTENT_TYPE, { parseAs: 'string', bodyLimit: MAX_BODY_BYTES }, (_request, body, done) => done(null, body));
-  app.post('/api/livekit/webhook', { bodyLimit: MAX_BODY_BYTES }, async (request, reply) => {
+  app.post('/api/livekit/webhook', { bodyLimit: MAX_BODY_BYTES, schema: { tags: ['webhooks'], summary: 'LiveKit room webhooks (signed JWT in Authorization)', security: [], docs: liveKitWebhookDocs } }, async (request, reply) => {
     const settings = ctx.config.liveKit;
     if (!settings.configured) return reply.code(404).send({ error: { code: 'livekit_not_configured', message: 'LiveKit is not configured on this server (LIVEKIT_URL)' } });
     const body = typeof request.body === 'string' ? request.body : '';

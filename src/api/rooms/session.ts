@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { AppContext } from '../../context.js';
 import { isLanguageTag } from '../../common/language-tags.js';
 import { authenticateApiKey } from '../../domain/api-keys.js';
@@ -9,7 +9,7 @@ import { createSession, abandonSession, sessionLanguageProblem } from '../../dom
 import { mintRoomToken } from '../../integrations/livekit.js';
 import { supportedPairs } from '../../providers/registry.js';
 import { InterpreterCapacityError, sessionInterpreterSpec } from '../../transports/livekit/interpreter-manager.js';
-import { VOICE_TYPES, type VoiceType } from '../../transports/livekit/voice-choice.js';
+import { roomSessionBody as createBody, roomSessionDocs } from './openapi-schemas.js';
 
 /**
  * The error codes of spec 001 ("Error Responses"), plus `invalid_request` for a body that is not the
@@ -32,12 +32,6 @@ function sendRoomsError(reply: FastifyReply, code: RoomsErrorCode, message: stri
   const body: RoomsErrorBody = { error: { code, message } };
   return reply.code(STATUS[code]).type('application/json').send(body);
 }
-
-const createBody = z.object({
-  source_language: z.string({ error: 'source_language is required (e.g. "en-US")' }).trim().min(1).max(35),
-  target_language: z.string({ error: 'target_language is required (e.g. "es-ES")' }).trim().min(1).max(35),
-  voice_type: z.enum(VOICE_TYPES as [VoiceType, ...VoiceType[]], { error: 'voice_type must be "clone", "female" or "male"' }).default('clone'),
-});
 
 /** Display name of the client participant in a spec-001 room (as in spec 001's example token). */
 const CLIENT_NAME = 'API Client';
@@ -95,7 +89,8 @@ export async function roomSessionRoutes(app: FastifyInstance, ctx: AppContext): 
       Object.assign(new Error(`Too many requests: at most ${context.max} sessions a minute per API key. Retry after ${Math.ceil(context.ttl / 1000)} seconds.`), { statusCode: 429 }),
   });
 
-  app.post('/api/beta1/session', async (request, reply) => {
+  const schema = { tags: ['rooms'], summary: 'Create a translation session in a LiveKit room (spec 001)', docs: roomSessionDocs };
+  app.post('/api/beta1/session', { schema }, async (request, reply) => {
     const principal = request.principal;
     if (!principal) return sendRoomsError(reply, 'invalid_token', 'Invalid or expired API token');
     const body = createBody.safeParse(request.body ?? {});

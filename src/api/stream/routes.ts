@@ -1,11 +1,11 @@
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { authenticateApiKey } from '../../domain/api-keys.js';
 import { issueSessionKey } from '../../domain/session-keys.js';
 import type { AppContext } from '../../context.js';
 import { errorEvent } from '../../realtime/stream-events.js';
 import { VtConnection } from '../../transports/vt.js';
+import { sessionTokenDocs, sessionTokenQuery } from './openapi-schemas.js';
 
 /**
  * Extracts the key from `authorization=api-key <KEY>` (also `Bearer <KEY>` or a bare key).
@@ -44,9 +44,7 @@ function sendStreamError(reply: FastifyReply, status: number, description: strin
  * `TOLK_MAX_SESSION_KEYS_PER_KEY` live session keys (429). Errors use the stream's error shape.
  */
 async function tokenRoute(app: FastifyInstance, ctx: AppContext): Promise<void> {
-  const ttlQuery = z.object({
-    expiration_ttl: z.coerce.number().int().min(1).max(ctx.config.sessionKeyTtlMaxS).optional(),
-  });
+  const ttlQuery = sessionTokenQuery(ctx.config.sessionKeyTtlMaxS);
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     if (error.statusCode === 429) return sendStreamError(reply, 429, error.message);
     request.log.error({ err: error }, 'session token request failed');
@@ -69,7 +67,11 @@ async function tokenRoute(app: FastifyInstance, ctx: AppContext): Promise<void> 
       Object.assign(new Error(`Too many requests: at most ${context.max} session key requests a minute per API key. Retry after ${Math.ceil(context.ttl / 1000)} seconds.`), { statusCode: 429 }),
   });
 
-  app.get('/v2/sdk/voice-translation/session/token', async (request, reply) => {
+  const schema = {
+    tags: ['stream'], summary: 'A session key for the /vt WebSocket (spec 002)', security: [{ apiKeyHeader: [] }],
+    docs: sessionTokenDocs(ctx.config.sessionKeyTtlMaxS),
+  };
+  app.get('/v2/sdk/voice-translation/session/token', { schema }, async (request, reply) => {
     const principal = request.principal;
     if (!principal) return sendStreamError(reply, 401, 'Missing API key: send Authorization: api-key <API_KEY>');
     const query = ttlQuery.safeParse(request.query);

@@ -4,6 +4,7 @@ import { PhoneCalls } from '../../gateway/phone/phone-calls.js';
 import { TwilioTelephony } from '../../integrations/twilio.js';
 import { TwilioMediaConnection } from '../../transports/twilio-media.js';
 import { phoneStatusFromCallStatus } from './twilio-status.js';
+import { phoneStatusDocs } from './openapi-schemas.js';
 
 /** Timeouts of a Media Stream socket, in ms (as the call sessions' stream). */
 export interface MediaTimeouts {
@@ -55,7 +56,7 @@ export async function twilioPhoneRoutes(app: FastifyInstance, ctx: AppContext, t
   if (calls) registries.set(ctx, calls);
   const claims = new WeakMap<FastifyRequest, Claim>();
 
-  app.post<{ Params: { callRef: string }; Body: Form }>('/twilio/phone/:callRef/status', async (request, reply) => {
+  app.post<{ Params: { callRef: string }; Body: Form }>('/twilio/phone/:callRef/status', { schema: { tags: ['webhooks'], summary: 'Twilio status callbacks of a platform phone call', security: [], docs: phoneStatusDocs } }, async (request, reply) => {
     if (!telephony || !calls) return reply.code(503).type('text/plain').send('Twilio is not configured on this server');
     const form = (request.body ?? {}) as Form;
     if (!telephony.twilio.verifySignature(header(request, 'x-twilio-signature'), request.url, form)) {

@@ -9,6 +9,7 @@ import type { TolkConfig } from '../../config.js';
 import { TwilioMediaConnection } from '../../transports/twilio-media.js';
 import { twilioPhoneRoutes } from './twilio-phone.js';
 import { isProviderStatusProgress, providerStatusFromCallStatus } from './twilio-status.js';
+import { callStatusDocs, voiceDocs } from './openapi-schemas.js';
 
 /** Largest form body Twilio posts to a webhook here, in bytes (status callbacks are ~1 KB). */
 const FORM_BODY_LIMIT_BYTES = 64 * 1024;
@@ -96,7 +97,7 @@ export async function twilioRoutes(app: FastifyInstance, ctx: AppContext): Promi
       return void reply.code(403).type('text/plain').send('Forbidden: missing or invalid X-Twilio-Signature');
     }
   };
-  app.post<{ Params: { sessionId: string }; Body: Form }>('/twilio/status/:sessionId', { preHandler: verifyWebhook }, async (request, reply) => {
+  app.post<{ Params: { sessionId: string }; Body: Form }>('/twilio/status/:sessionId', { preHandler: verifyWebhook, schema: { tags: ['webhooks'], summary: 'Twilio status callbacks of a call session', security: [], docs: callStatusDocs } }, async (request, reply) => {
     const calls = ctx.calls as CallControl;
     const status = providerStatusFromCallStatus(request.body.CallStatus ?? '');
     if (!status) return reply.code(400).type('text/plain').send(`Unknown CallStatus "${request.body.CallStatus ?? ''}"`);
@@ -104,7 +105,7 @@ export async function twilioRoutes(app: FastifyInstance, ctx: AppContext): Promi
     const applied = await reportIfProgress(calls, request.params.sessionId, { status, providerCallId: request.body.CallSid, reason });
     return reply.code(applied === 'not-found' ? 404 : 204).send();
   });
-  app.post<{ Params: { sessionId: string }; Body: Form }>('/twilio/voice/:sessionId', { preHandler: verifyWebhook }, async (request, reply) => {
+  app.post<{ Params: { sessionId: string }; Body: Form }>('/twilio/voice/:sessionId', { preHandler: verifyWebhook, schema: { tags: ['webhooks'], summary: 'Twilio voice webhook of a call session (TwiML)', security: [], docs: voiceDocs } }, async (request, reply) => {
     const twiml = await answerInboundCall(ctx.calls as CallControl, twilioOf(ctx) as TwilioTelephony, request.params.sessionId, request.body);
     return reply.type('text/xml').send(twiml);
   });

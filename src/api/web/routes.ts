@@ -84,7 +84,8 @@ export async function webRoutes(app: FastifyInstance, options: { root: string })
   }
 
   for (const url of WEB_APP_PATHS) {
-    app.get(url, async (_request, reply) => {
+    // Web pages, not API: left out of /api/openapi.json (docs/platform.md "OpenAPI").
+    app.get(url, { schema: { hide: true } }, async (_request, reply) => {
       if (!built || !fs.existsSync(indexFile)) return sendNotBuilt(reply);
       return reply.headers(HTML_HEADERS).sendFile('index.html', root, { cacheControl: false });
     });
