@@ -40,7 +40,7 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-it('tolk translate: clear errors for a file that is not WAV, an unwritable --out (before streaming) and a server that does not answer', async () => {
+it('tolk translate: clear errors for a missing file, a file that is not WAV, an unwritable --out (before streaming) and a server that does not answer', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tolk-translate-'));
   const mp3 = path.join(dir, 'speech.mp3');
   fs.writeFileSync(mp3, Buffer.from('ID3\x03\x00\x00\x00\x00\x00\x00 not a wave file', 'latin1'));
@@ -50,6 +50,10 @@ it('tolk translate: clear errors for a file that is not WAV, an unwritable --out
   const notWav = await tolk(['translate', mp3, '--from', 'en-US', '--to', 'es-ES', '--url', url, '--api-key', 'ip_live_x']);
   assert.equal(notWav.code, 1);
   assert.match(notWav.stderr, new RegExp(`^tolk: ${mp3} is not a file tolk translate can read \\(.+\\)\\. It reads a WAV file \\(RIFF/WAVE\\) of PCM samples .+ mono or stereo, any sample rate; convert others first, e\\.g\\. \`sox in\\.mp3 -r 16000 -c 1 in\\.wav\`\\n$`));
+
+  const missing = await tolk(['translate', path.join(dir, 'nope.wav'), '--from', 'en-US', '--to', 'es-ES', '--url', url, '--api-key', 'ip_live_x']);
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stderr, `tolk: cannot read ${path.join(dir, 'nope.wav')}: no such file\n`);
 
   const badOut = await tolk(['translate', LIBRIVOX, '--from', 'en-US', '--to', 'es-ES', '--url', url, '--api-key', 'ip_live_x', '--out', path.join(dir, 'missing', 'out.wav')]);
   assert.equal(badOut.code, 1);

@@ -23,10 +23,16 @@ const WAV_FORMATS = 'a WAV file (RIFF/WAVE) of PCM samples — 8, 16, 24 or 32-b
 
 /**
  * The file's samples at a rate `/vt` takes (others resampled to 16 kHz).
- * @throws {Error} naming the formats read when the file is not one of them.
+ * @throws {Error} naming the file when it cannot be read, and the formats read when it is not one of them.
  */
 function readInput(file: string): { samples: Int16Array; sampleRateHz: number } {
-  const bytes = fs.readFileSync(file);
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new Error(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code}`, { cause: err });
+  }
   let wav: { samples: Int16Array; sampleRateHz: number };
   try {
     wav = readWav(bytes);
