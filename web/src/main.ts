@@ -10,6 +10,8 @@ import './styles/live.css';
 import './styles/conversation.css';
 import './styles/room.css';
 import './styles/interpreter-room.css';
+import './styles/console.css';
+import { mountConsole } from './pages/console';
 import { mountConversation } from './pages/conversation';
 import { mountLive } from './pages/live';
 import { mountNotFound } from './pages/not-found';
@@ -26,6 +28,7 @@ const TITLES: Record<Route['name'], string> = {
   conversation: 'Conversation · Tolk',
   join: 'Join a conversation · Tolk',
   room: 'Interpreter room · Tolk',
+  console: 'Console · Tolk',
   'not-found': 'Page not found · Tolk',
 };
 
@@ -59,6 +62,9 @@ function render(route: Route): void {
       break;
     case 'room':
       cleanup = mountLazyRoomPage(shell.main);
+      break;
+    case 'console':
+      cleanup = mountConsole(shell.main, route.page);
       break;
     default:
       cleanup = mountNotFound(shell.main);
