@@ -179,7 +179,7 @@ describe('console', { skip: missing ?? false, timeout: 300_000 }, () => {
       assert.match(text, /Rotating the key is not allowed for this key/);
       assert.match(text, /This action requires the admin role or higher; this key's role is member/, 'the server\'s rule');
       assert.match(text, /Roles rank owner > admin > member/);
-      await bothWidths(page, 'console-refused');
+      await bothWidths(page, 'console-refused', 'status-banner');
 
       assert.equal((await api(server.apiKey, 'DELETE', `/api/api-keys/${String(member.body.id)}`)).status, 200);
       await page.getByTestId('keys-refresh').click();

@@ -57,12 +57,13 @@ export interface Explanation {
  * What to tell the user about a failed call of `action` ("Rotating the key"). 401 is not explained
  * here: the console signs out and says why (docs/console.md "States").
  */
-export function explainFailure(action: string, status: number, message: string, retryAfterS?: number): Explanation {
+export function explainFailure(action: string, status: number, serverMessage: string, retryAfterS?: number): Explanation {
+  const message = /[.!?]$/.test(serverMessage) ? serverMessage : `${serverMessage}.`;
   if (status === 0) return { title: 'Cannot reach the Tolk server', detail: `${action} did not reach the server. Check that it is running and your connection, then retry.` };
   if (status === 403) return { title: `${action} is not allowed for this key`, detail: `${message} ${ROLE_RULES}` };
   if (status === 429) {
     const wait = retryAfterS ? `${retryAfterS} s` : 'a minute';
-    return { title: 'Too many requests', detail: `This key has used its requests for this minute (${message}). Wait ${wait} and retry.` };
+    return { title: 'Too many requests', detail: `This key has used its requests for this minute: ${message} Wait ${wait} and retry.` };
   }
   if (status === 409) return { title: `${action} was refused`, detail: message };
   if (status >= 500) return { title: 'The server had a problem', detail: `${action} failed on the server: ${message}` };

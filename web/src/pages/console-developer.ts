@@ -60,6 +60,7 @@ export function mountDeveloper(root: HTMLElement, ctx: ConsoleContext): Cleanup 
         return;
       }
       ctx.banner.show('problem', { tone: 'success', title: `Key “${key.name}” deleted`, detail: 'Requests with it are refused from now on.' });
+      ctx.banner.element.scrollIntoView({ block: 'nearest' });
       refresh();
     } catch (error) {
       ctx.fail('Deleting the key', error);

@@ -67,6 +67,8 @@ export function mountConsole(root: HTMLElement, page: ConsolePage): Cleanup {
         tone: status === 0 || status === 429 ? 'warning' : 'error', title, detail, retryAtMs,
         action: retry ? { label: 'Retry', run: () => { banner.clear(); retry(); } } : undefined,
       });
+      // The banner sits above the page: bring it into view from a row further down (a phone).
+      banner.element.scrollIntoView({ block: 'nearest' });
     },
     signOut(reason) {
       clearKey();
