@@ -192,6 +192,48 @@ describe('console', { skip: missing ?? false, timeout: 300_000 }, () => {
     }
   });
 
+  it('rotating the signed-in key switches the console to the new secret; a member\'s import gets the role rule', { timeout: 60_000 }, async () => {
+    const admin = await api(server.apiKey, 'POST', '/api/api-keys', { name: 'admin-console', role: 'admin' });
+    const adminKey = String(admin.body.key);
+    secrets.add(adminKey);
+    const { page, close } = await consolePage(LAPTOP_1280);
+    try {
+      await signIn(page, adminKey);
+      const own = page.locator('[data-testid="key-row"]', { has: page.getByTestId('key-own') });
+      assert.equal(await own.getAttribute('data-key-name'), 'admin-console');
+      await own.getByTestId('rotate-key').click();
+      assert.match(await page.getByTestId('confirm-dialog').textContent() ?? '', /the key you signed in with/);
+      await page.getByTestId('confirm-ok').click();
+      const rotated = await until('the new secret', () => page.getByTestId('new-secret').inputValue().catch(() => ''), (v) => v.startsWith('ip_live_') && v !== adminKey, UI_TIMEOUT_MS);
+      secrets.add(rotated);
+      assert.equal(await page.getByTestId('console-identity').textContent(), `${rotated.slice(0, 12)}…`);
+      const storage = await snapshotStorage(page);
+      assert.ok(storage.session.includes(rotated) && !storage.session.includes(adminKey), 'sessionStorage holds the new secret only');
+      assert.equal((await api(adminKey, 'GET', '/api/glossary')).status, 401);
+      await page.getByTestId('keys-refresh').click();
+      await until('the list with the new secret', () => own.getByTestId('key-hint').textContent(), (t) => t === `${rotated.slice(0, 12)}…`, UI_TIMEOUT_MS);
+      assert.equal(await page.getByTestId('console-sign-in').count(), 0, 'still signed in');
+    } finally {
+      await close();
+    }
+
+    const member = await api(server.apiKey, 'POST', '/api/api-keys', { name: 'member-import', role: 'member' });
+    secrets.add(String(member.body.key));
+    const phone = await consolePage(PHONE);
+    try {
+      await signIn(phone.page, String(member.body.key));
+      await phone.page.getByTestId('console-nav-glossary').click();
+      await phone.page.getByTestId('glossary-empty').waitFor();
+      await phone.page.getByTestId('glossary-import').setInputFiles({ name: 'terms.csv', mimeType: 'text/csv', buffer: Buffer.from('aspirin,aspirina,en-es\n') });
+      const banner = phone.page.getByTestId('status-banner');
+      await until('the refusal', () => banner.textContent(), (t) => /Importing the file is not allowed for this key/.test(t ?? ''), UI_TIMEOUT_MS);
+      assert.match(await banner.textContent() ?? '', /This action requires the admin role or higher; this key's role is member\. Roles rank owner > admin > member/);
+      assert.equal(await phone.page.getByTestId('import-report').count(), 0);
+    } finally {
+      await phone.close();
+    }
+  });
+
   it('imports a glossary with errors and shows the per-line report, adds, edits and deletes a term inline, searches and exports', { timeout: 90_000 }, async () => {
     const { page, errors, close } = await consolePage(LAPTOP_1280);
     try {
@@ -285,7 +327,7 @@ describe('console', { skip: missing ?? false, timeout: 300_000 }, () => {
   it('never put a key in a URL, in localStorage or in the server log', () => {
     assert.ok(urls.some((u) => u.includes('/api/api-keys')) && urls.some((u) => u.includes('/console/glossary')), 'requests and navigations were recorded');
     assert.ok(logLines.some((l) => l.includes('/api/api-keys')), 'the server logged the requests');
-    assert.ok(secrets.size >= 5, `keys seen: ${secrets.size}`);
+    assert.ok(secrets.size >= 8, `keys seen: ${secrets.size}`);
     for (const secret of secrets) {
       const body = secret.slice('ip_live_'.length);
       assert.deepEqual(urls.filter((u) => u.includes(body)), [], 'no key in a URL');

@@ -17,56 +17,18 @@ export function mountDeveloper(root: HTMLElement, ctx: ConsoleContext): Cleanup 
   let alive = true;
   const secretSlot = h('div', { class: 'secret-slot' });
   const tableSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'key-list', 'aria-busy': 'true' }, h('p', { class: 'console-empty' }, 'Loading keys…'));
-
+  const showSecret = (issued: IssuedKey, what: string): void => {
+    replaceChildren(secretSlot, secretPanel(issued, what, () => secretSlot.replaceChildren()));
+    secretSlot.querySelector('input')?.focus();
+  };
   const refresh = (): void => {
     tableSlot.setAttribute('aria-busy', 'true');
     listKeys(ctx.key()).then((keys) => {
       if (!alive) return;
       tableSlot.removeAttribute('aria-busy');
-      replaceChildren(tableSlot, keyTable(keys, ctx, { rotate: onRotate, remove: onDelete }));
+      replaceChildren(tableSlot, keyTable(keys, ctx, keyActions(ctx, showSecret, refresh)));
     }, (error: unknown) => alive && ctx.fail('Loading the keys', error, refresh));
   };
-
-  const showSecret = (issued: IssuedKey, what: string): void => {
-    replaceChildren(secretSlot, secretPanel(issued, what, () => secretSlot.replaceChildren()));
-    secretSlot.querySelector('input')?.focus();
-  };
-
-  const onRotate = async (key: ListedKey, own: boolean): Promise<void> => {
-    const detail = own
-      ? 'This is the key you signed in with. Its current secret stops working at once; the console switches to the new one.'
-      : 'Its current secret stops working at once, and so do the streams and session keys it issued.';
-    if (!(await confirmAction(`Rotate key “${key.name}”?`, detail, 'Rotate'))) return;
-    try {
-      const issued = await rotateKey(ctx.key(), key.id);
-      if (own) ctx.replaceKey(issued.key);
-      ctx.banner.clear();
-      showSecret(issued, 'rotated');
-      refresh();
-    } catch (error) {
-      ctx.fail('Rotating the key', error);
-    }
-  };
-
-  const onDelete = async (key: ListedKey, own: boolean): Promise<void> => {
-    const detail = own
-      ? 'This is the key you signed in with: the console signs out once it is deleted.'
-      : 'Requests with it are refused at once, and its live streams end.';
-    if (!(await confirmAction(`Delete key “${key.name}”?`, detail, 'Delete'))) return;
-    try {
-      await deleteKey(ctx.key(), key.id);
-      if (own) {
-        ctx.signOut('You deleted the key you were signed in with.');
-        return;
-      }
-      ctx.banner.show('problem', { tone: 'success', title: `Key “${key.name}” deleted`, detail: 'Requests with it are refused from now on.' });
-      ctx.banner.element.scrollIntoView({ block: 'nearest' });
-      refresh();
-    } catch (error) {
-      ctx.fail('Deleting the key', error);
-    }
-  };
-
   root.append(
     h('section', { class: 'card console-card', 'aria-labelledby': 'create-key-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'create-key-title' }, 'Create an API key')),
@@ -87,6 +49,46 @@ export function mountDeveloper(root: HTMLElement, ctx: ConsoleContext): Cleanup 
   refresh();
   return () => {
     alive = false;
+  };
+}
+
+/** What a key row's buttons do; `own` marks the key the console is signed in with. */
+interface KeyActions {
+  rotate(key: ListedKey, own: boolean): Promise<void>;
+  remove(key: ListedKey, own: boolean): Promise<void>;
+}
+
+/** Rotate and delete, each after a confirmation; `showSecret` shows a rotated secret, `refresh` lists the keys again. */
+function keyActions(ctx: ConsoleContext, showSecret: (issued: IssuedKey, what: string) => void, refresh: () => void): KeyActions {
+  return {
+    async rotate(key, own) {
+      const detail = own
+        ? 'This is the key you signed in with. Its current secret stops working at once; the console switches to the new one.'
+        : 'Its current secret stops working at once, and so do the streams and session keys it issued.';
+      if (!(await confirmAction(`Rotate key “${key.name}”?`, detail, 'Rotate'))) return;
+      try {
+        const issued = await rotateKey(ctx.key(), key.id);
+        if (own) ctx.replaceKey(issued.key);
+        ctx.banner.clear();
+        showSecret(issued, 'rotated');
+        refresh();
+      } catch (error) {
+        ctx.fail('Rotating the key', error);
+      }
+    },
+    async remove(key, own) {
+      const detail = own ? 'This is the key you signed in with: the console signs out once it is deleted.' : 'Requests with it are refused at once, and its live streams end.';
+      if (!(await confirmAction(`Delete key “${key.name}”?`, detail, 'Delete'))) return;
+      try {
+        await deleteKey(ctx.key(), key.id);
+        if (own) return ctx.signOut('You deleted the key you were signed in with.');
+        ctx.banner.show('problem', { tone: 'success', title: `Key “${key.name}” deleted`, detail: 'Requests with it are refused from now on.' });
+        ctx.banner.element.scrollIntoView({ block: 'nearest' });
+        refresh();
+      } catch (error) {
+        ctx.fail('Deleting the key', error);
+      }
+    },
   };
 }
 
@@ -141,7 +143,7 @@ function secretPanel(issued: IssuedKey, what: string, onDone: () => void): HTMLE
 }
 
 /** The keys table (cards on a phone: see styles/console.css). The signed-in key is marked "You". */
-function keyTable(keys: ListedKey[], ctx: ConsoleContext, actions: { rotate: (k: ListedKey, own: boolean) => void; remove: (k: ListedKey, own: boolean) => void }): HTMLElement {
+function keyTable(keys: ListedKey[], ctx: ConsoleContext, actions: KeyActions): HTMLElement {
   if (keys.length === 0) return h('p', { class: 'console-empty', 'data-testid': 'keys-empty' }, 'This organization has no keys.');
   const mine = keyHintOf(ctx.key());
   const rows = keys.map((k) => {
@@ -154,8 +156,8 @@ function keyTable(keys: ListedKey[], ctx: ConsoleContext, actions: { rotate: (k:
       h('td', { 'data-label': 'Created' }, formatWhen(k.createdAt)),
       h('td', { 'data-label': 'Last used', 'data-testid': 'key-last-used' }, formatWhen(k.lastUsedAt)),
       h('td', { class: 'row-actions' },
-        h('button', { type: 'button', class: 'button secondary small', 'data-testid': 'rotate-key', 'aria-label': `Rotate key ${k.name}`, onclick: () => actions.rotate(k, own) }, icon('refresh'), 'Rotate'),
-        h('button', { type: 'button', class: 'button danger-outline small', 'data-testid': 'delete-key', 'aria-label': `Delete key ${k.name}`, onclick: () => actions.remove(k, own) }, icon('trash'), 'Delete'),
+        h('button', { type: 'button', class: 'button secondary small', 'data-testid': 'rotate-key', 'aria-label': `Rotate key ${k.name}`, onclick: () => void actions.rotate(k, own) }, icon('refresh'), 'Rotate'),
+        h('button', { type: 'button', class: 'button danger-outline small', 'data-testid': 'delete-key', 'aria-label': `Delete key ${k.name}`, onclick: () => void actions.remove(k, own) }, icon('trash'), 'Delete'),
       ),
     );
   });

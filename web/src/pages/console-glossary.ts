@@ -16,111 +16,122 @@ import { addTermForm, termRow } from './console-glossary-rows';
 
 /** Mounts the Glossary page into `root`. */
 export function mountGlossary(root: HTMLElement, ctx: ConsoleContext): Cleanup {
-  let alive = true;
-  let terms: GlossaryTerm[] = [];
-  const search = h('input', { id: 'glossary-search', type: 'search', 'data-testid': 'glossary-search', placeholder: 'Search terms or pairs', autocomplete: 'off' });
-  const count = h('p', { class: 'console-count', 'data-testid': 'glossary-count', 'aria-live': 'polite' });
-  const tbody = h('tbody', { 'data-testid': 'glossary-rows' });
-  const tableSlot = h('div', { class: 'console-table-wrap' }, h('p', { class: 'console-empty' }, 'Loading the glossary…'));
-  const reportSlot = h('div', { class: 'import-report-slot' });
-  const pairs = h('datalist', { id: 'glossary-pairs' });
-
-  const render = (): void => {
-    const shown = filterTerms(terms, search.value);
-    count.textContent = search.value.trim() ? `${shown.length} of ${terms.length} terms` : `${terms.length} ${terms.length === 1 ? 'term' : 'terms'}`;
-    if (terms.length === 0) {
-      replaceChildren(tableSlot, h('p', { class: 'console-empty', 'data-testid': 'glossary-empty' }, 'No terms yet. Add one above, or import a CSV or TXT file.'));
-      return;
-    }
-    if (shown.length === 0) {
-      replaceChildren(tableSlot, h('p', { class: 'console-empty', 'data-testid': 'glossary-no-match' }, `No term matches “${search.value.trim()}”.`));
-      return;
-    }
-    replaceChildren(tbody, ...shown.map((t) => termRow(t, { save: (input) => onSave(t, input), remove: () => onDelete(t) })));
-    replaceChildren(tableSlot, glossaryTable(tbody));
-  };
-
-  const refresh = (): void => {
-    listTerms(ctx.key()).then((loaded) => {
-      if (!alive) return;
-      terms = loaded;
-      render();
-    }, (error: unknown) => alive && ctx.fail('Loading the glossary', error, refresh));
-  };
-
-  const onSave = async (term: GlossaryTerm, input: { sourceTerm: string; targetTerm: string }): Promise<boolean> => {
-    try {
-      const updated = await updateTerm(ctx.key(), term.id, input);
-      terms = terms.map((t) => (t.id === updated.id ? updated : t));
-      ctx.banner.clear();
-      render();
-      return true;
-    } catch (error) {
-      ctx.fail('Saving the term', error);
-      return false;
-    }
-  };
-
-  const onDelete = async (term: GlossaryTerm): Promise<void> => {
-    if (!(await confirmAction(`Delete “${term.sourceTerm}”?`, `The term ${term.sourceTerm} → ${term.targetTerm} (${term.languagePair}) is removed from the glossary.`, 'Delete'))) return;
-    try {
-      await deleteTerm(ctx.key(), term.id);
-      terms = terms.filter((t) => t.id !== term.id);
-      ctx.banner.clear();
-      render();
-      search.focus();
-    } catch (error) {
-      ctx.fail('Deleting the term', error);
-    }
-  };
-
-  const onAdd = async (input: { sourceTerm: string; targetTerm: string; languagePair: string }): Promise<boolean> => {
-    try {
-      const created = await createTerm(ctx.key(), input);
-      terms = [...terms, created].sort((a, b) => a.languagePair.localeCompare(b.languagePair) || a.sourceTerm.localeCompare(b.sourceTerm));
-      ctx.banner.clear();
-      render();
-      return true;
-    } catch (error) {
-      ctx.fail('Adding the term', error);
-      return false;
-    }
-  };
-
-  const onImport = async (file: File): Promise<void> => {
-    replaceChildren(reportSlot, h('p', { class: 'console-empty' }, `Importing ${file.name}…`));
-    try {
-      const report = await importTerms(ctx.key(), file);
-      ctx.banner.clear();
-      replaceChildren(reportSlot, importReport(file.name, report));
-      refresh();
-    } catch (error) {
-      reportSlot.replaceChildren();
-      ctx.fail('Importing the file', error);
-    }
-  };
-
-  search.addEventListener('input', render);
-  root.append(
-    pairs,
-    h('section', { class: 'card console-card', 'aria-labelledby': 'add-term-title' },
-      h('div', { class: 'card-head' }, h('h2', { id: 'add-term-title' }, 'Add a term'),
-        h('div', { class: 'card-head-tools' }, importControl(onImport),
-          h('button', { type: 'button', class: 'button secondary small', 'data-testid': 'glossary-export', onclick: () => exportCsv(terms) }, icon('download'), 'Export CSV'))),
-      addTermForm('glossary-pairs', onAdd),
-    ),
-    reportSlot,
-    h('section', { class: 'card console-card', 'aria-labelledby': 'terms-title' },
-      h('div', { class: 'card-head' }, h('h2', { id: 'terms-title' }, 'Terms'), count),
-      h('div', { class: 'console-search field' }, h('label', { for: 'glossary-search' }, 'Search'), search),
-      tableSlot,
-    ),
-  );
-  listLanguagePairs(ctx.key()).then((list) => replaceChildren(pairs, ...list.map((p) => h('option', { value: p }))), () => {});
-  refresh();
+  const view = new GlossaryView(ctx);
+  root.append(...view.elements());
+  listLanguagePairs(ctx.key()).then((list) => replaceChildren(view.pairs, ...list.map((p) => h('option', { value: p }))), () => {});
+  view.refresh();
   return () => {
-    alive = false;
+    view.alive = false;
   };
+}
+
+/** The page's state (the terms as last listed) and what each control does with the server. */
+class GlossaryView {
+  alive = true;
+  private terms: GlossaryTerm[] = [];
+  readonly pairs = h('datalist', { id: 'glossary-pairs' });
+  private readonly search = h('input', { id: 'glossary-search', type: 'search', 'data-testid': 'glossary-search', placeholder: 'Search terms or pairs', autocomplete: 'off' });
+  private readonly count = h('p', { class: 'console-count', 'data-testid': 'glossary-count', 'aria-live': 'polite' });
+  private readonly tbody = h('tbody', { 'data-testid': 'glossary-rows' });
+  private readonly tableSlot = h('div', { class: 'console-table-wrap' }, h('p', { class: 'console-empty' }, 'Loading the glossary…'));
+  private readonly reportSlot = h('div', { class: 'import-report-slot' });
+
+  constructor(private readonly ctx: ConsoleContext) {
+    this.search.addEventListener('input', () => this.render());
+  }
+
+  /** The page's sections, in order. */
+  elements(): HTMLElement[] {
+    return [
+      this.pairs,
+      h('section', { class: 'card console-card', 'aria-labelledby': 'add-term-title' },
+        h('div', { class: 'card-head' }, h('h2', { id: 'add-term-title' }, 'Add a term'),
+          h('div', { class: 'card-head-tools' }, importControl((file) => void this.importFile(file)),
+            h('button', { type: 'button', class: 'button secondary small', 'data-testid': 'glossary-export', onclick: () => exportCsv(this.terms) }, icon('download'), 'Export CSV'))),
+        addTermForm('glossary-pairs', (input) => this.add(input)),
+      ),
+      this.reportSlot,
+      h('section', { class: 'card console-card', 'aria-labelledby': 'terms-title' },
+        h('div', { class: 'card-head' }, h('h2', { id: 'terms-title' }, 'Terms'), this.count),
+        h('div', { class: 'console-search field' }, h('label', { for: 'glossary-search' }, 'Search'), this.search),
+        this.tableSlot,
+      ),
+    ];
+  }
+
+  /** Lists the terms again (`GET /api/glossary`). */
+  refresh(): void {
+    listTerms(this.ctx.key()).then((loaded) => {
+      if (!this.alive) return;
+      this.terms = loaded;
+      this.render();
+    }, (error: unknown) => this.alive && this.ctx.fail('Loading the glossary', error, () => this.refresh()));
+  }
+
+  private render(): void {
+    const query = this.search.value.trim();
+    const shown = filterTerms(this.terms, query);
+    const total = this.terms.length;
+    this.count.textContent = query ? `${shown.length} of ${total} terms` : `${total} ${total === 1 ? 'term' : 'terms'}`;
+    if (total === 0) {
+      replaceChildren(this.tableSlot, h('p', { class: 'console-empty', 'data-testid': 'glossary-empty' }, 'No terms yet. Add one above, or import a CSV or TXT file.'));
+    } else if (shown.length === 0) {
+      replaceChildren(this.tableSlot, h('p', { class: 'console-empty', 'data-testid': 'glossary-no-match' }, `No term matches “${query}”.`));
+    } else {
+      replaceChildren(this.tbody, ...shown.map((t) => termRow(t, { save: (input) => this.save(t, input), remove: () => void this.remove(t) })));
+      replaceChildren(this.tableSlot, glossaryTable(this.tbody));
+    }
+  }
+
+  /** Runs `call`; on success clears the banner and shows the terms, on failure explains `action`. @returns whether it succeeded. */
+  private async attempt(action: string, call: () => Promise<void>): Promise<boolean> {
+    try {
+      await call();
+      this.ctx.banner.clear();
+      this.render();
+      return true;
+    } catch (error) {
+      this.ctx.fail(action, error);
+      return false;
+    }
+  }
+
+  private save(term: GlossaryTerm, input: { sourceTerm: string; targetTerm: string }): Promise<boolean> {
+    return this.attempt('Saving the term', async () => {
+      const updated = await updateTerm(this.ctx.key(), term.id, input);
+      this.terms = this.terms.map((t) => (t.id === updated.id ? updated : t));
+    });
+  }
+
+  private async remove(term: GlossaryTerm): Promise<void> {
+    const detail = `The term ${term.sourceTerm} → ${term.targetTerm} (${term.languagePair}) is removed from the glossary.`;
+    if (!(await confirmAction(`Delete “${term.sourceTerm}”?`, detail, 'Delete'))) return;
+    const deleted = await this.attempt('Deleting the term', async () => {
+      await deleteTerm(this.ctx.key(), term.id);
+      this.terms = this.terms.filter((t) => t.id !== term.id);
+    });
+    if (deleted) this.search.focus();
+  }
+
+  private add(input: { sourceTerm: string; targetTerm: string; languagePair: string }): Promise<boolean> {
+    return this.attempt('Adding the term', async () => {
+      const created = await createTerm(this.ctx.key(), input);
+      this.terms = [...this.terms, created].sort((a, b) => a.languagePair.localeCompare(b.languagePair) || a.sourceTerm.localeCompare(b.sourceTerm));
+    });
+  }
+
+  private async importFile(file: File): Promise<void> {
+    replaceChildren(this.reportSlot, h('p', { class: 'console-empty' }, `Importing ${file.name}…`));
+    try {
+      const report = await importTerms(this.ctx.key(), file);
+      this.ctx.banner.clear();
+      replaceChildren(this.reportSlot, importReport(file.name, report));
+      this.refresh();
+    } catch (error) {
+      this.reportSlot.replaceChildren();
+      this.ctx.fail('Importing the file', error);
+    }
+  }
 }
 
 function glossaryTable(tbody: HTMLTableSectionElement): HTMLTableElement {

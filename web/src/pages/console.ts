@@ -43,8 +43,32 @@ let signOutReason: string | undefined;
 export function mountConsole(root: HTMLElement, page: ConsolePage): Cleanup {
   const key = readKey();
   if (!key) return mountSignIn(root, page);
-  let inner: Cleanup = () => {};
   const banner = new StatusBanner();
+  const identity = h('code', { class: 'console-identity-key', 'data-testid': 'console-identity' }, keyHintOf(key));
+  const ctx = consoleContext(key, banner, identity);
+  const tabs = PAGES.map(({ page: p, label, path }) =>
+    h('a', { href: path, 'data-link': true, class: 'console-tab', 'data-testid': `console-nav-${p}`, 'aria-current': p === page ? 'page' : null }, label));
+  const signOut = h('button', { type: 'button', class: 'button secondary small', 'data-testid': 'console-sign-out', onclick: () => ctx.signOut() }, icon('leave'), 'Sign out');
+  const body = h('div', { class: 'console-body' });
+  root.append(
+    h('div', { class: 'page page-console' },
+      h('div', { class: 'console-head' },
+        h('h1', {}, 'Console'),
+        h('div', { class: 'console-identity' }, h('span', { class: 'console-identity-label' }, `Signed in (${keyMode(key)} key)`), identity, signOut)),
+      h('nav', { class: 'console-tabs', 'aria-label': 'Console pages' }, ...tabs),
+      banner.element,
+      body,
+    ),
+  );
+  const inner = page === 'glossary' ? mountGlossary(body, ctx) : mountDeveloper(body, ctx);
+  return () => {
+    inner();
+    banner.dispose();
+  };
+}
+
+/** The context the pages share: the key (kept in sessionStorage), the banner, failures and sign-out. */
+function consoleContext(key: string, banner: StatusBanner, identity: HTMLElement): ConsoleContext {
   let current = key;
   const ctx: ConsoleContext = {
     key: () => current,
@@ -57,18 +81,9 @@ export function mountConsole(root: HTMLElement, page: ConsolePage): Cleanup {
     fail(action, error, retry) {
       if (error instanceof PlatformError && error.status === 401) {
         ctx.signOut(`The server refused the key you signed in with: ${error.message}. It may have been rotated or deleted; sign in with a current key.`);
-        return;
+      } else {
+        showFailure(banner, action, error, retry);
       }
-      const status = error instanceof PlatformError ? error.status : 500;
-      const message = error instanceof Error ? error.message : String(error);
-      const { title, detail } = explainFailure(action, status, message, error instanceof PlatformError ? error.retryAfterS : undefined);
-      const retryAtMs = status === 429 && error instanceof PlatformError && error.retryAfterS ? Date.now() + error.retryAfterS * 1000 : undefined;
-      banner.show(status === 0 ? 'server' : 'problem', {
-        tone: status === 0 || status === 429 ? 'warning' : 'error', title, detail, retryAtMs,
-        action: retry ? { label: 'Retry', run: () => { banner.clear(); retry(); } } : undefined,
-      });
-      // The banner sits above the page: bring it into view from a row further down (a phone).
-      banner.element.scrollIntoView({ block: 'nearest' });
     },
     signOut(reason) {
       clearKey();
@@ -76,31 +91,22 @@ export function mountConsole(root: HTMLElement, page: ConsolePage): Cleanup {
       navigate(location.pathname, { replace: true });
     },
   };
-  const identity = h('code', { class: 'console-identity-key', 'data-testid': 'console-identity' }, keyHintOf(key));
-  const tabs = PAGES.map(({ page: p, label, path }) =>
-    h('a', { href: path, 'data-link': true, class: 'console-tab', 'data-testid': `console-nav-${p}`, 'aria-current': p === page ? 'page' : null }, label));
-  const signOut = h('button', { type: 'button', class: 'button secondary small', 'data-testid': 'console-sign-out', onclick: () => ctx.signOut() }, icon('leave'), 'Sign out');
-  const body = h('div', { class: 'console-body' });
-  root.append(
-    h(
-      'div',
-      { class: 'page page-console' },
-      h(
-        'div',
-        { class: 'console-head' },
-        h('h1', {}, 'Console'),
-        h('div', { class: 'console-identity' }, h('span', { class: 'console-identity-label' }, `Signed in (${keyMode(key)} key)`), identity, signOut),
-      ),
-      h('nav', { class: 'console-tabs', 'aria-label': 'Console pages' }, ...tabs),
-      banner.element,
-      body,
-    ),
-  );
-  inner = page === 'glossary' ? mountGlossary(body, ctx) : mountDeveloper(body, ctx);
-  return () => {
-    inner();
-    banner.dispose();
-  };
+  return ctx;
+}
+
+/** Puts a failure that is not a refused key in the banner: 403 with the role rules, 429 counting down, unreachable with Retry. */
+function showFailure(banner: StatusBanner, action: string, error: unknown, retry?: () => void): void {
+  const status = error instanceof PlatformError ? error.status : 500;
+  const retryAfterS = error instanceof PlatformError ? error.retryAfterS : undefined;
+  const message = error instanceof Error ? error.message : String(error);
+  const { title, detail } = explainFailure(action, status, message, retryAfterS);
+  banner.show(status === 0 ? 'server' : 'problem', {
+    tone: status === 0 || status === 429 ? 'warning' : 'error', title, detail,
+    retryAtMs: status === 429 && retryAfterS ? Date.now() + retryAfterS * 1000 : undefined,
+    action: retry ? { label: 'Retry', run: () => { banner.clear(); retry(); } } : undefined,
+  });
+  // The banner sits above the page: bring it into view from a row further down (a phone).
+  banner.element.scrollIntoView({ block: 'nearest' });
 }
 
 /** The sign-in card: checks the key with `GET /api/api-keys`, keeps it in sessionStorage, then shows `page`. */
