@@ -306,7 +306,7 @@ describe('console', { skip: missing ?? false, timeout: 300_000 }, () => {
       await page.getByTestId('keys-refresh').click();
       const banner = page.getByTestId('status-banner');
       await until('the 429 banner', () => banner.textContent(), (t) => /Too many requests/.test(t ?? ''), UI_TIMEOUT_MS);
-      assert.match(await banner.textContent() ?? '', /Wait \d+ s and retry/);
+      assert.match(await banner.textContent() ?? '', /Wait \d+ s, then retry/);
       assert.equal(await banner.getAttribute('data-tone'), 'warning');
       await bothWidths(page, 'console-rate-limited');
 

@@ -34,7 +34,7 @@ describe('console format', () => {
     const forbidden = explainFailure('Rotating the key', 403, 'This action requires the admin role or higher; this key\'s role is member');
     expect(forbidden.title).toBe('Rotating the key is not allowed for this key');
     expect(forbidden.detail).toMatch(/^This action requires the admin role or higher; this key's role is member\. Roles rank owner > admin > member/);
-    expect(explainFailure('Loading the keys', 429, 'Too many requests. Retry after 12 seconds.', 12).detail).toMatch(/Wait 12 s and retry/);
+    expect(explainFailure('Loading the keys', 429, 'Too many requests. Retry after 12 seconds.', 12).detail).toMatch(/Wait 12 s, then retry/);
     expect(explainFailure('Loading the keys', 0, '').title).toBe('Cannot reach the Tolk server');
   });
 });

@@ -63,7 +63,7 @@ export function explainFailure(action: string, status: number, serverMessage: st
   if (status === 403) return { title: `${action} is not allowed for this key`, detail: `${message} ${ROLE_RULES}` };
   if (status === 429) {
     const wait = retryAfterS ? `${retryAfterS} s` : 'a minute';
-    return { title: 'Too many requests', detail: `This key has used its requests for this minute: ${message} Wait ${wait} and retry.` };
+    return { title: 'Too many requests', detail: `This key has used its requests for this minute (the server's limit is per key). Wait ${wait}, then retry.` };
   }
   if (status === 409) return { title: `${action} was refused`, detail: message };
   if (status >= 500) return { title: 'The server had a problem', detail: `${action} failed on the server: ${message}` };

@@ -102,7 +102,6 @@ function showFailure(banner: StatusBanner, action: string, error: unknown, retry
   const { title, detail } = explainFailure(action, status, message, retryAfterS);
   banner.show(status === 0 ? 'server' : 'problem', {
     tone: status === 0 || status === 429 ? 'warning' : 'error', title, detail,
-    retryAtMs: status === 429 && retryAfterS ? Date.now() + retryAfterS * 1000 : undefined,
     action: retry ? { label: 'Retry', run: () => { banner.clear(); retry(); } } : undefined,
   });
   // The banner sits above the page: bring it into view from a row further down (a phone).
