@@ -10,8 +10,6 @@ import './styles/live.css';
 import './styles/conversation.css';
 import './styles/room.css';
 import './styles/interpreter-room.css';
-import './styles/console.css';
-import { mountConsole } from './pages/console';
 import { mountConversation } from './pages/conversation';
 import { mountLive } from './pages/live';
 import { mountNotFound } from './pages/not-found';
@@ -32,12 +30,15 @@ const TITLES: Record<Route['name'], string> = {
   'not-found': 'Page not found · Tolk',
 };
 
-/** The room page with livekit-client, loaded on first visit so the other pages stay small. */
-function mountLazyRoomPage(main: HTMLElement): Cleanup {
+/**
+ * A page whose code is a separate chunk, loaded on first visit so the other pages stay small: the
+ * room page (livekit-client) and the console.
+ */
+function mountLazy(load: () => Promise<(main: HTMLElement) => Cleanup>, main: HTMLElement): Cleanup {
   let unmounted = false;
   let inner: Cleanup | undefined;
-  void import('./pages/room').then(({ mountRoomPage }) => {
-    if (!unmounted) inner = mountRoomPage(main);
+  void load().then((mount) => {
+    if (!unmounted) inner = mount(main);
   });
   return () => {
     unmounted = true;
@@ -61,10 +62,13 @@ function render(route: Route): void {
       cleanup = mountConversation(shell.main, { role: 'guest', conversationId: route.conversationId, language: undefined });
       break;
     case 'room':
-      cleanup = mountLazyRoomPage(shell.main);
+      cleanup = mountLazy(async () => (await import('./pages/room')).mountRoomPage, shell.main);
       break;
     case 'console':
-      cleanup = mountConsole(shell.main, route.page);
+      cleanup = mountLazy(async () => {
+        const { mountConsole } = await import('./pages/console');
+        return (main) => mountConsole(main, route.page);
+      }, shell.main);
       break;
     default:
       cleanup = mountNotFound(shell.main);

@@ -3,7 +3,9 @@
  * and the states every page shares (a key the server refuses → sign-in with the reason; 403, 429 and
  * an unreachable server → the banner). The pages themselves are console-developer.ts and
  * console-glossary.ts; they reach the server only through the public REST API (web/src/api/platform.ts).
+ * A chunk of its own (with its styles), loaded on the first visit to /console (see main.ts).
  */
+import '../styles/console.css';
 import { listKeys, PlatformError } from '../api/platform';
 import { explainFailure, keyHintOf, keyMode } from '../console/format';
 import { clearKey, readKey, storeKey } from '../console/key-store';
