@@ -85,10 +85,11 @@ describe('console', { skip: missing ?? false, timeout: 300_000 }, () => {
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 
-  /** Screenshots at 390 and 1280 px, scrolled to `testId` when given. */
+  /** Screenshots at 390 and 1280 px, scrolled to `testId` when given; nothing may be wider than the screen. */
   async function bothWidths(page: Page, name: string, testId?: string): Promise<void> {
     for (const [viewport, suffix] of [[PHONE, 'phone'], [LAPTOP_1280, 'laptop']] as const) {
       await page.setViewportSize(viewport);
+      assert.equal(await page.evaluate<number>('document.documentElement.scrollWidth'), viewport.width, `${name} at ${viewport.width} px scrolls sideways`);
       if (testId) await page.getByTestId(testId).first().scrollIntoViewIfNeeded();
       await screenshot(page, `${name}-${suffix}`);
     }
