@@ -6,6 +6,7 @@
  * A chunk of its own (with its styles), loaded on the first visit to /console (see main.ts).
  */
 import '../styles/console.css';
+import '../styles/console-tables.css';
 import { listKeys, PlatformError } from '../api/platform';
 import { explainFailure, keyHintOf, keyMode } from '../console/format';
 import { clearKey, readKey, storeKey } from '../console/key-store';
