@@ -6,6 +6,7 @@ import pg from 'pg';
 import { readWav } from '../src/audio/wav.js';
 import { loadConfig, type TolkConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/client.js';
+import type { LogStream } from '../src/logging.js';
 import { closeEngines, createOfflineEngines } from '../src/providers/index.js';
 import { RoutedStt } from '../src/providers/routing/routed-stt.js';
 import { PocketsphinxStt } from '../src/providers/stt/pocketsphinx.js';
@@ -146,9 +147,9 @@ export async function createScratchDatabase(serverUrlIn: string, options: { migr
 /**
  * Starts a server on a free loopback port with an owner key: on an in-memory PGlite database, or on
  * a fresh Postgres database (dropped on close) when `TOLK_TEST_DATABASE_URL` is set, with Redis when
- * `TOLK_TEST_REDIS_URL` is set.
+ * `TOLK_TEST_REDIS_URL` is set. `options.logStream` receives the server's log lines (JSON) instead of stdout.
  */
-export async function startTestServer(overrides: Partial<TolkConfig> = {}): Promise<RunningServer & { apiKey: string }> {
+export async function startTestServer(overrides: Partial<TolkConfig> = {}, options: { logStream?: LogStream } = {}): Promise<RunningServer & { apiKey: string }> {
   const pgUrl = overrides.databaseUrl === undefined ? testPostgresUrl() : undefined;
   const scratch = pgUrl ? await createScratchDatabase(pgUrl) : undefined;
   // Streams are not shed for falling behind (the shared test machine is often slower than real
@@ -158,7 +159,7 @@ export async function startTestServer(overrides: Partial<TolkConfig> = {}): Prom
     port: 0, host: '127.0.0.1', dataDir: 'memory://', logLevel: 'warn',
     databaseUrl: scratch?.url, redisUrl: testRedisUrl(), capacity, ...overrides,
   });
-  const server = await startServer(config, { engines: await testEngines() });
+  const server = await startServer(config, { engines: await testEngines(), logStream: options.logStream });
   if (!server.firstOwnerKey) throw new Error('test server has no owner key');
   const close = server.close;
   return Object.assign(server, {

@@ -103,6 +103,17 @@ describe('platform glossary (spec 000 "Glossary")', () => {
       assert.equal((await call('POST', '/api/glossary', undefined, { source_term: 'a', target_term: 'b', language_pair: 'en-es' })).status, 401);
     });
 
+    it('lists the language pairs a term may have (the pairs the installed engines translate), to any key', async () => {
+      const res = await call('GET', '/api/glossary/language-pairs', memberKey);
+      assert.equal(res.status, 200);
+      const pairs = res.body.language_pairs as string[];
+      assert.ok(pairs.includes('en-es') && pairs.includes('en-gl'), JSON.stringify(pairs));
+      assert.deepEqual(pairs, [...pairs].sort());
+      const refused = await call('POST', '/api/glossary', ownerKey, { source_term: 'a', target_term: 'b', language_pair: 'en-fr' });
+      assert.match(String((refused.body.error as Json).message), new RegExp(`supported: ${pairs.join(', ')}$`));
+      assert.equal((await call('GET', '/api/glossary/language-pairs', undefined)).status, 401);
+    });
+
     it('answers 400 for invalid bodies, naming the problem', async () => {
       const cases: Array<{ payload: Json; message: RegExp }> = [
         { payload: { target_term: 'b', language_pair: 'en-es' }, message: /source_term/ },
@@ -167,7 +178,7 @@ describe('platform glossary (spec 000 "Glossary")', () => {
 
     it('documents the routes in /api/openapi.json under the glossary tag', async () => {
       const doc = (await server.app.inject({ method: 'GET', url: '/api/openapi.json' })).json<{ paths: Record<string, Record<string, { tags?: string[]; requestBody?: { content: Record<string, { schema: { properties: Json } }> } }>> }>();
-      for (const [path, method] of [['/api/glossary', 'get'], ['/api/glossary', 'post'], ['/api/glossary/{id}', 'patch'], ['/api/glossary/{id}', 'delete'], ['/api/glossary/import', 'post']] as const) {
+      for (const [path, method] of [['/api/glossary', 'get'], ['/api/glossary/language-pairs', 'get'], ['/api/glossary', 'post'], ['/api/glossary/{id}', 'patch'], ['/api/glossary/{id}', 'delete'], ['/api/glossary/import', 'post']] as const) {
         assert.deepEqual(doc.paths[path]?.[method]?.tags, ['glossary'], `${method} ${path}`);
       }
       const form = doc.paths['/api/glossary/import']?.post?.requestBody?.content['multipart/form-data'];

@@ -26,15 +26,19 @@ const TITLES: Record<Route['name'], string> = {
   conversation: 'Conversation · Tolk',
   join: 'Join a conversation · Tolk',
   room: 'Interpreter room · Tolk',
+  console: 'Console · Tolk',
   'not-found': 'Page not found · Tolk',
 };
 
-/** The room page with livekit-client, loaded on first visit so the other pages stay small. */
-function mountLazyRoomPage(main: HTMLElement): Cleanup {
+/**
+ * A page whose code is a separate chunk, loaded on first visit so the other pages stay small: the
+ * room page (livekit-client) and the console.
+ */
+function mountLazy(load: () => Promise<(main: HTMLElement) => Cleanup>, main: HTMLElement): Cleanup {
   let unmounted = false;
   let inner: Cleanup | undefined;
-  void import('./pages/room').then(({ mountRoomPage }) => {
-    if (!unmounted) inner = mountRoomPage(main);
+  void load().then((mount) => {
+    if (!unmounted) inner = mount(main);
   });
   return () => {
     unmounted = true;
@@ -58,7 +62,13 @@ function render(route: Route): void {
       cleanup = mountConversation(shell.main, { role: 'guest', conversationId: route.conversationId, language: undefined });
       break;
     case 'room':
-      cleanup = mountLazyRoomPage(shell.main);
+      cleanup = mountLazy(async () => (await import('./pages/room')).mountRoomPage, shell.main);
+      break;
+    case 'console':
+      cleanup = mountLazy(async () => {
+        const { mountConsole } = await import('./pages/console');
+        return (main) => mountConsole(main, route.page);
+      }, shell.main);
       break;
     default:
       cleanup = mountNotFound(shell.main);

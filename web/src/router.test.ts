@@ -10,6 +10,13 @@ describe('matchRoute', () => {
     expect(matchRoute('/join/Zx9_a-b', '')).toEqual({ name: 'join', conversationId: 'Zx9_a-b' });
   });
 
+  it('maps the console pages', () => {
+    expect(matchRoute('/console', '')).toEqual({ name: 'console', page: 'developer' });
+    expect(matchRoute('/console/developer/', '')).toEqual({ name: 'console', page: 'developer' });
+    expect(matchRoute('/console/glossary', '')).toEqual({ name: 'console', page: 'glossary' });
+    expect(matchRoute('/console/nope', '')).toEqual({ name: 'not-found' });
+  });
+
   it('sends anything else to the not-found page', () => {
     for (const path of ['/join', '/join/a/b', '/settings', '/join/%E0%A4%A']) expect(matchRoute(path, '')).toEqual({ name: 'not-found' });
   });

@@ -1,6 +1,6 @@
 /**
- * Client-side routing over the History API. The server answers `/`, `/conversation` and
- * `/join/<id>` with index.html (src/api/web/routes.ts); this module decides which page to show.
+ * Client-side routing over the History API. The server answers `/`, `/conversation`,
+ * `/join/<id>`, `/room` and `/console/…` with index.html (src/api/web/routes.ts); this module decides which page to show.
  */
 
 /** Unmounts a page: stops its microphone, sockets and timers. */
@@ -14,13 +14,22 @@ export type Route =
   | { name: 'join'; conversationId: string }
   /** A LiveKit room with Tolk's interpreter (docs/rooms.md). */
   | { name: 'room' }
+  /** The console (docs/console.md): `/console` and `/console/developer` are the Developer page. */
+  | { name: 'console'; page: ConsolePage }
   | { name: 'not-found' };
+
+/** A page of the console. */
+export type ConsolePage = 'developer' | 'glossary';
+
+const CONSOLE_PAGES: Record<string, ConsolePage> = { '/console': 'developer', '/console/developer': 'developer', '/console/glossary': 'glossary' };
 
 /** Maps a URL path and query to a route. */
 export function matchRoute(pathname: string, search: string): Route {
   const path = pathname.replace(/\/+$/, '') || '/';
   if (path === '/') return { name: 'live' };
   if (path === '/room') return { name: 'room' };
+  const consolePage = CONSOLE_PAGES[path];
+  if (consolePage) return { name: 'console', page: consolePage };
   if (path === '/conversation') {
     const query = new URLSearchParams(search);
     return { name: 'conversation', conversationId: query.get('id') || undefined, language: query.get('lang') || undefined };

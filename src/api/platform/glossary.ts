@@ -55,6 +55,13 @@ export const glossaryRoutes: PlatformRoutePlugin = async (app: FastifyInstance, 
     schema: { tags: ['glossary'], summary: 'List the organization\'s glossary terms', response: { 200: z.object({ terms: z.array(termBody) }), ...errorResponses } },
   }, async (request) => ({ terms: (await listGlossaryTerms(ctx.db, principalOf(request).organizationId)).map(shapeOf) }));
 
+  r.get('/glossary/language-pairs', {
+    schema: {
+      tags: ['glossary'], summary: 'The language pairs a term may have: those the installed engines translate',
+      response: { 200: z.object({ language_pairs: z.array(z.string()).describe('`<source>-<target>` in lower case, sorted, e.g. ["en-ca","en-es"]') }), ...errorResponses },
+    },
+  }, async () => ({ language_pairs: supported }));
+
   r.post('/glossary', {
     schema: { tags: ['glossary'], summary: 'Create a glossary term', body: createBody, response: { 200: termBody, ...errorResponses } },
   }, async (request) => {

@@ -42,7 +42,7 @@ describe('webRoutes with a built app', () => {
     fs.rmSync(root, { recursive: true, force: true });
   });
 
-  for (const url of ['/', '/conversation', '/conversation?id=abc&lang=en-US', '/join/Zx9_abc-DEF', '/room']) {
+  for (const url of ['/', '/conversation', '/conversation?id=abc&lang=en-US', '/join/Zx9_abc-DEF', '/room', '/console', '/console/glossary']) {
     it(`answers ${url} with index.html, no-cache and a same-origin CSP`, async () => {
       const res = await app.inject({ method: 'GET', url });
       assert.equal(res.statusCode, 200);

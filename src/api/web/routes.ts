@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 export const DEFAULT_WEB_ROOT = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
 
 /** Client-side routes of the web app, each answered with index.html (see web/src/router.ts). */
-export const WEB_APP_PATHS = ['/', '/conversation', '/join/:id', '/room'] as const;
+export const WEB_APP_PATHS = ['/', '/conversation', '/join/:id', '/room', '/console', '/console/*'] as const;
 
 /**
  * Headers for the app's HTML: only same-origin scripts, styles, fonts and sockets (nothing is
@@ -57,8 +57,8 @@ function sendNotBuilt(reply: FastifyReply): FastifyReply {
 /**
  * Serves the built web app (web/dist): hashed files under `/assets/` with a one-year immutable cache,
  * and index.html with no-cache and a strict Content-Security-Policy for `/`, `/conversation`,
- * `/join/:id` and `/room`. When web/dist has no index.html, those paths answer 503 with a page that
- * says how to build it; the API is unaffected. Only `/assets/*` and the four app paths are claimed, so unknown
+ * `/join/:id`, `/room` and the console (`/console`, `/console/…`; docs/console.md). When web/dist has no index.html, those paths answer 503 with a page that
+ * says how to build it; the API is unaffected. Only `/assets/*` and the app paths are claimed, so unknown
  * `/api/…` paths keep the API's own 404.
  *
  * Register it in its own scope: `app.register(async (scope) => webRoutes(scope, { root }))`.
