@@ -153,7 +153,7 @@ export class TolkMetrics {
   }
 
   /** Counts a stream started on `surface`. */
-  streamStarted(surface: 'vt' | 'single' | 'room' | 'leg2' | 'livekit'): void {
+  streamStarted(surface: 'vt' | 'single' | 'room' | 'leg2' | 'livekit' | 'calls' | 'phone'): void {
     this.streamsStarted.inc({ surface });
   }
 

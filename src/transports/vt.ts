@@ -6,7 +6,7 @@ import type { LiveConnection } from '../realtime/connection-registry.js';
 import { IdleTimer } from '../realtime/idle-timer.js';
 import { errorEvent, renderEvent } from '../realtime/stream-events.js';
 import type { WorkerEvent } from '../realtime/worker-link.js';
-import { EarlyAudio } from './early-audio.js';
+import { EarlyAudio } from '../core/early-audio.js';
 import { parseVtConfig } from './vt-config.js';
 import { WsChannel } from './ws-channel.js';
 
