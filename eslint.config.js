@@ -5,20 +5,21 @@ import tseslint from 'typescript-eslint';
  * The layers of src/ (DESIGN §5), lowest first: a module imports only from its own layer or lower
  * ones — a request flows down, never up. Each entry lists what a folder must not import.
  */
-const FOLDERS = ['common', 'audio', 'state', 'db', 'providers', 'pipeline', 'rooms', 'domain', 'integrations', 'realtime', 'gateway', 'transports', 'api', 'client', 'cli'];
+const FOLDERS = ['common', 'audio', 'state', 'db', 'providers', 'pipeline', 'rooms', 'domain', 'integrations', 'realtime', 'core', 'gateway', 'transports', 'api', 'client', 'cli'];
 /** Composition roots at the top of src/: only the CLI (and each other, downward) may import them. */
 const ROOTS = ['app', 'server', 'worker-server', 'context', 'metrics'];
 const ABOVE = {
   common: [...FOLDERS.filter((f) => f !== 'common'), ...ROOTS, 'config'],
   audio: [...FOLDERS.filter((f) => !['common', 'audio'].includes(f)), ...ROOTS, 'config'],
-  state: ['providers', 'pipeline', 'rooms', 'domain', 'integrations', 'realtime', 'gateway', 'transports', 'api', 'client', 'cli', ...ROOTS],
-  db: ['state', 'providers', 'pipeline', 'rooms', 'domain', 'integrations', 'realtime', 'gateway', 'transports', 'api', 'client', 'cli', ...ROOTS],
-  providers: ['state', 'db', 'pipeline', 'rooms', 'domain', 'integrations', 'realtime', 'gateway', 'transports', 'api', 'client', 'cli', ...ROOTS, 'config'],
-  pipeline: ['state', 'db', 'rooms', 'domain', 'integrations', 'realtime', 'gateway', 'transports', 'api', 'client', 'cli', ...ROOTS, 'config'],
-  rooms: ['state', 'db', 'domain', 'integrations', 'realtime', 'gateway', 'transports', 'api', 'client', 'cli', ...ROOTS, 'config'],
-  domain: ['providers', 'pipeline', 'rooms', 'integrations', 'realtime', 'gateway', 'transports', 'api', 'client', 'cli', ...ROOTS],
-  integrations: ['state', 'db', 'providers', 'pipeline', 'rooms', 'domain', 'realtime', 'gateway', 'transports', 'api', 'client', 'cli', ...ROOTS],
-  realtime: ['gateway', 'transports', 'api', 'client', 'cli', 'app', 'server', 'worker-server'],
+  state: ['providers', 'pipeline', 'rooms', 'domain', 'integrations', 'realtime', 'core', 'gateway', 'transports', 'api', 'client', 'cli', ...ROOTS],
+  db: ['state', 'providers', 'pipeline', 'rooms', 'domain', 'integrations', 'realtime', 'core', 'gateway', 'transports', 'api', 'client', 'cli', ...ROOTS],
+  providers: ['state', 'db', 'pipeline', 'rooms', 'domain', 'integrations', 'realtime', 'core', 'gateway', 'transports', 'api', 'client', 'cli', ...ROOTS, 'config'],
+  pipeline: ['state', 'db', 'rooms', 'domain', 'integrations', 'realtime', 'core', 'gateway', 'transports', 'api', 'client', 'cli', ...ROOTS, 'config'],
+  rooms: ['state', 'db', 'domain', 'integrations', 'realtime', 'core', 'gateway', 'transports', 'api', 'client', 'cli', ...ROOTS, 'config'],
+  domain: ['providers', 'pipeline', 'rooms', 'integrations', 'realtime', 'core', 'gateway', 'transports', 'api', 'client', 'cli', ...ROOTS],
+  integrations: ['state', 'db', 'providers', 'pipeline', 'rooms', 'domain', 'realtime', 'core', 'gateway', 'transports', 'api', 'client', 'cli', ...ROOTS],
+  realtime: ['core', 'gateway', 'transports', 'api', 'client', 'cli', 'app', 'server', 'worker-server'],
+  core: ['gateway', 'transports', 'api', 'client', 'cli', ...ROOTS],
   gateway: ['transports', 'api', 'client', 'cli', 'app', 'server', 'worker-server'],
   transports: ['api', 'client', 'cli', 'app', 'server', 'worker-server'],
   api: ['client', 'cli', 'app', 'server', 'worker-server'],
@@ -54,7 +55,7 @@ export default tseslint.config(
   ...Object.entries(ABOVE).map(([folder, above]) => layerRule(folder, above)),
   {
     // The core (DESIGN §5): small files, small functions. Route tables, the CLI and composition roots are exempt.
-    files: ['src/{common,audio,state,providers,pipeline,rooms,realtime,gateway,transports}/**/*.ts'],
+    files: ['src/{common,audio,state,providers,pipeline,rooms,realtime,core,gateway,transports}/**/*.ts'],
     ignores: ['**/*.test.ts'],
     rules: {
       'max-lines': ['error', { max: 350 }],

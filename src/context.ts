@@ -29,8 +29,11 @@ export interface AppContext {
   redis?: Redis | undefined;
   /** Stream slots of this process: every transport's live streams, per tenant (docs/security.md). */
   slots: StreamSlots;
-  /** Live `/vt` streams of this process (for shutdown and the metrics). */
-  activeStreams: Set<{ shutdown(): Promise<void>; drain?(timeoutMs: number): Promise<void> }>;
+  /**
+   * Live streams of this process (for shutdown and `tolk_streams_active`): each `StreamSession`
+   * (src/core/stream-session.ts) from start to close, labelled by its `surface` (`vt` when unset).
+   */
+  activeStreams: Set<{ shutdown(): Promise<void>; drain?(timeoutMs: number): Promise<void>; readonly surface?: string }>;
   /** Binds realtime streams to their organization and platform session (glossary, recording, revocation). */
   sessions: SessionRuntime;
   /**

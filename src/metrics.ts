@@ -153,7 +153,7 @@ export class TolkMetrics {
   }
 
   /** Counts a stream started on `surface`. */
-  streamStarted(surface: 'vt' | 'single' | 'room' | 'leg2' | 'livekit'): void {
+  streamStarted(surface: 'vt' | 'single' | 'room' | 'leg2' | 'livekit' | 'calls' | 'phone'): void {
     this.streamsStarted.inc({ surface });
   }
 
@@ -213,4 +213,18 @@ function capacityMetrics(report: () => CapacityReport, registers: Registry[]): v
   };
   counter('tolk_capacity_refused_total', 'Streams refused (429) because the real-time budget was spent', (r) => r.refused);
   counter('tolk_capacity_shed_total', 'Streams ended (429) because they fell more than TOLK_MAX_BACKLOG_MS behind real time', (r) => r.shed);
+}
+
+/**
+ * Live streams by surface for `tolk_streams_active` (docs/operations.md): `vt`, `calls` and `phone`
+ * always present (a gauge keeps a label's last value until it is set again), a stream without a
+ * `surface` counted as `vt`.
+ */
+export function streamsBySurface(streams: Iterable<{ readonly surface?: string }>): Record<string, number> {
+  const out: Record<string, number> = { vt: 0, calls: 0, phone: 0 };
+  for (const s of streams) {
+    const surface = s.surface ?? 'vt';
+    out[surface] = (out[surface] ?? 0) + 1;
+  }
+  return out;
 }

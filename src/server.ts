@@ -24,7 +24,7 @@ import { processBudget, warmUp } from './realtime/warm-up.js';
 import { supportedPairs } from './providers/registry.js';
 import { RemoteWorkerLinks } from './realtime/remote-worker-link.js';
 import type { WorkerLinks } from './realtime/worker-link.js';
-import { TolkMetrics } from './metrics.js';
+import { streamsBySurface, TolkMetrics } from './metrics.js';
 import { InterpreterManager } from './transports/livekit/interpreter-manager.js';
 import { InterpreterDispatch } from './transports/livekit/interpreter-dispatch.js';
 import { guardLiveKitNativeErrors } from './transports/livekit/native-errors.js';
@@ -128,7 +128,7 @@ export async function startServer(
       logged = true;
     };
   };
-  const liveStreams = (): Record<string, number> => ({ vt: ctx.activeStreams.size, single: ctx.liveConversations.single, room: ctx.liveConversations.room });
+  const liveStreams = (): Record<string, number> => ({ ...streamsBySurface(ctx.activeStreams), single: ctx.liveConversations.single, room: ctx.liveConversations.room });
   // Role `all` runs the pipelines: its budget comes from the recognizer's measured cost (docs/deploy.md "Capacity").
   const remote = config.role === 'gateway' && redis && config.workerSecret
     ? new RemoteWorkerLinks(new WorkerRegistry(redis), config.workerSecret, (reason) => ctx.metrics.leg2Failure(reason))

@@ -11,6 +11,8 @@ import { admitStream, type AdmittedStream } from './admission.js';
 import { streamConfigProblem, type StreamConfig } from './stream-config.js';
 import type { OrganizationEngines } from '../domain/admission.js';
 import type { Engines } from '../providers/registry.js';
+import type { StreamRequest } from '../core/stream-request.js';
+import type { StreamOpening, StreamSessionDeps } from '../core/stream-session.js';
 
 /**
  * Resolves a session key (from the token endpoint, or a platform session's `streamToken` with its
@@ -244,5 +246,42 @@ function gatewayStream(
         await Promise.all([session.close(), admitted.end()]);
         slot.release();
       })()),
+  };
+}
+
+/**
+ * The stream config a {@link StreamRequest} stands for: the one place a surface's request becomes
+ * the worker's input (spec 002 Part 2 step 3 merges it with the organization's settings).
+ */
+export function streamConfigOf(request: StreamRequest): StreamConfig {
+  return {
+    audio: { format: request.audio.format, sample_rate: request.audio.sampleRateHz, channels: request.audio.channels },
+    source_language: request.sourceLanguage, target_language: request.targetLanguage, voice: request.voice,
+    vocabulary: [...request.vocabulary], translation_dictionary: request.glossary.map((e) => ({ source: e.source, target: e.target })),
+    transcript: { ...request.transcript },
+    ...(request.features !== undefined ? { features: request.features } : {}),
+    ...(request.metadata !== undefined ? { metadata: request.metadata } : {}),
+  };
+}
+
+/**
+ * Opens the stream a {@link StreamRequest} asks for: {@link openStream} with the client's key, or
+ * {@link openGrantedStream} with a grant its surface resolved.
+ * @throws {Error} when the database or the state store fails.
+ */
+export function openRequestedStream(ctx: AppContext, opening: StreamOpening): Promise<OpenStreamResult> {
+  const { request, connection, handlers, isOpen, log } = opening;
+  const req = { config: streamConfigOf(request), connection, handlers, isOpen, log };
+  const credential = request.credential;
+  return credential.kind === 'grant' ? openGrantedStream(ctx, credential.grant, req) : openStream(ctx, { ...req, key: credential.key });
+}
+
+/** What a `StreamSession` of this process needs: this stream service, the idle limit, the live streams and the metrics. */
+export function streamSessionDeps(ctx: AppContext): StreamSessionDeps {
+  return {
+    open: (opening) => openRequestedStream(ctx, opening),
+    idleAudioTimeoutMs: ctx.config.streamLimits.idleAudioTimeoutMs,
+    live: ctx.activeStreams,
+    streamStarted: (surface) => ctx.metrics.streamStarted(surface),
   };
 }

@@ -1,5 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Database } from '../db/client.js';
+import { expireStreamTokensOfKey } from '../domain/calls/sessions.js';
 import { glossaryTermsFor, type DictionaryTerm } from '../domain/glossary.js';
 import { confirmGrant, type SessionBinding, type SessionKeyGrant } from '../domain/session-keys.js';
 import { activeSessionIds, completeSessionsLeftActive, findParticipant, findSession, markParticipantJoined, markSessionActive, markSessionCompleted } from '../domain/sessions.js';
@@ -89,10 +90,14 @@ export class SessionRuntime {
   /**
    * Ends every live stream of an API key that was rotated or deleted, on every gateway — opened
    * with the key itself or with a session key or `streamToken` it issued: an `error` event 401, then
-   * close 4401 (docs/stream-protocol.md "Revocation").
+   * close 4401 (docs/stream-protocol.md "Revocation"); the stream tokens of the call sessions it
+   * created expire (docs/calls.md "Revocation").
    * @returns how many live streams this process ended.
+   * @throws {Error} when the database fails.
    */
-  disconnectKey(keyId: string, change: 'rotated' | 'deleted'): Promise<number> {
+  async disconnectKey(keyId: string, change: 'rotated' | 'deleted'): Promise<number> {
+    // The stream tokens of the calls it created stop connecting first, so no socket slips in after the end.
+    await expireStreamTokensOfKey(this.deps.db(), keyId);
     return this.connections.disconnectKey(keyId, 401, `Invalid API key: API key ${keyId} was ${change}; get a new session key with a current API key`);
   }
 

@@ -93,6 +93,14 @@ export class CallStreamConnection implements CallParticipant {
     void this.shutdown();
   }
 
+  /** {@inheritDoc CallParticipant.fail} */
+  fail(status: number, description: string, code?: string): void {
+    if (this.closed) return;
+    this.sendError(status, description, code);
+    this.channel.close(4000 + status, description);
+    void this.shutdown();
+  }
+
   private async onMessage(data: Buffer, isBinary: boolean): Promise<void> {
     this.idle.touch();
     if (!this.room) return;
@@ -140,13 +148,6 @@ export class CallStreamConnection implements CallParticipant {
 
   private sendError(status: number, description: string, code?: string): void {
     this.channel.send(errorMessage(status, description, code));
-  }
-
-  private fail(status: number, description: string, code?: string): void {
-    if (this.closed) return;
-    this.sendError(status, description, code);
-    this.channel.close(4000 + status, description);
-    void this.shutdown();
   }
 
   private async shutdown(): Promise<void> {

@@ -1,5 +1,6 @@
 import { audioProblem } from '../audio/pcm.js';
 import { streamConfigSchema, type StreamConfig } from '../gateway/stream-config.js';
+import type { StreamRequest } from '../core/stream-request.js';
 import { firstIssueDescription, parseJsonMessage } from './ws-channel.js';
 
 /** Longest `config.metadata.reference_id`, in characters (UTF-16 code units); it is echoed on every event. */
@@ -37,4 +38,18 @@ export function parseVtConfig(text: string): VtConfigMessage {
   if (!parsed.success) return { ok: false, description: firstIssueDescription(parsed.error, 'config message'), referenceId: ref };
   const config = parsed.data.config;
   return { ok: true, config, referenceId: ref, sampleRateHz: audioProblem(config.audio) ? 16000 : config.audio.sample_rate };
+}
+
+/**
+ * The {@link StreamRequest} a `/vt` config stands for (spec 002 Part 1 field names → the core's):
+ * the credential is the key sent on connect, else the config's `api_key`.
+ */
+export function vtStreamRequest(config: StreamConfig, connectKey: string | undefined): StreamRequest {
+  return {
+    sourceLanguage: config.source_language, targetLanguage: config.target_language,
+    audio: { format: config.audio.format, sampleRateHz: config.audio.sample_rate, channels: config.audio.channels },
+    voice: config.voice, vocabulary: config.vocabulary, glossary: config.translation_dictionary,
+    transcript: config.transcript, features: config.features, metadata: config.metadata,
+    credential: { kind: 'key', key: connectKey ?? config.api_key },
+  };
 }

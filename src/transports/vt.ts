@@ -1,46 +1,30 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
 import type { AppContext } from '../context.js';
-import { openStream, type GatewayStream } from '../gateway/stream-service.js';
-import type { LiveConnection } from '../realtime/connection-registry.js';
+import { StreamSession, type StreamTransport } from '../core/stream-session.js';
+import { streamSessionDeps } from '../gateway/stream-service.js';
 import { IdleTimer } from '../realtime/idle-timer.js';
 import { errorEvent, renderEvent } from '../realtime/stream-events.js';
-import type { WorkerEvent } from '../realtime/worker-link.js';
-import { EarlyAudio } from './early-audio.js';
-import { parseVtConfig } from './vt-config.js';
+import { parseVtConfig, vtStreamRequest } from './vt-config.js';
 import { WsChannel } from './ws-channel.js';
 
-/** Audio accepted between the config and the start of the pipeline, in ms at the declared rate. */
-const MAX_EARLY_AUDIO_MS = 30_000;
-/** On a client's close, how long the worker may take to finish the utterance in flight, in ms. */
-const FINISH_TIMEOUT_MS = 2000;
-
 /**
- * One `/vt` connection: the adapter of spec 002 Part 1 over the stream service
- * ({@link openStream}, which does Part 2 steps 1–4: key, checks, slot, admission, platform session,
- * leg-2 config, worker). It reads the config message, queues audio sent before the stream starts,
- * forwards audio with backpressure, renders the worker's typed events as Part 1 JSON and records
- * the finals and translations it sends, and ends idle sockets. Every failure is an `error` event
- * followed by a close with 4000 + status.
+ * One `/vt` connection: the wire mapper of spec 002 Part 1 over a {@link StreamSession}
+ * (docs/architecture.md "Stream session"), which owns the stream's life (early audio, idle timeout,
+ * revocation, usage, worker death, drain, close). The adapter reads the config message into a
+ * `StreamRequest`, passes binary audio on with backpressure, and renders the session's events as
+ * Part 1 JSON; every failure is an `error` event followed by a close with 4000 + status.
  */
-export class VtConnection implements LiveConnection {
-  private state: 'awaiting-config' | 'starting' | 'streaming' | 'draining' | 'closed' = 'awaiting-config';
+export class VtConnection {
   private referenceId: string | undefined;
-  /** The open stream (leg 2, session, admission, slot), once the stream service opened it. */
-  private stream: GatewayStream | undefined;
-  private sampleRateHz = 16000;
+  /** The stream, once the config message was read. */
+  private session: StreamSession | undefined;
   /** The socket: frame limit, guarded send, backpressure while the worker is behind, byte-safe close. */
   private readonly channel: WsChannel;
-  private counted = false;
-  /** The end of the connection, once it began. */
-  private ending: Promise<void> | undefined;
-  /** Audio sent right after the config waits (bounded) until the worker has acknowledged. */
-  private readonly earlyAudio = new EarlyAudio(MAX_EARLY_AUDIO_MS);
-  /** Ends a socket that sends no config, then a stream that sends no audio (docs/stream-protocol.md). */
-  private readonly idleTimer = new IdleTimer(() => {
-    const limits = this.ctx.config.streamLimits;
-    if (this.state === 'awaiting-config') this.fail(408, `No config message within ${limits.configTimeoutMs / 1000} s of connecting`);
-    else if (this.state === 'streaming') this.fail(408, `No audio received for ${limits.idleAudioTimeoutMs / 1000} s`);
+  private closed = false;
+  /** Ends a socket that sends no config (docs/stream-protocol.md); the session times out silence after it. */
+  private readonly configTimer = new IdleTimer(() => {
+    if (!this.session) this.fail(408, `No config message within ${this.ctx.config.streamLimits.configTimeoutMs / 1000} s of connecting`);
   });
 
   constructor(
@@ -56,31 +40,24 @@ export class VtConnection implements LiveConnection {
       onOversize: (description) => this.fail(400, description),
       onFailure: () => this.fail(500, 'Server failed to process the request'),
       onClose: () => void this.shutdown(),
-      // A stream that is not streaming has nothing to wait for.
-      backlogMs: () => (this.state === 'streaming' ? this.stream?.link.backlogMs : undefined),
+      backlogMs: () => this.session?.backlogMs,
     });
-    this.idleTimer.arm(ctx.config.streamLimits.configTimeoutMs);
+    this.configTimer.arm(ctx.config.streamLimits.configTimeoutMs);
   }
 
   private async onMessage(data: Buffer, isBinary: boolean): Promise<void> {
-    if (this.state === 'awaiting-config') {
+    const session = this.session;
+    if (!session) {
+      if (this.closed) return;
       if (isBinary) return this.fail(400, 'Binary audio received before the config message; send the config JSON first');
-      this.state = 'starting';
-      await this.configure(data.toString('utf8'));
-      return;
+      this.configTimer.stop();
+      return this.configure(data.toString('utf8'));
     }
-    if (this.state === 'starting') {
-      if (!isBinary) return this.sendError(400, 'The config message was already received');
-      if (!this.earlyAudio.push(data, this.durationMsOf(data))) {
-        return this.fail(429, `Too much audio before the stream started: more than ${MAX_EARLY_AUDIO_MS / 1000} s at ${this.sampleRateHz} Hz`);
-      }
-      return;
+    if (session.state !== 'opening' && session.state !== 'streaming') return;
+    if (!isBinary) {
+      return this.sendError(400, session.state === 'opening' ? 'The config message was already received' : 'Unexpected text message: after the config only binary audio is accepted');
     }
-    if (this.state !== 'streaming') return;
-    if (!isBinary) return this.sendError(400, 'Unexpected text message: after the config only binary audio is accepted');
-    this.stream?.link.sendAudio(data);
-    this.idleTimer.touch();
-    this.stream?.audioReceived(this.durationMsOf(data));
+    session.pushAudio(data);
     this.channel.checkBackpressure();
   }
 
@@ -88,102 +65,48 @@ export class VtConnection implements LiveConnection {
     const message = parseVtConfig(text);
     this.referenceId = message.referenceId;
     if (!message.ok) return this.fail(400, message.description);
-    const config = message.config;
-    this.sampleRateHz = message.sampleRateHz;
-    this.ctx.activeStreams.add(this);
-    this.counted = true;
-    const result = await openStream(this.ctx, {
-      key: this.connectKey ?? config.api_key, config, connection: this, log: this.log,
-      handlers: { onEvent: (e) => this.onWorkerEvent(e), onAudio: (pcm) => this.channel.send(pcm), onClose: (code, reason) => this.onWorkerClose(code, reason) },
-      isOpen: () => this.state === 'starting',
-    });
-    if (!result.ok) {
-      if ('status' in result) this.fail(result.status, result.description);
-      return;
-    }
-    const stream = result.stream;
-    this.stream = stream;
-    this.state = 'streaming';
-    // From now on the timer measures the client's silence.
-    this.idleTimer.arm(this.ctx.config.streamLimits.idleAudioTimeoutMs);
-    for (const early of this.earlyAudio.take()) {
-      stream.link.sendAudio(early.pcm, early.arrivedAtMs);
-      stream.audioReceived(this.durationMsOf(early.pcm));
-    }
-    this.ctx.metrics.streamStarted('vt');
+    this.session = new StreamSession(streamSessionDeps(this.ctx), 'vt', vtStreamRequest(message.config, this.connectKey), this.transport(), this.log);
+    await this.session.start();
   }
 
-  /** Duration of a frame of s16le mono at the stream's rate, in ms. */
-  private durationMsOf(frame: Buffer): number {
-    return (Math.floor(frame.length / 2) * 1000) / this.sampleRateHz;
-  }
-
-  /** A worker's event, rendered for the client (spec 002 Part 1); the service records what was delivered. */
-  private onWorkerEvent(event: WorkerEvent): void {
-    const text = renderEvent(event, this.referenceId);
-    if (text === undefined || this.state === 'closed' || !this.channel.send(text)) return;
-    this.stream?.delivered(event);
-  }
-
-  /** Leg 2 ended without the gateway asking (after a drain or shutdown of its own, ignored): the client's socket closes alike. */
-  private onWorkerClose(code: number, reason: string): void {
-    if (this.state === 'closed' || this.state === 'draining') return;
-    this.channel.close(code, code === 1001 ? 'Server shutting down' : reason);
-    void this.shutdown();
+  /** How the session reaches the client: events as Part 1 JSON, speech as binary frames, the end as error + close. */
+  private transport(): StreamTransport {
+    return {
+      event: (event) => {
+        const text = renderEvent(event, this.referenceId);
+        return text !== undefined && this.channel.send(text);
+      },
+      audio: (pcm) => void this.channel.send(pcm),
+      end: (end) => {
+        if ('status' in end) this.sendError(end.status, end.description);
+        this.channel.close('status' in end ? 4000 + end.status : end.code, 'status' in end ? end.description : end.reason);
+        void this.shutdown();
+      },
+      draining: () => this.channel.releaseBackpressure(),
+    };
   }
 
   private sendError(status: number, description: string): void {
     this.channel.send(errorEvent(status, description, this.referenceId));
   }
 
-  /**
-   * Ends the connection from outside (the session runtime, e.g. a revoked participant): an `error`
-   * event with `status`, then a close with 4000 + status. Idempotent.
-   */
-  disconnect(status: number, description: string): void {
-    this.fail(status, description);
-  }
-
-  /** Sends the error event and closes with 4000 + status. */
+  /** Sends the error event and closes with 4000 + status (through the session once there is one). */
   private fail(status: number, description: string): void {
-    if (this.state === 'closed') return;
+    if (this.session) return this.session.fail(status, description);
+    if (this.closed) return;
     this.sendError(status, description);
     this.channel.close(4000 + status, description);
     void this.shutdown();
   }
 
   /**
-   * Graceful end for a server shutting down (docs/architecture.md "Processes", SIGTERM): stops taking audio, lets the
-   * worker finish the utterance in flight — its final, translation and speech are sent and
-   * persisted — for at most `timeoutMs`, then closes with 1001 (going away).
-   */
-  async drain(timeoutMs: number): Promise<void> {
-    if (this.state !== 'streaming') {
-      this.channel.close(1001, 'Server shutting down');
-      return this.shutdown();
-    }
-    this.state = 'draining';
-    this.channel.releaseBackpressure();
-    await this.stream?.link.drain(timeoutMs);
-    this.channel.close(1001, 'Server shutting down');
-    await this.shutdown();
-  }
-
-  /**
-   * Ends the stream (idempotent; every call resolves when it has ended): the worker finishes the
-   * utterance in flight quietly (its marks are still recorded), then leg 2 and the session stream
-   * close. The connection counts as live until then, so a server closing waits for it.
+   * Ends the connection (idempotent; resolves when the stream has ended): the socket stops, and the
+   * session lets the utterance in flight finish quietly, then gives everything back.
    */
   shutdown(): Promise<void> {
-    return (this.ending ??= (async () => {
-      this.state = 'closed';
-      this.channel.stop();
-      this.idleTimer.stop();
-      try {
-        await this.stream?.close(FINISH_TIMEOUT_MS);
-      } finally {
-        if (this.counted) this.ctx.activeStreams.delete(this);
-      }
-    })());
+    this.closed = true;
+    this.configTimer.stop();
+    this.channel.stop();
+    return this.session?.shutdown() ?? Promise.resolve();
   }
 }

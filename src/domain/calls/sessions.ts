@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { apiKeys, callSessions } from '../../db/schema.js';
 import { keyFingerprint, newId, type KeyPrincipal } from '../api-keys.js';
@@ -159,4 +159,16 @@ export async function sessionPrincipal(db: Database, session: Pick<StoredCallSes
   const row = rows[0];
   if (!row) return undefined;
   return { keyId: row.id, organizationId: row.organizationId, role: row.role, mode: row.mode, keyFingerprint: keyFingerprint(row.keyHash) };
+}
+
+/**
+ * Expires the stream tokens of the live call sessions API key `keyId` created (it was rotated or
+ * deleted, docs/security.md): their `stream.url` no longer accepts them.
+ * @returns how many sessions' tokens expired.
+ */
+export async function expireStreamTokensOfKey(db: Database, keyId: string, now = new Date()): Promise<number> {
+  const rows = await db.update(callSessions).set({ streamExpiresAt: now })
+    .where(and(eq(callSessions.createdByKeyId, keyId), ne(callSessions.status, 'ended'), gt(callSessions.streamExpiresAt, now)))
+    .returning({ id: callSessions.id });
+  return rows.length;
 }

@@ -5,6 +5,7 @@ import type { CallLeg } from '../../domain/calls/model.js';
 import { legLanguage, otherLeg, type StoredCallSession } from '../../domain/calls/sessions.js';
 import { addTranscriptSegment, setSegmentTranslation } from '../../domain/calls/transcript.js';
 import type { SessionKeyGrant } from '../../domain/session-keys.js';
+import type { LiveConnection } from '../../realtime/connection-registry.js';
 import type { WorkerEvent } from '../../realtime/worker-link.js';
 import { CallRecorder, recordingsDir } from './recordings.js';
 import { LegStream } from './leg-stream.js';
@@ -26,6 +27,8 @@ export interface CallParticipant {
   play(pcm: Buffer): void;
   /** The call ended (`reason`): close. */
   end(reason: string): void;
+  /** The call's grant ended (401 key rotated or deleted, 403): the error, then a close with 4000 + status. */
+  fail(status: number, description: string): void;
 }
 
 /**
@@ -37,13 +40,15 @@ export interface CallParticipant {
  * transcript and its translation; `ai_agent` / `help_chat_voice` — an {@link AiAgent} answers the
  * customer in their language. Every participant receives both legs' transcripts.
  */
-export class CallRoom {
+export class CallRoom implements LiveConnection {
   private readonly participants = new Set<CallParticipant>();
   private readonly legs = new Map<CallLeg, LegStream>();
   private readonly segmentIds = new Map<string, string>();
   private readonly recorder: CallRecorder | undefined;
   private readonly startedAtMs: number;
   private ended = false;
+  /** Set once the API key behind the call was rotated or deleted: nothing more is recorded or recognized. */
+  private revoked = false;
   /** The AI voice agent (`ai_agent`, `help_chat_voice`), which answers the customer instead of a person. */
   private readonly agent: AiAgent | undefined;
   private greeted = false;
@@ -84,6 +89,11 @@ export class CallRoom {
     this.recorder?.suspend();
   }
 
+  /** The API key the call's streams run under (the session's creator). */
+  get keyId(): string {
+    return this.grant.keyId;
+  }
+
   /** Participants attached now. */
   get size(): number {
     return this.participants.size;
@@ -106,9 +116,27 @@ export class CallRoom {
     return this.legs.get(leg)?.backlogMs ?? 0;
   }
 
+  /** True once the API key behind the call was rotated or deleted ({@link disconnect}). */
+  get isRevoked(): boolean {
+    return this.revoked;
+  }
+
+  /**
+   * Ends the call's live side when the API key behind it was rotated or deleted (a leg's stream
+   * session was revoked, or the key's revocation reached the room): leg streams close, every
+   * participant gets the error and a close with 4000 + status, and no more audio is recorded.
+   * Idempotent; the session itself stays as it is (its stream token no longer connects).
+   */
+  disconnect(status: number, description: string): void {
+    if (this.revoked || this.ended) return;
+    this.revoked = true;
+    void this.idle();
+    for (const p of [...this.participants]) p.fail(status, description);
+  }
+
   /** Speech of `leg` (s16le mono 16 kHz): recorded, recognized and translated for the other leg. */
   pushAudio(leg: CallLeg, pcm: Buffer): void {
-    if (this.ended) return;
+    if (this.ended || this.revoked) return;
     if (this.agent && leg === 'agent') return; // the AI agent speaks for the agent leg
     this.recorder?.write(leg, pcm);
     if (this.session.mode === 'assistive_translation' && leg === 'customer') this.playTo('agent', pcm);
@@ -142,6 +170,7 @@ export class CallRoom {
           this.broadcast({ type: 'error', speaker: leg, status, description }, leg);
           if (final) for (const p of [...this.participants]) if (p.leg === leg) p.end('error');
         },
+        onRevoked: (status, description) => this.disconnect(status, description),
       }, this.log);
       this.legs.set(leg, stream);
     }

@@ -52,6 +52,7 @@ export class CallRooms {
       if (this.rooms.get(sessionId) === pending) this.rooms.delete(sessionId);
       return room;
     }
+    if (room.isRevoked) return { ok: false, status: 401, code: 'revoked_api_key', description: 'The API key that created this session was rotated or deleted' };
     room.join(participant);
     await this.owner.markActive(sessionId);
     return { ok: true, room };
@@ -78,6 +79,7 @@ export class CallRooms {
   async end(session: StoredCallSession, reason: string): Promise<void> {
     const room = await this.get(session.id);
     this.rooms.delete(session.id);
+    if (room) this.ctx().sessions.connections.removeKeyStream(room.keyId, room);
     if (!room) {
       await this.finishInterrupted(session);
       return;
@@ -150,6 +152,7 @@ export class CallRooms {
   async close(): Promise<void> {
     const rooms = await Promise.all([...this.rooms.values()]);
     this.rooms.clear();
+    for (const r of rooms) if (r instanceof CallRoom) this.ctx().sessions.connections.removeKeyStream(r.keyId, r);
     await Promise.all(rooms.map((r) => (r instanceof CallRoom ? r.suspend() : undefined)));
   }
 
@@ -161,6 +164,9 @@ export class CallRooms {
     const principal = await sessionPrincipal(ctx.db, session);
     if (!principal) return { ok: false, status: 401, code: 'revoked_api_key', description: 'The API key that created this session was deleted' };
     markCallLive(this.dir(), session.id);
-    return new CallRoom(ctx, session, principal, this.log, this.owner.llm);
+    const room = new CallRoom(ctx, session, principal, this.log, this.owner.llm);
+    // Rotating or deleting the creator's key ends the call's sockets, listening ones included (docs/calls.md "Revocation").
+    ctx.sessions.connections.addKeyStream(principal.keyId, room);
+    return room;
   }
 }

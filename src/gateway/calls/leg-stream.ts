@@ -1,16 +1,12 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../../context.js';
+import type { StreamRequest } from '../../core/stream-request.js';
+import { StreamSession, type StreamEnd, type StreamTransport } from '../../core/stream-session.js';
 import type { CallLeg } from '../../domain/calls/model.js';
 import type { SessionKeyGrant } from '../../domain/session-keys.js';
 import type { WorkerEvent } from '../../realtime/worker-link.js';
-import type { StreamConfig } from '../stream-config.js';
-import { openGrantedStream, type GatewayStream } from '../stream-service.js';
+import { streamSessionDeps } from '../stream-service.js';
 import { CALL_RATE_HZ } from './call-audio.js';
-
-/** Audio kept while a leg's stream opens, at most, in ms. */
-const MAX_PENDING_MS = 30_000;
-/** On close, how long the worker may finish the utterance in flight, in ms. */
-const FINISH_TIMEOUT_MS = 2000;
 
 /** Where a {@link LegStream} reports. */
 export interface LegStreamHandlers {
@@ -22,21 +18,23 @@ export interface LegStreamHandlers {
    * participants; `final` when the leg will not try again (its participants should be closed).
    */
   onFailure(status: number, description: string, final?: boolean): void;
+  /** The API key behind the call was rotated or deleted (401), or its grant refused (403): the call's sockets end. */
+  onRevoked(status: number, description: string): void;
 }
 
 /**
- * One leg's speech through the stream service (docs/architecture.md "Processes"): recognized in the leg's language,
- * translated into the other leg's and spoken — a spec-002 stream opened with
- * {@link openGrantedStream} under the session creator's key (admission, slots, glossary, usage),
- * on its first audio. Audio sent while it opens waits (bounded); a failure is reported once, and
- * the next audio tries again — unless the request itself was refused (a 4xx other than 408/429,
- * such as a language no engine serves): then the leg stays failed and its audio is dropped.
+ * One leg's speech (docs/architecture.md "Stream session"): recognized in the leg's language,
+ * translated into the other leg's and spoken — a {@link StreamSession} of surface `calls` opened
+ * under the session creator's grant on the leg's first audio, so it has what every stream has:
+ * admission, slots, glossary, usage, early audio, revocation when the key is rotated or deleted,
+ * `tolk_streams_active`, and the idle timeout — a leg that sends no audio for
+ * `TOLK_IDLE_AUDIO_TIMEOUT_MS` gives back its slot and recognizer (its sockets may stay open,
+ * listening) and the next audio opens a new stream. A failure is reported once and the next audio
+ * tries again, unless the request itself was refused (a 4xx other than 408/429, such as a language
+ * no engine serves): then the leg stays failed and its audio is dropped.
  */
 export class LegStream {
-  private stream: GatewayStream | undefined;
-  private opening: Promise<void> | undefined;
-  private pending: Buffer[] = [];
-  private pendingMs = 0;
+  private session: StreamSession | undefined;
   private closed = false;
   /** Set when opening was refused for good (the request is wrong, retrying cannot help). */
   private refused = false;
@@ -48,88 +46,67 @@ export class LegStream {
     private readonly languages: { source: string; target: string; translate: boolean },
     private readonly handlers: LegStreamHandlers,
     private readonly log: FastifyBaseLogger,
+    /** The `tolk_streams_active` label: a call's leg, or a phone callee in a platform session. */
+    private readonly surface: 'calls' | 'phone' = 'calls',
   ) {}
 
-  /** Audio the worker has not taken yet, in ms (0 before the stream opened). */
+  /** Audio the worker has not taken yet, in ms (0 unless streaming). */
   get backlogMs(): number {
-    return this.stream?.link.backlogMs ?? 0;
+    return this.session?.backlogMs ?? 0;
   }
 
-  /** Sends s16le mono at {@link CALL_RATE_HZ}, opening the stream first when needed. */
+  /** Sends s16le mono at {@link CALL_RATE_HZ}, opening a stream first when none is open. */
   push(pcm: Buffer): void {
     if (this.closed || this.refused) return;
-    const durationMs = (pcm.length / 2 / CALL_RATE_HZ) * 1000;
-    if (this.stream) {
-      this.stream.link.sendAudio(pcm);
-      this.stream.audioReceived(durationMs);
-      return;
+    let session = this.session;
+    if (!session || (session.state !== 'opening' && session.state !== 'streaming')) {
+      session = this.session = new StreamSession(streamSessionDeps(this.ctx), this.surface, this.request(), this.transport(() => session), this.log);
+      void session.start();
     }
-    if (this.pendingMs + durationMs <= MAX_PENDING_MS) {
-      this.pending.push(pcm);
-      this.pendingMs += durationMs;
-    }
-    this.opening ??= this.open().finally(() => (this.opening = undefined));
+    session.pushAudio(pcm);
   }
 
   /** Ends the stream: the utterance in flight may finish (its events still arrive). Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
-    await this.opening;
-    await this.stream?.close(FINISH_TIMEOUT_MS);
-    this.stream = undefined;
+    await this.session?.shutdown();
   }
 
-  /** Ends at once, for a revocation: no more events. */
-  disconnect(status: number, description: string): void {
-    this.handlers.onFailure(status, description);
-    void this.close();
-  }
-
-  private config(): StreamConfig {
+  private request(): StreamRequest {
     return {
-      audio: { format: 'pcm_s16le', sample_rate: CALL_RATE_HZ, channels: 1 },
-      source_language: this.languages.source, target_language: this.languages.target, voice: 'female',
-      vocabulary: [], translation_dictionary: [], transcript: { interim: true, final: true, translate: this.languages.translate },
+      sourceLanguage: this.languages.source, targetLanguage: this.languages.target,
+      audio: { format: 'pcm_s16le', sampleRateHz: CALL_RATE_HZ, channels: 1 }, voice: 'female',
+      vocabulary: [], glossary: [], transcript: { interim: true, final: true, translate: this.languages.translate },
+      credential: { kind: 'grant', grant: this.grant },
     };
   }
 
-  private async open(): Promise<void> {
-    try {
-      const result = await openGrantedStream(this.ctx, this.grant, {
-        config: this.config(), log: this.log, isOpen: () => !this.closed,
-        connection: { disconnect: (status, description) => this.disconnect(status, description) },
-        handlers: {
-          onEvent: (event) => {
-            if (event.type === 'error') this.handlers.onFailure(event.status, event.description);
-            else this.handlers.onEvent(event);
-            this.stream?.delivered(event);
-          },
-          onAudio: (pcm) => this.handlers.onAudio(pcm),
-          onClose: (code, reason) => {
-            this.stream = undefined;
-            if (code >= 4000 && code !== 4000 + 200) this.log.info({ code, reason, leg: this.leg }, 'call leg stream ended');
-          },
-        },
-      });
-      if (!result.ok) {
-        this.pending = [];
-        this.pendingMs = 0;
-        if ('status' in result) {
-          this.refused = result.status >= 400 && result.status < 500 && result.status !== 408 && result.status !== 429;
-          this.handlers.onFailure(result.status, result.description, this.refused);
-        }
-        return;
-      }
-      this.stream = result.stream;
-      for (const pcm of this.pending) {
-        result.stream.link.sendAudio(pcm);
-        result.stream.audioReceived((pcm.length / 2 / CALL_RATE_HZ) * 1000);
-      }
-      this.pending = [];
-      this.pendingMs = 0;
-    } catch (err) {
-      this.log.error({ err, leg: this.leg }, 'call leg stream failed to open');
-      this.handlers.onFailure(500, 'Server failed to start speech processing for this leg');
+  /** The leg as its session's surface: events to the room, and what each end means for the call. */
+  private transport(session: () => StreamSession | undefined): StreamTransport {
+    return {
+      event: (event) => {
+        if (event.type === 'error') this.handlers.onFailure(event.status, event.description);
+        else this.handlers.onEvent(event);
+        return true;
+      },
+      audio: (pcm) => this.handlers.onAudio(pcm),
+      end: (end) => this.ended(end, session()?.state === 'opening'),
+    };
+  }
+
+  private ended(end: StreamEnd, opening: boolean): void {
+    if (!('status' in end)) {
+      // A worker's close, its error (if any) already reported: the next audio opens a new stream.
+      if (end.code >= 4000) this.log.info({ code: end.code, reason: end.reason, leg: this.leg }, 'call leg stream ended');
+      return;
     }
+    const { status, description } = end;
+    if (status === 401 || status === 403) {
+      this.refused = true;
+      return this.handlers.onRevoked(status, description);
+    }
+    if (status === 408 && !opening) return this.log.info({ leg: this.leg }, 'call leg idle: its stream was given back');
+    this.refused = opening && status >= 400 && status < 500 && status !== 408 && status !== 429;
+    this.handlers.onFailure(status, description, this.refused);
   }
 }

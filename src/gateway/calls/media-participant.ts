@@ -58,6 +58,11 @@ export class MediaParticipant implements CallParticipant {
     if (bytes.length > 0) this.sink.sendAudio(bytes);
   }
 
+  /** The provider's media stream closes (it has no error message of its own). */
+  fail(_status: number, description: string): void {
+    this.end(description);
+  }
+
   end(reason: string): void {
     if (this.done) return;
     this.done = true;

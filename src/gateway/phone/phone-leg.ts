@@ -64,11 +64,10 @@ export class PhoneLeg {
       },
       // The callee's own translated speech goes to the session's listeners through the stream service.
       onAudio: () => {},
-      onFailure: (status, description) => {
-        o.log.warn({ sessionId: o.session.id, participantId: o.participantId, status, description }, 'phone callee stream refused or failed');
-        if (!this.ending) o.onFailure(status, description);
-      },
-    }, o.log);
+      onFailure: (status, description) => this.failed(status, description),
+      // The key that placed the call was rotated or deleted: the call ends.
+      onRevoked: (status, description) => this.failed(status, description),
+    }, o.log, 'phone');
     this.unsubscribe = o.ctx.sessions.speech.subscribe(o.session.id, (speech) => this.hear(speech));
     this.mediaLeg = {
       pushAudio: (chunk) => {
@@ -76,6 +75,11 @@ export class PhoneLeg {
       },
       end: () => this.end(),
     };
+  }
+
+  private failed(status: number, description: string): void {
+    this.o.log.warn({ sessionId: this.o.session.id, participantId: this.o.participantId, status, description }, 'phone callee stream refused or failed');
+    if (!this.ending) this.o.onFailure(status, description);
   }
 
   /** Speech of another stream of the session in the callee's language: on to the call now. */
