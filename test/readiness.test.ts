@@ -28,7 +28,8 @@ async function burst(baseUrl: string, ownerKey: string): Promise<StreamAudioResu
  * had an interim got its final, and every final its translation.
  */
 function servedWhole(r: StreamAudioResult): string | undefined {
-  if (r.events.some((e) => e.kind === 'error')) return 'an error event';
+  const error = r.events.find((e) => e.kind === 'error');
+  if (error?.kind === 'error') return `an error event (${error.code}: ${error.description})`;
   const finals = r.events.filter((e) => e.kind === 'transcript' && e.final && e.text);
   if (finals.length === 0) return 'no final';
   const finalIds = new Set(finals.map((f) => (f.kind === 'transcript' ? f.utteranceId : '')));
