@@ -24,6 +24,8 @@ import { processBudget, warmUp } from './realtime/warm-up.js';
 import { supportedPairs } from './providers/registry.js';
 import { RemoteWorkerLinks } from './realtime/remote-worker-link.js';
 import type { WorkerLinks } from './realtime/worker-link.js';
+import { streamSettings } from './realtime/stream-settings.js';
+import type { VadName } from './providers/vad/types.js';
 import { TolkMetrics } from './metrics.js';
 import { InterpreterManager } from './transports/livekit/interpreter-manager.js';
 import { InterpreterDispatch } from './transports/livekit/interpreter-dispatch.js';
@@ -61,10 +63,12 @@ export interface RunningServer {
  * recognizer (a start-up calibration after listening, then live traffic; docs/deploy.md "Capacity").
  * The budget starts warming up: streams are refused until `warmUp` is done.
  */
-function inProcessWorkers(config: TolkConfig, engines: Engines, current: () => Engines, ownsEngines: boolean): InProcessWorkerLinks {
+function inProcessWorkers(
+  config: TolkConfig, engines: Engines, current: () => Engines, ownsEngines: boolean, onStarted: (vad: VadName) => void,
+): InProcessWorkerLinks {
   const budget = processBudget(config, engines, ownsEngines);
-  const settings = { endpointSilenceMs: config.endpointSilenceMs, maxUtteranceMs: config.maxUtteranceMs, maxBacklogMs: config.capacity.maxBacklogMs };
-  return new InProcessWorkerLinks(current, settings, budget);
+  // The same settings as a worker's (src/realtime/stream-settings.ts): VAD, endpointing, limits.
+  return new InProcessWorkerLinks(current, { ...streamSettings(config), onStarted }, budget);
 }
 
 function refusalOf(admission: { ok: true } | { ok: false; description: string }): string | undefined {
@@ -133,7 +137,7 @@ export async function startServer(
   const remote = config.role === 'gateway' && redis && config.workerSecret
     ? new RemoteWorkerLinks(new WorkerRegistry(redis), config.workerSecret, (reason) => ctx.metrics.leg2Failure(reason))
     : undefined;
-  const local = remote ? undefined : inProcessWorkers(config, engines, () => ctx.engines, ownsEngines);
+  const local = remote ? undefined : inProcessWorkers(config, engines, () => ctx.engines, ownsEngines, (vad) => ctx.metrics.vadStreamStarted(vad));
   const workers: WorkerLinks = remote ?? (local as InProcessWorkerLinks);
   const ctx: AppContext = {
     config, db: database.db, state, engines, redis,
