@@ -5,7 +5,6 @@ import { startHeartbeat } from './transports/heartbeat.js';
 import { platformRoutes } from './api/platform/index.js';
 import { DEFAULT_WEB_ROOT, webRoutes } from './api/web/routes.js';
 import { streamRoutes } from './api/stream/routes.js';
-import type { AppContext } from './context.js';
 import { handleClientError, handleFrameworkError } from './api/http-errors.js';
 import { loggerOptions, type LogStream } from './logging.js';
 import { PLATFORM_ROUTE_PLUGINS } from './api/platform/routes.js';
@@ -13,7 +12,7 @@ import { roomSessionRoutes } from './api/rooms/session.js';
 import { liveKitWebhookRoutes } from './api/rooms/livekit-webhook.js';
 import { callsRoutes } from './api/calls/index.js';
 import { callStreamRoute } from './api/calls/stream-route.js';
-import { CallsService } from './gateway/calls/calls-service.js';
+import { CallsService, type CallsContext } from './gateway/calls/calls-service.js';
 import { twilioRoutes } from './api/telephony/twilio.js';
 import { registerOpenApi } from './api/openapi.js';
 
@@ -45,7 +44,7 @@ function acceptEmptyJsonBodies(app: FastifyInstance): void {
  * of the URL's surface (`src/api/http-errors.ts`).
  * @param options.logStream - where log lines go instead of stdout (tests capture them).
  */
-export async function buildApp(ctx: AppContext, options: { logStream?: LogStream } = {}): Promise<FastifyInstance> {
+export async function buildApp(ctx: CallsContext, options: { logStream?: LogStream } = {}): Promise<FastifyInstance> {
   const app = Fastify({
     logger: loggerOptions(ctx.config.logLevel, options.logStream),
     frameworkErrors: handleFrameworkError,

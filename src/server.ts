@@ -35,6 +35,7 @@ import { listRoomParticipants } from './integrations/livekit.js';
 import type { LogStream } from './logging.js';
 import { createTwilioTelephony } from './api/telephony/twilio.js';
 import type { TwilioHttpClient } from './integrations/twilio.js';
+import type { CallsContext } from './gateway/calls/calls-service.js';
 
 /** How often a process looks for active sessions no process streams any more, in ms. */
 const ORPHAN_SWEEP_INTERVAL_MS = 60_000;
@@ -42,7 +43,7 @@ const ORPHAN_SWEEP_INTERVAL_MS = 60_000;
 /** A running Tolk server. */
 export interface RunningServer {
   app: FastifyInstance;
-  ctx: AppContext;
+  ctx: CallsContext;
   /** Base URL the server listens on, e.g. `http://127.0.0.1:8080`. */
   url: string;
   /** The owner key created on the first start of an empty database (shown once). */
@@ -139,7 +140,7 @@ export async function startServer(
     : undefined;
   const local = remote ? undefined : inProcessWorkers(config, engines, () => ctx.engines, ownsEngines, (vad) => ctx.metrics.vadStreamStarted(vad));
   const workers: WorkerLinks = remote ?? (local as InProcessWorkerLinks);
-  const ctx: AppContext = {
+  const ctx: CallsContext = {
     config, db: database.db, state, engines, redis,
     slots: new StreamSlots(config.maxStreams, config.streamLimits.orgShare, local ? () => refusalOf(local.budget.admit(local.load)) : undefined),
     sessionKeys: { store: state, ledger: redis ? new RedisSessionKeyLedger(redis) : new MemorySessionKeyLedger(), maxPerKey: config.maxSessionKeysPerKey },
