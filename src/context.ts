@@ -47,7 +47,7 @@ export interface AppContext {
   /**
    * What the telephony side may do to call sessions (provider status, media legs, stream tokens):
    * the calls runtime (`CallsContext.callSessions`, src/gateway/calls/calls-service.ts) unless a test
-   * puts a stand-in here. Set by `buildApp`.
+   * puts a stand-in here. Set by the composition root (`src/server.ts`).
    */
   calls?: CallControl | undefined;
   /** The telephony provider that places and hangs up calls (spec 004 `provider`); unset when none is configured. */

@@ -35,11 +35,11 @@ export function sessionEventData(session: StoredCallSession): Record<string, unk
 
 /**
  * The process context of the calls surface (spec 004, docs/calls.md): {@link AppContext} with the
- * calls runtime that `buildApp` creates. The calls routes and the calls stream take it; the shared
+ * calls runtime that the composition root (`src/server.ts`) creates. The calls routes and the calls stream take it; the shared
  * context does not name this service, which sits above it (docs/architecture.md "Layers").
  */
 export interface CallsContext extends AppContext {
-  /** The calls surface's runtime: sessions, live calls, webhooks. Set by `buildApp`. */
+  /** The calls surface's runtime: sessions, live calls, webhooks. Set by the composition root (`src/server.ts`). */
   callSessions?: CallsService | undefined;
 }
 
