@@ -146,6 +146,10 @@ export async function startServer(
       logged = true;
     };
   };
+  let firstOwnerKey: string | undefined;
+  if (options.bootstrapOwnerKey !== false && (await countApiKeys(database.db)) === 0) {
+    firstOwnerKey = (await createApiKey(database.db, { organizationName: 'default', name: 'owner', role: 'owner' })).key;
+  }
   const liveStreams = (): Record<string, number> => ({ vt: ctx.activeStreams.size, single: ctx.liveConversations.single, room: ctx.liveConversations.room });
   // Role `all` runs the pipelines: its budget comes from the recognizer's measured cost (docs/deploy.md "Capacity").
   const remote = config.role === 'gateway' && redis && config.workerSecret
@@ -176,10 +180,6 @@ export async function startServer(
     // Phone calls of spec 004 when TWILIO_* and TOLK_PUBLIC_URL are set (docs/calls.md "Twilio").
     telephony: createTwilioTelephony(config, options.twilioHttpClient),
   };
-  let firstOwnerKey: string | undefined;
-  if (options.bootstrapOwnerKey !== false && (await countApiKeys(database.db)) === 0) {
-    firstOwnerKey = (await createApiKey(database.db, { organizationName: 'default', name: 'owner', role: 'owner' })).key;
-  }
   // The calls surface's runtime reads the context it completes (spec 004, docs/calls.md).
   const callSessions = new CallsService(() => ctx, app.log);
   await mountSurfaces(app, Object.assign(ctx, { callSessions, calls: callSessions }));
