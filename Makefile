@@ -113,7 +113,7 @@ web/dist/index.html: web/node_modules/.installed $(WEB_SOURCES)
 web-build: web/dist/index.html
 
 lint: node_modules/.installed
-	npx eslint .
+	npm run lint
 
 typecheck: node_modules/.installed
 	npx tsc -p tsconfig.json --noEmit

@@ -5,7 +5,6 @@ import { startHeartbeat } from './transports/heartbeat.js';
 import { platformRoutes } from './api/platform/index.js';
 import { DEFAULT_WEB_ROOT, webRoutes } from './api/web/routes.js';
 import { streamRoutes } from './api/stream/routes.js';
-import type { AppContext } from './context.js';
 import { handleClientError, handleFrameworkError } from './api/http-errors.js';
 import { loggerOptions, type LogStream } from './logging.js';
 import { PLATFORM_ROUTE_PLUGINS } from './api/platform/routes.js';
@@ -13,7 +12,8 @@ import { roomSessionRoutes } from './api/rooms/session.js';
 import { liveKitWebhookRoutes } from './api/rooms/livekit-webhook.js';
 import { callsRoutes } from './api/calls/index.js';
 import { callStreamRoute } from './api/calls/stream-route.js';
-import { CallsService } from './gateway/calls/calls-service.js';
+import type { CallsContext, CallsService } from './gateway/calls/calls-service.js';
+import type { TolkConfig } from './config.js';
 import { twilioRoutes } from './api/telephony/twilio.js';
 import { registerOpenApi } from './api/openapi.js';
 
@@ -39,23 +39,33 @@ function acceptEmptyJsonBodies(app: FastifyInstance): void {
 }
 
 /**
- * Builds the Fastify instance with every surface mounted, without listening (tests use `inject()`
- * or `listen({ port: 0 })`). Closing the app ends every live stream. Credentials are redacted from
- * the log ({@link loggerOptions}); errors of the router and of Node's HTTP parser answer in the shape
- * of the URL's surface (`src/api/http-errors.ts`).
+ * The Fastify instance of a process, with no surface yet: its logger (the services the composition
+ * root builds log through it), body parsers and error handlers. Credentials are redacted from the
+ * log ({@link loggerOptions}); errors of the router and of Node's HTTP parser answer in the shape of
+ * the URL's surface (`src/api/http-errors.ts`).
  * @param options.logStream - where log lines go instead of stdout (tests capture them).
  */
-export async function buildApp(ctx: AppContext, options: { logStream?: LogStream } = {}): Promise<FastifyInstance> {
+export function createHttpApp(config: TolkConfig, options: { logStream?: LogStream } = {}): FastifyInstance {
   const app = Fastify({
-    logger: loggerOptions(ctx.config.logLevel, options.logStream),
+    logger: loggerOptions(config.logLevel, options.logStream),
     frameworkErrors: handleFrameworkError,
     clientErrorHandler: handleClientError,
     // A loaded machine (engines loading beside) can take longer than Fastify's 10 s to register a plugin.
     pluginTimeout: PLUGIN_TIMEOUT_MS,
     // X-Forwarded-Proto/-Host/-For only from the proxies TOLK_TRUST_PROXY names (docs/deploy.md "TLS").
-    trustProxy: ctx.config.trustProxy,
+    trustProxy: config.trustProxy,
   });
   acceptEmptyJsonBodies(app);
+  return app;
+}
+
+/**
+ * Mounts every surface on `app` (from {@link createHttpApp}), without listening (tests use
+ * `inject()` or `listen({ port: 0 })`): it wires the services the composition root built
+ * (`src/server.ts`) to their routes and creates none. Closing the app ends every live stream and
+ * stops the calls runtime; the calls runtime starts when the app is ready.
+ */
+export async function mountSurfaces(app: FastifyInstance, ctx: CallsContext & { callSessions: CallsService }): Promise<void> {
   // Before every surface: swagger only sees routes registered after it (src/api/openapi.ts).
   await registerOpenApi(app);
   // Frames above maxFrameBytes are answered with the documented error event; ws itself only drops
@@ -89,14 +99,11 @@ export async function buildApp(ctx: AppContext, options: { logStream?: LogStream
   await app.register(async (scope) => liveKitWebhookRoutes(scope, ctx));
   await app.register(async (scope) => platformRoutes(scope, ctx, PLATFORM_ROUTE_PLUGINS), { prefix: '/api' });
   await app.register(async (scope) => conversationRoutes(scope, ctx));
-  ctx.callSessions ??= new CallsService(() => ctx, app.log);
   const calls = ctx.callSessions;
-  ctx.calls ??= calls;
   app.addHook('onReady', () => calls.start());
   app.addHook('onClose', () => calls.close());
   await app.register(async (scope) => callsRoutes(scope, ctx), { prefix: '/v1' });
   await app.register(async (scope) => callStreamRoute(scope, ctx));
   await app.register(async (scope) => twilioRoutes(scope, ctx));
   await app.register(async (scope) => webRoutes(scope, { root: DEFAULT_WEB_ROOT }));
-  return app;
 }

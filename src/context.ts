@@ -9,10 +9,8 @@ import type { WorkerLinks } from './realtime/worker-link.js';
 import type { Redis } from 'ioredis';
 import type { StateStore } from './state/store.js';
 import type { TolkMetrics } from './metrics.js';
-import type { Interpreters } from './transports/livekit/interpreter-manager.js';
-import type { InterpreterDispatch } from './transports/livekit/interpreter-dispatch.js';
+import type { InterpreterDispatcher, Interpreters } from './domain/interpreters.js';
 import type { CallControl, CallTelephony } from './domain/calls/telephony.js';
-import type { CallsService } from './gateway/calls/calls-service.js';
 
 /** What every surface shares in one process: settings, database, state store and engines. */
 export interface AppContext {
@@ -44,18 +42,17 @@ export interface AppContext {
   /** The LiveKit interpreters of this process, one per room (docs/rooms.md); they start only when LiveKit is configured. */
   interpreters: Interpreters;
   /** When a room's interpreter joins: at its first participant (docs/rooms.md "How the interpreter joins"). */
-  interpreterDispatch: InterpreterDispatch;
+  interpreterDispatch: InterpreterDispatcher;
   /** Prometheus metrics of this process (`/metrics`). */
   metrics: TolkMetrics;
   /** Live conversation connections (spec 003), by kind, for the metrics. */
   liveConversations: { single: number; room: number };
   /**
    * What the telephony side may do to call sessions (provider status, media legs, stream tokens):
-   * {@link AppContext.callSessions} unless a test puts a stand-in here. Set by `buildApp`.
+   * the calls runtime (`CallsContext.callSessions`, src/gateway/calls/calls-service.ts) unless a test
+   * puts a stand-in here. Set by the composition root (`src/server.ts`).
    */
   calls?: CallControl | undefined;
-  /** The calls surface's runtime (spec 004, docs/calls.md): sessions, live calls, webhooks. Set by `buildApp`. */
-  callSessions?: CallsService | undefined;
   /** The telephony provider that places and hangs up calls (spec 004 `provider`); unset when none is configured. */
   telephony?: CallTelephony | undefined;
   /**

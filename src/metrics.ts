@@ -2,6 +2,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { UtteranceLatency } from './pipeline/latency.js';
 import type { EngineRequestRecord } from './providers/engine-module.js';
 import type { SttProvider } from './providers/stt/types.js';
+import type { VadName } from './providers/vad/types.js';
 import type { CapacityReport } from './realtime/realtime-budget.js';
 import type { WorkerLoad } from './realtime/worker-link.js';
 
@@ -28,6 +29,7 @@ export class TolkMetrics {
   private readonly streamsStarted: Counter<'surface'>;
   private readonly latency: Histogram<'stage'>;
   private readonly utterances: Counter;
+  private readonly vadStreams: Counter<'vad'>;
   private readonly leg2Failures: Counter<'reason'>;
   private readonly engineRequests: Counter<'engine' | 'outcome'>;
   private readonly engineDuration: Histogram<'engine'>;
@@ -145,6 +147,7 @@ export class TolkMetrics {
       labelNames: ['engine'], buckets: ENGINE_REQUEST_BUCKETS_MS, registers,
     });
     this.streamsStarted = new Counter({ name: 'tolk_streams_started_total', help: 'Realtime streams started, by surface', labelNames: ['surface'], registers });
+    this.vadStreams = new Counter({ name: 'tolk_vad_streams_total', help: 'Pipelines started in this process, by the VAD that endpoints their utterances (TOLK_VAD)', labelNames: ['vad'], registers });
     this.utterances = new Counter({ name: 'tolk_utterances_total', help: 'Utterances finished (final transcript delivered)', registers });
     this.latency = new Histogram({
       name: 'tolk_utterance_latency_ms', help: 'End of speech → stage, per utterance, in ms',
@@ -155,6 +158,11 @@ export class TolkMetrics {
   /** Counts a stream started on `surface`. */
   streamStarted(surface: 'vt' | 'single' | 'room' | 'leg2' | 'livekit' | 'calls' | 'phone'): void {
     this.streamsStarted.inc({ surface });
+  }
+
+  /** Counts a pipeline started in this process endpointed by `vad` (docs/operations.md "Metrics"). */
+  vadStreamStarted(vad: VadName): void {
+    this.vadStreams.inc({ vad });
   }
 
   /** Counts a worker that did not take a stream, or lost one (`died`). */

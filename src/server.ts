@@ -1,5 +1,6 @@
-import type { FastifyInstance } from 'fastify';
-import { buildApp } from './app.js';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Interpreters } from './domain/interpreters.js';
+import { createHttpApp, mountSurfaces } from './app.js';
 import { roleProblem, type TolkConfig } from './config.js';
 import type { AppContext } from './context.js';
 import { openDatabase, type DatabaseHandle } from './db/client.js';
@@ -24,6 +25,8 @@ import { processBudget, warmUp } from './realtime/warm-up.js';
 import { supportedPairs } from './providers/registry.js';
 import { RemoteWorkerLinks } from './realtime/remote-worker-link.js';
 import type { WorkerLinks } from './realtime/worker-link.js';
+import { streamSettings } from './realtime/stream-settings.js';
+import type { VadName } from './providers/vad/types.js';
 import { streamsBySurface, TolkMetrics } from './metrics.js';
 import { InterpreterManager } from './transports/livekit/interpreter-manager.js';
 import { InterpreterDispatch } from './transports/livekit/interpreter-dispatch.js';
@@ -33,6 +36,7 @@ import { listRoomParticipants } from './integrations/livekit.js';
 import type { LogStream } from './logging.js';
 import { createTwilioTelephony } from './api/telephony/twilio.js';
 import type { TwilioHttpClient } from './integrations/twilio.js';
+import { CallsService, type CallsContext } from './gateway/calls/calls-service.js';
 
 /** How often a process looks for active sessions no process streams any more, in ms. */
 const ORPHAN_SWEEP_INTERVAL_MS = 60_000;
@@ -40,7 +44,7 @@ const ORPHAN_SWEEP_INTERVAL_MS = 60_000;
 /** A running Tolk server. */
 export interface RunningServer {
   app: FastifyInstance;
-  ctx: AppContext;
+  ctx: CallsContext;
   /** Base URL the server listens on, e.g. `http://127.0.0.1:8080`. */
   url: string;
   /** The owner key created on the first start of an empty database (shown once). */
@@ -61,10 +65,24 @@ export interface RunningServer {
  * recognizer (a start-up calibration after listening, then live traffic; docs/deploy.md "Capacity").
  * The budget starts warming up: streams are refused until `warmUp` is done.
  */
-function inProcessWorkers(config: TolkConfig, engines: Engines, current: () => Engines, ownsEngines: boolean): InProcessWorkerLinks {
+function inProcessWorkers(
+  config: TolkConfig, engines: Engines, current: () => Engines, ownsEngines: boolean, onStarted: (vad: VadName) => void,
+): InProcessWorkerLinks {
   const budget = processBudget(config, engines, ownsEngines);
-  const settings = { endpointSilenceMs: config.endpointSilenceMs, maxUtteranceMs: config.maxUtteranceMs, maxBacklogMs: config.capacity.maxBacklogMs };
-  return new InProcessWorkerLinks(current, settings, budget);
+  // The same settings as a worker's (src/realtime/stream-settings.ts): VAD, endpointing, limits.
+  return new InProcessWorkerLinks(current, { ...streamSettings(config), onStarted }, budget);
+}
+
+/**
+ * The LiveKit interpreters of a process (docs/rooms.md): with Redis and LiveKit, gateways share the
+ * rooms — one interpreter per room, taken over when its gateway dies; otherwise this process's own.
+ */
+function interpretersOf(config: TolkConfig, redis: Redis | undefined, ctx: () => AppContext, log: FastifyBaseLogger): Interpreters {
+  if (!redis || !config.liveKit.configured) return new InterpreterManager(ctx);
+  return new RedisInterpreterPlacement(redis, (onStopped) => new InterpreterManager(ctx, onStopped), log, {
+    hasRoom: () => ctx().slots.held < ctx().slots.capacity,
+    isRoomLive: async (room) => (await listRoomParticipants(config.liveKit, room)).some((p) => !p.agent),
+  });
 }
 
 function refusalOf(admission: { ok: true } | { ok: false; description: string }): string | undefined {
@@ -128,19 +146,26 @@ export async function startServer(
       logged = true;
     };
   };
+  let firstOwnerKey: string | undefined;
+  if (options.bootstrapOwnerKey !== false && (await countApiKeys(database.db)) === 0) {
+    firstOwnerKey = (await createApiKey(database.db, { organizationName: 'default', name: 'owner', role: 'owner' })).key;
+  }
   const liveStreams = (): Record<string, number> => ({ ...streamsBySurface(ctx.activeStreams), single: ctx.liveConversations.single, room: ctx.liveConversations.room });
   // Role `all` runs the pipelines: its budget comes from the recognizer's measured cost (docs/deploy.md "Capacity").
   const remote = config.role === 'gateway' && redis && config.workerSecret
     ? new RemoteWorkerLinks(new WorkerRegistry(redis), config.workerSecret, (reason) => ctx.metrics.leg2Failure(reason))
     : undefined;
-  const local = remote ? undefined : inProcessWorkers(config, engines, () => ctx.engines, ownsEngines);
+  const local = remote ? undefined : inProcessWorkers(config, engines, () => ctx.engines, ownsEngines, (vad) => ctx.metrics.vadStreamStarted(vad));
   const workers: WorkerLinks = remote ?? (local as InProcessWorkerLinks);
-  const ctx: AppContext = {
+  // The composition root (docs/architecture.md "Processes"): the logger first, then every service
+  // once; the surfaces are mounted on what is built here and create none.
+  const app = createHttpApp(config, { logStream: options.logStream });
+  const ctx: CallsContext = {
     config, db: database.db, state, engines, redis,
     slots: new StreamSlots(config.maxStreams, config.streamLimits.orgShare, local ? () => refusalOf(local.budget.admit(local.load)) : undefined),
     sessionKeys: { store: state, ledger: redis ? new RedisSessionKeyLedger(redis) : new MemorySessionKeyLedger(), maxPerKey: config.maxSessionKeysPerKey },
     activeStreams: new Set(), liveConversations: { single: 0, room: 0 }, workers,
-    interpreters: new InterpreterManager(() => ctx),
+    interpreters: interpretersOf(config, redis, () => ctx, app.log),
     interpreterDispatch: new InterpreterDispatch(() => ctx),
     metrics: (metrics = new TolkMetrics({
       liveStreams: () => liveStreams(), maxStreams: config.maxStreams, stt: engines.stt, workers: () => workers.snapshot(),
@@ -155,18 +180,9 @@ export async function startServer(
     // Phone calls of spec 004 when TWILIO_* and TOLK_PUBLIC_URL are set (docs/calls.md "Twilio").
     telephony: createTwilioTelephony(config, options.twilioHttpClient),
   };
-  let firstOwnerKey: string | undefined;
-  if (options.bootstrapOwnerKey !== false && (await countApiKeys(database.db)) === 0) {
-    firstOwnerKey = (await createApiKey(database.db, { organizationName: 'default', name: 'owner', role: 'owner' })).key;
-  }
-  const app = await buildApp(ctx, { logStream: options.logStream });
-  if (redis && config.liveKit.configured) {
-    // Gateways share the rooms: one interpreter per room, taken over when its gateway dies.
-    ctx.interpreters = new RedisInterpreterPlacement(redis, (onStopped) => new InterpreterManager(() => ctx, onStopped), app.log, {
-      hasRoom: () => ctx.slots.held < ctx.slots.capacity,
-      isRoomLive: async (room) => (await listRoomParticipants(config.liveKit, room)).some((p) => !p.agent),
-    });
-  }
+  // The calls surface's runtime reads the context it completes (spec 004, docs/calls.md).
+  const callSessions = new CallsService(() => ctx, app.log);
+  await mountSurfaces(app, Object.assign(ctx, { callSessions, calls: callSessions }));
   // A native error of @livekit/rtc-node outside any call never ends the process (docs/rooms.md "Limits").
   const unguard = config.liveKit.configured ? guardLiveKitNativeErrors(app.log) : undefined;
   const sweep = await completeDeadProcessesSessions(ctx, app);

@@ -12,6 +12,7 @@ import type { Engines } from './providers/registry.js';
 import { LEG2_PATH } from './realtime/leg2-protocol.js';
 import { WorkerHeartbeat, WorkerRegistry, type WorkerEngine } from './state/worker-registry.js';
 import { processBudget, warmUp } from './realtime/warm-up.js';
+import { streamSettings } from './realtime/stream-settings.js';
 
 /** A running worker process (role `worker`). */
 export interface RunningWorker {
@@ -100,10 +101,7 @@ export async function startWorker(config: TolkConfig, options: { engines?: Engin
       capacity: () => budget.report(streams.size),
       workers: async () => (await registry.live()).map((w) => ({ id: w.id, load: w.load, capacity: w.capacity })),
     })),
-    settings: {
-      endpointSilenceMs: config.endpointSilenceMs, maxUtteranceMs: config.maxUtteranceMs, vad: config.vad, maxFrameBytes: config.maxFrameBytes,
-      maxBufferedBytes: config.maxBufferedBytes, maxStreams: config.maxStreams, maxBacklogMs: config.capacity.maxBacklogMs,
-    },
+    settings: streamSettings(config),
     loadChanged: () => void heartbeat.beat(),
   };
   const app = await buildWorkerApp(rt, {

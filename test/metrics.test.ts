@@ -10,6 +10,17 @@ function sample(text: string, name: string): number | undefined {
   return line ? Number(line.split(' ')[1]) : undefined;
 }
 
+/** `/metrics` once no `/vt` stream is live any more (at most 10 s after the client closed). */
+async function metricsOnceEnded(baseUrl: string): Promise<Response> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const res = await fetch(`${baseUrl}/metrics`);
+    const text = await res.clone().text();
+    if (sample(text, 'tolk_streams_active{surface="vt"}') === 0 || Date.now() > deadline) return res;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 describe('/metrics (Prometheus)', () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
   before(async () => {
@@ -36,7 +47,9 @@ describe('/metrics (Prometheus)', () => {
       },
     });
     const finals = result.events.filter((e) => e.kind === 'transcript' && e.final).length;
-    const res = await fetch(`${server.url}/metrics`);
+    // The stream counts as live until the server has finished it (src/transports/vt.ts `shutdown`),
+    // which ends a little after the client's close: read the metrics once it has.
+    const res = await metricsOnceEnded(server.url);
     assert.match(res.headers.get('content-type') ?? '', /text\/plain/);
     const text = await res.text();
     assert.equal(sample(during, 'tolk_streams_active{surface="vt"}'), 1, 'one live stream while streaming');

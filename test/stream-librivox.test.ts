@@ -145,7 +145,10 @@ describe('/vt at 8 kHz and 48 kHz', () => {
   const recording = librivoxRecordings().find((r) => r.id.endsWith('0930'));
 
   before(async () => {
-    server = await startTestServer();
+    // What this checks is resampling at 8 and 48 kHz; its accuracy bound was set with the energy VAD,
+    // which role `all` ran whatever TOLK_VAD said until it honoured it (on this one recording the
+    // Silero VAD measures 37.5–50% WER against energy's 12.5–37.5%; docs/vad.md compares them on all five).
+    server = await startTestServer({ vad: 'energy' });
   });
   after(async () => {
     await server.close();

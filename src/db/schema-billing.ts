@@ -1,5 +1,5 @@
 import { bigint, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
-import { organizations, sessions } from './schema.js';
+import { organizations, sessions } from './schema-core.js';
 
 /**
  * The Stripe side of an organization (docs/billing.md): its customer and subscription, the price

@@ -1,5 +1,5 @@
 import { bigint, boolean, index, integer, json, pgTable, primaryKey, real, text, timestamp } from 'drizzle-orm/pg-core';
-import { organizations } from './schema.js';
+import { organizations } from './schema-core.js';
 
 /*
  * `json` (not `jsonb`) columns keep objects as the client sent them, key order included.

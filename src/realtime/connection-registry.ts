@@ -2,15 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { RedisLeases, Renewal } from '../state/redis-leases.js';
 import { KeyConnectionRegistry } from './key-connections.js';
+import type { LiveConnection } from './live-connection.js';
 
-/** A live realtime connection of a session that the registry can end. */
-export interface LiveConnection {
-  /**
-   * Ends the connection at once: an `error` event with `status`, then a close with 4000 + status.
-   * Must be idempotent and must not throw.
-   */
-  disconnect(status: number, description: string): void;
-}
+export type { LiveConnection } from './live-connection.js';
 
 /**
  * The live connections of each platform session, by participant (spec 000 "Active Session

@@ -4,6 +4,16 @@ import type { RealtimeBudget } from './realtime-budget.js';
 import { WorkerRefusedError, type WorkerLink, type WorkerLinkHandlers, type WorkerLinkOptions, type WorkerLinks, type WorkerLoad } from './worker-link.js';
 import { leg2ConfigProblem, WorkerStream } from './worker-stream.js';
 import type { VadName } from '../providers/vad/types.js';
+import type { StreamSettings } from './stream-settings.js';
+
+/**
+ * The settings of the pipelines of role `all` ({@link StreamSettings} from `streamSettings`, the
+ * same as a worker's), and what each stream's start reports.
+ */
+export type InProcessStreamSettings = Pick<StreamSettings, 'endpointSilenceMs' | 'maxUtteranceMs' | 'vad' | 'maxBacklogMs'> & {
+  /** A pipeline started, endpointed by `vad` (the process's `/metrics`). */
+  onStarted?: ((vad: VadName) => void) | undefined;
+};
 
 /** Id of the worker of role `all`: the process itself. */
 export const IN_PROCESS_WORKER_ID = 'in-process';
@@ -24,7 +34,7 @@ class InProcessWorkerLink implements WorkerLink {
   constructor(
     engines: Engines,
     config: Leg2Config,
-    settings: { endpointSilenceMs: number; maxUtteranceMs: number; vad?: VadName; maxBacklogMs?: number | undefined; onShed?: (() => void) | undefined },
+    settings: InProcessStreamSettings & { onShed?: (() => void) | undefined },
     options: WorkerLinkOptions,
     private readonly onGone: () => void,
   ) {
@@ -81,12 +91,12 @@ export class InProcessWorkerLinks implements WorkerLinks {
 
   /**
    * @param engines - the process's engines (read on each open: tests may replace them).
-   * @param settings - endpointing settings of the process and the backlog a stream is shed at, in ms.
+   * @param settings - endpointing, VAD and the backlog a stream is shed at, in ms (`streamSettings`).
    * @param budget - the process's real-time budget (its `capacity` is reported in {@link snapshot}).
    */
   constructor(
     private readonly engines: () => Engines,
-    private readonly settings: { endpointSilenceMs: number; maxUtteranceMs: number; vad?: VadName; maxBacklogMs?: number },
+    private readonly settings: InProcessStreamSettings,
     readonly budget: RealtimeBudget,
   ) {}
 

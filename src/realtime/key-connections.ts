@@ -1,4 +1,4 @@
-import type { LiveConnection } from './connection-registry.js';
+import type { LiveConnection } from './live-connection.js';
 
 /**
  * The live `/vt` connections of this process by the API key they stand for — opened with the key

@@ -7,7 +7,7 @@ import type { VoiceName } from '../providers/tts/types.js';
 import type { Leg2Config } from './leg2-protocol.js';
 import type { RealtimeBudget } from './realtime-budget.js';
 import { leg2ConfigProblem, WorkerStream, type WorkerStreamOutput } from './worker-stream.js';
-import type { VadName } from '../providers/vad/types.js';
+import type { StreamSettings } from './stream-settings.js';
 
 /** A stream a worker holds (its transport's connection): what a worker's shutdown drains or ends. */
 export interface HeldWorkerStream {
@@ -29,7 +29,7 @@ export interface WorkerRuntime {
    * Endpointing settings, in ms; the inbound message limit and outbound buffer limit, in bytes;
    * `TOLK_MAX_STREAMS`; the backlog behind real time at which a stream is shed, in ms (`TOLK_MAX_BACKLOG_MS`).
    */
-  readonly settings: { endpointSilenceMs: number; maxUtteranceMs: number; maxFrameBytes: number; maxBufferedBytes: number; maxStreams: number; maxBacklogMs?: number; vad?: VadName };
+  readonly settings: StreamSettings;
   /** The worker's real-time budget (docs/deploy.md "Capacity"): what its registry entry announces as capacity. */
   readonly budget: RealtimeBudget;
   /** True once the worker shuts down: new streams are refused with 429. */
@@ -83,6 +83,7 @@ export async function openWorkerStream(
   const stream = new WorkerStream(rt.engines, config, {
     endpointSilenceMs: rt.settings.endpointSilenceMs, maxUtteranceMs: rt.settings.maxUtteranceMs, vad: rt.settings.vad,
     maxBacklogMs: rt.settings.maxBacklogMs, onShed: () => rt.budget.streamShed(),
+    onStarted: (vad) => rt.metrics.vadStreamStarted(vad),
     onUtteranceEnd: (e) => rt.metrics.observeUtterance(e.latency),
     onFailure: (err) => log.error({ err, requestId: config.request_id }, 'pipeline failed'),
   }, output);

@@ -49,6 +49,8 @@ export interface WorkerStreamSettings {
   maxBacklogMs?: number | undefined;
   /** The stream was shed for falling behind (the budget's count). */
   onShed?: (() => void) | undefined;
+  /** The pipeline started, endpointing with `vad` (the `/metrics` counter `tolk_vad_streams_total`, docs/operations.md). */
+  onStarted?: ((vad: VadName) => void) | undefined;
 }
 
 /** How often a running stream's backlog is checked against `maxBacklogMs`, in ms. */
@@ -146,6 +148,8 @@ export class WorkerStream {
     }
     this.pipeline = pipeline;
     this.state = 'running';
+    // The pipeline's VAD when none is named is the energy VAD (src/providers/vad/speech-detector.ts).
+    this.settings.onStarted?.(this.settings.vad ?? 'energy');
     if (this.settings.maxBacklogMs !== undefined) {
       this.backlogTimer = setInterval(() => this.checkBacklog(), BACKLOG_CHECK_MS);
       this.backlogTimer.unref();

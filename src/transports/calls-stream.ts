@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { AppContext } from '../context.js';
+import type { CallsContext } from '../gateway/calls/calls-service.js';
 import type { CallLeg } from '../domain/calls/model.js';
 import { getCallSessionById } from '../domain/calls/sessions.js';
 import { callAudioFormatProblem, CallAudioCodec, type CallAudioFormat } from '../gateway/calls/call-audio.js';
@@ -37,7 +37,7 @@ export class CallStreamConnection implements CallParticipant {
   private closed = false;
   private readonly idle = new IdleTimer(() => this.fail(408, `No message received for ${this.ctx.config.streamLimits.idleAudioTimeoutMs / 1000} s; send ping to keep a listening socket open`));
 
-  constructor(private readonly ctx: AppContext, ws: WebSocket, private readonly req: CallStreamRequest, private readonly log: FastifyBaseLogger) {
+  constructor(private readonly ctx: CallsContext, ws: WebSocket, private readonly req: CallStreamRequest, private readonly log: FastifyBaseLogger) {
     this.leg = req.speaker === 'agent' ? 'agent' : 'customer';
     this.channel = new WsChannel(ws, {
       maxFrameBytes: ctx.config.maxFrameBytes, maxBufferedBytes: ctx.config.maxBufferedBytes, label: 'calls stream', log,

@@ -1,6 +1,6 @@
 import fastifyRateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
-import type { AppContext } from '../../context.js';
+import type { CallsContext } from '../../gateway/calls/calls-service.js';
 import { jsonDeeperThan } from '../../common/json-depth.js';
 import { authenticate } from '../platform/auth.js';
 import { CallsError, handleCallsError, invalidField } from './errors.js';
@@ -19,7 +19,7 @@ export const MAX_BODY_DEPTH = 32;
  * The stream socket (`/v1/sessions/{id}/connect`) is registered by the transports, outside this
  * key-guarded scope (it takes the session's stream token).
  */
-export async function callsRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export async function callsRoutes(app: FastifyInstance, ctx: CallsContext): Promise<void> {
   app.setErrorHandler(handleCallsError);
   app.addHook('onRequest', authenticate(ctx));
   await app.register(fastifyRateLimit, {

@@ -5,7 +5,7 @@ import { createCallSession, findCallSession, type StoredCallSession } from '../.
 import { callLanguageProblem } from '../../domain/calls/languages.js';
 import { countOpenCallSessions } from '../../domain/calls/limits.js';
 import { findRecording, listRecordings, listTranscriptSegments } from '../../domain/calls/transcript.js';
-import type { CallsService } from '../../gateway/calls/calls-service.js';
+import type { CallsContext, CallsService } from '../../gateway/calls/calls-service.js';
 import { sessionEventData } from '../../gateway/calls/calls-service.js';
 import { recordingPath } from '../../gateway/calls/recordings.js';
 import { AppError } from '../../errors.js';
@@ -21,7 +21,7 @@ import { telephonyUnavailableError } from '../telephony/twilio.js';
 const END_REASONS = ['completed', 'customer_hangup', 'agent_hangup', 'error', 'timeout'];
 
 /** The calls runtime of the app. */
-export function callsOf(ctx: AppContext): CallsService {
+export function callsOf(ctx: CallsContext): CallsService {
   if (!ctx.callSessions) throw new AppError('INTERNAL_ERROR', 'the calls runtime is not started');
   return ctx.callSessions;
 }
@@ -39,7 +39,7 @@ async function ownSession(ctx: AppContext, request: FastifyRequest, id: string):
  * `GET /v1/recordings/{id}` and its audio. Any key of the organization may use them; a session of
  * another organization is 404.
  */
-export async function sessionRoutes(app: FastifyInstance, ctx: AppContext): Promise<void> {
+export async function sessionRoutes(app: FastifyInstance, ctx: CallsContext): Promise<void> {
   const c = ctx.config.calls;
   const keyLimits = { leaseMs: c.idempotencyLeaseMs, maxKeysPerOrganization: c.maxIdempotencyKeysPerOrg };
   app.post('/sessions', { schema: { tags: ['calls'], description: 'Create a call session (spec 004).', docs: createSessionDocs } }, async (request, reply) => {

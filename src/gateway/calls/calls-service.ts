@@ -37,6 +37,16 @@ export function sessionEventData(session: StoredCallSession): Record<string, unk
 }
 
 /**
+ * The process context of the calls surface (spec 004, docs/calls.md): {@link AppContext} with the
+ * calls runtime that the composition root (`src/server.ts`) creates. The calls routes and the calls stream take it; the shared
+ * context does not name this service, which sits above it (docs/architecture.md "Layers").
+ */
+export interface CallsContext extends AppContext {
+  /** The calls surface's runtime: sessions, live calls, webhooks. Set by the composition root (`src/server.ts`). */
+  callSessions?: CallsService | undefined;
+}
+
+/**
  * The calls surface's runtime (spec 004, docs/calls.md): session lifecycle transitions with their
  * webhook events, webhook delivery, and the {@link CallControl} the telephony side uses. Live
  * legs (stream sockets and provider media) are joined per session by {@link CallsService.rooms}.

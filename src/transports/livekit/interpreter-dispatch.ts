@@ -3,7 +3,7 @@ import type { AppContext } from '../../context.js';
 import { isRevokedFromRoom } from '../../domain/room-access.js';
 import { createRoom, removeRoomParticipant, roomOccupancy } from '../../integrations/livekit.js';
 import { InterpreterCapacityError } from './interpreter-manager.js';
-import type { InterpreterSpec } from './room-interpreter.js';
+import type { InterpreterDispatcher, InterpreterSpec } from '../../domain/interpreters.js';
 
 /** Joins tried for one room before it is given up (each join may take up to 10 s). */
 const MAX_JOIN_ATTEMPTS = 3;
@@ -24,7 +24,7 @@ interface WaitingRoom {
  * (one server API call for all of them every `TOLK_ROOM_POLL_MS`). Rooms waiting here count
  * against `TOLK_MAX_INTERPRETERS` like running interpreters.
  */
-export class InterpreterDispatch {
+export class InterpreterDispatch implements InterpreterDispatcher {
   private readonly waiting = new Map<string, WaitingRoom>();
   private timer: NodeJS.Timeout | undefined;
   private closed = false;

@@ -3,36 +3,11 @@ import type { AppContext } from '../../context.js';
 import { createRoom } from '../../integrations/livekit.js';
 import type { KeyPrincipal } from '../../domain/api-keys.js';
 import type { SessionRecord } from '../../domain/sessions.js';
-import { RoomInterpreter, type InterpreterSpec } from './room-interpreter.js';
+import { RoomInterpreter } from './room-interpreter.js';
+import type { Interpreters, InterpreterSpec, RunningInterpreter } from '../../domain/interpreters.js';
+
+export type { Interpreters, RunningInterpreter } from '../../domain/interpreters.js';
 import type { VoiceType } from './voice-choice.js';
-
-/** An interpreter this process runs, as {@link InterpreterManager.list} reports it. */
-export interface RunningInterpreter {
-  roomName: string;
-  sessionId: string;
-  /** Identities of the participants being translated right now. */
-  speakers: string[];
-}
-
-/**
- * Where a session's room gets its interpreter (docs/rooms.md): in this process
- * ({@link InterpreterManager}), or on whichever gateway claims the room in Redis
- * (`RedisInterpreterPlacement`), which takes it over when that gateway dies.
- */
-export interface Interpreters {
-  /**
-   * Makes sure an interpreter serves `spec.roomName` and resolves once one does (here, or on
-   * another gateway that already claimed the room).
-   * @throws {Error} when LiveKit is not configured or the room cannot be created or joined.
-   */
-  start(spec: InterpreterSpec, log: FastifyBaseLogger): Promise<void>;
-  /** The interpreters of this process. */
-  list(): RunningInterpreter[];
-  /** Leaves every room (server shutdown): in a scale-out another gateway takes them over. */
-  close(): Promise<void>;
-  /** Whether a room this process cannot run is placed on another gateway (true with Redis). */
-  readonly placesElsewhere: boolean;
-}
 
 /** This process runs `TOLK_MAX_INTERPRETERS` interpreters already (docs/rooms.md "Limits"). */
 export class InterpreterCapacityError extends Error {

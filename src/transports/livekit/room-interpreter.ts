@@ -4,35 +4,18 @@ import {
 } from '@livekit/rtc-node';
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../../context.js';
-import type { SessionKeyGrant } from '../../domain/session-keys.js';
+import type { InterpreterSpec } from '../../domain/interpreters.js';
 import { INTERPRETER_IDENTITY, mintInterpreterToken, removeRoomParticipant } from '../../integrations/livekit.js';
 import { isRevokedFromRoom } from '../../domain/room-access.js';
 import { RoomPublisher } from './room-publisher.js';
 import { SpeakerStream } from './speaker-stream.js';
-import type { VoiceType } from './voice-choice.js';
+
+export type { InterpreterSpec } from '../../domain/interpreters.js';
 
 /** Time the interpreter may take to join a room, in ms. */
 const CONNECT_TIMEOUT_MS = 10_000;
 /** Lifetime of the interpreter's own room token, in seconds (it only needs to join). */
 const INTERPRETER_TOKEN_TTL_S = 600;
-
-/** What an interpreter serves: one platform session's room. */
-export interface InterpreterSpec {
-  /** The LiveKit room (`sess_…` for spec 000, `api-…` for spec 001). */
-  roomName: string;
-  /**
-   * The grant of the API key that created the session, with the session's binding; each speaker's
-   * stream uses it with `participantId` set to the speaker's identity.
-   */
-  grant: SessionKeyGrant & { binding: NonNullable<SessionKeyGrant['binding']> };
-  sourceLanguage: string;
-  targetLanguage: string;
-  voiceType: VoiceType;
-  /** Spec-000 rooms: data messages name the speaker (`speaker_name`, `participant_id`). */
-  labelSpeakers: boolean;
-  /** The interpreter leaves when no other participant was in the room for this long, in ms. */
-  idleTimeoutMs: number;
-}
 
 /**
  * Tolk's interpreter in one LiveKit room (docs/rooms.md): joins as the `agent` participant

@@ -1,7 +1,8 @@
 import type { VoiceName } from '../../common/voices.js';
 
-/** spec 001 `voice_type`: `clone` (default), `female` or `male`. */
-export type VoiceType = 'clone' | VoiceName;
+import type { VoiceType } from '../../domain/interpreters.js';
+
+export type { VoiceType } from '../../domain/interpreters.js';
 
 /** The `voice_type` values of spec 001, in the order the docs list them. */
 export const VOICE_TYPES: readonly VoiceType[] = ['clone', 'female', 'male'];
