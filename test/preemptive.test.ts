@@ -5,6 +5,9 @@ import { fetchSessionKey, streamAudio, vtUrl, type ReceivedEvent } from '../src/
 import { preemptionStats, type PreemptionStats } from '../src/pipeline/preemptive-synthesis.js';
 import { synthesizePcm, translateWithGlossary } from '../src/pipeline/translate-speak.js';
 import { trimSilence } from '../src/providers/testing/espeak-speech.js';
+import { pcmBlocks, speechLikePcm, type PcmSegment } from '../src/providers/testing/index.js';
+import { EnergyVad } from '../src/providers/vad/energy.js';
+import type { VadEvent } from '../src/providers/vad/types.js';
 import { closeTestEngines, librivoxSamples, startTestServer, testEngines } from './helpers.js';
 
 /**
@@ -123,5 +126,25 @@ describe('preemptive synthesis over /vt', () => {
     assert.deepEqual(delta(before), { started: 0, used: 0, discarded: 0 });
     assert.equal(off.length, 3, off.join('\n'));
     assert.deepEqual(off, await consecutive((off[0] ?? '').replace(/^final: /, '')));
+  });
+});
+
+describe('pause events of the endpointer', () => {
+  /** The events of `segments` through an energy VAD, and the audio it passes on to the recognizer. */
+  function endpoint(segments: readonly PcmSegment[], pauseMs?: number): { marks: string[]; audio: Int16Array } {
+    const vad = new EnergyVad({ sampleRateHz: RATE_HZ, pauseMs });
+    const events: VadEvent[] = pcmBlocks(speechLikePcm(segments, { sampleRateHz: RATE_HZ }), 20, RATE_HZ).flatMap((b) => vad.push(b));
+    events.push(...vad.flush());
+    const audio = concatSamples(events.flatMap((e) => (e.type === 'speech' ? [e.samples] : e.type === 'speech-start' ? [e.preRoll] : [])));
+    return { marks: events.filter((e) => e.type !== 'speech').map((e) => (e.type === 'speech-end' ? `end ${e.reason}` : e.type)), audio };
+  }
+
+  it('reports a pause and the speech resuming after it; the recognizer gets the same audio as without them', () => {
+    const segments: PcmSegment[] = [{ silenceMs: 300 }, { speechMs: 600 }, { silenceMs: 200 }, { speechMs: 500 }, { silenceMs: 600 }];
+    const withPauses = endpoint(segments, 120);
+    assert.deepEqual(withPauses.marks, ['speech-start', 'speech-pause', 'speech-resume', 'speech-pause', 'end pause']);
+    const without = endpoint(segments);
+    assert.deepEqual(without.marks, ['speech-start', 'end pause']);
+    assert.deepEqual(withPauses.audio, without.audio);
   });
 });
