@@ -11,8 +11,8 @@ import { LatencyClock } from './latency.js';
 import type { PipelineEvent, PipelineOptions } from './pipeline-types.js';
 import { DEFAULT_PREEMPTIVE_PAUSE_MS, Preemption, preemptiveFromEnv, type SpokenTranslation } from './preemptive-synthesis.js';
 
-/** Past this backlog (audio not yet decoded, in ms) a stream does not speculate: it is behind already. */
-const MAX_BACKLOG_TO_SPECULATE_MS = 300;
+/** Past this backlog (audio not yet decoded, in ms) a stream does not speculate: it is far behind already. */
+const MAX_BACKLOG_TO_SPECULATE_MS = 1000;
 
 export type { PipelineEvent, PipelineOptions } from './pipeline-types.js';
 
