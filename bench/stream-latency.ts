@@ -22,33 +22,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import { concatSamples } from '../src/audio/pcm.js';
-import { fetchSessionKey, streamAudio, vtUrl, type ReceivedEvent } from '../src/client/vt-client.js';
+import { fetchSessionKey, streamAudio, vtUrl } from '../src/client/vt-client.js';
 import { librivoxRecordings, loadWav } from '../test/helpers.js';
+import { clientLatencies, percentile, type Sample } from './client-latency.js';
 import { startTolkProcess } from './tolk-process.js';
 
-
-interface Sample { final: number; translation: number; firstAudio: number }
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
-}
-
-/** Client-side latencies of each utterance: speech end is start + duration on the stream's audio clock. */
-function clientLatencies(events: ReceivedEvent[], firstSendAtMs: number, streamStartWallMs: number): Sample[] {
-  const out: Sample[] = [];
-  for (const f of events) {
-    if (f.kind !== 'transcript' || !f.final || !f.text) continue;
-    const speechEndAudioMs = Date.parse(f.start) - streamStartWallMs + f.duration;
-    const speechEndWall = firstSendAtMs + speechEndAudioMs;
-    const t = events.find((e) => e.kind === 'translate' && e.utteranceId === f.utteranceId);
-    const a = t ? events.find((e) => e.kind === 'audio' && e.atMs >= t.atMs) : undefined;
-    if (!t || !a) continue;
-    out.push({ final: f.atMs - speechEndWall, translation: t.atMs - speechEndWall, firstAudio: a.atMs - speechEndWall });
-  }
-  return out;
-}
 
 // The capacity settings as deployed (TOLK_CPU_CORES, TOLK_TARGET_UTILISATION, TOLK_MAX_BACKLOG_MS
 // and TOLK_STT_IDLE_DECODERS from the environment); recognizers are loaded as streams arrive.

@@ -1,5 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { UtteranceLatency } from './pipeline/latency.js';
+import { preemptionStats, type PreemptionStats } from './pipeline/preemptive-synthesis.js';
 import type { EngineRequestRecord } from './providers/engine-module.js';
 import type { SttProvider } from './providers/stt/types.js';
 import type { VadName } from './providers/vad/types.js';
@@ -138,6 +139,7 @@ export class TolkMetrics {
         this.inc(s.audioMs / 1000);
       },
     });
+    preemptionMetrics(registers);
     this.engineRequests = new Counter({
       name: 'tolk_engine_requests_total', help: 'Requests to each engine instance, by outcome (ok, error: gave up, retry: tried again)',
       labelNames: ['engine', 'outcome'], registers,
@@ -235,4 +237,24 @@ export function streamsBySurface(streams: Iterable<{ readonly surface?: string }
     out[surface] = (out[surface] ?? 0) + 1;
   }
   return out;
+}
+
+/**
+ * The `tolk_preemptive_*` counters (docs/stream-protocol.md "Preemptive synthesis"): speculations
+ * started, used and discarded, and the engine time of the discarded ones.
+ */
+function preemptionMetrics(registers: Registry[]): void {
+  const counter = (name: string, help: string, value: (s: PreemptionStats) => number): void => {
+    new Counter({
+      name, help, registers,
+      collect() {
+        this.reset();
+        this.inc(value(preemptionStats()));
+      },
+    });
+  };
+  counter('tolk_preemptive_started_total', 'Speculative translations and syntheses started at a pause', (s) => s.started);
+  counter('tolk_preemptive_used_total', 'Speculations sent because the final said the same text', (s) => s.used);
+  counter('tolk_preemptive_discarded_total', 'Speculations discarded (speech resumed or the final differed); never sent', (s) => s.discarded);
+  counter('tolk_preemptive_discarded_engine_seconds_total', 'MT and TTS time spent on discarded speculations', (s) => s.discardedEngineMs / 1000);
 }

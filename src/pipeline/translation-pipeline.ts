@@ -2,84 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { StreamingResampler } from '../audio/resampler.js';
 import { primaryLanguage } from '../common/language-tags.js';
 import { SpeechDetector } from '../providers/vad/speech-detector.js';
-import type { VadEvent, VadName } from '../providers/vad/types.js';
+import type { VadEvent } from '../providers/vad/types.js';
 import type { Engines } from '../providers/registry.js';
 import type { SttStream, SttTranscript } from '../providers/stt/types.js';
-import type { VoiceName } from '../providers/tts/types.js';
-import type { DictionaryEntry, DictionarySource } from './glossary.js';
+import type { DictionaryEntry } from './glossary.js';
 import { synthesizePcm, translateWithGlossary } from './translate-speak.js';
-import { LatencyClock, type UtteranceLatency } from './latency.js';
+import { LatencyClock } from './latency.js';
+import type { PipelineEvent, PipelineOptions } from './pipeline-types.js';
+import { DEFAULT_PREEMPTIVE_PAUSE_MS, Preemption, preemptiveFromEnv, type SpokenTranslation } from './preemptive-synthesis.js';
 
-/** Settings of one speaker's pipeline (spec 002 Part 1 `config`, after validation). */
-export interface PipelineOptions {
-  sourceLanguage: string;
-  targetLanguage: string;
-  voice: VoiceName;
-  /** Rate of the inbound audio and of the synthesized audio sent back, in Hz. */
-  sampleRateHz: number;
-  vocabulary: readonly string[];
-  /**
-   * Terms enforced in MT: a fixed list, or a {@link DictionarySource} read again before each
-   * utterance is translated (terms added mid-stream apply from the next utterance).
-   */
-  dictionary: readonly DictionaryEntry[] | DictionarySource;
-  /** Emit interim transcripts (`transcript.interim`). */
-  interim: boolean;
-  /** Emit final transcripts (`transcript.final`). */
-  final: boolean;
-  /** Emit translations (`transcript.translate`). */
-  translate: boolean;
-  /** Trailing silence that ends an utterance, in ms. */
-  endpointSilenceMs: number;
-  /** Utterance length after which a shorter pause ends it, in ms. */
-  maxUtteranceMs: number;
-  /**
-   * `translate` (default): MT and TTS into `targetLanguage`. `recognize`: transcripts only — the
-   * caller translates and speaks each final itself (conversation rooms translate once per listener
-   * language); `utterance-end` follows each final at once.
-   */
-  mode?: 'translate' | 'recognize';
-  /** The VAD that endpoints utterances (docs/vad.md); default `energy`. */
-  vad?: VadName | undefined;
-  /** Suppress background noise and voices before VAD and STT (spec 002 `features.background_voice_cancellation`). */
-  backgroundVoiceCancellation?: boolean | undefined;
-  /**
-   * Engines to try first per kind (ids or module names; spec 002 Part 3 `stt.provider`,
-   * `translator.provider`, `tts.provider`); routed providers try the rest of their order after them.
-   */
-  engines?: { stt?: readonly string[]; mt?: readonly string[]; tts?: readonly string[] };
-}
+/** Past this backlog (audio not yet decoded, in ms) a stream does not speculate: it is far behind already. */
+const MAX_BACKLOG_TO_SPECULATE_MS = 1000;
 
-/** Events a pipeline emits, in order per utterance (docs/architecture.md "The pipeline" frames). */
-export type PipelineEvent =
-  | {
-      type: 'transcript';
-      utteranceId: string;
-      text: string;
-      final: boolean;
-      /** Wall-clock start of the utterance. */
-      startedAt: Date;
-      /** Audio covered by this transcript, in ms. */
-      durationMs: number;
-    }
-  /**
-   * The translation of a final; `transcript` is that final's text, `latencyMs` is end of speech →
-   * this translation.
-   */
-  | { type: 'translation'; utteranceId: string; text: string; final: boolean; latencyMs: number; transcript: string }
-  /** Synthesized speech: s16le bytes at `sampleRateHz` of the options. */
-  | { type: 'audio'; utteranceId: string; pcm: Buffer }
-  /**
-   * All events of an utterance are out; latency marks attached. `startedAt` and `durationMs` are
-   * those of its final transcript; `confidence` is the recognizer's in it (0..1), null when the
-   * engine gave none.
-   */
-  | {
-      type: 'utterance-end'; utteranceId: string; latency: UtteranceLatency; transcript: string; translation: string;
-      startedAt: Date; durationMs: number; confidence: number | null;
-    }
-  /** The pipeline failed; `cause` is for the server's log, never for the client. */
-  | { type: 'error'; status: number; description: string; cause: unknown };
+export type { PipelineEvent, PipelineOptions } from './pipeline-types.js';
 
 interface Utterance {
   id: string;
@@ -113,6 +48,10 @@ export class TranslationPipeline {
   private closed = false;
   /** The dictionary last read from a {@link DictionarySource} (kept when a read fails). */
   private lastDictionary: readonly DictionaryEntry[] = [];
+  /** Preemptive synthesis, when on for this stream. */
+  private preemption: Preemption | undefined;
+  /** The open utterance is in a pause reported by the VAD (speculation may start). */
+  private pausedUtteranceId: string | undefined;
 
   /**
    * @param engines - the process's providers.
@@ -136,13 +75,15 @@ export class TranslationPipeline {
   async start(): Promise<void> {
     const { sourceLanguage, targetLanguage, vocabulary, mode, endpointSilenceMs, maxUtteranceMs, vad, backgroundVoiceCancellation } = this.options;
     const { stt: recognizer, mt } = this.engines;
+    this.recognizerTranslates = mode !== 'recognize' && mt.capabilities.fromRecognizer === recognizer.name
+      && recognizer.capabilities.translation === true && primaryLanguage(sourceLanguage) !== primaryLanguage(targetLanguage);
+    const preemptive = mode !== 'recognize' && !this.recognizerTranslates && (this.options.preemptive ?? preemptiveFromEnv());
+    const pauseMs = preemptive ? (this.options.preemptivePauseMs ?? DEFAULT_PREEMPTIVE_PAUSE_MS) : 0;
     this.vad = await SpeechDetector.open(
-      { sampleRateHz: recognizer.capabilities.sampleRateHz, endpointSilenceMs, maxUtteranceMs, vad, noiseSuppression: backgroundVoiceCancellation },
+      { sampleRateHz: recognizer.capabilities.sampleRateHz, endpointSilenceMs, maxUtteranceMs, vad, noiseSuppression: backgroundVoiceCancellation, pauseMs },
       (events) => this.handleVad(events),
       (err) => this.fail(err),
     );
-    this.recognizerTranslates = mode !== 'recognize' && mt.capabilities.fromRecognizer === recognizer.name
-      && recognizer.capabilities.translation === true && primaryLanguage(sourceLanguage) !== primaryLanguage(targetLanguage);
     try {
       const translation = this.recognizerTranslates ? { translateTo: targetLanguage, translationTerms: await this.currentDictionary() } : {};
       this.stt = await recognizer.open({ language: sourceLanguage, vocabulary, engines: this.options.engines?.stt, ...translation });
@@ -151,6 +92,7 @@ export class TranslationPipeline {
       throw err;
     }
     const stt = this.stt;
+    if (preemptive && stt.hypothesis) this.preemption = new Preemption((text) => this.speculate(text));
     this.consumer = (async () => {
       for await (const t of stt) this.onTranscript(t);
     })().catch((err: unknown) => this.fail(err));
@@ -195,6 +137,7 @@ export class TranslationPipeline {
     await Promise.race([drained, new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
     clearTimeout(timer);
     this.vad?.close();
+    this.preemption?.discard();
   }
 
   private handleVad(events: VadEvent[]): void {
@@ -207,13 +150,33 @@ export class TranslationPipeline {
         stt.push(e.preRoll);
       } else if (e.type === 'speech') {
         stt.push(e.samples);
+      } else if (e.type === 'speech-pause') {
+        this.paused();
+      } else if (e.type === 'speech-resume') {
+        this.pausedUtteranceId = undefined;
+        this.preemption?.discard();
       } else if (this.current) {
         this.current.endAudioMs = e.atMs;
         this.clock.speechEnded(this.current.id, e.atMs);
         this.current = undefined;
+        this.pausedUtteranceId = undefined;
         stt.flush().catch((err: unknown) => this.fail(err));
       }
     }
+  }
+
+  /**
+   * A short pause in the open utterance: reads the recognizer's hypothesis and speculates on it,
+   * unless speech resumed or the utterance ended meanwhile, or the stream is behind its audio.
+   */
+  private paused(): void {
+    const u = this.current;
+    const stt = this.stt;
+    if (!this.preemption || !u || !stt?.hypothesis || this.failed || this.backlogMs > MAX_BACKLOG_TO_SPECULATE_MS) return;
+    this.pausedUtteranceId = u.id;
+    stt.hypothesis().then((text) => {
+      if (text && this.pausedUtteranceId === u.id && this.current === u && !this.closed) this.preemption?.speculate(u.id, text);
+    }, () => undefined); // a stream that cannot answer now just does not speculate; its final still comes
   }
 
   private onTranscript(t: SttTranscript): void {
@@ -240,7 +203,8 @@ export class TranslationPipeline {
     }
     const confidence = t.confidence ?? null;
     const translation = this.recognizerTranslates ? t.translation : undefined;
-    const final = { utteranceId: u.id, text: t.text, startedAt, durationMs, confidence, translation };
+    const spoken = this.preemption?.take(u.id, t.text);
+    const final = { utteranceId: u.id, text: t.text, startedAt, durationMs, confidence, translation, spoken };
     if (this.options.mode === 'recognize') {
       this.emit({ type: 'utterance-end', utteranceId: u.id, latency: this.clock.finish(u.id), transcript: t.text, translation: '', startedAt, durationMs, confidence });
       return;
@@ -280,20 +244,41 @@ export class TranslationPipeline {
     return this.lastDictionary;
   }
 
-  /** MT (or the recognizer's own `translation` of the final) and TTS of one final, in utterance order. */
+  /** MT and TTS of a hypothesis at a pause, held until its final (nothing is emitted). */
+  private async speculate(text: string): Promise<SpokenTranslation> {
+    const translation = await this.translate(text);
+    const pcm: Buffer[] = [];
+    for await (const block of this.synthesize(translation)) pcm.push(block);
+    return { translation, pcm };
+  }
+
+  private async translate(text: string): Promise<string> {
+    const { sourceLanguage, targetLanguage } = this.options;
+    return translateWithGlossary(this.engines.mt, text, sourceLanguage, targetLanguage, await this.currentDictionary(), this.options.engines?.mt);
+  }
+
+  private synthesize(translation: string): AsyncGenerator<Buffer> {
+    const { targetLanguage, voice } = this.options;
+    return synthesizePcm(this.engines.tts, translation, { language: targetLanguage, voice, sampleRateHz: this.egressRate, engines: this.options.engines?.tts });
+  }
+
+  /**
+   * MT (or the recognizer's own `translation` of the final) and TTS of one final, in utterance
+   * order; a speculation of the same text (`spoken`) is sent instead when it succeeded.
+   */
   private async translateAndSpeak(final: {
-    utteranceId: string; text: string; startedAt: Date; durationMs: number; confidence: number | null; translation?: string;
+    utteranceId: string; text: string; startedAt: Date; durationMs: number; confidence: number | null; translation?: string | undefined;
+    spoken?: Promise<SpokenTranslation | undefined> | undefined;
   }): Promise<void> {
     if (this.failed) return;
     const { utteranceId, text } = final;
-    const { sourceLanguage, targetLanguage, voice } = this.options;
-    const translation = final.translation
-      ?? await translateWithGlossary(this.engines.mt, text, sourceLanguage, targetLanguage, await this.currentDictionary(), this.options.engines?.mt);
+    const spoken = await final.spoken;
+    const translation = spoken?.translation ?? final.translation ?? await this.translate(text);
     this.clock.mark(utteranceId, 'translation');
     if (this.options.translate) {
       this.emit({ type: 'translation', utteranceId, text: translation, final: true, latencyMs: this.clock.elapsedSinceSpeechEnd(utteranceId), transcript: text });
     }
-    for await (const pcm of synthesizePcm(this.engines.tts, translation, { language: targetLanguage, voice, sampleRateHz: this.egressRate, engines: this.options.engines?.tts })) {
+    for await (const pcm of spoken ? spoken.pcm : this.synthesize(translation)) {
       this.clock.mark(utteranceId, 'firstAudioByte');
       this.emit({ type: 'audio', utteranceId, pcm });
     }

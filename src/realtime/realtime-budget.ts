@@ -1,3 +1,4 @@
+import { preemptionStats } from '../pipeline/preemptive-synthesis.js';
 import type { SttProvider } from '../providers/stt/types.js';
 import { inProcessRecognizer, processCpuMs } from './realtime-calibration.js';
 
@@ -239,13 +240,16 @@ export class RealtimeBudget {
  * The meter of a process's live streams: the process's CPU time (every thread: the recognizer's,
  * the event loop's VAD and transport work) against the audio the recognizer decoded — CPU time,
  * not wall time, so other work on the machine does not count — skipping windows in which a
- * recognizer was loaded (that CPU is not the streams').
+ * recognizer was loaded (that CPU is not the streams'). Speculative MT and TTS work that was thrown
+ * away (preemptive synthesis, docs/stream-protocol.md) runs in the engines' child processes, which
+ * the process's CPU time does not include: its engine time is added, so the streams' cost — and
+ * so admission — counts it (an upper bound of its CPU time).
  */
 export function sttCostMeter(stt: SttProvider): CostMeter {
   const local = inProcessRecognizer(stt) ?? stt;
   const stats = () => local.stats?.();
   return {
-    cpuMs: processCpuMs, audioMs: () => stats()?.audioMs ?? 0,
+    cpuMs: () => processCpuMs() + preemptionStats().discardedEngineMs, audioMs: () => stats()?.audioMs ?? 0,
     otherWork: () => stats()?.loads ?? 0, busyWithOtherWork: () => (stats()?.loading ?? 0) > 0,
   };
 }

@@ -123,6 +123,8 @@ class RoutedSttStream implements SttStream {
   private finalsOut = 0;
   /** The latest interim of a later utterance than `finalsOut`, waiting for the finals before it. */
   private held: { utterance: number; transcript: SttTranscript } | undefined;
+  /** The serving engine's current hypothesis, when it has one ({@link SttStream.hypothesis}). */
+  readonly hypothesis?: () => Promise<string>;
 
   constructor(
     private readonly serving: { engine: SttEngine; stream: SttStream },
@@ -131,6 +133,8 @@ class RoutedSttStream implements SttStream {
     private readonly rateHz: number,
   ) {
     this.ingest = this.resamplerFor(serving.engine);
+    const served = serving.stream;
+    if (served.hypothesis) this.hypothesis = () => (this.closed ? Promise.reject(new Error('stream closed')) : served.hypothesis?.() ?? Promise.resolve(''));
     drain(serving.stream, (t) => {
       if (t.type === 'interim') this.interim(t);
     });

@@ -83,6 +83,19 @@ export class PocketsphinxStream implements SttStream {
     return result;
   }
 
+  /**
+   * Decodes the audio pushed so far (the last partial block too) and reads the hypothesis: with
+   * single-pass decoding (no fwdflat/bestpath) it is what `ps_end_utt` would give now, unless the
+   * audio that follows changes it.
+   */
+  hypothesis(): Promise<string> {
+    if (this.closed) return Promise.reject(new Error('stream closed'));
+    this.enqueueDecode(false);
+    const result = this.chain.then(() => (this.inUtterance ? (loadLib().psGetHyp(this.decoder, [0]) ?? '').trim() : ''));
+    this.chain = result.catch(() => undefined);
+    return result;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     await this.chain; // finish queued decoding and flushes first

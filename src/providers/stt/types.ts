@@ -90,6 +90,14 @@ export interface SttStream extends AsyncIterable<SttTranscript> {
   push(samples: Int16Array): void;
   /** Ends the current utterance; resolves with its final transcript (also yielded by the iterator). */
   flush(): Promise<SttTranscript>;
+  /**
+   * Optional: the current utterance's hypothesis over all the audio pushed so far, without ending
+   * the utterance (what its final would say if it ended now; `''` before any speech). Engines that
+   * have it allow preemptive synthesis (docs/stream-protocol.md "Preemptive synthesis"); calls run
+   * in order with `push` and `flush`, off the event loop.
+   * @throws {Error} when the stream is closed or the engine fails.
+   */
+  hypothesis?(): Promise<string>;
   /** Releases the engine's resources; the iterator ends. */
   close(): Promise<void>;
 }

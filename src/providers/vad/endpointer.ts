@@ -1,6 +1,9 @@
 import { concatSamples } from '../../audio/pcm.js';
 import type { EndpointReason, EndpointingOptions, VadEvent } from './types.js';
 
+/** Trailing silence an utterance ends with (it helps the recognizer close the last word), in ms. */
+const CLOSING_SILENCE_MS = 100;
+
 /** {@link EndpointingOptions} with every default filled in. */
 export type EndpointingSettings = Required<EndpointingOptions>;
 
@@ -15,6 +18,7 @@ export function endpointingSettings(options: EndpointingOptions): EndpointingSet
     longUtterancePauseMs: 120,
     hardMaxUtteranceMs: 20_000,
     preRollMs: 250,
+    pauseMs: 0,
     ...(defined as EndpointingOptions),
   };
 }
@@ -49,6 +53,8 @@ export class FrameSplitter {
  * opens after `speechStartMs` of voiced frames within `startWindowMs`, carries `preRollMs` of audio
  * before it, and ends after `endpointSilenceMs` of silence, after `longUtterancePauseMs` once it is
  * longer than `maxUtteranceMs` (`sentence-pause`), or at `hardMaxUtteranceMs` (`max-length`).
+ * With `pauseMs` set, a silence that reaches it inside an utterance is reported (`speech-pause`,
+ * after the speech before it), and so is speech resuming after it (`speech-resume`).
  */
 export class Endpointer {
   private readonly frameMs: number;
@@ -62,6 +68,10 @@ export class Endpointer {
   private trailing: Int16Array[] = [];
   private events: VadEvent[] = [];
   private speechOut: Int16Array[] = [];
+  /** A `speech-pause` was reported for the current silence. */
+  private paused = false;
+  /** Frames of the current trailing silence already released as speech (at a `speech-pause`). */
+  private trailingReleased = 0;
 
   /** @param frameSamples - length of every frame given to {@link step}. */
   constructor(private readonly o: EndpointingSettings, private readonly frameSamples: number) {
@@ -83,6 +93,9 @@ export class Endpointer {
       return;
     }
     if (voiced) {
+      if (this.paused) this.events.push({ type: 'speech-resume', atMs: frameStartMs });
+      this.paused = false;
+      this.trailingReleased = 0;
       this.speechOut.push(...this.trailing, frame);
       this.trailing = [];
       this.lastVoicedEndMs = frameEndMs;
@@ -91,6 +104,29 @@ export class Endpointer {
     }
     const reason = this.endpoint(frameStartMs, frameEndMs);
     if (reason) this.end(reason, frameEndMs);
+    else if (!voiced) this.notePause(frameEndMs);
+  }
+
+  /**
+   * Reports a `speech-pause` once the current silence reaches `pauseMs` (when set). The silence the
+   * utterance keeps whatever follows (the first {@link CLOSING_SILENCE_MS}: sent at the endpoint, and
+   * before more speech if it resumes) is released first, so what the recognizer has at the pause is
+   * what it would end the utterance with.
+   */
+  private notePause(frameEndMs: number): void {
+    if (this.o.pauseMs <= 0 || this.paused || frameEndMs - this.lastVoicedEndMs < this.o.pauseMs) return;
+    this.paused = true;
+    const kept = Math.min(this.trailing.length, this.closingFrames());
+    this.speechOut.push(...this.trailing.slice(0, kept));
+    this.trailing = this.trailing.slice(kept);
+    this.trailingReleased = kept;
+    this.releaseSpeech();
+    this.events.push({ type: 'speech-pause', atMs: this.lastVoicedEndMs });
+  }
+
+  /** Frames of trailing silence an ended utterance keeps. */
+  private closingFrames(): number {
+    return Math.ceil(CLOSING_SILENCE_MS / this.frameMs);
   }
 
   /** The events completed since the last call, in order. */
@@ -105,6 +141,8 @@ export class Endpointer {
   flush(): VadEvent[] {
     if (this.inSpeech) {
       this.inSpeech = false;
+      this.paused = false;
+      this.trailingReleased = 0;
       this.speechOut.push(...this.trailing);
       this.trailing = [];
       this.releaseSpeech();
@@ -147,10 +185,12 @@ export class Endpointer {
 
   private end(reason: Exclude<EndpointReason, 'flush'>, frameEndMs: number): void {
     // A little of the trailing silence helps the recognizer close the last word.
-    this.speechOut.push(...this.trailing.slice(0, Math.ceil(100 / this.frameMs)));
+    this.speechOut.push(...this.trailing.slice(0, Math.max(0, this.closingFrames() - this.trailingReleased)));
     this.releaseSpeech();
     this.events.push({ type: 'speech-end', atMs: reason === 'max-length' ? frameEndMs : this.lastVoicedEndMs, reason });
     this.inSpeech = false;
+    this.paused = false;
+    this.trailingReleased = 0;
     this.trailing = [];
     this.recentVoiced.length = 0;
     this.preRoll.length = 0;

@@ -19,7 +19,14 @@ export type VadEvent =
   /** Audio that belongs to the current utterance. */
   | { type: 'speech'; samples: Int16Array }
   /** The utterance ended at `atMs` (end of the last voiced frame); `reason` says why. */
-  | { type: 'speech-end'; atMs: number; reason: EndpointReason };
+  | { type: 'speech-end'; atMs: number; reason: EndpointReason }
+  /**
+   * Only with `pauseMs` set: the open utterance has been silent for `pauseMs` since `atMs` (end of
+   * its last voiced frame), not yet long enough to end it. Once per pause.
+   */
+  | { type: 'speech-pause'; atMs: number }
+  /** Only after a `speech-pause`: speech resumed in the same utterance (its audio follows in `speech`). */
+  | { type: 'speech-resume'; atMs: number };
 
 /**
  * Conversational endpointing, shared by every VAD. All durations in ms; stream times (`atMs`) are
@@ -42,6 +49,11 @@ export interface EndpointingOptions {
   hardMaxUtteranceMs?: number;
   /** Audio kept before the detected start, so word onsets are not clipped. Default 250. */
   preRollMs?: number;
+  /**
+   * Silence within an utterance after which a `speech-pause` is reported (before the endpoint, for
+   * preemptive synthesis: docs/stream-protocol.md "Preemptive synthesis"). Default 0: no pause events.
+   */
+  pauseMs?: number;
 }
 
 /**
