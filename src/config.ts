@@ -3,7 +3,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { VAD_NAMES, type VadName } from './providers/vad/types.js';
-import { PREEMPTIVE_VALUES } from './pipeline/preemptive-synthesis.js';
 import { twilioSettingsFromEnv, type TwilioSettingsResult } from './integrations/twilio-settings.js';
 import { parseStripePlans, type StripeSettings, type VapiSettings } from './billing-config.js';
 import { callsConfigFromEnv, callsEnvShape, type CallsConfig } from './calls-config.js';
@@ -182,7 +181,7 @@ const envSchema = z.object({
   TOLK_MAX_UTTERANCE_MS: z.coerce.number().int().min(1000).max(120_000).default(10_000),
   TOLK_VAD: z.enum(VAD_NAMES).default('silero'),
   // Checked here so a wrong value stops the start; each pipeline reads it (src/pipeline/preemptive-synthesis.ts).
-  TOLK_PREEMPTIVE: z.enum(PREEMPTIVE_VALUES).default('on'),
+  TOLK_PREEMPTIVE: z.enum(['on', 'off']).default('on'),
   TOLK_MAX_STREAMS: z.coerce.number().int().positive().default(32),
   TOLK_CPU_CORES: z.coerce.number().gt(0).max(1024).default(os.availableParallelism()),
   TOLK_TARGET_UTILISATION: z.coerce.number().gt(0).max(1).default(0.8),
