@@ -6,6 +6,7 @@ import { loadConfig } from '../src/config.js';
 import { startServer } from '../src/server.js';
 import { closeTestEngines, testEngines } from './helpers.js';
 import { openApiPath, type OpenApiDocument } from './openapi-validator.js';
+import { WEB_APP_PATHS } from '../src/api/web/routes.js';
 
 // The shared engines' child processes and threads would keep this file's process alive.
 after(closeTestEngines);
@@ -16,7 +17,8 @@ after(closeTestEngines);
  * (OpenAPI 3 cannot describe a message protocol; @fastify/websocket hides them; their protocols are in
  * docs/; docs/platform.md "OpenAPI").
  */
-const EXCLUDED = [/^\/api\/docs(\/|$)/, /^\/api\/openapi\.json$/, /^\/$/, /^\/join\//, /^\/room$/, /^\/conversation$/, /^\/assets\//];
+// The docs UI, the document itself, the web app's static files and its pages (WEB_APP_PATHS: web pages, not API).
+const EXCLUDED = [/^\/api\/docs(\/|$)/, /^\/api\/openapi\.json$/, /^\/assets\//];
 const WEBSOCKET_ROUTES = ['/vt', '/api/v1/ws/single', '/api/v1/ws/:conversation_id', '/v1/sessions/:id/connect', '/twilio/phone/:callRef/media/:token', '/twilio/media/:sessionId'];
 
 /** Routes that take no request body although their method could carry one (the path says it all). */
@@ -53,7 +55,7 @@ it('/api/openapi.json lists every HTTP route of every surface, with the zod sche
     const res = await fetch(`${server.url}/api/openapi.json`);
     assert.equal(res.status, 200);
     const doc = (await res.json()) as OpenApiDocument;
-    const listed = routes.filter((r) => r.method !== 'HEAD' && !EXCLUDED.some((re) => re.test(r.url)) && !WEBSOCKET_ROUTES.includes(r.url));
+    const listed = routes.filter((r) => r.method !== 'HEAD' && !EXCLUDED.some((re) => re.test(r.url)) && !(WEB_APP_PATHS as readonly string[]).includes(r.url) && !WEBSOCKET_ROUTES.includes(r.url));
     assert.ok(listed.length > 40, `routes seen: ${listed.length}`);
     const missing = listed.filter((r) => doc.paths[openApiPath(r.url)]?.[r.method.toLowerCase()] === undefined).map((r) => `${r.method} ${r.url}`);
     assert.deepEqual(missing, [], 'every route is in the document');
