@@ -2,7 +2,9 @@
  * The console's Sessions pages (docs/console.md "Sessions") in Debian's Chromium against a real
  * server and database: a LibriVox recording streamed into a session over /vt, then found in the
  * list and read on its page (transcript, translation, latency, intelligence); a live session
- * revoked from its page (a member's refusal first, with the role rule) and seen to end; an empty
+ * revoked from its page (a member's refusal first, with the role rule) and seen to end; a call
+ * session (spec 004) streamed with a recording, listed as a call, its transcript read and its
+ * recording played from a blob: URL fetched with the key in the header; an empty
  * list, an unknown session (404) and a key deleted while signed in (401) explained; no key in any
  * URL, localStorage or server log line.
  *
@@ -19,6 +21,7 @@ import { streamAudio, type ReceivedEvent, type StreamAudioResult } from '../src/
 import { createApiKey } from '../src/domain/api-keys.js';
 import { ARTIFACTS, browserPrerequisiteProblem, launchChromium, PHONE, until } from './browser-support.js';
 import { KeyLeakRecorder, LAPTOP_1280, screenshotBothWidths, signInWithKeyboard, unlabelledControls } from './console-support.js';
+import { StreamClient } from './calls-support.js';
 import { librivoxRecordings, loadWav, startTestServer } from './helpers.js';
 
 const UI_TIMEOUT_MS = 20_000;
@@ -185,6 +188,55 @@ describe('console: sessions', { skip: missing ?? false, timeout: 300_000 }, () =
     }
   });
 
+  it('lists a call, reads its transcript and plays its recording fetched with the key in the header', { timeout: 120_000 }, async () => {
+    const made = await api(server.apiKey, 'POST', '/v1/sessions', { mode: 'bidirectional_translation', source_language: 'en', target_language: 'es', recording: { enabled: true, channels: 'dual' } });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const call = made.body as { id: string; stream: { url: string; token: string } };
+    const customer = await StreamClient.connect(call.stream.url, { authorization: `Bearer ${call.stream.token}` });
+    await customer.waitFor((m) => m.type === 'session.ready', 'ready');
+    const { samples } = speech(['0930']);
+    const padded = concatSamples([samples, new Int16Array(16_000)]);
+    for (let i = 0; i < padded.length; i += 1600) {
+      const block = padded.subarray(i, i + 1600);
+      customer.send({ type: 'audio', data: Buffer.from(block.buffer, block.byteOffset, block.byteLength).toString('base64'), encoding: 'pcm_16', sample_rate: 16000, channels: 1 });
+    }
+    await until('a final of the call', () => api(server.apiKey, 'GET', `/v1/sessions/${call.id}/transcript`), (r) => Array.isArray(r.body.segments) && r.body.segments.length > 0, 60_000);
+    customer.send({ type: 'session.end' });
+    await customer.waitClosed();
+    const recordings = await until('the recording', () => api(server.apiKey, 'GET', `/v1/sessions/${call.id}/recordings`), (r) => (r.body.data as Array<{ status: string }>).some((x) => x.status === 'ready'), UI_TIMEOUT_MS);
+    const ready = (recordings.body.data as Array<{ id: string; status: string }>).filter((x) => x.status === 'ready');
+
+    const { page, errors, close } = await recorder.open(browser, LAPTOP_1280);
+    try {
+      await signInWithKeyboard(page, server.url, server.apiKey, '/console/sessions');
+      await page.getByTestId('sessions-kind').selectOption('call');
+      const row = page.locator(`[data-testid="session-row"][data-session-id="${call.id}"]`);
+      await row.waitFor();
+      assert.equal(await row.getByTestId('session-kind').textContent(), 'Call');
+      assert.equal(await page.locator('[data-testid="session-row"][data-kind="session"]').count(), 0, 'the kind filter shows calls only');
+      await row.getByTestId('session-link').click();
+      await page.getByTestId('utterance').first().waitFor();
+      assert.equal(new URL(page.url()).search, '?kind=call');
+      assert.equal(await page.getByTestId('session-state').getAttribute('data-status'), 'completed');
+      const said = (await page.getByTestId('utterance-original').allTextContents()).join(' ');
+      assert.ok(said.split(/\s+/).filter(Boolean).length >= 3, `the call's transcript: ${said}`);
+      const audio = page.getByTestId('recording-audio');
+      assert.equal(await audio.count(), ready.length);
+      const src = await until('the recording\'s blob URL', () => audio.first().getAttribute('src'), (v) => Boolean(v), UI_TIMEOUT_MS);
+      assert.match(src ?? '', /^blob:/);
+      const durationS = await until('the recording to load', () => audio.first().evaluate((e) => (e as unknown as { duration: number }).duration), (d) => Number.isFinite(d) && d > 1, UI_TIMEOUT_MS);
+      assert.ok(durationS > 1, `recording of ${durationS} s`);
+      assert.ok(recorder.urls.some((u) => u.endsWith(`/v1/recordings/${ready[0]?.id ?? ''}/audio`)), 'the WAV was fetched from the recording endpoint');
+      assert.match(await page.getByTestId('intelligence-not-for-calls').textContent() ?? '', /computed for translation sessions/);
+      assert.deepEqual(await unlabelledControls(page), []);
+      await screenshotBothWidths(page, 'console-call', 'session-recordings');
+      await recorder.snapshotStorage(page);
+      assert.deepEqual(errors, []);
+    } finally {
+      await close();
+    }
+  });
+
   it('explains an empty list, an unknown session (404) and a key deleted while signed in (401)', { timeout: 90_000 }, async () => {
     const fresh = await createApiKey(server.ctx.db, { organizationName: 'console-empty-org', name: 'fresh-owner', role: 'owner' });
     const spare = await createApiKey(server.ctx.db, { organizationName: 'console-empty-org', name: 'spare-owner', role: 'owner' });
@@ -194,7 +246,7 @@ describe('console: sessions', { skip: missing ?? false, timeout: 300_000 }, () =
       await signInWithKeyboard(page, server.url, fresh.key, '/console/sessions');
       assert.match(await page.getByTestId('sessions-empty').textContent() ?? '', /^No sessions yet\. A session appears here when it is created/);
       await page.goto(`${server.url}/console/sessions/sess_nope`);
-      assert.match(await page.getByTestId('session-not-found').textContent() ?? '', /Session sess_nope not found\. No session sess_nope is visible to this key/);
+      assert.match(await page.getByTestId('session-not-found').textContent() ?? '', /No such session: 'sess_nope'\. No session or call sess_nope is visible to this key/);
       assert.equal(await page.getByTestId('console-nav-sessions').getAttribute('aria-current'), 'page');
       assert.equal((await api(spare.key, 'DELETE', `/api/api-keys/${fresh.keyId}`)).status, 200);
       await page.getByTestId('back-to-sessions').click();

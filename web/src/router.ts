@@ -19,18 +19,19 @@ export type Route =
   | { name: 'not-found' };
 
 /** A page of the console. */
-export type ConsolePage = 'developer' | 'glossary' | 'sessions' | 'session';
+export type ConsolePage = 'developer' | 'glossary' | 'sessions' | 'session' | 'call';
 
 const CONSOLE_PAGES: Record<string, ConsolePage> = { '/console': 'developer', '/console/developer': 'developer', '/console/glossary': 'glossary' };
 // Sessions (docs/console.md "Sessions"): the list, and one session at /console/sessions/<id>.
 CONSOLE_PAGES['/console/sessions'] = 'sessions';
 
-/** `/console/sessions/<id>` → the session page's route, or undefined. */
-function consoleSessionRoute(path: string): Route | undefined {
+/** `/console/sessions/<id>` → the session page's route (`?kind=call`: a call session's page), or undefined. */
+function consoleSessionRoute(path: string, search: string): Route | undefined {
   const match = /^\/console\/sessions\/([^/]+)$/.exec(path);
   if (!match?.[1]) return undefined;
   try {
-    return { name: 'console', page: 'session', sessionId: decodeURIComponent(match[1]) };
+    const page = new URLSearchParams(search).get('kind') === 'call' ? 'call' : 'session';
+    return { name: 'console', page, sessionId: decodeURIComponent(match[1]) };
   } catch {
     return { name: 'not-found' };
   }
@@ -43,7 +44,7 @@ export function matchRoute(pathname: string, search: string): Route {
   if (path === '/room') return { name: 'room' };
   const consolePage = CONSOLE_PAGES[path];
   if (consolePage) return { name: 'console', page: consolePage };
-  const consoleSession = consoleSessionRoute(path);
+  const consoleSession = consoleSessionRoute(path, search);
   if (consoleSession) return consoleSession;
   if (path === '/conversation') {
     const query = new URLSearchParams(search);

@@ -172,6 +172,8 @@ export async function importTerms(key: string, file: File): Promise<ImportReport
 /** A session as the console lists it (`GET /api/sessions`, with `participants` from `GET /api/sessions/active` while live). */
 export interface ListedSession {
   id: string;
+  /** A translation session (spec 000, its LiveKit room included) or a call session (spec 004, web/src/api/calls.ts). */
+  kind: 'session' | 'call';
   status: 'created' | 'active' | 'completed';
   sourceLang: string;
   targetLang: string;
@@ -233,7 +235,7 @@ const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filt
 
 function sessionOf(s: Record<string, unknown>): Omit<ListedSession, 'participants'> {
   return {
-    id: str(s.id), status: sessionStatus(s.status), sourceLang: str(s.source_lang), targetLang: str(s.target_lang),
+    id: str(s.id), kind: 'session', status: sessionStatus(s.status), sourceLang: str(s.source_lang), targetLang: str(s.target_lang),
     startedAt: str(s.started_at), endedAt: strOrNull(s.ended_at), durationS: num(s.duration_seconds),
   };
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ListedSession } from '../api/platform';
-import { emptySessionsText, filterSessions, formatDurationS, formatLatencyMs, statusLabel } from './sessions-format';
+import { emptySessionsText, filterSessions, formatDurationS, formatLatencyMs, kindLabel, mergeSessions, statusLabel } from './sessions-format';
 
-const session = (id: string, status: ListedSession['status']): ListedSession => ({
-  id, status, sourceLang: 'en', targetLang: 'es', startedAt: '2026-12-08T00:00:00.000Z', endedAt: null, durationS: 0, participants: undefined,
+const session = (id: string, status: ListedSession['status'], kind: ListedSession['kind'] = 'session', startedAt = '2026-12-08T00:00:00.000Z'): ListedSession => ({
+  id, kind, status, sourceLang: 'en', targetLang: 'es', startedAt, endedAt: null, durationS: 0, participants: undefined,
 });
 const sessions = [session('a', 'created'), session('b', 'active'), session('c', 'completed')];
 
@@ -12,6 +12,16 @@ describe('console sessions format', () => {
     expect(filterSessions(sessions, 'all').map((s) => s.id)).toEqual(['a', 'b', 'c']);
     expect(filterSessions(sessions, 'live').map((s) => s.id)).toEqual(['a', 'b']);
     expect(filterSessions(sessions, 'ended').map((s) => s.id)).toEqual(['c']);
+  });
+
+  it('merges calls into the list, newest first, and filters by kind', () => {
+    const calls = [session('k1', 'active', 'call', '2026-12-08T00:00:05.000Z'), session('k2', 'completed', 'call', '2026-12-07T23:00:00.000Z')];
+    const merged = mergeSessions(sessions, calls);
+    expect(merged.map((s) => s.id)).toEqual(['k1', 'a', 'b', 'c', 'k2']);
+    expect(filterSessions(merged, 'all', 'call').map((s) => s.id)).toEqual(['k1', 'k2']);
+    expect(filterSessions(merged, 'live', 'call').map((s) => s.id)).toEqual(['k1']);
+    expect(filterSessions(merged, 'ended', 'session').map((s) => s.id)).toEqual(['c']);
+    expect(merged.map((s) => kindLabel(s.kind))).toEqual(['Call', 'Translation', 'Translation', 'Translation', 'Call']);
   });
 
   it('formats durations and latencies with their units', () => {
@@ -27,7 +37,9 @@ describe('console sessions format', () => {
   it('names statuses and explains an empty list', () => {
     expect(sessions.map((s) => statusLabel(s.status))).toEqual(['Waiting for a stream', 'Live', 'Ended']);
     expect(emptySessionsText(0, 'all')).toMatch(/^No sessions yet\./);
-    expect(emptySessionsText(3, 'live')).toBe('No live session now (3 ended). Live sessions appear here as soon as they are created.');
-    expect(emptySessionsText(2, 'ended')).toBe('No ended session yet (2 live).');
+    expect(emptySessionsText(3, 'live')).toBe('No live session now. Live sessions appear here as soon as they are created.');
+    expect(emptySessionsText(3, 'live', 'call')).toBe('No live call now. Live sessions appear here as soon as they are created.');
+    expect(emptySessionsText(2, 'ended', 'session')).toBe('No ended translation session yet.');
+    expect(emptySessionsText(2, 'all', 'call')).toBe('No call yet.');
   });
 });

@@ -8,10 +8,23 @@ import type { ListedSession } from '../api/platform';
 /** The status filter of the list: every session, live ones (created or active), or ended ones. */
 export type StatusFilter = 'all' | 'live' | 'ended';
 
-/** The sessions whose status matches `status` ("live" is created or active; "ended" is completed). */
-export function filterSessions(sessions: readonly ListedSession[], status: StatusFilter): ListedSession[] {
-  if (status === 'all') return [...sessions];
-  return sessions.filter((s) => (status === 'ended' ? s.status === 'completed' : s.status !== 'completed'));
+/** The kind filter of the list: every session, translation sessions (spec 000 and rooms), or calls (spec 004). */
+export type KindFilter = 'all' | ListedSession['kind'];
+
+/** The sessions whose status matches `status` ("live" is created or active; "ended" is completed) and whose kind matches `kind`. */
+export function filterSessions(sessions: readonly ListedSession[], status: StatusFilter, kind: KindFilter = 'all'): ListedSession[] {
+  return sessions.filter((s) => (kind === 'all' || s.kind === kind)
+    && (status === 'all' || (status === 'ended' ? s.status === 'completed' : s.status !== 'completed')));
+}
+
+/** Translation sessions and call sessions in one list, the most recently started first. */
+export function mergeSessions(sessions: readonly ListedSession[], calls: readonly ListedSession[]): ListedSession[] {
+  return [...sessions, ...calls].sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt));
+}
+
+/** What a kind is called in the list. */
+export function kindLabel(kind: ListedSession['kind']): string {
+  return kind === 'call' ? 'Call' : 'Translation';
 }
 
 /** A duration in whole seconds as people read it: "0 s", "45 s", "2 min 05 s", "1 h 02 min". */
@@ -33,10 +46,12 @@ export function statusLabel(status: ListedSession['status']): string {
   return status === 'created' ? 'Waiting for a stream' : status === 'active' ? 'Live' : 'Ended';
 }
 
-/** Why the list is empty: no session at all, or none with the chosen status. */
-export function emptySessionsText(total: number, status: StatusFilter): string {
-  if (total === 0) return 'No sessions yet. A session appears here when it is created (Start a session below, POST /api/sessions, or a room of the web app) and stays listed after it ends.';
-  return status === 'live' ? `No live session now (${total} ended). Live sessions appear here as soon as they are created.` : `No ended session yet (${total} live).`;
+/** Why the list is empty: no session at all, or none with the chosen filters. */
+export function emptySessionsText(total: number, status: StatusFilter, kind: KindFilter = 'all'): string {
+  if (total === 0) return 'No sessions yet. A session appears here when it is created (Start a session below, POST /api/sessions, a room of the web app, or a call with POST /v1/sessions) and stays listed after it ends.';
+  const what = kind === 'call' ? 'call' : kind === 'session' ? 'translation session' : 'session';
+  if (status === 'live') return `No live ${what} now. Live sessions appear here as soon as they are created.`;
+  return status === 'ended' ? `No ended ${what} yet.` : `No ${what} yet.`;
 }
 
 /** What the intelligence card says instead of the analysis when the server answers 409 (the session is not completed yet). */

@@ -3,16 +3,18 @@
  * duration and participants (`GET /api/sessions/:id`); the transcript, original and translation per
  * utterance with latency (`GET /api/sessions/:id/transcript`); intelligence once it ended
  * (`GET /api/sessions/:id/intelligence`, 409 while live: explained); revoke a participant and
- * escalate while live. Read again every 2 s while live, so a revoked session is seen to end.
+ * escalate while live. Read again every 2 s while live, so a revoked session is seen to end. An id
+ * that is no translation session is looked up as a call session (console-sessions-call.ts).
  */
 import { getIntelligence, getSession, getTranscript, PlatformError, type SessionDetail, type SessionIntelligence, type TranscriptLine } from '../api/platform';
 import { formatWhen } from '../console/format';
 import { formatDurationS, formatLatencyMs, INTELLIGENCE_PENDING, statusLabel } from '../console/sessions-format';
 import type { Cleanup } from '../router';
 import { h, replaceChildren } from '../ui/dom';
-import { icon } from '../ui/icons';
 import type { ConsoleContext } from './console';
 import { liveActions } from './console-sessions-actions';
+import { mountCallDetail } from './console-sessions-call';
+import { backToSessions, sessionCard, sessionFact } from './console-sessions-parts';
 
 /** How often a live session is read again, in ms. */
 const LIVE_REFRESH_MS = 2_000;
@@ -23,11 +25,12 @@ export function mountSessionDetail(root: HTMLElement, ctx: ConsoleContext, sessi
   let timer: ReturnType<typeof setTimeout> | undefined;
   const summary = h('section', { class: 'card console-card', 'data-testid': 'session-summary', 'aria-labelledby': 'session-title', 'aria-busy': 'true' },
     h('div', { class: 'card-head' }, h('h2', { id: 'session-title' }, 'Session ', h('code', {}, sessionId))), h('p', { class: 'console-empty' }, 'Loading the session…'));
-  const transcript = card('transcript', 'Transcript');
-  const intelligence = card('intelligence', 'Intelligence');
+  const transcript = sessionCard('transcript', 'Transcript');
+  const intelligence = sessionCard('intelligence', 'Intelligence');
   const facts = h('div', {});
   const actions = h('div', {});
   let actionsFor = '';
+  let call: Cleanup | undefined;
   const load = async (): Promise<void> => {
     clearTimeout(timer);
     try {
@@ -49,31 +52,30 @@ export function mountSessionDetail(root: HTMLElement, ctx: ConsoleContext, sessi
       }
     } catch (error) {
       if (!alive) return;
-      if (error instanceof PlatformError && error.status === 404) return showNotFound(root, sessionId, error.message);
+      // Not a translation session: maybe a call session (spec 004), which has its own page.
+      if (error instanceof PlatformError && error.status === 404) {
+        replaceChildren(root);
+        call = mountCallDetail(root, ctx, sessionId);
+        return;
+      }
       ctx.fail('Loading the session', error, () => void load());
     }
   };
   root.append(
-    h('p', { class: 'console-back' }, h('a', { href: '/console/sessions', 'data-link': true, 'data-testid': 'back-to-sessions' }, icon('back'), 'All sessions')),
+    backToSessions(),
     summary, transcript.element, intelligence.element,
   );
   void load();
   return () => {
     alive = false;
     clearTimeout(timer);
+    call?.();
   };
-}
-
-function card(name: string, title: string): { element: HTMLElement; body: HTMLElement } {
-  const body = h('div', { class: 'console-table-wrap', 'data-testid': `session-${name}` }, h('p', { class: 'console-empty' }, 'Loading…'));
-  const element = h('section', { class: 'card console-card', 'aria-labelledby': `session-${name}-title` },
-    h('div', { class: 'card-head' }, h('h2', { id: `session-${name}-title` }, title)), body);
-  return { element, body };
 }
 
 /** The session's head and facts: status, languages, start, end, duration, participants. */
 function summaryParts(s: SessionDetail): HTMLElement[] {
-  const fact = (label: string, value: string, testId: string) => h('div', { class: 'session-fact' }, h('dt', {}, label), h('dd', { 'data-testid': testId }, value));
+  const fact = sessionFact;
   const people = s.participants.map((p) => `${p.speakerName} (${p.role}${p.revokedAt ? ', revoked' : p.joinedAt ? '' : ', never joined'})`).join(', ');
   return [
     h('div', { class: 'card-head' }, h('h2', { id: 'session-title' }, 'Session ', h('code', {}, s.id)),
@@ -128,13 +130,4 @@ function intelligenceView(i: SessionIntelligence): HTMLElement {
     h('div', { class: 'session-fact wide' }, h('dt', {}, 'Topics'), h('dd', {}, list(i.extractedTopics, 'intelligence-topics', 'No topic found.'))),
     h('div', { class: 'session-fact wide' }, h('dt', {}, 'Action items'), h('dd', {}, list(i.actionItems, 'intelligence-actions', 'No action item found.'))),
   );
-}
-
-/** 404: the session does not exist or belongs to another organization (the server does not say which). */
-function showNotFound(root: HTMLElement, sessionId: string, message: string): void {
-  replaceChildren(root,
-    h('p', { class: 'console-back' }, h('a', { href: '/console/sessions', 'data-link': true, 'data-testid': 'back-to-sessions' }, icon('back'), 'All sessions')),
-    h('section', { class: 'card console-card', 'data-testid': 'session-not-found', role: 'alert' },
-      h('div', { class: 'card-head' }, h('h2', {}, 'Session not found')),
-      h('p', { class: 'console-empty' }, `${message}. No session ${sessionId} is visible to this key: check the address, or sign in with a key of the organization that owns it.`)));
 }

@@ -1,13 +1,15 @@
 /**
- * Console → Sessions (docs/console.md "Sessions"): the organization's sessions, live and ended
- * (`GET /api/sessions`, participants from `GET /api/sessions/active`), with status, languages,
- * start, duration and participants; a status filter; each row opens the session page
+ * Console → Sessions (docs/console.md "Sessions"): the organization's sessions, live and ended —
+ * translation sessions (`GET /api/sessions`, participants from `GET /api/sessions/active`) and call
+ * sessions (`GET /v1/sessions`) — with kind, status, languages, start, duration and participants;
+ * kind and status filters; each row opens the session page
  * (console-sessions-detail.ts). "Start a session" creates one (`POST /api/sessions`) and opens the
  * room page with its room ready to join (the token handed in memory: console/sessions-room.ts).
  */
+import { listCallSessions } from '../api/calls';
 import { createSession, listSessions, type ListedSession } from '../api/platform';
 import { formatWhen } from '../console/format';
-import { emptySessionsText, filterSessions, formatDurationS, statusLabel } from '../console/sessions-format';
+import { emptySessionsText, filterSessions, formatDurationS, kindLabel, mergeSessions, statusLabel } from '../console/sessions-format';
 import { handRoom } from '../console/sessions-room';
 import { navigate, type Cleanup } from '../router';
 import { h, replaceChildren } from '../ui/dom';
@@ -24,18 +26,22 @@ export function mountSessions(root: HTMLElement, ctx: ConsoleContext): Cleanup {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const filter = h('select', { id: 'sessions-status', name: 'status', 'data-testid': 'sessions-status' },
     h('option', { value: 'all' }, 'All sessions'), h('option', { value: 'live' }, 'Live'), h('option', { value: 'ended' }, 'Ended'));
+  const kind = h('select', { id: 'sessions-kind', name: 'kind', 'data-testid': 'sessions-kind' },
+    h('option', { value: 'all' }, 'All kinds'), h('option', { value: 'session' }, 'Translation sessions'), h('option', { value: 'call' }, 'Calls'));
   const count = h('p', { class: 'console-count', 'data-testid': 'sessions-count', 'aria-live': 'polite' });
   const tableSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'session-list', 'aria-busy': 'true' }, h('p', { class: 'console-empty' }, 'Loading sessions…'));
   const render = (): void => {
     const status = filter.value === 'live' || filter.value === 'ended' ? filter.value : 'all';
-    const shown = filterSessions(sessions, status);
+    const kindValue = kind.value === 'session' || kind.value === 'call' ? kind.value : 'all';
+    const shown = filterSessions(sessions, status, kindValue);
     count.textContent = `${shown.length} of ${sessions.length} sessions`;
-    replaceChildren(tableSlot, shown.length === 0 ? h('p', { class: 'console-empty', 'data-testid': 'sessions-empty' }, emptySessionsText(sessions.length, status)) : sessionTable(shown));
+    replaceChildren(tableSlot, shown.length === 0 ? h('p', { class: 'console-empty', 'data-testid': 'sessions-empty' }, emptySessionsText(sessions.length, status, kindValue)) : sessionTable(shown));
   };
   const refresh = (): void => {
     clearTimeout(timer);
-    listSessions(ctx.key()).then((listed) => {
+    Promise.all([listSessions(ctx.key()), listCallSessions(ctx.key())]).then(([translations, calls]) => {
       if (!alive) return;
+      const listed = mergeSessions(translations, calls);
       sessions = listed;
       tableSlot.removeAttribute('aria-busy');
       render();
@@ -43,14 +49,16 @@ export function mountSessions(root: HTMLElement, ctx: ConsoleContext): Cleanup {
     }, (error: unknown) => alive && ctx.fail('Loading the sessions', error, refresh));
   };
   filter.addEventListener('change', render);
+  kind.addEventListener('change', render);
   root.append(
     h('section', { class: 'card console-card', 'aria-labelledby': 'sessions-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'sessions-title' }, 'Sessions'),
         h('div', { class: 'card-head-tools' }, h('button', { type: 'button', class: 'button ghost small', 'data-testid': 'sessions-refresh', onclick: refresh }, icon('refresh'), 'Refresh'))),
       h('div', { class: 'console-form sessions-filter' },
+        h('div', { class: 'field' }, h('label', { for: 'sessions-kind' }, 'Kind'), h('div', { class: 'select-wrap' }, kind)),
         h('div', { class: 'field' }, h('label', { for: 'sessions-status' }, 'Status'), h('div', { class: 'select-wrap' }, filter)), count),
       tableSlot,
-      h('p', { class: 'console-footnote' }, 'Translation sessions of this organization, newest first (the last 100): sessions created with POST /api/sessions and the LiveKit rooms of the web app. Live sessions are read again every 5 s.'),
+      h('p', { class: 'console-footnote' }, 'This organization\'s sessions, newest first (the last 100 of each kind): translation sessions (POST /api/sessions and the LiveKit rooms of the web app) and calls (POST /v1/sessions). Live sessions are read again every 5 s.'),
     ),
     startCard(ctx),
   );
@@ -63,8 +71,9 @@ export function mountSessions(root: HTMLElement, ctx: ConsoleContext): Cleanup {
 
 /** The sessions table (cards on a phone); the id links to the session page. */
 function sessionTable(sessions: readonly ListedSession[]): HTMLElement {
-  const rows = sessions.map((s) => h('tr', { 'data-testid': 'session-row', 'data-session-id': s.id, 'data-status': s.status },
-    h('th', { scope: 'row', 'data-label': 'Session' }, h('a', { href: `/console/sessions/${encodeURIComponent(s.id)}`, 'data-link': true, 'data-testid': 'session-link' }, h('code', {}, s.id))),
+  const rows = sessions.map((s) => h('tr', { 'data-testid': 'session-row', 'data-session-id': s.id, 'data-status': s.status, 'data-kind': s.kind },
+    h('th', { scope: 'row', 'data-label': 'Session' }, h('a', { href: `/console/sessions/${encodeURIComponent(s.id)}${s.kind === 'call' ? '?kind=call' : ''}`, 'data-link': true, 'data-testid': 'session-link' }, h('code', {}, s.id))),
+    h('td', { 'data-label': 'Kind', 'data-testid': 'session-kind' }, kindLabel(s.kind)),
     h('td', { 'data-label': 'Status', 'data-testid': 'session-status' }, h('span', { class: `session-status session-status-${s.status}` }, statusLabel(s.status))),
     h('td', { 'data-label': 'Languages', 'data-testid': 'session-languages' }, `${s.sourceLang} → ${s.targetLang}`),
     h('td', { 'data-label': 'Started' }, formatWhen(s.startedAt)),
@@ -73,7 +82,7 @@ function sessionTable(sessions: readonly ListedSession[]): HTMLElement {
   ));
   return h('table', { class: 'console-table' },
     h('caption', { class: 'visually-hidden' }, 'Sessions of this organization'),
-    h('thead', {}, h('tr', {}, ...['Session', 'Status', 'Languages', 'Started', 'Duration', 'Participants'].map((c) => h('th', { scope: 'col' }, c)))),
+    h('thead', {}, h('tr', {}, ...['Session', 'Kind', 'Status', 'Languages', 'Started', 'Duration', 'Participants'].map((c) => h('th', { scope: 'col' }, c)))),
     h('tbody', {}, ...rows),
   );
 }

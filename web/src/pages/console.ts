@@ -18,6 +18,7 @@ import { StatusBanner } from '../ui/status-banner';
 import { mountDeveloper } from './console-developer';
 import { mountGlossary } from './console-glossary';
 import { mountSessions } from './console-sessions';
+import { mountCallDetail } from './console-sessions-call';
 import { mountSessionDetail } from './console-sessions-detail';
 
 /** What a console page gets from the frame. */
@@ -54,7 +55,7 @@ export function mountConsole(root: HTMLElement, page: ConsolePage, sessionId?: s
   const identity = h('code', { class: 'console-identity-key', 'data-testid': 'console-identity' }, keyHintOf(key));
   const ctx = consoleContext(key, banner, identity);
   const tabs = PAGES.map(({ page: p, label, path }) =>
-    h('a', { href: path, 'data-link': true, class: 'console-tab', 'data-testid': `console-nav-${p}`, 'aria-current': p === page || (page === 'session' && p === 'sessions') ? 'page' : null }, label));
+    h('a', { href: path, 'data-link': true, class: 'console-tab', 'data-testid': `console-nav-${p}`, 'aria-current': p === page || ((page === 'session' || page === 'call') && p === 'sessions') ? 'page' : null }, label));
   const signOut = h('button', { type: 'button', class: 'button secondary small', 'data-testid': 'console-sign-out', onclick: () => ctx.signOut() }, icon('leave'), 'Sign out');
   const body = h('div', { class: 'console-body' });
   root.append(
@@ -70,6 +71,7 @@ export function mountConsole(root: HTMLElement, page: ConsolePage, sessionId?: s
   const inner = page === 'glossary' ? mountGlossary(body, ctx)
     : page === 'sessions' ? mountSessions(body, ctx)
     : page === 'session' && sessionId ? mountSessionDetail(body, ctx, sessionId)
+    : page === 'call' && sessionId ? mountCallDetail(body, ctx, sessionId)
     : mountDeveloper(body, ctx);
   return () => {
     inner();
@@ -144,7 +146,7 @@ function mountSignIn(root: HTMLElement, page: ConsolePage): Cleanup {
     error.textContent = '';
     listKeys(key).then(() => {
       storeKey(key);
-      navigate(page === 'session' ? location.pathname : PAGES.find((p) => p.page === page)?.path ?? '/console/developer', { replace: true });
+      navigate(page === 'session' || page === 'call' ? location.pathname + location.search : PAGES.find((p) => p.page === page)?.path ?? '/console/developer', { replace: true });
     }, (caught: unknown) => {
       submit.disabled = false;
       error.textContent = signInRefusal(caught);
