@@ -5,7 +5,8 @@
  * revoked from its page (a member's refusal first, with the role rule) and seen to end; a call
  * session (spec 004) streamed with a recording, listed as a call, its transcript read and its
  * recording played from a blob: URL fetched with the key in the header; an empty
- * list, an unknown session (404) and a key deleted while signed in (401) explained; no key in any
+ * list, an unknown session (404) and a key deleted while signed in (401) explained; "Start a
+ * session" opening the room page with its room filled in; no key in any
  * URL, localStorage or server log line.
  *
  * Needs /usr/bin/chromium and web/dist (see test/browser.test.ts); skipped with the reason otherwise.
@@ -245,6 +246,17 @@ describe('console: sessions', { skip: missing ?? false, timeout: 300_000 }, () =
     try {
       await signInWithKeyboard(page, server.url, fresh.key, '/console/sessions');
       assert.match(await page.getByTestId('sessions-empty').textContent() ?? '', /^No sessions yet\. A session appears here when it is created/);
+
+      // Start a session: the room page opens with the new session's room filled in, the token in memory only.
+      await page.getByTestId('start-session').click();
+      await until('the room page', () => new URL(page.url()).pathname, (p) => p === '/room', UI_TIMEOUT_MS);
+      const listed = await api(fresh.key, 'GET', '/api/sessions');
+      assert.equal((listed.body.sessions as unknown[]).length, 1, 'the session was created');
+      assert.equal(await page.getByTestId('room-url').inputValue(), server.ctx.config.liveKit.url);
+      const roomToken = await page.getByTestId('room-token').inputValue();
+      assert.match(roomToken, /^ey/);
+      recorder.secrets.add(roomToken);
+      assert.equal(await page.evaluate<string | undefined>('document.activeElement?.dataset.testid'), 'join-room', 'Join has the focus');
       await page.goto(`${server.url}/console/sessions/sess_nope`);
       assert.match(await page.getByTestId('session-not-found').textContent() ?? '', /No such session: 'sess_nope'\. No session or call sess_nope is visible to this key/);
       assert.equal(await page.getByTestId('console-nav-sessions').getAttribute('aria-current'), 'page');
