@@ -3,7 +3,7 @@
  * session; docs/console.md "Sessions"): status, mode, languages and duration (`GET /v1/sessions/{id}`), the transcript with
  * translations (`…/transcript`), the recordings to play (`…/recordings`; each WAV fetched with the
  * key in the Authorization header and played from a `blob:` URL), and End call while live
- * (`POST …/end`). Read again every 2 s while live.
+ * (`POST …/end`). Read again every 5 s while live.
  */
 import { endCallSession, getCallSession, getCallTranscript, listCallRecordings, recordingObjectUrl, type CallDetail, type CallRecording, type CallSegment } from '../api/calls';
 import { PlatformError } from '../api/platform';
@@ -17,7 +17,7 @@ import type { ConsoleContext } from './console';
 import { backToSessions, sessionCard, sessionFact, showSessionNotFound } from './console-sessions-parts';
 
 /** How often a live call is read again, in ms. */
-const LIVE_REFRESH_MS = 2_000;
+const LIVE_REFRESH_MS = 5_000;
 
 /** Mounts the page of call session `sessionId` into `root` (404: "Session not found"). */
 export function mountCallDetail(root: HTMLElement, ctx: ConsoleContext, sessionId: string): Cleanup {

@@ -3,7 +3,7 @@
  * duration and participants (`GET /api/sessions/:id`); the transcript, original and translation per
  * utterance with latency (`GET /api/sessions/:id/transcript`); intelligence once it ended
  * (`GET /api/sessions/:id/intelligence`, 409 while live: explained); revoke a participant and
- * escalate while live. Read again every 2 s while live, so a revoked session is seen to end. An id
+ * escalate while live. Read again every 5 s while live, so a revoked session is seen to end. An id
  * that is no translation session is looked up as a call session (console-sessions-call.ts).
  */
 import { getIntelligence, getSession, getTranscript, PlatformError, type SessionDetail, type SessionIntelligence, type TranscriptLine } from '../api/platform';
@@ -16,8 +16,8 @@ import { liveActions } from './console-sessions-actions';
 import { mountCallDetail } from './console-sessions-call';
 import { backToSessions, sessionCard, sessionFact } from './console-sessions-parts';
 
-/** How often a live session is read again, in ms. */
-const LIVE_REFRESH_MS = 2_000;
+/** How often a live session is read again, in ms: two requests each time, 24 a minute of the key's 100 (docs/platform.md "Rate limits"). */
+const LIVE_REFRESH_MS = 5_000;
 
 /** Mounts the page of session `sessionId` into `root`. */
 export function mountSessionDetail(root: HTMLElement, ctx: ConsoleContext, sessionId: string): Cleanup {
