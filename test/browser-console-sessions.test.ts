@@ -142,7 +142,7 @@ describe('console: sessions', { skip: missing ?? false, timeout: 300_000 }, () =
     }
   });
 
-  it('revokes a live session from its page (a member is refused with the role rule) and sees it end', { timeout: 180_000 }, async () => {
+  it('escalates a live session, revokes it from its page (a member is refused with the role rule) and sees it end', { timeout: 180_000 }, async () => {
     const session = await createSession();
     const { samples } = speech(['0930']);
     let streaming: Promise<StreamAudioResult> | undefined;
@@ -173,6 +173,10 @@ describe('console: sessions', { skip: missing ?? false, timeout: 300_000 }, () =
       assert.match(await owner.page.getByTestId('intelligence-pending').textContent() ?? '', /once the session has ended/);
       await screenshotBothWidths(owner.page, 'console-session-live', 'session-actions');
       await owner.page.setViewportSize(LAPTOP_1280);
+      await owner.page.getByTestId('escalate-reason').fill('medical terms need a human');
+      await owner.page.keyboard.press('Enter');
+      const escalated = await until('the escalation', () => owner.page.getByTestId('status-banner').textContent(), (t) => /Escalated/.test(t ?? ''), UI_TIMEOUT_MS);
+      assert.match(escalated ?? '', /The session is number 1 in the human-interpreter queue\./);
       await owner.page.getByTestId('revoke-participant').click();
       assert.equal(await owner.page.evaluate<string | undefined>('document.activeElement?.dataset.testid'), 'confirm-cancel', 'the confirmation starts on Cancel');
       await owner.page.getByTestId('confirm-ok').click();
