@@ -5,7 +5,8 @@
  * revoked from its page (a member's refusal first, with the role rule) and seen to end; a call
  * session (spec 004) streamed with a recording, listed as a call, its transcript read and its
  * recording played from a blob: URL fetched with the key in the header; an empty
- * list, an unknown session (404) and a key deleted while signed in (401) explained; "Start a
+ * list, an unknown session (404), a key deleted while signed in (401) and an unreachable server
+ * explained; "Start a
  * session" opening the room page with its room filled in; no key in any
  * URL, localStorage or server log line.
  *
@@ -226,6 +227,7 @@ describe('console: sessions', { skip: missing ?? false, timeout: 300_000 }, () =
       const said = (await page.getByTestId('utterance-original').allTextContents()).join(' ');
       assert.ok(said.split(/\s+/).filter(Boolean).length >= 3, `the call's transcript: ${said}`);
       const audio = page.getByTestId('recording-audio');
+      await audio.first().waitFor(); // the recordings are listed once the session and transcript are shown
       assert.equal(await audio.count(), ready.length);
       const src = await until('the recording\'s blob URL', () => audio.first().getAttribute('src'), (v) => Boolean(v), UI_TIMEOUT_MS);
       assert.match(src ?? '', /^blob:/);
@@ -271,6 +273,28 @@ describe('console: sessions', { skip: missing ?? false, timeout: 300_000 }, () =
       await recorder.snapshotStorage(page);
     } finally {
       await close();
+    }
+  });
+
+  it('says when the server cannot be reached, with Retry', { timeout: 60_000 }, async () => {
+    const other = await startTestServer({ logLevel: 'info', rateLimitPerMin: 10_000 }, { logStream: recorder.logStream });
+    recorder.secrets.add(other.apiKey);
+    let running = true;
+    const { page, close } = await recorder.open(browser, PHONE);
+    try {
+      await signInWithKeyboard(page, other.url, other.apiKey, '/console/sessions');
+      await page.getByTestId('sessions-empty').waitFor();
+      running = false;
+      await other.close();
+      await page.getByTestId('sessions-refresh').click();
+      const banner = page.getByTestId('status-banner');
+      await until('the unreachable banner', () => banner.textContent(), (t) => /Cannot reach the Tolk server/.test(t ?? ''), UI_TIMEOUT_MS);
+      assert.match(await banner.textContent() ?? '', /Loading the sessions did not reach the server/);
+      assert.equal(await page.getByRole('button', { name: 'Retry' }).count(), 1);
+      await recorder.snapshotStorage(page);
+    } finally {
+      await close();
+      if (running) await other.close();
     }
   });
 
