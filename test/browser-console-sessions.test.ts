@@ -125,6 +125,7 @@ describe('console: sessions', { skip: missing ?? false, timeout: 300_000 }, () =
       assert.ok(translations.some((t) => t !== '—' && t.length > 0), `translations: ${translations.join(' | ')}`);
       const latencies = await page.getByTestId('utterance-latency').allTextContents();
       assert.ok(latencies.some((t) => /^\d+ ms$|^\d+\.\d s$/.test(t)), `latencies: ${latencies.join(' | ')}`);
+      console.log(`# console transcript: ${latencies.length} utterances, ${right.length} right words, translation latencies ${latencies.join(', ')}; intelligence average ${String(intelligence.body.averageLatencyMs)} ms`);
 
       const body = intelligence.body;
       await page.getByTestId('intelligence-sentiment').waitFor();
