@@ -95,6 +95,8 @@ it('real answers of every surface match the response schemas of /api/openapi.jso
       { method: 'GET', route: '/v1/sessions/:id/transcript', path: `/v1/sessions/${id}/transcript`, status: 200 },
       { method: 'GET', route: '/v1/sessions/:id/transcript', path: `/v1/sessions/${id}/transcript?format=text`, status: 200 },
       { method: 'GET', route: '/v1/sessions/:id/recordings', path: `/v1/sessions/${id}/recordings`, status: 200 },
+      { method: 'GET', route: '/v1/sessions', path: '/v1/sessions?limit=5', status: 200 },
+      { method: 'GET', route: '/v1/sessions', path: '/v1/sessions?status=done', status: 400 },
       { method: 'POST', route: '/v1/sessions/:id/end', path: `/v1/sessions/${id}/end`, status: 400, body: { reason: 'bored' } },
       { method: 'POST', route: '/v1/sessions/:id/end', path: `/v1/sessions/${id}/end`, status: 200, body: { reason: 'completed' } },
       { method: 'GET', route: '/v1/sessions/:id', path: `/v1/sessions/${id}`, status: 200 },

@@ -67,7 +67,7 @@ function render(route: Route): void {
     case 'console':
       cleanup = mountLazy(async () => {
         const { mountConsole } = await import('./pages/console');
-        return (main) => mountConsole(main, route.page);
+        return (main) => mountConsole(main, route.page, route.sessionId);
       }, shell.main);
       break;
     default:

@@ -15,6 +15,11 @@ describe('matchRoute', () => {
     expect(matchRoute('/console/developer/', '')).toEqual({ name: 'console', page: 'developer' });
     expect(matchRoute('/console/glossary', '')).toEqual({ name: 'console', page: 'glossary' });
     expect(matchRoute('/console/nope', '')).toEqual({ name: 'not-found' });
+    expect(matchRoute('/console/sessions', '')).toEqual({ name: 'console', page: 'sessions' });
+    expect(matchRoute('/console/sessions/sess_a%20b/', '')).toEqual({ name: 'console', page: 'session', sessionId: 'sess_a b' });
+    expect(matchRoute('/console/sessions/%E0%A4%A', '')).toEqual({ name: 'not-found' });
+    expect(matchRoute('/console/sessions/a/b', '')).toEqual({ name: 'not-found' });
+    expect(matchRoute('/console/sessions/sess_c', '?kind=call')).toEqual({ name: 'console', page: 'call', sessionId: 'sess_c' });
   });
 
   it('sends anything else to the not-found page', () => {

@@ -15,13 +15,27 @@ export type Route =
   /** A LiveKit room with Tolk's interpreter (docs/rooms.md). */
   | { name: 'room' }
   /** The console (docs/console.md): `/console` and `/console/developer` are the Developer page. */
-  | { name: 'console'; page: ConsolePage }
+  | { name: 'console'; page: ConsolePage; sessionId?: string }
   | { name: 'not-found' };
 
 /** A page of the console. */
-export type ConsolePage = 'developer' | 'glossary';
+export type ConsolePage = 'developer' | 'glossary' | 'sessions' | 'session' | 'call';
 
 const CONSOLE_PAGES: Record<string, ConsolePage> = { '/console': 'developer', '/console/developer': 'developer', '/console/glossary': 'glossary' };
+// Sessions (docs/console.md "Sessions"): the list, and one session at /console/sessions/<id>.
+CONSOLE_PAGES['/console/sessions'] = 'sessions';
+
+/** `/console/sessions/<id>` → the session page's route (`?kind=call`: a call session's page), or undefined. */
+function consoleSessionRoute(path: string, search: string): Route | undefined {
+  const match = /^\/console\/sessions\/([^/]+)$/.exec(path);
+  if (!match?.[1]) return undefined;
+  try {
+    const page = new URLSearchParams(search).get('kind') === 'call' ? 'call' : 'session';
+    return { name: 'console', page, sessionId: decodeURIComponent(match[1]) };
+  } catch {
+    return { name: 'not-found' };
+  }
+}
 
 /** Maps a URL path and query to a route. */
 export function matchRoute(pathname: string, search: string): Route {
@@ -30,6 +44,8 @@ export function matchRoute(pathname: string, search: string): Route {
   if (path === '/room') return { name: 'room' };
   const consolePage = CONSOLE_PAGES[path];
   if (consolePage) return { name: 'console', page: consolePage };
+  const consoleSession = consoleSessionRoute(path, search);
+  if (consoleSession) return consoleSession;
   if (path === '/conversation') {
     const query = new URLSearchParams(search);
     return { name: 'conversation', conversationId: query.get('id') || undefined, language: query.get('lang') || undefined };

@@ -4,6 +4,7 @@ import type { CallsContext } from '../../gateway/calls/calls-service.js';
 import { jsonDeeperThan } from '../../common/json-depth.js';
 import { authenticate } from '../platform/auth.js';
 import { CallsError, handleCallsError, invalidField } from './errors.js';
+import { listSessionRoute } from './list.js';
 import { sessionRoutes } from './sessions.js';
 import { webhookRoutes } from './webhooks.js';
 
@@ -41,5 +42,6 @@ export async function callsRoutes(app: FastifyInstance, ctx: CallsContext): Prom
     void reply.code(404).send({ error: { code: 'resource_not_found', message: `No route ${request.method} ${request.url.split('?')[0] ?? ''}`, type: 'not_found_error' } });
   });
   await sessionRoutes(app, ctx);
+  await listSessionRoute(app, ctx);
   await webhookRoutes(app, ctx);
 }

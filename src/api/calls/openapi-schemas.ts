@@ -120,6 +120,22 @@ export const createSessionDocs: RouteDocs = {
   },
 };
 
+/** A call session as `GET /v1/sessions` lists it (`renderListedSession`): no stream token, no transcript summary. */
+export const listedCallSessionSchema = z.object({
+  id: z.string(), object: z.literal('session'), status: z.enum(['created', 'connecting', 'active', 'ended']), mode: z.enum(CALL_MODES),
+  source_language: z.string(), target_language: z.string(), recording: z.object({ enabled: z.boolean(), channels: z.enum(['dual', 'mono']) }),
+  duration: z.number().describe('seconds'), created_at: isoTime, started_at: isoTime.nullable(), ended_at: isoTime.nullable(), end_reason: z.string().optional(),
+});
+
+/** `GET /v1/sessions` (not in spec 004: docs/calls.md "List sessions"). */
+export const listSessionsDocs: RouteDocs = {
+  querystring: z.object({
+    limit: z.string().optional().describe('1–100, default 20'),
+    status: z.enum(['created', 'connecting', 'active', 'ended']).optional(),
+  }),
+  response: { 200: z.object({ object: z.literal('list'), data: z.array(listedCallSessionSchema), has_more: z.boolean() }), 400: callsErrorSchema, ...commonErrors },
+};
+
 /** `GET /v1/sessions/{id}`. */
 export const getSessionDocs: RouteDocs = { params: idParams, response: { 200: callSessionSchema, ...commonErrors, ...notFound } };
 

@@ -79,7 +79,7 @@ async function actingOrganization(ctx: AppContext, principal: KeyPrincipal, orga
  * A session of any organization the key belongs to, with the key's role there.
  * @throws {AppError} NOT_FOUND for an unknown session or another organization's.
  */
-async function visibleSession(ctx: AppContext, principal: KeyPrincipal, sessionId: string): Promise<{ session: SessionRecord; role: Role }> {
+export async function visibleSession(ctx: AppContext, principal: KeyPrincipal, sessionId: string): Promise<{ session: SessionRecord; role: Role }> {
   const orgs = await organizationsOf(ctx.db, principal);
   const session = await findSession(ctx.db, [...orgs.keys()], sessionId);
   const role = session ? orgs.get(session.organizationId) : undefined;

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { and, eq, gt, isNull, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, ne, sql } from 'drizzle-orm';
 import type { Database } from '../../db/client.js';
 import { apiKeys, callSessions } from '../../db/schema.js';
 import { keyFingerprint, newId, type KeyPrincipal } from '../api-keys.js';
@@ -88,6 +88,20 @@ export async function createCallSession(db: Database, input: NewCallSession): Pr
 export async function findCallSession(db: Database, organizationId: string, id: string): Promise<StoredCallSession | undefined> {
   const rows = await db.select().from(callSessions).where(and(eq(callSessions.id, id), eq(callSessions.organizationId, organizationId))).limit(1);
   return rows[0] ? toCallSession(rows[0]) : undefined;
+}
+
+/**
+ * One page of `organizationId`'s call sessions, newest first (`GET /v1/sessions`, docs/calls.md
+ * "List sessions"), optionally only those in `status`.
+ * @param page.limit - 1…100; `hasMore` says whether older sessions follow.
+ * @throws {Error} when the database fails.
+ */
+export async function listCallSessions(
+  db: Database, organizationId: string, page: { limit: number; status?: CallSessionStatus | undefined },
+): Promise<{ sessions: StoredCallSession[]; hasMore: boolean }> {
+  const where = page.status ? and(eq(callSessions.organizationId, organizationId), eq(callSessions.status, page.status)) : eq(callSessions.organizationId, organizationId);
+  const rows = await db.select().from(callSessions).where(where).orderBy(desc(callSessions.createdAt), desc(callSessions.id)).limit(page.limit + 1);
+  return { sessions: rows.slice(0, page.limit).map(toCallSession), hasMore: rows.length > page.limit };
 }
 
 /** The session `id` whatever its organization (stream socket, telephony); undefined when unknown. */

@@ -166,3 +166,135 @@ export async function importTerms(key: string, file: File): Promise<ImportReport
     .map((e) => ({ row: typeof e.row === 'number' ? e.row : 0, message: str(e.message) }));
   return { imported: Number(body.imported) || 0, skipped: Number(body.skipped) || 0, errors };
 }
+
+// ---- Sessions (console Sessions pages; docs/sessions.md, docs/intelligence.md) ----
+
+/** A session as the console lists it (`GET /api/sessions`, with `participants` from `GET /api/sessions/active` while live). */
+export interface ListedSession {
+  id: string;
+  /** A translation session (spec 000, its LiveKit room included) or a call session (spec 004, web/src/api/calls.ts). */
+  kind: 'session' | 'call';
+  status: 'created' | 'active' | 'completed';
+  sourceLang: string;
+  targetLang: string;
+  startedAt: string;
+  endedAt: string | null;
+  durationS: number;
+  /** Participants in the session now (active sessions); undefined for the others. */
+  participants: number | undefined;
+}
+
+/** A participant of a session (`GET /api/sessions/:id`). */
+export interface SessionParticipant {
+  userId: string;
+  role: ListedKey['role'];
+  speakerName: string;
+  joinedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** One session with every participant (`GET /api/sessions/:id`). */
+export interface SessionDetail extends Omit<ListedSession, 'participants'> {
+  participants: SessionParticipant[];
+}
+
+/** A final transcript with its translation and latencies in ms (`GET /api/sessions/:id/transcript`). */
+export interface TranscriptLine {
+  id: string;
+  speakerName: string;
+  text: string;
+  translation: string | null;
+  startedAt: string;
+  translationLatencyMs: number | null;
+  finalLatencyMs: number | null;
+}
+
+/** `GET /api/sessions/:id/intelligence` (docs/intelligence.md). */
+export interface SessionIntelligence {
+  overallSentiment: string;
+  sentimentScore: number;
+  extractedTopics: string[];
+  actionItems: string[];
+  urgencyLevel: string;
+  transcriptCount: number;
+  averageLatencyMs: number;
+}
+
+/** `POST /api/sessions`: what joining the new session's room needs (the tokens stay in memory). */
+export interface CreatedSession {
+  sessionId: string;
+  liveKitUrl: string;
+  roomToken: string;
+}
+
+const num = (value: unknown): number => (typeof value === 'number' ? value : Number(value) || 0);
+const numOrNull = (value: unknown): number | null => (typeof value === 'number' ? value : null);
+const strOrNull = (value: unknown): string | null => (typeof value === 'string' ? value : null);
+const sessionStatus = (value: unknown): ListedSession['status'] => (value === 'active' || value === 'completed' ? value : 'created');
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []);
+
+function sessionOf(s: Record<string, unknown>): Omit<ListedSession, 'participants'> {
+  return {
+    id: str(s.id), kind: 'session', status: sessionStatus(s.status), sourceLang: str(s.source_lang), targetLang: str(s.target_lang),
+    startedAt: str(s.started_at), endedAt: strOrNull(s.ended_at), durationS: num(s.duration_seconds),
+  };
+}
+
+/** The organization's newest 100 sessions, live ones with how many participants they have. @throws {PlatformError} */
+export async function listSessions(key: string): Promise<ListedSession[]> {
+  const [page, active] = await Promise.all([platformRequest(key, 'GET', '/api/sessions?limit=100'), platformRequest(key, 'GET', '/api/sessions/active')]);
+  const people = new Map<string, number>();
+  for (const a of (isRecord(active) && Array.isArray(active.sessions) ? active.sessions : []).filter(isRecord)) {
+    people.set(str(a.id), Array.isArray(a.participants) ? a.participants.length : 0);
+  }
+  return (isRecord(page) && Array.isArray(page.sessions) ? page.sessions : []).filter(isRecord)
+    .map((s) => ({ ...sessionOf(s), participants: people.get(str(s.id)) }));
+}
+
+/** `GET /api/sessions/:id`. @throws {PlatformError} 404 for an unknown session or another organization's. */
+export async function getSession(key: string, id: string): Promise<SessionDetail> {
+  const body = await platformRequest(key, 'GET', `/api/sessions/${encodeURIComponent(id)}`);
+  const s = isRecord(body) ? body : {};
+  const participants = (Array.isArray(s.participants) ? s.participants : []).filter(isRecord).map((p): SessionParticipant => ({
+    userId: str(p.user_id), role: p.role === 'owner' || p.role === 'admin' ? p.role : 'member',
+    speakerName: str(p.speaker_name), joinedAt: strOrNull(p.joined_at), revokedAt: strOrNull(p.revoked_at),
+  }));
+  return { ...sessionOf(s), participants };
+}
+
+/** `GET /api/sessions/:id/transcript`. @throws {PlatformError} 404. */
+export async function getTranscript(key: string, id: string): Promise<TranscriptLine[]> {
+  const body = await platformRequest(key, 'GET', `/api/sessions/${encodeURIComponent(id)}/transcript`);
+  return (isRecord(body) && Array.isArray(body.utterances) ? body.utterances : []).filter(isRecord).map((u) => ({
+    id: str(u.id), speakerName: str(u.speaker_name), text: str(u.text), translation: strOrNull(u.translation), startedAt: str(u.started_at),
+    translationLatencyMs: numOrNull(u.translation_latency_ms), finalLatencyMs: numOrNull(u.final_latency_ms),
+  }));
+}
+
+/** `GET /api/sessions/:id/intelligence`. @throws {PlatformError} 409 while the session is not completed, 404. */
+export async function getIntelligence(key: string, id: string): Promise<SessionIntelligence> {
+  const body = await platformRequest(key, 'GET', `/api/sessions/${encodeURIComponent(id)}/intelligence`);
+  const i = isRecord(body) ? body : {};
+  return {
+    overallSentiment: str(i.overallSentiment), sentimentScore: num(i.sentimentScore), extractedTopics: strings(i.extractedTopics),
+    actionItems: strings(i.actionItems), urgencyLevel: str(i.urgencyLevel), transcriptCount: num(i.transcriptCount), averageLatencyMs: num(i.averageLatencyMs),
+  };
+}
+
+/** `POST /api/sessions/:id/revoke/:participantId`. @throws {PlatformError} 403 (member), 404, 409 (completed). */
+export async function revokeParticipant(key: string, sessionId: string, participantId: string): Promise<void> {
+  await platformRequest(key, 'POST', `/api/sessions/${encodeURIComponent(sessionId)}/revoke/${encodeURIComponent(participantId)}`);
+}
+
+/** `POST /api/sessions/:id/escalate`: the queue position. @throws {PlatformError} 404, 409 (completed). */
+export async function escalateSession(key: string, sessionId: string, reason: string): Promise<number> {
+  const body = await platformRequest(key, 'POST', `/api/sessions/${encodeURIComponent(sessionId)}/escalate`, reason ? { reason } : {});
+  return isRecord(body) ? num(body.queuePosition) : 0;
+}
+
+/** `POST /api/sessions`. @throws {PlatformError} 400 (languages), 429 (capacity). */
+export async function createSession(key: string, input: { sourceLang: string; targetLang: string }): Promise<CreatedSession> {
+  const body = await platformRequest(key, 'POST', '/api/sessions', { source_lang: input.sourceLang, target_lang: input.targetLang, speaker_name: 'Console' });
+  const s = isRecord(body) ? body : {};
+  return { sessionId: str(s.sessionId), liveKitUrl: str(s.liveKitUrl), roomToken: str(s.roomToken) };
+}

@@ -7,6 +7,7 @@
  */
 import '../styles/console.css';
 import '../styles/console-tables.css';
+import '../styles/console-sessions.css';
 import { listKeys, PlatformError } from '../api/platform';
 import { explainFailure, keyHintOf, keyMode } from '../console/format';
 import { clearKey, readKey, storeKey } from '../console/key-store';
@@ -16,6 +17,9 @@ import { icon } from '../ui/icons';
 import { StatusBanner } from '../ui/status-banner';
 import { mountDeveloper } from './console-developer';
 import { mountGlossary } from './console-glossary';
+import { mountSessions } from './console-sessions';
+import { mountCallDetail } from './console-sessions-call';
+import { mountSessionDetail } from './console-sessions-detail';
 
 /** What a console page gets from the frame. */
 export interface ConsoleContext {
@@ -34,23 +38,24 @@ export interface ConsoleContext {
   signOut(reason?: string): void;
 }
 
-/** The console's pages, in navigation order. Later pages (Sessions, Live, Usage, Webhooks & engines) are not listed yet. */
+/** The console's pages, in navigation order. Later pages (Live, Usage, Webhooks & engines) are not listed yet. */
 const PAGES: ReadonlyArray<{ page: ConsolePage; label: string; path: string }> = [
   { page: 'developer', label: 'Developer', path: '/console/developer' },
   { page: 'glossary', label: 'Glossary', path: '/console/glossary' },
+  { page: 'sessions', label: 'Sessions', path: '/console/sessions' },
 ];
 
 let signOutReason: string | undefined;
 
 /** Mounts the console page `page` (or the sign-in card when no key is kept). */
-export function mountConsole(root: HTMLElement, page: ConsolePage): Cleanup {
+export function mountConsole(root: HTMLElement, page: ConsolePage, sessionId?: string): Cleanup {
   const key = readKey();
   if (!key) return mountSignIn(root, page);
   const banner = new StatusBanner();
   const identity = h('code', { class: 'console-identity-key', 'data-testid': 'console-identity' }, keyHintOf(key));
   const ctx = consoleContext(key, banner, identity);
   const tabs = PAGES.map(({ page: p, label, path }) =>
-    h('a', { href: path, 'data-link': true, class: 'console-tab', 'data-testid': `console-nav-${p}`, 'aria-current': p === page ? 'page' : null }, label));
+    h('a', { href: path, 'data-link': true, class: 'console-tab', 'data-testid': `console-nav-${p}`, 'aria-current': p === page || ((page === 'session' || page === 'call') && p === 'sessions') ? 'page' : null }, label));
   const signOut = h('button', { type: 'button', class: 'button secondary small', 'data-testid': 'console-sign-out', onclick: () => ctx.signOut() }, icon('leave'), 'Sign out');
   const body = h('div', { class: 'console-body' });
   root.append(
@@ -63,7 +68,11 @@ export function mountConsole(root: HTMLElement, page: ConsolePage): Cleanup {
       body,
     ),
   );
-  const inner = page === 'glossary' ? mountGlossary(body, ctx) : mountDeveloper(body, ctx);
+  const inner = page === 'glossary' ? mountGlossary(body, ctx)
+    : page === 'sessions' ? mountSessions(body, ctx)
+    : page === 'session' && sessionId ? mountSessionDetail(body, ctx, sessionId)
+    : page === 'call' && sessionId ? mountCallDetail(body, ctx, sessionId)
+    : mountDeveloper(body, ctx);
   return () => {
     inner();
     banner.dispose();
@@ -137,7 +146,7 @@ function mountSignIn(root: HTMLElement, page: ConsolePage): Cleanup {
     error.textContent = '';
     listKeys(key).then(() => {
       storeKey(key);
-      navigate(PAGES.find((p) => p.page === page)?.path ?? '/console/developer', { replace: true });
+      navigate(page === 'session' || page === 'call' ? location.pathname + location.search : PAGES.find((p) => p.page === page)?.path ?? '/console/developer', { replace: true });
     }, (caught: unknown) => {
       submit.disabled = false;
       error.textContent = signInRefusal(caught);

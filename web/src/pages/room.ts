@@ -11,6 +11,7 @@ import { icon } from '../ui/icons';
 import { RoomTranscriptsView } from '../ui/room-transcripts';
 import { StatusBanner } from '../ui/status-banner';
 import { roomConnectForm, type RoomChoice } from './room-connect';
+import { takeHandedRoom } from '../console/sessions-room';
 
 const STATE_LABELS: Record<RoomState, string> = {
   connecting: 'Connecting…',
@@ -76,12 +77,25 @@ export function mountRoomPage(root: HTMLElement): Cleanup {
   }
 
   showForm();
+  // A session the console just started (docs/console.md "Sessions"): its room's url and token, ready to join.
+  const handed = takeHandedRoom();
+  if (handed) prefillJoin(body, handed.url, handed.token);
   return () => {
     disposeForm?.();
     void room?.leave();
     room = undefined;
     banner.dispose();
   };
+}
+
+/** Fills the "Join with a token" form with `url` and `token` and focuses its Join button. */
+function prefillJoin(body: HTMLElement, url: string, token: string): void {
+  const urlInput = body.querySelector<HTMLInputElement>('#room-url');
+  const tokenInput = body.querySelector<HTMLInputElement>('#room-token');
+  if (!urlInput || !tokenInput) return;
+  urlInput.value = url;
+  tokenInput.value = token;
+  body.querySelector<HTMLButtonElement>('[data-testid="join-room"]')?.focus();
 }
 
 /** The room view's element, the events it shows, and the room its buttons act on. */
