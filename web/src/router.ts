@@ -19,9 +19,15 @@ export type Route =
   | { name: 'not-found' };
 
 /** A page of the console. */
-export type ConsolePage = 'developer' | 'glossary';
+export type ConsolePage = 'developer' | 'glossary' | OpsConsolePage;
 
-const CONSOLE_PAGES: Record<string, ConsolePage> = { '/console': 'developer', '/console/developer': 'developer', '/console/glossary': 'glossary' };
+/** The operations pages of the console (docs/console.md "Live", "Usage and billing", "Webhooks and engines"). */
+export type OpsConsolePage = 'live' | 'usage' | 'webhooks';
+
+const CONSOLE_PAGES: Record<string, ConsolePage> = {
+  '/console': 'developer', '/console/developer': 'developer', '/console/glossary': 'glossary',
+  '/console/live': 'live', '/console/usage': 'usage', '/console/webhooks': 'webhooks',
+};
 
 /** Maps a URL path and query to a route. */
 export function matchRoute(pathname: string, search: string): Route {

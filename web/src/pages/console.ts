@@ -7,6 +7,7 @@
  */
 import '../styles/console.css';
 import '../styles/console-tables.css';
+import '../styles/console-ops.css';
 import { listKeys, PlatformError } from '../api/platform';
 import { explainFailure, keyHintOf, keyMode } from '../console/format';
 import { clearKey, readKey, storeKey } from '../console/key-store';
@@ -16,6 +17,9 @@ import { icon } from '../ui/icons';
 import { StatusBanner } from '../ui/status-banner';
 import { mountDeveloper } from './console-developer';
 import { mountGlossary } from './console-glossary';
+import { mountLive } from './console-live';
+import { mountUsage } from './console-usage';
+import { mountWebhooks } from './console-webhooks';
 
 /** What a console page gets from the frame. */
 export interface ConsoleContext {
@@ -34,11 +38,17 @@ export interface ConsoleContext {
   signOut(reason?: string): void;
 }
 
-/** The console's pages, in navigation order. Later pages (Sessions, Live, Usage, Webhooks & engines) are not listed yet. */
+/** The console's pages, in navigation order. */
 const PAGES: ReadonlyArray<{ page: ConsolePage; label: string; path: string }> = [
   { page: 'developer', label: 'Developer', path: '/console/developer' },
   { page: 'glossary', label: 'Glossary', path: '/console/glossary' },
+  { page: 'live', label: 'Live', path: '/console/live' },
+  { page: 'usage', label: 'Usage and billing', path: '/console/usage' },
+  { page: 'webhooks', label: 'Webhooks and engines', path: '/console/webhooks' },
 ];
+
+/** The operations pages' mounts (console-live.ts, console-usage.ts, console-webhooks.ts). */
+const OPS_MOUNTS: Partial<Record<ConsolePage, (root: HTMLElement, ctx: ConsoleContext) => Cleanup>> = { live: mountLive, usage: mountUsage, webhooks: mountWebhooks };
 
 let signOutReason: string | undefined;
 
@@ -63,7 +73,7 @@ export function mountConsole(root: HTMLElement, page: ConsolePage): Cleanup {
       body,
     ),
   );
-  const inner = page === 'glossary' ? mountGlossary(body, ctx) : mountDeveloper(body, ctx);
+  const inner = (OPS_MOUNTS[page] ?? (page === 'glossary' ? mountGlossary : mountDeveloper))(body, ctx);
   return () => {
     inner();
     banner.dispose();
