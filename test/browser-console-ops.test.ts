@@ -126,6 +126,7 @@ describe('console operations pages', { skip: missing ?? false, timeout: 300_000 
       await page.reload();
       await page.getByTestId('usage-minutes-chart').waitFor({ timeout: UI_TIMEOUT_MS });
       assert.equal(await page.locator(`[data-testid="usage-minutes-chart"] rect[data-date="${today}"]`).count(), 1, 'today has a bar');
+      await bothWidths(page, 'console-usage');
       await page.locator('.usage-table-details summary').click();
       const todayRow = page.locator(`[data-testid="usage-row"][data-date="${today}"]`);
       assert.equal(await todayRow.getByTestId('usage-minutes').textContent(), String(day?.minutes));
@@ -133,7 +134,7 @@ describe('console operations pages', { skip: missing ?? false, timeout: 300_000 
       const billing = await page.getByTestId('billing-not-configured').textContent() ?? '';
       for (const setting of ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_PRICE_PLANS']) assert.ok(billing.includes(setting), setting);
       assert.deepEqual(await unlabelledControls(page), []);
-      await bothWidths(page, 'console-usage', 'usage');
+      await bothWidths(page, 'console-usage-table', 'usage-table');
       await recorder.snapshot(page);
       assert.deepEqual(errors.filter((e) => !/status of 501/.test(e)), [], 'the page logs nothing but Chromium\'s note of the 501');
     } finally {
