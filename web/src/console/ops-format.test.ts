@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { barGeometry, formatDuration, linePath, niceMax, shortDay } from './ops-format';
 
-const BOX = { width: 140, height: 120, left: 40, bottom: 20 };
+const BOX = { width: 140, height: 130, left: 40, bottom: 20, top: 10 };
 
 describe('ops-format', () => {
   it('formats a stream\'s running time', () => {
@@ -17,15 +17,15 @@ describe('ops-format', () => {
 
   it('scales bars to the axis top across the plot, a 25 % gap between them', () => {
     expect(barGeometry([0, 5, 10, 2.5], 10, BOX)).toEqual([
-      { x: 43.125, y: 100, width: 18.75, height: 0 },
-      { x: 68.125, y: 50, width: 18.75, height: 50 },
-      { x: 93.125, y: 0, width: 18.75, height: 100 },
-      { x: 118.125, y: 75, width: 18.75, height: 25 },
+      { x: 43.125, y: 110, width: 18.75, height: 0 },
+      { x: 68.125, y: 60, width: 18.75, height: 50 },
+      { x: 93.125, y: 10, width: 18.75, height: 100 },
+      { x: 118.125, y: 85, width: 18.75, height: 25 },
     ]);
   });
 
   it('breaks a line on a day without a value', () => {
-    expect(linePath([10, null, 5, 0], 10, BOX)).toBe('M52.5 0.0 M102.5 50.0 L127.5 100.0');
+    expect(linePath([10, null, 5, 0], 10, BOX)).toBe('M52.5 10.0 M102.5 60.0 L127.5 110.0');
     expect(linePath([null, null], 10, BOX)).toBe('');
   });
 

@@ -25,9 +25,10 @@ export function niceMax(max: number): number {
 export interface ChartBox {
   width: number;
   height: number;
-  /** Room left of the bars for the axis labels, and below for the dates. */
+  /** Room left of the bars for the axis labels, below for the dates, above for the top label. */
   left: number;
   bottom: number;
+  top: number;
 }
 
 /** One bar of {@link barGeometry}: its left edge, top and size. */
@@ -41,11 +42,11 @@ export interface Bar {
 /** Bars for `values` (≥ 0) scaled to `top`, evenly spaced across `box` with a 25 % gap. */
 export function barGeometry(values: readonly number[], top: number, box: ChartBox): Bar[] {
   const plotW = box.width - box.left;
-  const plotH = box.height - box.bottom;
+  const plotH = box.height - box.bottom - box.top;
   const slot = plotW / Math.max(1, values.length);
   return values.map((v, i) => {
     const height = (Math.max(0, v) / top) * plotH;
-    return { x: box.left + i * slot + slot * 0.125, y: plotH - height, width: slot * 0.75, height };
+    return { x: box.left + i * slot + slot * 0.125, y: box.top + plotH - height, width: slot * 0.75, height };
   });
 }
 
@@ -55,7 +56,7 @@ export function barGeometry(values: readonly number[], top: number, box: ChartBo
  */
 export function linePath(values: ReadonlyArray<number | null>, top: number, box: ChartBox): string {
   const plotW = box.width - box.left;
-  const plotH = box.height - box.bottom;
+  const plotH = box.height - box.bottom - box.top;
   const slot = plotW / Math.max(1, values.length);
   let path = '';
   let pen = false;
@@ -65,7 +66,7 @@ export function linePath(values: ReadonlyArray<number | null>, top: number, box:
       return;
     }
     const x = box.left + (i + 0.5) * slot;
-    const y = plotH - (Math.max(0, v) / top) * plotH;
+    const y = box.top + plotH - (Math.max(0, v) / top) * plotH;
     path += `${pen ? 'L' : 'M'}${x.toFixed(1)} ${y.toFixed(1)} `;
     pen = true;
   });

@@ -11,7 +11,7 @@ import { BILLING_SETTINGS, shortDay } from '../console/ops-format';
 import type { Cleanup } from '../router';
 import { h, replaceChildren } from '../ui/dom';
 import type { ConsoleContext } from './console';
-import { latencyChart, latencyLegend, minutesChart } from './console-charts';
+import { chartBox, latencyChart, latencyLegend, minutesChart } from './console-charts';
 
 /** Days the charts cover, today included. */
 export const USAGE_DAYS = 14;
@@ -21,11 +21,26 @@ export function mountUsage(root: HTMLElement, ctx: ConsoleContext): Cleanup {
   let alive = true;
   const usageSlot = h('div', { class: 'usage-charts', 'data-testid': 'usage', 'aria-busy': 'true' }, h('p', { class: 'console-empty' }, 'Loading the usage…'));
   const invoicesSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'invoices', 'aria-busy': 'true' }, h('p', { class: 'console-empty' }, 'Loading the invoices…'));
+  const chartsSlot = h('div', { class: 'usage-charts-inner' });
+  let shown: { days: UsageDay[]; boxWidth: number } | undefined;
+  // The charts are drawn for the width they get (phone or laptop) and again when it changes.
+  const drawCharts = (): void => {
+    if (!shown) return;
+    const boxWidth = chartBox(usageSlot.clientWidth).width;
+    if (chartsSlot.childElementCount > 0 && boxWidth === shown.boxWidth) return;
+    shown.boxWidth = boxWidth;
+    replaceChildren(chartsSlot, ...chartsView(shown.days, usageSlot.clientWidth));
+  };
+  const resize = new ResizeObserver(drawCharts);
   const loadUsage = (): void => {
     getUsage(ctx.key(), USAGE_DAYS).then((days) => {
       if (!alive) return;
       usageSlot.removeAttribute('aria-busy');
-      replaceChildren(usageSlot, ...usageView(days));
+      shown = { days, boxWidth: 0 };
+      chartsSlot.replaceChildren();
+      replaceChildren(usageSlot, chartsSlot, usageTable(days));
+      drawCharts();
+      resize.observe(usageSlot);
     }, (error: unknown) => alive && ctx.fail('Loading the usage', error, loadUsage));
   };
   const loadInvoices = (): void => {
@@ -53,12 +68,15 @@ export function mountUsage(root: HTMLElement, ctx: ConsoleContext): Cleanup {
   loadInvoices();
   return () => {
     alive = false;
+    resize.disconnect();
   };
 }
 
 const ms = (v: number | null): string => (v === null ? '—' : `${v} ms`);
 
-function usageView(days: readonly UsageDay[]): Array<HTMLElement | Element> {
+/** The two charts with their summaries, drawn for a container `widthPx` wide. */
+function chartsView(days: readonly UsageDay[], widthPx: number): Array<HTMLElement | Element> {
+  const box = chartBox(widthPx);
   const total = days.reduce((sum, d) => sum + d.minutes, 0);
   const busiest = days.reduce<UsageDay | undefined>((best, d) => (!best || d.minutes > best.minutes ? d : best), undefined);
   const latest = [...days].reverse().find((d) => d.finalP50Ms !== null);
@@ -67,12 +85,17 @@ function usageView(days: readonly UsageDay[]): Array<HTMLElement | Element> {
   return [
     h('h3', { class: 'chart-title' }, 'Minutes per day'),
     h('p', { class: 'console-count', 'data-testid': 'usage-total' }, minutesSummary),
-    minutesChart(days, minutesSummary),
+    minutesChart(days, minutesSummary, box),
     h('h3', { class: 'chart-title' }, 'Latency per day (end of speech → final transcript)'),
     h('p', { class: 'console-count', 'data-testid': 'latency-summary' }, latencySummary),
-    latencyChart(days.map((d) => ({ date: d.date, p50: d.finalP50Ms, p95: d.finalP95Ms })), latencySummary),
+    latencyChart(days.map((d) => ({ date: d.date, p50: d.finalP50Ms, p95: d.finalP95Ms })), latencySummary, box),
     latencyLegend(),
-    h('details', { class: 'usage-table-details' },
+  ];
+}
+
+/** Every day's numbers as a table, behind a disclosure (the charts' alternative). */
+function usageTable(days: readonly UsageDay[]): HTMLElement {
+  return h('details', { class: 'usage-table-details' },
       h('summary', {}, 'The same numbers as a table'),
       h('div', { class: 'console-table-wrap' }, h('table', { class: 'console-table', 'data-testid': 'usage-table' },
         h('caption', { class: 'visually-hidden' }, 'Minutes and latency per day'),
@@ -87,8 +110,7 @@ function usageView(days: readonly UsageDay[]): Array<HTMLElement | Element> {
           h('td', { 'data-label': 'Translation p50' }, ms(d.translationP50Ms)),
           h('td', { 'data-label': 'Translation p95' }, ms(d.translationP95Ms)),
         ))),
-      ))),
-  ];
+      )));
 }
 
 function invoiceTable(invoices: readonly Invoice[]): HTMLElement {
