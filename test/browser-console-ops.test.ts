@@ -41,8 +41,9 @@ describe('console operations pages', { skip: missing ?? false, timeout: 300_000 
     hookUrl = await receiver.listen();
     receiver.failFirst(1);
     [server, browser] = await Promise.all([
-      // Retries 6–10 s after the failed attempt: time to see it waiting on the page.
-      startOpsServer({ TOLK_WEBHOOK_ALLOW_HOSTS: '127.0.0.1', TOLK_WEBHOOK_RETRY_BASE_MS: '8000' }, { logLevel: 'info', logStream: { write: (line: string) => void logLines.push(line) } }),
+      // Retries 6–10 s after the failed attempt: time to see it waiting on the page. Without Redis the
+      // retry waits in this server, not in the BullMQ queue other servers on the shared Redis also work.
+      startOpsServer({ TOLK_WEBHOOK_ALLOW_HOSTS: '127.0.0.1', TOLK_WEBHOOK_RETRY_BASE_MS: '8000' }, { logLevel: 'info', redis: false, logStream: { write: (line: string) => void logLines.push(line) } }),
       launchChromium(silence),
     ]);
     recorder.secrets.add(server.apiKey);
@@ -200,6 +201,32 @@ describe('console operations pages', { skip: missing ?? false, timeout: 300_000 
       assert.match(text, /the Live, Usage and billing, and Webhooks and engines pages, need the admin or owner role/);
       await bothWidths(page, 'console-ops-refused', 'status-banner');
       await recorder.snapshot(page);
+    } finally {
+      await close();
+    }
+  });
+
+  it('asks for the live streams every 2 s while the Live page is open, and stops when it is left', { timeout: 60_000 }, async () => {
+    const { page, close } = await consolePage(LAPTOP_1280);
+    const liveRequests = (): number => recorder.urls.filter((u) => u.endsWith('/api/ops/live')).length;
+    try {
+      // The page's clock is driven by the test: each poll is a timer the test runs.
+      await page.clock.install();
+      const before = liveRequests();
+      await signIn(page, server.apiKey, '/console/live');
+      await page.getByTestId('live-updated').waitFor();
+      assert.equal(liveRequests() - before, 1, 'one request on opening');
+      await page.clock.runFor(2000);
+      await until('the second poll', liveRequests, (n) => n - before === 2, UI_TIMEOUT_MS);
+      await page.getByTestId('console-nav-developer').click();
+      await page.getByTestId('key-row').first().waitFor();
+      const left = liveRequests();
+      await page.clock.runFor(20_000);
+      // Requests go out in order: once this later one is answered, a poll fired by the timers would have been seen.
+      const answered = page.waitForResponse((r) => r.url().endsWith('/api/api-keys'));
+      await page.getByTestId('keys-refresh').click();
+      await answered;
+      assert.equal(liveRequests(), left, 'no poll after leaving the page');
     } finally {
       await close();
     }
