@@ -49,7 +49,7 @@ const enginesResponse = z.object({
     health: z.object({
       requests: z.number().int(), failures: z.number().int(), retries: z.number().int(),
       mean_ms: z.number().int().nullable(), p95_ms: z.number().int().nullable(),
-    }).nullable().describe('Since the process started; null for an engine that reports no requests (in-process recognizer and translator)'),
+    }).nullable().describe('Since the process started; null for an engine that has had no request since then'),
   })),
   language_pairs: z.array(z.string()).describe('source-target pairs the engines translate'),
 });

@@ -69,7 +69,7 @@ export interface WebhookEvent {
   deliveryAttempts: Array<{ attempt: number; statusCode: number | null; error: string | null; durationMs: number; at: string }>;
 }
 
-/** A configured engine (`GET /api/ops/engines`): never its settings; `health` null when it reports no requests. */
+/** A configured engine (`GET /api/ops/engines`): never its settings; `health` null before its first request since the server started. */
 export interface EngineInfo {
   id: string;
   kind: string;

@@ -91,7 +91,7 @@ function engineTable(engines: readonly EngineInfo[]): HTMLElement {
       h('td', { 'data-label': 'Kind' }, KIND_LABEL[e.kind] ?? e.kind),
       h('td', { 'data-label': 'Module' }, e.name),
       h('td', { 'data-label': 'Routes', 'data-testid': 'engine-routes' }, e.routes.length ? e.routes.join(', ') : 'Every route of its kind'),
-      h('td', { 'data-label': 'Requests', 'data-testid': 'engine-requests' }, e.health ? String(e.health.requests) : 'Not reported'),
+      h('td', { 'data-label': 'Requests', 'data-testid': 'engine-requests' }, e.health ? String(e.health.requests) : 'None yet'),
       h('td', { 'data-label': 'Failures', 'data-testid': 'engine-failures' }, e.health ? `${e.health.failures}${e.health.retries ? ` (${e.health.retries} retried)` : ''}` : '—'),
       h('td', { 'data-label': 'Latency', 'data-testid': 'engine-latency' }, e.health?.meanMs != null ? `mean ${e.health.meanMs} ms${e.health.p95Ms != null ? `, p95 ≤ ${e.health.p95Ms} ms` : ''}` : '—'),
     ))),
