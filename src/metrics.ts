@@ -35,6 +35,7 @@ export class TolkMetrics {
   private readonly engineRequests: Counter<'engine' | 'outcome'>;
   private readonly engineDuration: Histogram<'engine'>;
   private lastStt = { audioMs: 0, decodeMs: 0 };
+  private readonly capacitySource: (() => CapacityReport) | undefined;
 
   /**
    * @param sources.liveStreams - live streams per surface (`vt`, `single`, `room`) right now.
@@ -54,6 +55,7 @@ export class TolkMetrics {
     capacity?: (() => CapacityReport) | undefined;
   }) {
     const registers = [this.registry];
+    this.capacitySource = sources.capacity;
     collectDefaultMetrics({ register: this.registry, prefix: 'tolk_' });
     if (sources.capacity) capacityMetrics(sources.capacity, registers);
     new Gauge({
@@ -178,6 +180,42 @@ export class TolkMetrics {
     this.engineDuration.observe({ engine: record.engine }, record.durationMs);
   }
 
+  /** The process's real-time budget now (docs/deploy.md "Capacity"); undefined for a gateway, which runs no pipelines. */
+  capacity(): CapacityReport | undefined {
+    return this.capacitySource?.();
+  }
+
+  /**
+   * What each engine instance reported since the process started (`tolk_engine_*`), by engine id:
+   * attempts by outcome and their wall time. Engines that report nothing are absent.
+   */
+  async engineHealth(): Promise<Map<string, EngineHealth>> {
+    const out = new Map<string, EngineHealth>();
+    const of = (engine: string): EngineHealth => {
+      const known = out.get(engine) ?? { requests: 0, failures: 0, retries: 0, meanMs: null, p95Ms: null };
+      out.set(engine, known);
+      return known;
+    };
+    for (const v of (await this.engineRequests.get()).values) {
+      const h = of(String(v.labels.engine));
+      if (v.labels.outcome === 'error') h.failures += v.value;
+      else if (v.labels.outcome === 'retry') h.retries += v.value;
+      h.requests += v.value;
+    }
+    const durations = (await this.engineDuration.get()).values;
+    for (const engine of out.keys()) {
+      const mine = durations.filter((v) => v.labels.engine === engine);
+      const count = mine.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+      const sum = mine.find((v) => v.metricName?.endsWith('_sum'))?.value ?? 0;
+      const h = of(engine);
+      h.meanMs = count > 0 ? Math.round(sum / count) : null;
+      const p95 = mine.find((v) => v.metricName?.endsWith('_bucket') && v.value >= 0.95 * count && count > 0);
+      const le = (p95?.labels as { le?: string | number } | undefined)?.le;
+      h.p95Ms = le !== undefined && le !== '+Inf' ? Number(le) : null;
+    }
+    return out;
+  }
+
   /** Records an utterance's latency marks. */
   observeUtterance(latency: UtteranceLatency): void {
     this.utterances.inc();
@@ -191,6 +229,20 @@ export class TolkMetrics {
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
+}
+
+/** One engine instance's requests since start (docs/platform.md "Operations"). */
+export interface EngineHealth {
+  /** Attempts, whatever their outcome. */
+  requests: number;
+  /** Attempts given up (`error`). */
+  failures: number;
+  /** Attempts tried again (`retry`). */
+  retries: number;
+  /** Mean wall time of an attempt, in ms; null before the first. */
+  meanMs: number | null;
+  /** The histogram bucket (upper bound, in ms) holding the 95th percentile; null when unknown or above the last bucket. */
+  p95Ms: number | null;
 }
 
 /**

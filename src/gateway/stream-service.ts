@@ -130,7 +130,10 @@ export async function openGrantedStream(ctx: AppContext, grant: SessionKeyGrant,
     await release(held);
     return { ok: false, gone: true };
   };
-  const slot = ctx.slots.acquire(organizationId);
+  const surface = (req.connection as { surface?: unknown }).surface;
+  const slot = ctx.slots.acquire(organizationId, {
+    surface: typeof surface === 'string' ? surface : 'vt', sourceLanguage: req.config.source_language, targetLanguage: req.config.target_language, startedAtMs: Date.now(),
+  });
   if (!slot.ok) return refuse(429, slot.description);
   held.slot = slot.slot;
   const admission = await admitStream(ctx, { principal: grant, config: req.config, log: req.log });

@@ -6,6 +6,20 @@ export interface StreamSlot {
   release(): void;
 }
 
+/**
+ * What a slot holder tells about its stream, for the console's Live page (docs/platform.md
+ * "Operations"): never a key.
+ */
+export interface LiveStreamDetail {
+  /** The surface it came in on (`vt`, `calls`, `livekit`, `phone`). */
+  surface: string;
+  /** BCP-47 source and target languages of the stream. */
+  sourceLanguage: string;
+  targetLanguage: string;
+  /** When the slot was taken, in ms since the epoch. */
+  startedAtMs: number;
+}
+
 /** Why a slot was refused: the process is full, or the tenant holds its share. */
 export type SlotRefusal = { reason: 'capacity'; description: string } | { reason: 'tenant-share'; description: string };
 
@@ -18,6 +32,7 @@ export type SlotRefusal = { reason: 'capacity'; description: string } | { reason
 export class StreamSlots {
   private readonly byTenant = new Map<string, number>();
   private total = 0;
+  private readonly details = new Map<string, Set<LiveStreamDetail>>();
 
   /**
    * @param capacity - slots of the process (`TOLK_MAX_STREAMS`).
@@ -43,11 +58,16 @@ export class StreamSlots {
     return this.byTenant.get(tenant) ?? 0;
   }
 
+  /** The streams `tenant` holds slots for now that were described when taken (oldest first). */
+  streamsOf(tenant: string): LiveStreamDetail[] {
+    return [...(this.details.get(tenant) ?? [])].sort((a, b) => a.startedAtMs - b.startedAtMs);
+  }
+
   /**
-   * Takes a slot for `tenant`.
+   * Takes a slot for `tenant`; `detail` describes its stream for {@link StreamSlots.streamsOf}.
    * @returns the slot, or why there is none (for a 429 answer).
    */
-  acquire(tenant: string): { ok: true; slot: StreamSlot } | ({ ok: false } & SlotRefusal) {
+  acquire(tenant: string, detail?: LiveStreamDetail): { ok: true; slot: StreamSlot } | ({ ok: false } & SlotRefusal) {
     if (this.total >= this.capacity) {
       return { ok: false, reason: 'capacity', description: `Max concurrent connections exceeded (${this.capacity})` };
     }
@@ -60,6 +80,7 @@ export class StreamSlots {
     }
     this.total++;
     this.byTenant.set(tenant, mine + 1);
+    if (detail) this.details.set(tenant, (this.details.get(tenant) ?? new Set()).add(detail));
     let released = false;
     return {
       ok: true,
@@ -71,6 +92,8 @@ export class StreamSlots {
           const left = (this.byTenant.get(tenant) ?? 1) - 1;
           if (left > 0) this.byTenant.set(tenant, left);
           else this.byTenant.delete(tenant);
+          const described = this.details.get(tenant);
+          if (detail && described?.delete(detail) && described.size === 0) this.details.delete(tenant);
         },
       },
     };

@@ -19,9 +19,15 @@ export type Route =
   | { name: 'not-found' };
 
 /** A page of the console. */
-export type ConsolePage = 'developer' | 'glossary' | 'sessions' | 'session' | 'call';
+export type ConsolePage = 'developer' | 'glossary' | 'sessions' | 'session' | 'call' | OpsConsolePage;
 
-const CONSOLE_PAGES: Record<string, ConsolePage> = { '/console': 'developer', '/console/developer': 'developer', '/console/glossary': 'glossary' };
+/** The operations pages of the console (docs/console.md "Live", "Usage and billing", "Webhooks and engines"). */
+export type OpsConsolePage = 'live' | 'usage' | 'webhooks';
+
+const CONSOLE_PAGES: Record<string, ConsolePage> = {
+  '/console': 'developer', '/console/developer': 'developer', '/console/glossary': 'glossary',
+  '/console/live': 'live', '/console/usage': 'usage', '/console/webhooks': 'webhooks',
+};
 // Sessions (docs/console.md "Sessions"): the list, and one session at /console/sessions/<id>.
 CONSOLE_PAGES['/console/sessions'] = 'sessions';
 

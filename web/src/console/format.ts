@@ -6,7 +6,7 @@ import type { GlossaryTerm } from '../api/platform';
 
 /** The role rules of the key routes as a person reads them (docs/platform.md "Authentication and roles"). */
 export const ROLE_RULES =
-  'Roles rank owner > admin > member. A key creates keys up to its own role; owners and admins rotate and delete keys up to their own role; a member may only delete itself. Importing a glossary needs the admin or owner role.';
+  'Roles rank owner > admin > member. A key creates keys up to its own role; owners and admins rotate and delete keys up to their own role; a member may only delete itself. Importing a glossary, and the Live, Usage and billing, and Webhooks and engines pages, need the admin or owner role.';
 
 /** One CSV cell (RFC 4180): quoted when it holds a comma, a quote or a line break. */
 function csvCell(value: string): string {

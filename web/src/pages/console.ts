@@ -8,6 +8,7 @@
 import '../styles/console.css';
 import '../styles/console-tables.css';
 import '../styles/console-sessions.css';
+import '../styles/console-ops.css';
 import { listKeys, PlatformError } from '../api/platform';
 import { explainFailure, keyHintOf, keyMode } from '../console/format';
 import { clearKey, readKey, storeKey } from '../console/key-store';
@@ -20,6 +21,9 @@ import { mountGlossary } from './console-glossary';
 import { mountSessions } from './console-sessions';
 import { mountCallDetail } from './console-sessions-call';
 import { mountSessionDetail } from './console-sessions-detail';
+import { mountLive } from './console-live';
+import { mountUsage } from './console-usage';
+import { mountWebhooks } from './console-webhooks';
 
 /** What a console page gets from the frame. */
 export interface ConsoleContext {
@@ -38,12 +42,18 @@ export interface ConsoleContext {
   signOut(reason?: string): void;
 }
 
-/** The console's pages, in navigation order. Later pages (Live, Usage, Webhooks & engines) are not listed yet. */
+/** The console's pages, in navigation order. */
 const PAGES: ReadonlyArray<{ page: ConsolePage; label: string; path: string }> = [
   { page: 'developer', label: 'Developer', path: '/console/developer' },
   { page: 'glossary', label: 'Glossary', path: '/console/glossary' },
   { page: 'sessions', label: 'Sessions', path: '/console/sessions' },
+  { page: 'live', label: 'Live', path: '/console/live' },
+  { page: 'usage', label: 'Usage and billing', path: '/console/usage' },
+  { page: 'webhooks', label: 'Webhooks and engines', path: '/console/webhooks' },
 ];
+
+/** The operations pages' mounts (console-live.ts, console-usage.ts, console-webhooks.ts). */
+const OPS_MOUNTS: Partial<Record<ConsolePage, (root: HTMLElement, ctx: ConsoleContext) => Cleanup>> = { live: mountLive, usage: mountUsage, webhooks: mountWebhooks };
 
 let signOutReason: string | undefined;
 
@@ -68,7 +78,9 @@ export function mountConsole(root: HTMLElement, page: ConsolePage, sessionId?: s
       body,
     ),
   );
-  const inner = page === 'glossary' ? mountGlossary(body, ctx)
+  const ops = OPS_MOUNTS[page];
+  const inner = ops ? ops(body, ctx)
+    : page === 'glossary' ? mountGlossary(body, ctx)
     : page === 'sessions' ? mountSessions(body, ctx)
     : page === 'session' && sessionId ? mountSessionDetail(body, ctx, sessionId)
     : page === 'call' && sessionId ? mountCallDetail(body, ctx, sessionId)
