@@ -18,7 +18,8 @@ import { writeWav } from '../src/audio/wav.js';
 import { streamAudio, type StreamAudioResult } from '../src/client/vt-client.js';
 import { ARTIFACTS, browserPrerequisiteProblem, launchChromium, openPage, PHONE, screenshot, until } from './browser-support.js';
 import { WebhookReceiver } from './calls-support.js';
-import { LeakRecorder, startOpsServer, type OpsServer } from './console-ops-support.js';
+import { KeyLeakRecorder } from './console-support.js';
+import { startOpsServer, type OpsServer } from './console-ops-support.js';
 import { librivoxSamples } from './helpers.js';
 
 const UI_TIMEOUT_MS = 20_000;
@@ -29,8 +30,7 @@ const missing = browserPrerequisiteProblem();
 describe('console operations pages', { skip: missing ?? false, timeout: 300_000 }, () => {
   let server: OpsServer;
   let browser: Browser;
-  const logLines: string[] = [];
-  const recorder = new LeakRecorder();
+  const recorder = new KeyLeakRecorder();
   const receiver = new WebhookReceiver();
   let hookUrl: string;
 
@@ -43,7 +43,7 @@ describe('console operations pages', { skip: missing ?? false, timeout: 300_000 
     [server, browser] = await Promise.all([
       // Retries 6–10 s after the failed attempt: time to see it waiting on the page. Without Redis the
       // retry waits in this server, not in the BullMQ queue other servers on the shared Redis also work.
-      startOpsServer({ TOLK_WEBHOOK_ALLOW_HOSTS: '127.0.0.1', TOLK_WEBHOOK_RETRY_BASE_MS: '8000' }, { logLevel: 'info', redis: false, logStream: { write: (line: string) => void logLines.push(line) } }),
+      startOpsServer({ TOLK_WEBHOOK_ALLOW_HOSTS: '127.0.0.1', TOLK_WEBHOOK_RETRY_BASE_MS: '8000' }, { logLevel: 'info', redis: false, logStream: recorder.logStream }),
       launchChromium(silence),
     ]);
     recorder.secrets.add(server.apiKey);
@@ -136,7 +136,7 @@ describe('console operations pages', { skip: missing ?? false, timeout: 300_000 
       for (const setting of ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'STRIPE_PRICE_PLANS']) assert.ok(billing.includes(setting), setting);
       assert.deepEqual(await unlabelledControls(page), []);
       await bothWidths(page, 'console-usage-table', 'usage-table');
-      await recorder.snapshot(page);
+      await recorder.snapshotStorage(page);
       assert.deepEqual(errors.filter((e) => !/status of 501/.test(e)), [], 'the page logs nothing but Chromium\'s note of the 501');
     } finally {
       await close();
@@ -181,7 +181,7 @@ describe('console operations pages', { skip: missing ?? false, timeout: 300_000 
       assert.match(await page.getByTestId('engine-pairs').textContent() ?? '', /en-es/);
       assert.deepEqual(await unlabelledControls(page), []);
       await bothWidths(page, 'console-webhooks', 'engines');
-      await recorder.snapshot(page);
+      await recorder.snapshotStorage(page);
     } finally {
       await close();
     }
@@ -200,7 +200,7 @@ describe('console operations pages', { skip: missing ?? false, timeout: 300_000 
       assert.match(text, /This action requires the admin role or higher; this key's role is member/);
       assert.match(text, /the Live, Usage and billing, and Webhooks and engines pages, need the admin or owner role/);
       await bothWidths(page, 'console-ops-refused', 'status-banner');
-      await recorder.snapshot(page);
+      await recorder.snapshotStorage(page);
     } finally {
       await close();
     }
@@ -234,8 +234,9 @@ describe('console operations pages', { skip: missing ?? false, timeout: 300_000 
 
   it('never put a key in a URL, in localStorage or in the server log', () => {
     assert.ok(recorder.urls.some((u) => u.includes('/api/ops/live')) && recorder.urls.some((u) => u.includes('/v1/webhook_events')), 'requests were recorded');
-    assert.ok(logLines.some((l) => l.includes('/api/ops/usage')), 'the server logged the requests');
+    assert.ok(recorder.logLines.some((l) => l.includes('/api/ops/usage')), 'the server logged the requests');
     assert.ok(recorder.secrets.size >= 3);
-    assert.deepEqual(recorder.leaks(logLines), []);
+    assert.ok(recorder.storage.length > 0, 'localStorage was read');
+    assert.deepEqual(recorder.leaks(), []);
   });
 });

@@ -3,7 +3,6 @@
  * server that starts its own engines, so each reports its requests to the server's metrics (the
  * shared test engines of `startTestServer` report to none), on a fresh database.
  */
-import type { Page } from 'playwright-core';
 import { loadConfig } from '../src/config.js';
 import { startServer, type RunningServer } from '../src/server.js';
 import { createScratchDatabase, testPostgresUrl, testRedisUrl } from './helpers.js';
@@ -37,39 +36,4 @@ export async function startOpsServer(env: Record<string, string> = {}, options: 
       await scratch?.drop();
     },
   });
-}
-
-/**
- * Records what could leak a key from the console's pages (as test/browser-console.test.ts does):
- * every request URL and navigation of the pages it opens, localStorage snapshots, and the keys seen.
- */
-export class LeakRecorder {
-  readonly urls: string[] = [];
-  readonly storageSnapshots: string[] = [];
-  readonly secrets = new Set<string>();
-
-  /** Records `page`'s requests and navigations from now on. */
-  watch(page: Page): void {
-    page.on('request', (request) => this.urls.push(request.url()));
-    page.on('framenavigated', (frame) => this.urls.push(frame.url()));
-  }
-
-  /** Snapshots localStorage and sessionStorage; localStorage is kept for {@link LeakRecorder.leaks}. */
-  async snapshot(page: Page): Promise<{ local: string; session: string }> {
-    const storage = await page.evaluate<{ local: string; session: string }>('({ local: JSON.stringify({ ...localStorage }), session: JSON.stringify({ ...sessionStorage }) })');
-    this.storageSnapshots.push(storage.local);
-    return storage;
-  }
-
-  /** Every place a recorded secret appears: in a URL, in localStorage, or in `logLines`. */
-  leaks(logLines: readonly string[]): string[] {
-    const found: string[] = [];
-    for (const secret of this.secrets) {
-      const body = secret.replace(/^ip_(live|test)_/, '');
-      for (const u of this.urls) if (u.includes(body)) found.push(`URL ${u}`);
-      for (const s of this.storageSnapshots) if (s.includes(body)) found.push('localStorage');
-      for (const l of logLines) if (l.includes(body)) found.push(`log ${l.slice(0, 120)}`);
-    }
-    return found;
-  }
 }
