@@ -82,12 +82,21 @@ describe('operations endpoints (docs/platform.md "Operations")', { timeout: 180_
 
     const row = async () => (await server.ctx.db.select().from(sessions).where(eq(sessions.id, created.sessionId)))[0];
     const usageMs = (await until('the session\'s usage', row, (r) => (r?.usageMs ?? 0) > 0, WAIT_MS))?.usageMs ?? 0;
-    const usage = await until('the day\'s utterances', () => get(adminKey, '/ops/usage?days=7'),
-      (r) => Number((r.body.days as Array<{ utterances: number }>).at(-1)?.utterances) > 0, WAIT_MS);
+    const usage = await until('the day\'s utterances and minutes', () => get(adminKey, '/ops/usage?days=7'),
+      (r) => Number((r.body.days as Array<{ utterances: number }>).at(-1)?.utterances) > 0 && Number((r.body.days as Array<{ minutes: number }>).at(-1)?.minutes) > 0, WAIT_MS);
     const days = usage.body.days as Array<Record<string, number | string | null>>;
     assert.equal(days.length, 7);
     assert.equal(days.at(-1)?.date, new Date().toISOString().slice(0, 10));
-    assert.equal(days.at(-1)?.minutes, Math.round(usageMs / 600) / 100);
+    const sessionMinutes = Number(days.at(-1)?.minutes);
+    assert.ok(Math.abs(sessionMinutes - usageMs / 60_000) <= 0.02, `${sessionMinutes} minutes for a session of ${usageMs} ms`);
+
+    // A stream opened with the API key itself (no platform session) counts on the same day.
+    const direct = await streamAudio({ url: `${server.url.replace(/^http/, 'ws')}/vt?authorization=${encodeURIComponent(`api-key ${adminKey}`)}`, config: CONFIG, samples, sampleRateHz: 16000, trailingSilenceMs: 1500 });
+    assert.deepEqual(direct.events.filter((e) => e.kind === 'error'), []);
+    const withDirect = await until('the key stream\'s minutes', () => get(adminKey, '/ops/usage?days=7'),
+      (r) => Number((r.body.days as Array<{ minutes: number }>).at(-1)?.minutes) > sessionMinutes, WAIT_MS);
+    const added = Number((withDirect.body.days as Array<{ minutes: number }>).at(-1)?.minutes) - sessionMinutes;
+    assert.ok(Math.abs(added - samples.length / 16_000 / 60) <= 0.04, `the key stream added ${added} minutes for ${samples.length / 16_000} s of speech`);
     assert.ok(Number(days.at(-1)?.final_p50_ms) > 0 && Number(days.at(-1)?.final_p95_ms) >= Number(days.at(-1)?.final_p50_ms));
     const other = (await get(otherKey, '/ops/usage?days=7')).body.days as Array<{ minutes: number; utterances: number }>;
     assert.ok(other.every((d) => d.minutes === 0 && d.utterances === 0), 'another organization\'s usage is its own');

@@ -1,4 +1,4 @@
-import { bigint, index, integer, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { bigint, date, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { organizations, sessions } from './schema-core.js';
 
 /**
@@ -33,6 +33,20 @@ export const billingUsage = pgTable('billing_usage', {
   reportedMs: bigint('reported_ms', { mode: 'number' }).notNull().default(0),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Audio every stream of an organization received, per UTC day (docs/platform.md "Operations"): live
+ * streams (charged to the balance) and test-mode streams (never charged) apart. Added to with each
+ * charge interval of a stream (`recordStreamDay`), sessions or not, so the console's Usage page counts
+ * every minute, including streams opened with a key and no platform session.
+ */
+export const usageDays = pgTable('usage_days', {
+  organizationId: text('organization_id').notNull().references(() => organizations.id, { onDelete: 'cascade' }),
+  /** The UTC day the audio was counted on. */
+  day: date('day', { mode: 'string' }).notNull(),
+  liveMs: bigint('live_ms', { mode: 'number' }).notNull().default(0),
+  testMs: bigint('test_ms', { mode: 'number' }).notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.organizationId, t.day] })]);
 
 /**
  * Meter events claimed for Stripe (POST /v1/billing/meter_events), written in the transaction that

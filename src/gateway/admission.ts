@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { AppContext } from '../context.js';
 import { checkStreamAdmission, createStreamCounter, recordUsage, type OrganizationEngines, type StreamCounter } from '../domain/admission.js';
+import { recordStreamDay } from '../domain/usage-stats.js';
 import type { SessionKeyGrant } from '../domain/session-keys.js';
 import type { StreamConfig } from './stream-config.js';
 
@@ -41,7 +42,8 @@ function counterOf(ctx: AppContext, log: FastifyBaseLogger): StreamCounter {
  * session-bound key's session's, else the key's). An admitted stream charges the audio it receives
  * to the organization's balance (`recordUsage`) every 30 s and when it ends — unless it was opened
  * in test mode (an `ip_test_` key, or a session key or `streamToken` it issued): test streams are
- * admitted by the same checks but never charged (docs/platform.md "Test mode").
+ * admitted by the same checks but never charged (docs/platform.md "Test mode"). Either way its audio is
+ * counted per day for the console's Usage page (`recordStreamDay`).
  * @throws {Error} when the database cannot be read (the connection answers 500).
  */
 export async function admitStream(ctx: AppContext, request: { principal: SessionKeyGrant; config: StreamConfig; log: FastifyBaseLogger }): Promise<StreamAdmission> {
@@ -57,10 +59,11 @@ export async function admitStream(ctx: AppContext, request: { principal: Session
   const charge = (): void => {
     const ms = pendingMs;
     pendingMs = 0;
-    if (ms <= 0 || !charged) return;
+    if (ms <= 0) return;
     charges = charges.then(async () => {
       try {
-        await recordUsage(ctx.db, organizationId, ms);
+        await recordStreamDay(ctx.db, organizationId, ms, !charged);
+        if (charged) await recordUsage(ctx.db, organizationId, ms);
       } catch (err) {
         log.error({ err, organizationId }, 'could not charge stream usage');
       }
