@@ -1,6 +1,7 @@
 import { AudioStream, type AudioFrame, type RemoteTrack } from '@livekit/rtc-node';
 import type { FastifyBaseLogger } from 'fastify';
 import type { VoiceName } from '../../common/voices.js';
+import { bargeIn } from '../../core/audio-output.js';
 import type { StreamRequest } from '../../core/stream-request.js';
 import { StreamSession, type StreamEnd, type StreamSessionDeps, type StreamTransport } from '../../core/stream-session.js';
 import type { SessionKeyGrant } from '../../domain/session-keys.js';
@@ -160,7 +161,7 @@ export class SpeakerStream {
         if (event.utteranceId !== this.speakingUtterance && event.text.trim() !== '') {
           // A new utterance: what is still playing of the previous translation is taken back.
           this.speakingUtterance = event.utteranceId;
-          if (this.publisher.playing) this.publisher.clear();
+          bargeIn(this.publisher);
         }
         this.publisher.publishTranscription(event.text, transcriptionAttributes(event.utteranceId, event.final, o.sourceLanguage, o.trackSid));
         return this.publisher.publishMessage(transcriptMessage('original_transcript', event.text, event.final, o.sourceLanguage, Date.now(), o.label));
