@@ -87,17 +87,20 @@ describe('a LiveKit speaker has the guarantees of every stream (real livekit-ser
     const { client } = await memberInRoom();
     const startedBefore = (await metric('tolk_streams_started_total{surface="livekit"}')) ?? 0;
     await client.speak([speech(1200)]);
-    await until('the speaker stream live', async () => server.ctx.slots.held === 1 && (await metric('tolk_streams_active{surface="livekit"}')) === 1);
+    // Live from its opening; started once its worker took it.
+    await until('the speaker stream started', async () => (await metric('tolk_streams_started_total{surface="livekit"}')) === startedBefore + 1);
+    assert.equal(server.ctx.slots.held, 1);
+    assert.equal(await metric('tolk_streams_active{surface="livekit"}'), 1);
     assert.equal(await metric('tolk_streams_active{surface="vt"}'), 0, 'not counted as /vt');
-    assert.equal(await metric('tolk_streams_started_total{surface="livekit"}'), startedBefore + 1);
 
     // The track keeps sending frames, of silence: the stream is given back.
     await until('the slot given back', async () => server.ctx.slots.held === 0 && (await metric('tolk_streams_active{surface="livekit"}')) === 0, IDLE_MS + 15_000);
     assert.ok(!client.disconnected, 'the speaker stays in the room');
 
     await client.speak([speech(600)]);
-    await until('a new stream on speech', async () => server.ctx.slots.held === 1 && (await metric('tolk_streams_active{surface="livekit"}')) === 1);
-    assert.equal(await metric('tolk_streams_started_total{surface="livekit"}'), startedBefore + 2);
+    await until('a new stream on speech', async () => (await metric('tolk_streams_started_total{surface="livekit"}')) === startedBefore + 2);
+    assert.equal(server.ctx.slots.held, 1);
+    assert.equal(await metric('tolk_streams_active{surface="livekit"}'), 1);
     await client.close();
     await until('the stream closed with the track', () => server.ctx.slots.held === 0);
   });
@@ -106,9 +109,12 @@ describe('a LiveKit speaker has the guarantees of every stream (real livekit-ser
     it(`the API key behind a room session ${change}: the speaker's stream ends while it speaks, and its speech opens no other`, { timeout: 120_000 }, async () => {
       const { keyId, client } = await memberInRoom();
       let speaking = true;
+      const startedBefore = (await metric('tolk_streams_started_total{surface="livekit"}')) ?? 0;
       const spoken = client.speak([speech(9000)]).finally(() => (speaking = false));
-      await until('the speaker stream live', async () => server.ctx.slots.held === 1 && (await metric('tolk_streams_active{surface="livekit"}')) === 1);
-      const started = await metric('tolk_streams_started_total{surface="livekit"}');
+      const started = startedBefore + 1;
+      await until('the speaker stream started', async () => (await metric('tolk_streams_started_total{surface="livekit"}')) === started);
+      assert.equal(server.ctx.slots.held, 1);
+      assert.equal(await metric('tolk_streams_active{surface="livekit"}'), 1);
 
       const res = change === 'deleted' ? await call('DELETE', `/api/api-keys/${keyId}`, undefined) : await call('POST', `/api/api-keys/${keyId}/rotate`, undefined);
       assert.equal(res.status, 200, JSON.stringify(res.json));

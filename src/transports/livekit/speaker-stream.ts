@@ -1,40 +1,28 @@
 import { AudioStream, type AudioFrame, type RemoteTrack } from '@livekit/rtc-node';
 import type { FastifyBaseLogger } from 'fastify';
 import type { VoiceName } from '../../common/voices.js';
-import { bargeIn } from '../../core/audio-output.js';
 import type { StreamRequest } from '../../core/stream-request.js';
 import { StreamSession, type StreamEnd, type StreamSessionDeps, type StreamTransport } from '../../core/stream-session.js';
 import type { SessionKeyGrant } from '../../domain/session-keys.js';
 import type { LiveConnection } from '../../realtime/live-connection.js';
-import type { WorkerEvent } from '../../realtime/worker-link.js';
 import { OUTPUT_SAMPLE_RATE_HZ, type RoomPublisher } from './room-publisher.js';
-import { transcriptionAttributes, transcriptMessage, type SpeakerLabel } from './room-messages.js';
-import { chooseVoice, estimatePitchHz, type VoiceType } from './voice-choice.js';
+import { SpeakerRoomEvents, type SpeakerRoomEventsOptions } from './speaker-room-events.js';
+import { frameRms, VoiceCollector, type CollectedAudio, type VoiceType } from './voice-choice.js';
 
 /** Rate the speaker's microphone is read at, in Hz: the track's own (Opus) rate, also the request's. */
 const INPUT_SAMPLE_RATE_HZ = OUTPUT_SAMPLE_RATE_HZ;
-/** For `clone`: voiced audio collected before the voice is chosen, in ms. */
-const CLONE_VOICED_MS = 1000;
-/** For `clone`: audio after which the voice is chosen whatever was voiced, in ms. */
-const CLONE_MAX_WAIT_MS = 3000;
-/** RMS (s16) over which a 10 ms frame counts as voiced (towards {@link CLONE_VOICED_MS}, and to open a stream). */
+/** RMS (s16) over which a 10 ms frame counts as voiced (to choose a `clone` voice, and to open a stream). */
 const VOICED_FRAME_RMS = 300;
 /** RMS (s16) under which a frame is silence: it does not count against the idle timeout. */
 const SILENT_FRAME_RMS = 100;
 /** Worker backlog over which microphone audio is dropped rather than queued without bound, in ms. */
 const MAX_BACKLOG_MS = 5000;
 
-/** What one speaker's stream translates, and for whom. */
-export interface SpeakerStreamOptions {
+/** What one speaker's stream translates, for whom, and how its room shows it. */
+export interface SpeakerStreamOptions extends SpeakerRoomEventsOptions {
   /** The session's grant, bound to this speaker (`binding.participantId` = the speaker's identity). */
   grant: SessionKeyGrant;
-  sourceLanguage: string;
-  targetLanguage: string;
   voiceType: VoiceType;
-  /** Spec-000 rooms: added to the data messages; undefined keeps spec 001's exact shape. */
-  label: SpeakerLabel | undefined;
-  /** The sid of the speaker's microphone track (`lk.transcribed_track_id` of its transcripts). */
-  trackSid: string | undefined;
 }
 
 /** What a {@link SpeakerStream} needs of its process. */
@@ -63,14 +51,12 @@ export class SpeakerStream {
   private session: StreamSession | undefined;
   private ended = false;
   private readonly reader: ReadableStreamDefaultReader<AudioFrame>;
-  /** Audio before the first stream, kept to choose a `clone` voice; it then opens the stream. */
-  private readonly collected: Array<{ pcm: Buffer; arrivedAtMs: number }> = [];
-  private collectedMs = 0;
-  private voicedMs = 0;
+  /** Audio before the first stream, kept to choose the voice; it then opens the stream. */
+  private readonly collector: VoiceCollector;
   /** The voice chosen when the first stream opened. */
   private voice: VoiceName | undefined;
-  /** The utterance the speaker is in (its transcripts' id); a new one clears speech still playing. */
-  private speakingUtterance: string | undefined;
+  /** The session's events as the room's messages and speech. */
+  private readonly renderer: SpeakerRoomEvents;
   /** Releases the speaker's presence in its session. */
   private readonly held: Promise<() => Promise<void>>;
 
@@ -83,6 +69,8 @@ export class SpeakerStream {
     private readonly onEnded: () => void,
   ) {
     this.reader = new AudioStream(track, { sampleRate: INPUT_SAMPLE_RATE_HZ, numChannels: 1 }).getReader();
+    this.collector = new VoiceCollector(options.voiceType, INPUT_SAMPLE_RATE_HZ);
+    this.renderer = new SpeakerRoomEvents(publisher, options, log);
     this.held = deps.hold({ disconnect: () => void this.close() }).catch((err: unknown) => {
       this.log.error({ err }, 'speaker could not be registered in its session');
       return async () => {};
@@ -98,7 +86,7 @@ export class SpeakerStream {
         if (done || this.ended) break;
         // A copy: the frame's memory belongs to the FFI layer.
         const pcm = Buffer.from(new Uint8Array(value.data.buffer, value.data.byteOffset, value.data.byteLength));
-        this.onAudio(pcm, (value.samplesPerChannel * 1000) / value.sampleRate, rms(value.data));
+        this.onAudio(pcm, (value.samplesPerChannel * 1000) / value.sampleRate, frameRms(value.data));
       }
     } catch (err) {
       if (!this.ended) this.log.warn({ err }, 'speaker track read failed');
@@ -107,30 +95,26 @@ export class SpeakerStream {
     }
   }
 
-  private onAudio(pcm: Buffer, durationMs: number, frameRms: number): void {
+  private onAudio(pcm: Buffer, durationMs: number, rms: number): void {
     const session = this.session;
     if (session && (session.state === 'opening' || session.state === 'streaming')) {
       if ((session.backlogMs ?? 0) > MAX_BACKLOG_MS) return;
-      return session.pushAudio(pcm, { keepsAlive: frameRms >= SILENT_FRAME_RMS });
+      return session.pushAudio(pcm, { keepsAlive: rms >= SILENT_FRAME_RMS });
     }
     if (this.ended) return;
     if (this.voice) {
       // An idle stream was given back: the next voiced frame opens another.
-      if (frameRms > VOICED_FRAME_RMS) this.open(this.voice, [{ pcm, arrivedAtMs: Date.now() }]);
+      if (rms > VOICED_FRAME_RMS) this.open(this.voice, [{ pcm, arrivedAtMs: Date.now() }]);
       return;
     }
-    this.collected.push({ pcm, arrivedAtMs: Date.now() });
-    this.collectedMs += durationMs;
-    if (frameRms > VOICED_FRAME_RMS) this.voicedMs += durationMs;
-    const ready = this.options.voiceType !== 'clone' || this.voicedMs >= CLONE_VOICED_MS || this.collectedMs >= CLONE_MAX_WAIT_MS;
-    if (!ready) return;
-    const pitchHz = this.options.voiceType === 'clone' ? estimatePitchHz(concatSamples(this.collected.map((c) => c.pcm)), INPUT_SAMPLE_RATE_HZ) : undefined;
-    this.log.info({ pitchHz: pitchHz === undefined ? null : Math.round(pitchHz) }, 'interpreter voice chosen');
-    this.open(chooseVoice(this.options.voiceType, pitchHz), this.collected.splice(0));
+    const chosen = this.collector.push(pcm, durationMs, rms > VOICED_FRAME_RMS);
+    if (!chosen) return;
+    this.log.info({ voice: chosen.voice, pitchHz: chosen.pitchHz === undefined ? null : Math.round(chosen.pitchHz) }, 'interpreter voice chosen');
+    this.open(chosen.voice, chosen.audio);
   }
 
   /** Opens a stream with `voice`; `early` (with its arrival times) is its first audio. */
-  private open(voice: VoiceName, early: Array<{ pcm: Buffer; arrivedAtMs: number }>): void {
+  private open(voice: VoiceName, early: CollectedAudio): void {
     this.voice = voice;
     const request: StreamRequest = {
       sourceLanguage: this.options.sourceLanguage, targetLanguage: this.options.targetLanguage,
@@ -146,35 +130,10 @@ export class SpeakerStream {
   /** The room as the session's surface. */
   private transport(): StreamTransport {
     return {
-      event: (event) => this.publish(event),
+      event: (event) => (this.ended ? false : this.renderer.render(event)),
       audio: (pcm) => this.publisher.play(pcm),
       end: (end) => this.onEnd(end),
     };
-  }
-
-  /** A worker's event published into the room; resolves true once the data message was sent. */
-  private publish(event: WorkerEvent): boolean | Promise<boolean> {
-    const o = this.options;
-    if (this.ended) return false;
-    switch (event.type) {
-      case 'transcript': {
-        if (event.utteranceId !== this.speakingUtterance && event.text.trim() !== '') {
-          // A new utterance: what is still playing of the previous translation is taken back.
-          this.speakingUtterance = event.utteranceId;
-          bargeIn(this.publisher);
-        }
-        this.publisher.publishTranscription(event.text, transcriptionAttributes(event.utteranceId, event.final, o.sourceLanguage, o.trackSid));
-        return this.publisher.publishMessage(transcriptMessage('original_transcript', event.text, event.final, o.sourceLanguage, Date.now(), o.label));
-      }
-      case 'translation':
-        this.publisher.publishTranscription(event.text, transcriptionAttributes(`${event.utteranceId}:${o.targetLanguage}`, true, o.targetLanguage, this.publisher.trackSid));
-        return this.publisher.publishMessage(transcriptMessage('translated_transcript', event.text, true, o.sourceLanguage, Date.now(), o.label));
-      case 'error':
-        this.log.warn({ status: event.status, description: event.description }, 'interpreter stream error');
-        return false;
-      default:
-        return false;
-    }
   }
 
   /** The session ended: idle gives the stream back (the next voiced frame opens another); anything else ends the speaker. */
@@ -189,7 +148,7 @@ export class SpeakerStream {
   async close(): Promise<void> {
     if (this.ended) return;
     this.ended = true;
-    this.collected.length = 0;
+    this.collector.clear();
     this.reader.cancel().catch(() => {});
     try {
       await this.session?.shutdown();
@@ -198,17 +157,4 @@ export class SpeakerStream {
       this.onEnded();
     }
   }
-}
-
-function rms(samples: Int16Array): number {
-  let sum = 0;
-  for (const s of samples) sum += s * s;
-  return Math.sqrt(sum / Math.max(1, samples.length));
-}
-
-function concatSamples(chunks: readonly Buffer[]): Int16Array {
-  const all = Buffer.concat(chunks);
-  const samples = new Int16Array(Math.floor(all.length / 2));
-  for (let i = 0; i < samples.length; i++) samples[i] = all.readInt16LE(i * 2);
-  return samples;
 }
