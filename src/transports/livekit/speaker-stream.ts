@@ -58,7 +58,7 @@ export class SpeakerStream {
   /** The session's events as the room's messages and speech. */
   private readonly renderer: SpeakerRoomEvents;
   /** Releases the speaker's presence in its session. */
-  private readonly held: Promise<() => Promise<void>>;
+  private held: Promise<() => Promise<void>> | undefined;
 
   constructor(
     private readonly deps: SpeakerStreamDeps,
@@ -71,10 +71,6 @@ export class SpeakerStream {
     this.reader = new AudioStream(track, { sampleRate: INPUT_SAMPLE_RATE_HZ, numChannels: 1 }).getReader();
     this.collector = new VoiceCollector(options.voiceType, INPUT_SAMPLE_RATE_HZ);
     this.renderer = new SpeakerRoomEvents(publisher, options, log);
-    this.held = deps.hold({ disconnect: () => void this.close() }).catch((err: unknown) => {
-      this.log.error({ err }, 'speaker could not be registered in its session');
-      return async () => {};
-    });
     void this.read();
   }
 
@@ -123,7 +119,14 @@ export class SpeakerStream {
       credential: { kind: 'grant', grant: this.options.grant },
     };
     const session = (this.session = new StreamSession(this.deps.session, 'livekit', request, this.transport(), this.log, { replaceLostWorker: true }));
-    void session.start();
+    // Present in its session from its first stream on (a speaker who never streamed completes nothing).
+    void session.start().then((streaming) => {
+      if (!streaming || this.ended || this.held) return;
+      this.held = this.deps.hold({ disconnect: () => void this.close() }).catch((err: unknown) => {
+        this.log.error({ err }, 'speaker could not be registered in its session');
+        return async () => {};
+      });
+    });
     for (const chunk of early) session.pushAudio(chunk.pcm, { arrivedAtMs: chunk.arrivedAtMs });
   }
 
@@ -152,7 +155,7 @@ export class SpeakerStream {
     this.reader.cancel().catch(() => {});
     try {
       await this.session?.shutdown();
-      await (await this.held)();
+      if (this.held) await (await this.held)();
     } finally {
       this.onEnded();
     }
