@@ -278,12 +278,12 @@ function capacityMetrics(report: () => CapacityReport, registers: Registry[]): v
 }
 
 /**
- * Live streams by surface for `tolk_streams_active` (docs/operations.md): `vt`, `calls` and `phone`
+ * Live streams by surface for `tolk_streams_active` (docs/operations.md): `vt`, `calls`, `phone` and `livekit`
  * always present (a gauge keeps a label's last value until it is set again), a stream without a
  * `surface` counted as `vt`.
  */
 export function streamsBySurface(streams: Iterable<{ readonly surface?: string }>): Record<string, number> {
-  const out: Record<string, number> = { vt: 0, calls: 0, phone: 0 };
+  const out: Record<string, number> = { vt: 0, calls: 0, phone: 0, livekit: 0 };
   for (const s of streams) {
     const surface = s.surface ?? 'vt';
     out[surface] = (out[surface] ?? 0) + 1;

@@ -12,13 +12,13 @@ export class EarlyAudio {
   constructor(readonly maxDurationMs: number) {}
 
   /**
-   * Keeps a copy of `pcm`, `durationMs` long.
+   * Keeps a copy of `pcm`, `durationMs` long, that arrived at `arrivedAtMs` (epoch ms; now by default).
    * @returns false, keeping nothing, once the total would pass `maxDurationMs` (the caller refuses the stream).
    */
-  push(pcm: Buffer, durationMs: number): boolean {
+  push(pcm: Buffer, durationMs: number, arrivedAtMs = Date.now()): boolean {
     if (this.durationMs + durationMs > this.maxDurationMs) return false;
     this.durationMs += durationMs;
-    this.frames.push({ pcm: Buffer.from(pcm), arrivedAtMs: Date.now() });
+    this.frames.push({ pcm: Buffer.from(pcm), arrivedAtMs });
     return true;
   }
 

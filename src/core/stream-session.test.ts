@@ -5,7 +5,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import type { WorkerEvent, WorkerLinkHandlers } from '../realtime/worker-link.js';
 import type { StreamRequest } from './stream-request.js';
-import { StreamSession, type OpenResult, type StreamEnd, type StreamOpening, type StreamSessionDeps, type StreamTransport } from './stream-session.js';
+import { StreamSession, type OpenResult, type StreamEnd, type StreamOpening, type StreamSessionDeps, type StreamSessionOptions, type StreamTransport } from './stream-session.js';
 
 const log = pino({ level: 'silent' }) as unknown as FastifyBaseLogger;
 
@@ -23,6 +23,8 @@ function request(): StreamRequest {
 class FakeWorker extends EventEmitter {
   handlers: WorkerLinkHandlers | undefined;
   readonly audio: Buffer[] = [];
+  /** The arrival time sent with each chunk (undefined: now). */
+  readonly arrivals: Array<number | undefined> = [];
   usageMs = 0;
   readonly delivered: WorkerEvent[] = [];
   closed = false;
@@ -36,11 +38,19 @@ class FakeWorker extends EventEmitter {
     return new Promise((resolve) => (this.release = resolve));
   };
 
+  /** Calls of replaceWorker; the next one resolves with `replaceWith` (else rejects). */
+  replaced = 0;
+  replaceWith: ((ok: boolean) => void) | undefined;
+
   accept(): void {
     this.release?.({
       ok: true,
       stream: {
-        link: { backlogMs: 0, sendAudio: (pcm) => this.audio.push(pcm), drain: async () => void this.drained++ },
+        replaceWorker: () => {
+          this.replaced++;
+          return new Promise<void>((resolve, reject) => (this.replaceWith = (ok) => (ok ? resolve() : reject(new Error('no worker has room')))));
+        },
+        link: { backlogMs: 0, sendAudio: (pcm, arrivedAtMs) => void (this.audio.push(pcm), this.arrivals.push(arrivedAtMs)), drain: async () => void this.drained++ },
         audioReceived: (ms) => (this.usageMs += ms),
         delivered: (event) => this.delivered.push(event),
         close: async () => void (this.closed = true),
@@ -55,7 +65,7 @@ class MemoryTransport implements StreamTransport {
   readonly audioOut: Buffer[] = [];
   ends: StreamEnd[] = [];
   readonly ended = new EventEmitter();
-  event(event: WorkerEvent): boolean {
+  event(event: WorkerEvent): boolean | Promise<boolean> {
     this.events.push(event);
     return true;
   }
@@ -68,13 +78,13 @@ class MemoryTransport implements StreamTransport {
   }
 }
 
-function setup(idleAudioTimeoutMs = 60_000) {
+function setup(idleAudioTimeoutMs = 60_000, options: StreamSessionOptions = {}) {
   const worker = new FakeWorker();
   const transport = new MemoryTransport();
   const live = new Set<StreamSession>();
   const started: string[] = [];
   const deps: StreamSessionDeps = { open: worker.open, idleAudioTimeoutMs, live, streamStarted: (s) => started.push(s) };
-  const session = new StreamSession(deps, 'calls', request(), transport, log);
+  const session = new StreamSession(deps, 'calls', request(), transport, log, options);
   return { worker, transport, live, started, session };
 }
 
@@ -211,4 +221,71 @@ test('a client that left while opening: the opener answers gone and nothing is t
   assert.equal(await starting, false);
   assert.deepEqual(transport.ends, []);
   assert.ok(!live.has(session));
+});
+
+test('replaceLostWorker: a dead worker is replaced, audio meanwhile kept and sent after; no room ends it with 503', async () => {
+  const { worker, transport, live, session } = setup(60_000, { replaceLostWorker: true });
+  const starting = session.start();
+  worker.accept();
+  await starting;
+  worker.handlers?.onEvent({ type: 'error', status: 500, description: 'worker stopped', cause: undefined } as WorkerEvent);
+  worker.handlers?.onClose(4500, 'worker stopped');
+  assert.equal(worker.replaced, 1);
+  session.pushAudio(FRAME);
+  assert.equal(worker.audio.length, 0, 'kept while the worker is replaced');
+  worker.replaceWith?.(true);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(worker.audio.length, 1, 'sent to the new worker');
+  assert.deepEqual(transport.ends, [], 'the client is not ended');
+  assert.equal(session.state, 'streaming');
+
+  worker.handlers?.onClose(1001, 'worker shutting down');
+  assert.equal(worker.replaced, 2, 'a worker shutting down is replaced too');
+  worker.replaceWith?.(false);
+  const [end] = (await once(transport.ended, 'end')) as [StreamEnd];
+  assert.equal((end as { status: number }).status, 503);
+  await session.shutdown();
+  assert.ok(!live.has(session));
+});
+
+test('audio pushed with keepsAlive false is forwarded but does not restart the idle period', async () => {
+  const { worker, transport, session } = setup(60);
+  const starting = session.start();
+  worker.accept();
+  await starting;
+  const t0 = Date.now();
+  const timer = setInterval(() => session.pushAudio(FRAME, { keepsAlive: false }), 10);
+  const [end] = (await once(transport.ended, 'end')) as [StreamEnd];
+  clearInterval(timer);
+  assert.equal((end as { status: number }).status, 408);
+  assert.ok(Date.now() - t0 < 1000, 'silence did not keep it alive');
+  assert.ok(worker.audio.length >= 1, 'the silence reached the worker');
+  await session.shutdown();
+});
+
+test('an event the surface delivers later (a promise) is recorded once it resolves true', async () => {
+  const { worker, transport, session } = setup();
+  const answers = [Promise.resolve(true), Promise.resolve(false)];
+  transport.event = (event) => {
+    transport.events.push(event);
+    return answers.shift() ?? false;
+  };
+  const starting = session.start();
+  worker.accept();
+  await starting;
+  worker.handlers?.onEvent(final);
+  worker.handlers?.onEvent(translation);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(worker.delivered, [final], 'only what was sent');
+});
+
+test('early audio keeps the arrival time its surface gives', async () => {
+  const { worker, session } = setup();
+  const starting = session.start();
+  session.pushAudio(FRAME, { arrivedAtMs: 1234 });
+  session.pushAudio(FRAME);
+  worker.accept();
+  await starting;
+  assert.equal(worker.arrivals[0], 1234);
+  assert.ok((worker.arrivals[1] ?? 0) > 1234, 'now by default');
 });

@@ -12,7 +12,7 @@ export const MAX_EARLY_AUDIO_MS = 30_000;
 const FINISH_TIMEOUT_MS = 2000;
 
 /** The surfaces whose streams a {@link StreamSession} runs (the `surface` label of `tolk_streams_active`). */
-export type StreamSurface = 'vt' | 'calls' | 'livekit' | 'phone';
+export type StreamSurface = 'vt' | 'calls' | 'livekit' | 'phone' | 'single' | 'room';
 
 /**
  * How a stream ends for its client: `status` — an HTTP status, sent as the surface's error then a
@@ -26,8 +26,11 @@ export type StreamEnd = { status: number; description: string } | { code: number
  * its own wire format. None of its methods may throw.
  */
 export interface StreamTransport {
-  /** A worker's typed event (never `utterance-end`); true when it reached the client (it is then recorded). */
-  event(event: WorkerEvent): boolean;
+  /**
+   * A worker's typed event (never `utterance-end`); true when it reached the client (it is then
+   * recorded), or a promise of it for a surface that learns so later (a LiveKit data message).
+   */
+  event(event: WorkerEvent): boolean | Promise<boolean>;
   /** Synthesized speech: s16le mono at the request's rate. */
   audio(pcm: Buffer): void;
   /** The stream ended (once): tell the client and close (see {@link StreamEnd}). */
@@ -42,6 +45,33 @@ export interface OpenedStream {
   audioReceived(durationMs: number): void;
   delivered(event: WorkerEvent): void;
   close(finishTimeoutMs: number): Promise<void>;
+  /**
+   * Places the stream on another worker (same slot, admission and platform session), for
+   * {@link StreamSessionOptions.replaceLostWorker}.
+   * @throws {Error} when no worker has room or a store fails.
+   */
+  replaceWorker?(): Promise<void>;
+}
+
+/** How a surface wants its {@link StreamSession} to behave where surfaces differ. */
+export interface StreamSessionOptions {
+  /**
+   * A worker that died (4500) or shuts down (1001) is replaced by another rather than ending the
+   * stream: audio meanwhile is kept as early audio (docs/architecture.md "Processes": a LiveKit
+   * speaker has no client to reconnect). When no worker has room the stream ends with 503.
+   */
+  replaceLostWorker?: boolean;
+}
+
+/** What {@link StreamSession.pushAudio} may say of a chunk of audio. */
+export interface PushedAudio {
+  /** When it arrived, epoch ms (a surface that held it before the session existed); now by default. */
+  arrivedAtMs?: number;
+  /**
+   * False for audio that does not count against the idle timeout (a LiveKit microphone's
+   * silence: the track sends frames whether anyone speaks or not). True by default.
+   */
+  keepsAlive?: boolean;
 }
 
 /** What {@link StreamOpener} is asked: the request, and where the worker's events and end go. */
@@ -90,6 +120,8 @@ export class StreamSession implements LiveConnection {
   private current: StreamState = 'opening';
   private stream: OpenedStream | undefined;
   private ending: Promise<void> | undefined;
+  /** True while a lost worker is being replaced ({@link StreamSessionOptions.replaceLostWorker}). */
+  private replacing = false;
   private readonly earlyAudio = new EarlyAudio(MAX_EARLY_AUDIO_MS);
   /** The rate audio is measured at: the declared one, 16 kHz while an unsupported one awaits its refusal. */
   private readonly rateHz: number;
@@ -103,6 +135,7 @@ export class StreamSession implements LiveConnection {
     readonly request: StreamRequest,
     private readonly transport: StreamTransport,
     private readonly log: FastifyBaseLogger,
+    private readonly options: StreamSessionOptions = {},
   ) {
     this.rateHz = audioProblem({ format: request.audio.format, sample_rate: request.audio.sampleRateHz, channels: request.audio.channels }) ? 16000 : request.audio.sampleRateHz;
   }
@@ -145,27 +178,35 @@ export class StreamSession implements LiveConnection {
     this.stream = stream;
     this.current = 'streaming';
     this.idleTimer.arm(this.deps.idleAudioTimeoutMs);
-    for (const early of this.earlyAudio.take()) {
-      stream.link.sendAudio(early.pcm, early.arrivedAtMs);
-      stream.audioReceived(pcmDurationMs(early.pcm.length, this.rateHz));
-    }
+    this.flushEarlyAudio(stream);
     this.deps.streamStarted(this.surface);
     return true;
   }
 
-  /** The client's audio (s16le at the request's rate): kept while opening, forwarded while streaming, else dropped. */
-  pushAudio(pcm: Buffer): void {
+  /**
+   * The client's audio (s16le at the request's rate): kept while opening (or while a lost worker
+   * is replaced), forwarded while streaming, else dropped. See {@link PushedAudio}.
+   */
+  pushAudio(pcm: Buffer, pushed: PushedAudio = {}): void {
     const durationMs = pcmDurationMs(pcm.length, this.rateHz);
-    if (this.current === 'opening') {
-      if (!this.earlyAudio.push(pcm, durationMs)) {
+    if (this.current === 'opening' || this.replacing) {
+      if (!this.earlyAudio.push(pcm, durationMs, pushed.arrivedAtMs)) {
         this.fail(429, `Too much audio before the stream started: more than ${MAX_EARLY_AUDIO_MS / 1000} s at ${this.rateHz} Hz`);
       }
       return;
     }
     if (this.current !== 'streaming' || !this.stream) return;
-    this.stream.link.sendAudio(pcm);
-    this.idleTimer.touch();
+    this.stream.link.sendAudio(pcm, pushed.arrivedAtMs);
+    if (pushed.keepsAlive !== false) this.idleTimer.touch();
     this.stream.audioReceived(durationMs);
+  }
+
+  /** Sends the audio kept while opening or replacing a worker, with its arrival times. */
+  private flushEarlyAudio(stream: OpenedStream): void {
+    for (const early of this.earlyAudio.take()) {
+      stream.link.sendAudio(early.pcm, early.arrivedAtMs);
+      stream.audioReceived(pcmDurationMs(early.pcm.length, this.rateHz));
+    }
   }
 
   /** {@inheritDoc LiveConnection.disconnect} */
@@ -218,15 +259,36 @@ export class StreamSession implements LiveConnection {
     return {
       // The utterance in flight may finish after a close: its events still reach the surface.
       onEvent: (event) => {
-        if (this.transport.event(event)) this.stream?.delivered(event);
+        const reached = this.transport.event(event);
+        if (reached === true) this.stream?.delivered(event);
+        else if (reached !== false) void reached.then((yes) => yes && this.stream?.delivered(event));
       },
       onAudio: (pcm) => this.transport.audio(pcm),
       // Leg 2 ended without the session asking (after a drain of its own, ignored): the client's end follows.
       onClose: (code, reason) => {
         if (this.current === 'closed' || this.current === 'draining') return;
+        if ((code === 4500 || code === 1001) && this.options.replaceLostWorker && this.stream?.replaceWorker) {
+          return void this.replaceWorker(this.stream, code, reason);
+        }
         this.transport.end({ code, reason: code === 1001 ? 'Server shutting down' : reason });
         void this.shutdown();
       },
     };
+  }
+
+  /** Places the stream on another worker; audio meanwhile is kept and follows. 503 when none has room. */
+  private async replaceWorker(stream: OpenedStream, code: number, reason: string): Promise<void> {
+    if (this.replacing) return;
+    this.log.warn({ code, reason, surface: this.surface }, 'stream lost its worker; placing it on another');
+    this.replacing = true;
+    try {
+      await stream.replaceWorker?.();
+    } catch (err) {
+      this.log.error({ err, surface: this.surface }, 'stream could not be placed on another worker');
+      this.replacing = false;
+      return this.fail(503, 'No translation worker has room for the stream');
+    }
+    this.replacing = false;
+    if (this.current === 'streaming') this.flushEarlyAudio(stream);
   }
 }

@@ -135,6 +135,19 @@ export class SessionRuntime {
   }
 
   /**
+   * Keeps a participant present in its session between its streams (a LiveKit speaker whose idle
+   * stream was given back, docs/rooms.md): the session does not complete while the hold stands, and
+   * revoking the participant reaches `connection`. Releasing the hold completes the session when it
+   * was its last live one.
+   * @returns the release (idempotent).
+   */
+  async hold(binding: SessionBinding, connection: LiveConnection, log: FastifyBaseLogger): Promise<() => Promise<void>> {
+    await this.connections.add(binding.sessionId, binding.participantId, connection);
+    let released: Promise<void> | undefined;
+    return () => (released ??= this.release(binding.sessionId, connection, log));
+  }
+
+  /**
    * Ends a revoked participant's live streams at once, on every gateway: an `error` event 403, then
    * close 4403.
    * @returns how many live streams the participant had.

@@ -6,6 +6,7 @@ import type { CallControl, MediaLeg, MediaLegSink } from '../domain/calls/teleph
 import { IdleTimer } from '../realtime/idle-timer.js';
 import { mediaFormatProblem, parseTwilioMessage, TWILIO_MEDIA_FORMAT, type TwilioInboundMessage, type TwilioStartMessage } from './twilio-media-messages.js';
 import { TwilioPlayback } from './twilio-playback.js';
+import { bargeIn } from '../core/audio-output.js';
 import { WsChannel } from './ws-channel.js';
 
 /** What a Media Stream connection needs from the server. */
@@ -106,7 +107,7 @@ export class TwilioMediaConnection {
         if (this.state === 'streaming') playback.play(chunk);
       },
       clearAudio: () => {
-        if (this.state === 'streaming' && playback.isPlaying) playback.clear();
+        if (this.state === 'streaming') bargeIn(playback);
       },
       close: (reason) => {
         this.channel.close(1000, reason);
@@ -151,7 +152,7 @@ export class TwilioMediaConnection {
     return (this.ending ??= (async () => {
       this.state = 'closed';
       this.idleTimer.stop();
-      this.playback?.stop();
+      void this.playback?.close();
       this.channel.stop();
       try {
         await this.leg?.end();

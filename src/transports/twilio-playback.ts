@@ -1,5 +1,6 @@
 import { encodeFromLinear } from '../audio/g711.js';
 import { S16leDecoder } from '../audio/pcm.js';
+import { PlaybackFinishedListeners, type AudioOutput } from '../core/audio-output.js';
 import { MULAW_FRAME_BYTES, renderClear, renderMark, renderMedia } from './twilio-media-messages.js';
 
 /** µ-law of digital silence: pads the last frame of a burst to 20 ms. */
@@ -13,7 +14,7 @@ const TAIL_FLUSH_MS = 60;
  * Twilio reports when it has played, and `clear` to drop what Twilio has buffered (barge-in). A
  * burst's last partial frame is padded with silence once no audio follows for {@link TAIL_FLUSH_MS}.
  */
-export class TwilioPlayback {
+export class TwilioPlayback implements AudioOutput {
   private readonly decoder = new S16leDecoder();
   /** µ-law bytes not yet sent: less than one frame. */
   private pending: Buffer = Buffer.alloc(0);
@@ -23,6 +24,8 @@ export class TwilioPlayback {
   private readonly unplayedMarks = new Set<string>();
   /** 20 ms frames sent, for the metrics and the tests. */
   framesSent = 0;
+  private stopped = false;
+  private readonly finished = new PlaybackFinishedListeners();
 
   /**
    * @param streamSid - the stream's id (`start.streamSid`), sent in every message.
@@ -31,12 +34,18 @@ export class TwilioPlayback {
   constructor(private readonly streamSid: string, private readonly send: (text: string) => boolean) {}
 
   /** True while audio sent to Twilio has not been reported played. */
-  get isPlaying(): boolean {
+  get playing(): boolean {
     return this.unplayedMarks.size > 0;
+  }
+
+  /** {@inheritDoc AudioOutput.onPlaybackFinished} Emitted when Twilio echoed the last mark sent. */
+  onPlaybackFinished(listener: () => void): () => void {
+    return this.finished.add(listener);
   }
 
   /** Queues s16le audio at 8000 Hz for the caller: whole frames go now, then a mark. */
   play(pcm16le: Buffer): void {
+    if (this.stopped) return;
     const mulaw = encodeFromLinear(this.decoder.decode(pcm16le), 'mulaw');
     this.pending = this.pending.length > 0 ? Buffer.concat([this.pending, mulaw]) : mulaw;
     const whole = this.pending.length - (this.pending.length % MULAW_FRAME_BYTES);
@@ -49,18 +58,22 @@ export class TwilioPlayback {
 
   /** Twilio echoed a mark: the audio before it has played, or was cleared. */
   markPlayed(name: string): void {
-    this.unplayedMarks.delete(name);
+    if (this.unplayedMarks.delete(name) && !this.playing && this.pending.length === 0) this.finished.emit();
   }
 
-  /** Barge-in: drops the audio not yet sent and asks Twilio to drop what it buffered (`clear`). */
+  /**
+   * Barge-in: drops the audio not yet sent and asks Twilio to drop what it buffered (`clear`; Twilio
+   * then echoes the marks it dropped, which reports the playback finished).
+   */
   clear(): void {
     clearTimeout(this.tailTimer);
     this.pending = Buffer.alloc(0);
-    this.send(renderClear(this.streamSid));
+    if (!this.stopped) this.send(renderClear(this.streamSid));
   }
 
-  /** Stops the tail timer (the stream ended); nothing more is sent. */
-  stop(): void {
+  /** Stops the tail timer (the stream ended); nothing more is sent. Idempotent. */
+  close(): void {
+    this.stopped = true;
     clearTimeout(this.tailTimer);
     this.pending = Buffer.alloc(0);
   }

@@ -38,7 +38,10 @@ export interface MediaFormat {
 export interface MediaLegSink {
   /** Audio in the leg's {@link MediaFormat}, in chunks of any size (the provider frames it). */
   sendAudio(chunk: Buffer): void;
-  /** Drops audio queued but not yet played (barge-in; Twilio Media Streams `clear`). Optional. */
+  /**
+   * Drops audio queued but not yet played (barge-in; Twilio Media Streams `clear`: the Twilio
+   * surface maps it onto its audio output, docs/architecture.md "Audio output"). Optional.
+   */
   clearAudio?(): void;
   /** The session ended or the leg was replaced: close the provider's media socket. */
   close(reason: string): void;

@@ -3,11 +3,16 @@ import { primaryLanguage } from '../../common/language-tags.js';
 import type { AppContext } from '../../context.js';
 import type { MediaFormat, MediaLeg, MediaLegSink } from '../../domain/calls/telephony.js';
 import type { SessionKeyGrant } from '../../domain/session-keys.js';
+import { SpeechSequencer } from '../../realtime/room-speech.js';
 import type { SessionSpeech } from '../../realtime/session-speech.js';
 import { CallAudioCodec, type CallAudioFormat } from '../calls/call-audio.js';
 import { LegStream } from '../calls/leg-stream.js';
 import { callFormatOf } from '../calls/media-participant.js';
-import { SpeakerTurns } from './speaker-turns.js';
+
+/** Silence of the speaker whose turn it is that ends the turn, in ms. */
+const TURN_GAP_MS = 400;
+/** Speech one waiting speaker may hold, in bytes (30 s of 16 kHz s16le); beyond it, dropped. */
+const MAX_WAITING_BYTES = 30 * 32_000;
 
 /** What a {@link PhoneLeg} joins. */
 export interface PhoneLegOptions {
@@ -37,7 +42,8 @@ export interface PhoneLegOptions {
  * - what the callee hears is the target-language speech the session's other streams in this
  *   process synthesize ({@link SessionSpeechHub}), resampled and handed to the provider's sink
  *   (µ-law 20 ms frames on a Twilio Media Stream). One speaker's utterance at a time
- *   ({@link SpeakerTurns}): a second stream speaking meanwhile follows, never interleaved.
+ *   (the {@link SpeechSequencer} of conversation rooms, its turns ending after a gap): a second
+ *   stream speaking meanwhile follows, never interleaved.
  */
 export class PhoneLeg {
   /** The {@link MediaLeg} the provider's media socket pushes into. */
@@ -48,7 +54,8 @@ export class PhoneLeg {
   private readonly outbound = new Map<string, CallAudioCodec>();
   private readonly stream: LegStream;
   private readonly unsubscribe: () => void;
-  private readonly turns = new SpeakerTurns((_speaker, bytes) => this.o.sink.sendAudio(bytes));
+  /** A speaker's turn ends after {@link TURN_GAP_MS} of no speech (speech is synthesized faster than it plays). */
+  private readonly turns = new SpeechSequencer((_speaker, bytes) => this.o.sink.sendAudio(bytes), TURN_GAP_MS, { turnsByGap: true, maxWaitingBytes: MAX_WAITING_BYTES });
   private ending: Promise<void> | undefined;
 
   constructor(private readonly o: PhoneLegOptions) {
@@ -90,7 +97,7 @@ export class PhoneLeg {
     if (!codec) this.outbound.set(speech.participantId, (codec = new CallAudioCodec()));
     const pcm = codec.decode(speech.pcm, { encoding: 'pcm_16', sampleRateHz: speech.sampleRateHz, channels: 1 });
     const bytes = codec.encode(pcm, this.format);
-    if (bytes.length > 0) this.turns.push(speech.participantId, bytes);
+    if (bytes.length > 0) this.turns.push(speech.participantId, speech.participantId, bytes);
   }
 
   /** Ends the call's media from Tolk's side: the provider's socket closes, then {@link end}. */

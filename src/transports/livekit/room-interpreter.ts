@@ -9,6 +9,8 @@ import { INTERPRETER_IDENTITY, mintInterpreterToken, removeRoomParticipant } fro
 import { isRevokedFromRoom } from '../../domain/room-access.js';
 import { RoomPublisher } from './room-publisher.js';
 import { SpeakerStream } from './speaker-stream.js';
+import { streamSessionDeps } from '../../gateway/stream-service.js';
+import type { LiveConnection } from '../../realtime/live-connection.js';
 
 export type { InterpreterSpec } from '../../domain/interpreters.js';
 
@@ -118,12 +120,15 @@ export class RoomInterpreter {
     if (this.speakers.has(key)) return;
     const spec = this.spec;
     const speakerName = participant.name || participant.identity;
-    const speaker = new SpeakerStream(this.ctx, track, this.publisher, {
-      grant: { ...spec.grant, binding: { ...spec.grant.binding, participantId: participant.identity } },
+    const grant = { ...spec.grant, binding: { ...spec.grant.binding, participantId: participant.identity } };
+    const log = this.log.child({ participantId: participant.identity });
+    const deps = { session: streamSessionDeps(this.ctx), hold: (connection: LiveConnection) => this.ctx.sessions.hold(grant.binding, connection, log) };
+    const speaker = new SpeakerStream(deps, track, this.publisher, {
+      grant,
       sourceLanguage: spec.sourceLanguage, targetLanguage: spec.targetLanguage, voiceType: spec.voiceType,
       label: spec.labelSpeakers ? { participantId: participant.identity, speakerName } : undefined,
       trackSid: publication.sid,
-    }, this.log.child({ participantId: participant.identity }), () => {
+    }, log, () => {
       if (this.speakers.get(key) === speaker) this.speakers.delete(key);
     });
     this.speakers.set(key, speaker);

@@ -2,6 +2,7 @@ import {
   AudioFrame, AudioSource, LocalAudioTrack, TrackPublishOptions, TrackSource, type LocalParticipant,
 } from '@livekit/rtc-node';
 import type { FastifyBaseLogger } from 'fastify';
+import { PlaybackFinishedListeners, type AudioOutput } from '../../core/audio-output.js';
 import { encodeMessage, TRANSCRIPT_DATA_TOPIC, TRANSCRIPTION_TOPIC, type TranscriptMessage } from './room-messages.js';
 
 /** Rate of the interpreter's translated-speech track, in Hz (the engine's speech is resampled to it). */
@@ -19,7 +20,7 @@ const MAX_PENDING_MS = 60_000;
  * (`translation`, 48 kHz mono) played in real time. Publications are serialized so clients receive
  * them in the order the pipeline produced them; a failed publication is logged and never thrown.
  */
-export class RoomPublisher {
+export class RoomPublisher implements AudioOutput {
   private readonly source = new AudioSource(OUTPUT_SAMPLE_RATE_HZ, 1, SOURCE_QUEUE_MS);
   private readonly track = LocalAudioTrack.createAudioTrack('translation', this.source);
   /** The sid of the translated-speech track once published. */
@@ -31,6 +32,9 @@ export class RoomPublisher {
   private pendingSamples = 0;
   private pumping = false;
   private closed = false;
+  private readonly finished = new PlaybackFinishedListeners();
+  /** Counts plays and clears: a playout reported finished must be the latest. */
+  private generation = 0;
 
   constructor(
     private readonly participant: LocalParticipant,
@@ -70,6 +74,7 @@ export class RoomPublisher {
    */
   play(pcm: Buffer): void {
     if (this.closed || pcm.length < 2) return;
+    this.generation++;
     const samples = new Int16Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + (pcm.length & ~1)));
     this.pending.push(samples);
     this.pendingSamples += samples.length;
@@ -86,9 +91,17 @@ export class RoomPublisher {
 
   /** Drops the speech not played yet (the speaker started a new utterance: barge-in). */
   clear(): void {
+    const wasPlaying = this.playing;
+    this.generation++;
     this.pending = [];
     this.pendingSamples = 0;
     this.source.clearQueue();
+    if (wasPlaying) this.finished.emit();
+  }
+
+  /** {@inheritDoc AudioOutput.onPlaybackFinished} Emitted once the source played out what was queued. */
+  onPlaybackFinished(listener: () => void): () => void {
+    return this.finished.add(listener);
   }
 
   /** Feeds queued speech to the source in 10 ms frames; `captureFrame` paces it at real time. */
@@ -105,6 +118,13 @@ export class RoomPublisher {
     } finally {
       this.pumping = false;
     }
+    if (!this.closed) void this.reportPlayedOut(this.generation);
+  }
+
+  /** Emits playback-finished once the source played out, unless speech was played or cleared since `generation`. */
+  private async reportPlayedOut(generation: number): Promise<void> {
+    await this.source.waitForPlayout().catch(() => {});
+    if (!this.closed && generation === this.generation) this.finished.emit();
   }
 
   /** The next 10 ms of queued speech (the last one padded with silence), or undefined when none is left. */

@@ -1,66 +1,67 @@
 import { AudioStream, type AudioFrame, type RemoteTrack } from '@livekit/rtc-node';
 import type { FastifyBaseLogger } from 'fastify';
 import type { VoiceName } from '../../common/voices.js';
-import type { AppContext } from '../../context.js';
+import type { StreamRequest } from '../../core/stream-request.js';
+import { StreamSession, type StreamEnd, type StreamSessionDeps, type StreamTransport } from '../../core/stream-session.js';
 import type { SessionKeyGrant } from '../../domain/session-keys.js';
-import type { StreamConfig } from '../../gateway/stream-config.js';
-import { openGrantedStream, type GatewayStream } from '../../gateway/stream-service.js';
-import type { LiveConnection } from '../../realtime/connection-registry.js';
-import type { WorkerEvent } from '../../realtime/worker-link.js';
+import type { LiveConnection } from '../../realtime/live-connection.js';
 import { OUTPUT_SAMPLE_RATE_HZ, type RoomPublisher } from './room-publisher.js';
-import { transcriptionAttributes, transcriptMessage, type SpeakerLabel } from './room-messages.js';
-import { chooseVoice, estimatePitchHz, type VoiceType } from './voice-choice.js';
+import { SpeakerRoomEvents, type SpeakerRoomEventsOptions } from './speaker-room-events.js';
+import { frameRms, VoiceCollector, type CollectedAudio, type VoiceType } from './voice-choice.js';
 
-/** Rate the speaker's microphone is read at, in Hz: the track's own (Opus) rate, also the config's. */
+/** Rate the speaker's microphone is read at, in Hz: the track's own (Opus) rate, also the request's. */
 const INPUT_SAMPLE_RATE_HZ = OUTPUT_SAMPLE_RATE_HZ;
-/** For `clone`: voiced audio collected before the voice is chosen, in ms. */
-const CLONE_VOICED_MS = 1000;
-/** For `clone`: audio after which the voice is chosen whatever was voiced, in ms. */
-const CLONE_MAX_WAIT_MS = 3000;
-/** RMS (s16) over which a 10 ms frame counts towards {@link CLONE_VOICED_MS}. */
+/** RMS (s16) over which a 10 ms frame counts as voiced (to choose a `clone` voice, and to open a stream). */
 const VOICED_FRAME_RMS = 300;
+/** RMS (s16) under which a frame is silence: it does not count against the idle timeout. */
+const SILENT_FRAME_RMS = 100;
 /** Worker backlog over which microphone audio is dropped rather than queued without bound, in ms. */
 const MAX_BACKLOG_MS = 5000;
-/** The close of a stream whose worker died (the stream service's 500): the stream is re-placed. */
-const WORKER_DIED_CODE = 4500;
-/** On the speaker's leaving, how long the worker may take to finish the utterance in flight, in ms. */
-const FINISH_TIMEOUT_MS = 2000;
 
-/** What one speaker's stream translates, and for whom. */
-export interface SpeakerStreamOptions {
+/** What one speaker's stream translates, for whom, and how its room shows it. */
+export interface SpeakerStreamOptions extends SpeakerRoomEventsOptions {
   /** The session's grant, bound to this speaker (`binding.participantId` = the speaker's identity). */
   grant: SessionKeyGrant;
-  sourceLanguage: string;
-  targetLanguage: string;
   voiceType: VoiceType;
-  /** Spec-000 rooms: added to the data messages; undefined keeps spec 001's exact shape. */
-  label: SpeakerLabel | undefined;
-  /** The sid of the speaker's microphone track (`lk.transcribed_track_id` of its transcripts). */
-  trackSid: string | undefined;
+}
+
+/** What a {@link SpeakerStream} needs of its process. */
+export interface SpeakerStreamDeps {
+  session: StreamSessionDeps;
+  /**
+   * Keeps the speaker present in its platform session between its streams (revoking the
+   * participant calls `connection`); resolves to the release, which completes the session when the
+   * speaker was its last. See `SessionRuntime.hold`.
+   */
+  hold(connection: LiveConnection): Promise<() => Promise<void>>;
 }
 
 /**
  * One remote speaker's microphone in a LiveKit room, translated (docs/rooms.md): reads the track at
- * 48 kHz, opens a stream through the stream service ({@link openGrantedStream}: admission, session,
- * glossary, usage, worker), forwards the audio, and maps the worker's events onto the room —
- * spec-001 data messages, `lk.transcription` text streams and the translated speech. A transport
- * adapter: it decides nothing the stream service decides. Ends when the track ends, on
- * {@link SpeakerStream.close}, or on {@link SpeakerStream.disconnect} (revocation).
+ * 48 kHz and runs it as a {@link StreamSession} of surface `livekit` (admission, session, glossary,
+ * usage, early audio, revocation, idle timeout, `tolk_streams_active`, a lost worker replaced),
+ * mapping the session's events onto the room — spec-001 data messages, `lk.transcription` text
+ * streams and the translated speech. A microphone sends frames whether anyone speaks or not, so its
+ * silence does not keep a stream alive: after `TOLK_IDLE_AUDIO_TIMEOUT_S` of it the stream is given
+ * back — the speaker stays present in its session, which does not complete — and the next voiced
+ * frame opens another (same voice). Ends when the track ends, on
+ * {@link SpeakerStream.close}, on a revocation (the key or participant behind it) or a refusal.
  */
-export class SpeakerStream implements LiveConnection {
-  private state: 'collecting' | 'opening' | 'streaming' | 'closed' = 'collecting';
-  private stream: GatewayStream | undefined;
+export class SpeakerStream {
+  private session: StreamSession | undefined;
+  private ended = false;
   private readonly reader: ReadableStreamDefaultReader<AudioFrame>;
-  private readonly early: Array<{ pcm: Buffer; arrivedAtMs: number }> = [];
-  private earlyMs = 0;
-  private voicedMs = 0;
-  /** The voice chosen when the stream first opened. */
+  /** Audio before the first stream, kept to choose the voice; it then opens the stream. */
+  private readonly collector: VoiceCollector;
+  /** The voice chosen when the first stream opened. */
   private voice: VoiceName | undefined;
-  /** The utterance the speaker is in (its transcripts' id); a new one clears speech still playing. */
-  private speakingUtterance: string | undefined;
+  /** The session's events as the room's messages and speech. */
+  private readonly renderer: SpeakerRoomEvents;
+  /** Releases the speaker's presence in its session. */
+  private held: Promise<() => Promise<void>> | undefined;
 
   constructor(
-    private readonly ctx: AppContext,
+    private readonly deps: SpeakerStreamDeps,
     track: RemoteTrack,
     private readonly publisher: RoomPublisher,
     private readonly options: SpeakerStreamOptions,
@@ -68,6 +69,8 @@ export class SpeakerStream implements LiveConnection {
     private readonly onEnded: () => void,
   ) {
     this.reader = new AudioStream(track, { sampleRate: INPUT_SAMPLE_RATE_HZ, numChannels: 1 }).getReader();
+    this.collector = new VoiceCollector(options.voiceType, INPUT_SAMPLE_RATE_HZ);
+    this.renderer = new SpeakerRoomEvents(publisher, options, log);
     void this.read();
   }
 
@@ -76,174 +79,85 @@ export class SpeakerStream implements LiveConnection {
     try {
       for (;;) {
         const { value, done } = await this.reader.read();
-        if (done || this.state === 'closed') break;
+        if (done || this.ended) break;
         // A copy: the frame's memory belongs to the FFI layer.
         const pcm = Buffer.from(new Uint8Array(value.data.buffer, value.data.byteOffset, value.data.byteLength));
-        this.onAudio(pcm, (value.samplesPerChannel * 1000) / value.sampleRate, value.data);
+        this.onAudio(pcm, (value.samplesPerChannel * 1000) / value.sampleRate, frameRms(value.data));
       }
     } catch (err) {
-      if (this.state !== 'closed') this.log.warn({ err }, 'speaker track read failed');
+      if (!this.ended) this.log.warn({ err }, 'speaker track read failed');
     } finally {
       void this.close();
     }
   }
 
-  private onAudio(pcm: Buffer, durationMs: number, samples: Int16Array): void {
-    if (this.state === 'streaming' && this.stream) {
-      if (this.stream.link.backlogMs > MAX_BACKLOG_MS) return;
-      this.stream.link.sendAudio(pcm);
-      this.stream.audioReceived(durationMs);
+  private onAudio(pcm: Buffer, durationMs: number, rms: number): void {
+    const session = this.session;
+    if (session && (session.state === 'opening' || session.state === 'streaming')) {
+      if ((session.backlogMs ?? 0) > MAX_BACKLOG_MS) return;
+      return session.pushAudio(pcm, { keepsAlive: rms >= SILENT_FRAME_RMS });
+    }
+    if (this.ended) return;
+    if (this.voice) {
+      // An idle stream was given back: the next voiced frame opens another.
+      if (rms > VOICED_FRAME_RMS) this.open(this.voice, [{ pcm, arrivedAtMs: Date.now() }]);
       return;
     }
-    if (this.state === 'closed') return;
-    this.early.push({ pcm, arrivedAtMs: Date.now() });
-    this.earlyMs += durationMs;
-    if (rms(samples) > VOICED_FRAME_RMS) this.voicedMs += durationMs;
-    if (this.state === 'opening') {
-      // The stream is being opened: keep at most CLONE_MAX_WAIT_MS, dropping the oldest.
-      while (this.earlyMs > CLONE_MAX_WAIT_MS && this.early.length > 1) this.earlyMs -= durationOf(this.early.shift()?.pcm);
-      return;
-    }
-    const ready = this.options.voiceType !== 'clone' || this.voicedMs >= CLONE_VOICED_MS || this.earlyMs >= CLONE_MAX_WAIT_MS;
-    if (ready) void this.open();
+    const chosen = this.collector.push(pcm, durationMs, rms > VOICED_FRAME_RMS);
+    if (!chosen) return;
+    this.log.info({ voice: chosen.voice, pitchHz: chosen.pitchHz === undefined ? null : Math.round(chosen.pitchHz) }, 'interpreter voice chosen');
+    this.open(chosen.voice, chosen.audio);
   }
 
-  /**
-   * Chooses the voice (once: a re-placed stream keeps it) and opens the stream; audio collected
-   * meanwhile follows it.
-   */
-  private async open(): Promise<void> {
-    this.state = 'opening';
-    const pitchHz = this.options.voiceType === 'clone' && !this.voice ? estimatePitchHz(concatSamples(this.early.map((c) => c.pcm)), INPUT_SAMPLE_RATE_HZ) : undefined;
-    const voice = (this.voice ??= chooseVoice(this.options.voiceType, pitchHz));
-    const config: StreamConfig = {
-      audio: { format: 'pcm_s16le', sample_rate: INPUT_SAMPLE_RATE_HZ, channels: 1 },
-      source_language: this.options.sourceLanguage, target_language: this.options.targetLanguage, voice,
-      vocabulary: [], translation_dictionary: [], transcript: { interim: true, final: true, translate: true },
+  /** Opens a stream with `voice`; `early` (with its arrival times) is its first audio. */
+  private open(voice: VoiceName, early: CollectedAudio): void {
+    this.voice = voice;
+    const request: StreamRequest = {
+      sourceLanguage: this.options.sourceLanguage, targetLanguage: this.options.targetLanguage,
+      audio: { format: 'pcm_s16le', sampleRateHz: INPUT_SAMPLE_RATE_HZ, channels: 1 }, voice,
+      vocabulary: [], glossary: [], transcript: { interim: true, final: true, translate: true },
+      credential: { kind: 'grant', grant: this.options.grant },
     };
-    try {
-      const result = await openGrantedStream(this.ctx, this.options.grant, {
-        config, connection: this, log: this.log, isOpen: () => this.state === 'opening',
-        handlers: { onEvent: (e) => this.onWorkerEvent(e), onAudio: (pcm) => this.publisher.play(pcm), onClose: (code, reason) => this.onWorkerClose(code, reason) },
+    const session = (this.session = new StreamSession(this.deps.session, 'livekit', request, this.transport(), this.log, { replaceLostWorker: true }));
+    // Present in its session from its first stream on (a speaker who never streamed completes nothing).
+    void session.start().then((streaming) => {
+      if (!streaming || this.ended || this.held) return;
+      this.held = this.deps.hold({ disconnect: () => void this.close() }).catch((err: unknown) => {
+        this.log.error({ err }, 'speaker could not be registered in its session');
+        return async () => {};
       });
-      if (!result.ok) {
-        if ('status' in result) this.log.warn({ status: result.status, description: result.description }, 'interpreter stream refused');
-        return void this.close();
-      }
-      this.stream = result.stream;
-      this.state = 'streaming';
-      this.log.info({ voice, pitchHz: pitchHz === undefined ? null : Math.round(pitchHz) }, 'interpreter stream started');
-      this.ctx.metrics.streamStarted('livekit');
-      this.flushEarly(this.stream);
-    } catch (err) {
-      this.log.error({ err }, 'interpreter stream could not open');
-      void this.close();
-    }
+    });
+    for (const chunk of early) session.pushAudio(chunk.pcm, { arrivedAtMs: chunk.arrivedAtMs });
   }
 
-  /** Sends the audio kept while the stream was opening, with its arrival times. */
-  private flushEarly(stream: GatewayStream): void {
-    for (const chunk of this.early.splice(0)) {
-      stream.link.sendAudio(chunk.pcm, chunk.arrivedAtMs);
-      stream.audioReceived(durationOf(chunk.pcm));
-    }
-    this.earlyMs = 0;
+  /** The room as the session's surface. */
+  private transport(): StreamTransport {
+    return {
+      event: (event) => (this.ended ? false : this.renderer.render(event)),
+      audio: (pcm) => this.publisher.play(pcm),
+      end: (end) => this.onEnd(end),
+    };
   }
 
-  /** A worker's event, published into the room; the stream service records what was published. */
-  private onWorkerEvent(event: WorkerEvent): void {
-    const o = this.options;
-    const stream = this.stream;
-    switch (event.type) {
-      case 'transcript': {
-        if (this.state === 'closed') return;
-        if (event.utteranceId !== this.speakingUtterance && event.text.trim() !== '') {
-          // A new utterance: what is still playing of the previous translation is taken back.
-          this.speakingUtterance = event.utteranceId;
-          if (this.publisher.playing) this.publisher.clear();
-        }
-        const message = transcriptMessage('original_transcript', event.text, event.final, o.sourceLanguage, Date.now(), o.label);
-        this.publisher.publishTranscription(event.text, transcriptionAttributes(event.utteranceId, event.final, o.sourceLanguage, o.trackSid));
-        void this.publisher.publishMessage(message).then((sent) => sent && stream?.delivered(event));
-        return;
-      }
-      case 'translation': {
-        if (this.state === 'closed') return;
-        const message = transcriptMessage('translated_transcript', event.text, true, o.sourceLanguage, Date.now(), o.label);
-        this.publisher.publishTranscription(event.text, transcriptionAttributes(`${event.utteranceId}:${o.targetLanguage}`, true, o.targetLanguage, this.publisher.trackSid));
-        void this.publisher.publishMessage(message).then((sent) => sent && stream?.delivered(event));
-        return;
-      }
-      case 'error':
-        this.log.warn({ status: event.status, description: event.description }, 'interpreter stream error');
-        return;
-    }
-  }
-
-  /** Leg 2 ended without the interpreter asking: the speaker's translation ends (a new track starts a new stream). */
-  private onWorkerClose(code: number, reason: string): void {
-    if (this.state === 'closed') return;
-    if (code === WORKER_DIED_CODE || code === 1001) return void this.replace(code, reason);
-    if (code !== 1000) this.log.warn({ code, reason }, 'interpreter leg 2 ended');
+  /** The session ended: idle gives the stream back (the next voiced frame opens another); anything else ends the speaker. */
+  private onEnd(end: StreamEnd): void {
+    if ('status' in end && end.status === 408) return this.log.info('interpreter stream idle: its stream was given back');
+    if ('status' in end) this.log.warn({ status: end.status, description: end.description }, 'interpreter stream ended');
+    else if (end.code !== 1000) this.log.warn({ code: end.code, reason: end.reason }, 'interpreter leg 2 ended');
     void this.close();
   }
 
-  /**
-   * The worker died or shuts down, not the speaker (docs/architecture.md "Processes"): the stream service places the
-   * stream on another worker (same session, slot and voice); the speaker's audio meanwhile is kept
-   * (the last few seconds). Ends the speaker's stream when no worker has room.
-   */
-  private async replace(code: number, reason: string): Promise<void> {
-    const stream = this.stream;
-    if (!stream || this.state !== 'streaming') return void this.close();
-    this.log.warn({ code, reason }, 'interpreter stream lost its worker; placing it on another');
-    this.state = 'opening';
-    try {
-      await stream.replaceWorker();
-    } catch (err) {
-      this.log.error({ err }, 'interpreter stream could not be placed on another worker');
-      return void this.close();
-    }
-    if (this.state !== 'opening') return;
-    this.state = 'streaming';
-    this.flushEarly(stream);
-  }
-
-  /** Ends this speaker's stream at once (revocation: the participant or the key behind the session). */
-  disconnect(status: number, description: string): void {
-    if (this.state === 'closed') return;
-    this.log.info({ status, description }, 'interpreter stream disconnected');
-    void this.close();
-  }
-
-  /** Ends the stream (idempotent): the worker finishes the utterance in flight, then the session stream closes. */
+  /** Ends the speaker's stream (idempotent): the worker finishes the utterance in flight, then the session closes. */
   async close(): Promise<void> {
-    if (this.state === 'closed') return;
-    this.state = 'closed';
-    this.early.length = 0;
+    if (this.ended) return;
+    this.ended = true;
+    this.collector.clear();
     this.reader.cancel().catch(() => {});
     try {
-      await this.stream?.close(FINISH_TIMEOUT_MS);
+      await this.session?.shutdown();
+      if (this.held) await (await this.held)();
     } finally {
       this.onEnded();
     }
   }
-}
-
-function rms(samples: Int16Array): number {
-  let sum = 0;
-  for (const s of samples) sum += s * s;
-  return Math.sqrt(sum / Math.max(1, samples.length));
-}
-
-/** Duration of s16le mono at the input rate, in ms. */
-function durationOf(pcm: Buffer | undefined): number {
-  return pcm ? (Math.floor(pcm.length / 2) * 1000) / INPUT_SAMPLE_RATE_HZ : 0;
-}
-
-function concatSamples(chunks: readonly Buffer[]): Int16Array {
-  const all = Buffer.concat(chunks);
-  const samples = new Int16Array(Math.floor(all.length / 2));
-  for (let i = 0; i < samples.length; i++) samples[i] = all.readInt16LE(i * 2);
-  return samples;
 }

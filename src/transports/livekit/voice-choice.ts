@@ -90,3 +90,58 @@ export function chooseVoice(voiceType: VoiceType, pitchHz: number | undefined): 
   if (pitchHz === undefined) return 'female';
   return pitchHz < MALE_FEMALE_BOUNDARY_HZ ? 'male' : 'female';
 }
+
+/** For `clone`: voiced audio collected before the voice is chosen, in ms. */
+const CLONE_VOICED_MS = 1000;
+/** For `clone`: audio after which the voice is chosen whatever was voiced, in ms. */
+const CLONE_MAX_WAIT_MS = 3000;
+
+/** Audio heard before a voice was chosen, with when each frame arrived (epoch ms). */
+export type CollectedAudio = Array<{ pcm: Buffer; arrivedAtMs: number }>;
+
+/**
+ * A speaker's first audio, collected until its voice can be chosen (docs/rooms.md "Voices"): at
+ * once for `male`/`female`; for `clone` after {@link CLONE_VOICED_MS} of voiced audio, or
+ * {@link CLONE_MAX_WAIT_MS} of any, from the pitch of what was heard.
+ */
+export class VoiceCollector {
+  private readonly frames: CollectedAudio = [];
+  private collectedMs = 0;
+  private voicedMs = 0;
+
+  /** @param sampleRateHz - rate of the s16le mono frames pushed, in Hz. */
+  constructor(private readonly voiceType: VoiceType, private readonly sampleRateHz: number) {}
+
+  /**
+   * Keeps a frame `durationMs` long (`voiced` when it carries speech).
+   * @returns the voice, its pitch (Hz, `clone` only) and the audio collected (the frame included) once chosen; else undefined.
+   */
+  push(pcm: Buffer, durationMs: number, voiced: boolean): { voice: VoiceName; pitchHz: number | undefined; audio: CollectedAudio } | undefined {
+    this.frames.push({ pcm, arrivedAtMs: Date.now() });
+    this.collectedMs += durationMs;
+    if (voiced) this.voicedMs += durationMs;
+    const clone = this.voiceType === 'clone';
+    if (clone && this.voicedMs < CLONE_VOICED_MS && this.collectedMs < CLONE_MAX_WAIT_MS) return undefined;
+    const pitchHz = clone ? estimatePitchHz(concatSamples(this.frames.map((c) => c.pcm)), this.sampleRateHz) : undefined;
+    return { voice: chooseVoice(this.voiceType, pitchHz), pitchHz, audio: this.frames.splice(0) };
+  }
+
+  /** Forgets what was collected. */
+  clear(): void {
+    this.frames.length = 0;
+  }
+}
+
+/** RMS of s16 samples (0 for none). */
+export function frameRms(samples: Int16Array): number {
+  let sum = 0;
+  for (const s of samples) sum += s * s;
+  return Math.sqrt(sum / Math.max(1, samples.length));
+}
+
+function concatSamples(chunks: readonly Buffer[]): Int16Array {
+  const all = Buffer.concat(chunks);
+  const samples = new Int16Array(Math.floor(all.length / 2));
+  for (let i = 0; i < samples.length; i++) samples[i] = all.readInt16LE(i * 2);
+  return samples;
+}
