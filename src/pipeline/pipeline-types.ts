@@ -50,6 +50,13 @@ export interface PipelineOptions {
   preemptive?: boolean | undefined;
   /** Silence inside an utterance that starts a speculation, in ms; default 120. */
   preemptivePauseMs?: number | undefined;
+  /**
+   * Simultaneous mode (docs/stream-protocol.md "Simultaneous mode", spec 002 `features.simultaneous`):
+   * stable segments of a long utterance are translated and spoken while it goes on, and their
+   * translations sent with `final: false`. Default off. Applies in `translate` mode; replaces
+   * preemptive synthesis for the stream (a pause commits a segment instead).
+   */
+  simultaneous?: boolean | undefined;
 }
 
 /** Events a pipeline emits, in order per utterance (docs/architecture.md "The pipeline" frames). */

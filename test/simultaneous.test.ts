@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { fetchSessionKey, streamAudio, vtUrl, type StreamAudioResult } from '../src/client/vt-client.js';
+import { closeTestEngines, startTestServer } from './helpers.js';
+import { continuousLibrivox } from './continuous-speech.js';
+
+/**
+ * Simultaneous mode (docs/stream-protocol.md "Simultaneous mode") through `/vt` on the offline
+ * engines, at real-time pace, on 30 s of continuous speech (test/continuous-speech.ts: no pause
+ * the VAD would report, so the first utterance runs 20 s until the endpointer's hard limit).
+ */
+
+type Server = Awaited<ReturnType<typeof startTestServer>>;
+const RATE_HZ = 16000;
+const SPEECH = continuousLibrivox(30_000);
+const SPEECH_MS = (SPEECH.length * 1000) / RATE_HZ;
+
+async function stream(server: Server, features: Record<string, unknown> | undefined): Promise<StreamAudioResult> {
+  const sessionKey = await fetchSessionKey(server.url, server.apiKey, 300);
+  return streamAudio({
+    url: vtUrl(server.url, sessionKey),
+    config: {
+      audio: { format: 'pcm_s16le', sample_rate: RATE_HZ, channels: 1 },
+      source_language: 'en-US', target_language: 'es-ES', voice: 'female',
+      transcript: { interim: true, final: true, translate: true },
+      ...(features ? { features } : {}),
+    },
+    samples: SPEECH, sampleRateHz: RATE_HZ, idleCloseMs: 3000,
+  });
+}
+
+describe('simultaneous mode over /vt', () => {
+  let server: Server;
+  before(async () => {
+    server = await startTestServer({ vad: 'energy' });
+  });
+  after(async () => {
+    await server?.close();
+    await closeTestEngines();
+  });
+
+  it('speaks committed segments before the utterance ends; they never go back on what was sent', async () => {
+    const result = await stream(server, { simultaneous: true });
+    const events = result.events;
+    const error = events.find((e) => e.kind === 'error');
+    assert.equal(error, undefined, JSON.stringify(error));
+    const firstFinal = events.findIndex((e) => e.kind === 'transcript' && e.final);
+    const firstAudio = events.findIndex((e) => e.kind === 'audio');
+    assert.ok(firstFinal > 0 && firstAudio >= 0 && firstAudio < firstFinal, 'translated speech comes before the first utterance\'s final');
+    const firstAudioAtMs = events[firstAudio]?.atMs ?? Infinity;
+    assert.ok(firstAudioAtMs < result.firstSendAtMs + SPEECH_MS, 'translated speech arrives before the last audio chunk is sent');
+    const byUtterance = new Map<string, string[]>();
+    for (const e of events) {
+      if (e.kind !== 'translate') continue;
+      const texts = byUtterance.get(e.utteranceId) ?? [];
+      texts.push(`${e.final ? 'final' : 'interim'}: ${e.text}`);
+      byUtterance.set(e.utteranceId, texts);
+    }
+    const interims = [...byUtterance.values()].flatMap((texts) => texts.filter((t) => t.startsWith('interim: ')));
+    assert.ok(interims.length >= 2, `interim translations were sent: ${JSON.stringify([...byUtterance.values()])}`);
+    for (const texts of byUtterance.values()) {
+      const shown = texts.filter((t) => t.startsWith('interim: ')).map((t) => t.slice('interim: '.length));
+      // Each interim translation extends the one before: what was spoken stays.
+      for (let i = 1; i < shown.length; i++) assert.ok(shown[i]?.startsWith(shown[i - 1] ?? ''), `${shown[i - 1]} → ${shown[i]}`);
+      assert.ok(texts.at(-1)?.startsWith('final: '), `the utterance ends with its final translation: ${texts.join(' | ')}`);
+    }
+    const finals = events.filter((e) => e.kind === 'transcript' && e.final && e.text);
+    assert.equal(finals.length, byUtterance.size, 'every final transcript has its utterance\'s final translation');
+  });
+
+  it('without the feature no translation is sent before its final, and the speech waits for the endpoint', async () => {
+    const events = (await stream(server, undefined)).events;
+    assert.equal(events.find((e) => e.kind === 'error'), undefined);
+    assert.deepEqual(events.filter((e) => e.kind === 'translate' && !e.final), []);
+    const firstFinal = events.findIndex((e) => e.kind === 'transcript' && e.final);
+    const firstAudio = events.findIndex((e) => e.kind === 'audio');
+    assert.ok(firstFinal >= 0 && firstAudio > firstFinal, 'consecutive mode speaks after the final');
+  });
+
+  it('features.simultaneous must be a boolean: a 400 error event', async () => {
+    const events = (await stream(server, { simultaneous: 'yes' })).events;
+    const error = events.find((e) => e.kind === 'error');
+    assert.ok(error?.kind === 'error' && error.code === 400, JSON.stringify(events.slice(0, 3)));
+    assert.equal(error.description, 'Invalid features.simultaneous: use true or false');
+  });
+});
