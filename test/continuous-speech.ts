@@ -25,19 +25,29 @@ function speechStretches(samples: Int16Array): Int16Array[] {
 
 /**
  * At least `minDurationMs` of continuous speech (16 kHz mono): the five LibriVox recordings of
- * pocketsphinx-testdata in order, repeated as needed, with every pause the energy VAD finds cut to
- * {@link JOIN_GAP_MS} ms, so no endpoint (300 ms) and no VAD pause (120 ms) fires inside it. The
- * words spoken are those of the recordings' transcriptions, in the same order.
+ * pocketsphinx-testdata in order, whole, repeated as needed, with every pause the energy VAD finds
+ * cut to {@link JOIN_GAP_MS} ms, so no endpoint (300 ms) and no VAD pause (120 ms) fires inside
+ * it; `reference` is what is said (the recordings' transcriptions, in the same order).
  */
-export function continuousLibrivox(minDurationMs: number): Int16Array {
-  const recordings = librivoxRecordings().flatMap((r) => speechStretches(loadWav(r.path).samples));
+export function continuousLibrivoxWithText(minDurationMs: number): { samples: Int16Array; reference: string } {
+  const recordings = librivoxRecordings().map((r) => ({ stretches: speechStretches(loadWav(r.path).samples), reference: r.reference }));
   const gap = new Int16Array((RATE_HZ * JOIN_GAP_MS) / 1000);
   const parts: Int16Array[] = [];
+  const said: string[] = [];
   let samples = 0;
   for (let i = 0; samples < (minDurationMs * RATE_HZ) / 1000; i++) {
-    const next = recordings[i % recordings.length] ?? new Int16Array(0);
-    parts.push(next, gap);
-    samples += next.length + gap.length;
+    const next = recordings[i % recordings.length];
+    if (!next) break;
+    for (const stretch of next.stretches) {
+      parts.push(stretch, gap);
+      samples += stretch.length + gap.length;
+    }
+    said.push(next.reference);
   }
-  return concatSamples(parts);
+  return { samples: concatSamples(parts), reference: said.join(' ') };
+}
+
+/** The samples of {@link continuousLibrivoxWithText}. */
+export function continuousLibrivox(minDurationMs: number): Int16Array {
+  return continuousLibrivoxWithText(minDurationMs).samples;
 }

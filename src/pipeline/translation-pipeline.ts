@@ -312,7 +312,7 @@ export class TranslationPipeline {
         this.output = this.output.then(() => (this.failed ? undefined : work())).catch((err: unknown) => this.fail(err));
       },
       sendTranslations: this.options.translate,
-    });
+    }, this.options.segmentPolicy);
   }
 
   private fail(err: unknown): void {
