@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { fetchSessionKey, streamAudio, vtUrl, type StreamAudioResult } from '../src/client/vt-client.js';
 import { closeTestEngines, startTestServer } from './helpers.js';
 import { continuousLibrivox } from './continuous-speech.js';
+import { startCallsServer, StreamClient, type CallsTestServer } from './calls-support.js';
+import { pcmBlocks, speechLikePcm } from '../src/providers/testing/index.js';
 
 /**
  * Simultaneous mode (docs/stream-protocol.md "Simultaneous mode") through `/vt` on the offline
@@ -82,5 +84,57 @@ describe('simultaneous mode over /vt', () => {
     const error = events.find((e) => e.kind === 'error');
     assert.ok(error?.kind === 'error' && error.code === 400, JSON.stringify(events.slice(0, 3)));
     assert.equal(error.description, 'Invalid features.simultaneous: use true or false');
+  });
+});
+
+describe('simultaneous mode in calls (transcription.simultaneous, fake engines)', () => {
+  const SENTENCE = 'the man who came here yesterday said he was tired and went home';
+  let calls: CallsTestServer;
+  before(async () => {
+    calls = await startCallsServer({ fakes: { stt: { script: (options) => (options.language.startsWith('en') ? [SENTENCE] : []) } } });
+  });
+  after(async () => calls?.close());
+
+  /** The agent's messages about the customer's speech, one line each, after the customer speaks one 3 s utterance. */
+  async function agentHears(transcription: object | undefined): Promise<string[]> {
+    const res = await calls.call('POST', '/v1/sessions', { mode: 'bidirectional_translation', source_language: 'en', target_language: 'de', ...(transcription ? { transcription } : {}) });
+    assert.equal(res.status, 201, res.text);
+    const s = res.json;
+    const customer = await StreamClient.connect(`${s.stream.url}?token=${s.stream.token}`);
+    const agent = await StreamClient.connect(`${s.stream.url}?speaker=agent`, { authorization: `Bearer ${s.stream.token}` });
+    await customer.waitFor((m) => m.type === 'session.ready', 'ready');
+    await agent.waitFor((m) => m.type === 'session.ready', 'agent ready');
+    const speech = speechLikePcm([{ silenceMs: 200 }, { speechMs: 3000 }, { silenceMs: 900 }], { sampleRateHz: 16000, frequencyHz: 300 });
+    for (const block of pcmBlocks(speech, 100, 16000)) {
+      customer.send({ type: 'audio', data: Buffer.from(block.buffer, block.byteOffset, block.byteLength).toString('base64'), encoding: 'pcm_16', sample_rate: 16000, channels: 1 });
+    }
+    await agent.waitFor((m) => m.type === 'translation' && m.text === `[de] ${SENTENCE}`, 'the final translation');
+    await agent.waitFor((m) => m.type === 'audio' && agent.messages.indexOf(m) > agent.messages.findIndex((x) => x.type === 'translation' && x.text === `[de] ${SENTENCE}`), 'the rest\'s speech');
+    customer.close();
+    agent.close();
+    const lines: string[] = [];
+    for (const m of agent.messages) {
+      const line = m.type === 'translation' ? `translation: ${m.text}` : m.type === 'transcript' && m.is_final ? `final: ${m.text}` : m.type === 'audio' ? 'audio' : undefined;
+      if (line && (line !== 'audio' || lines.at(-1) !== 'audio')) lines.push(line);
+    }
+    return lines;
+  }
+
+  it('the agent hears a committed segment before the customer\'s final; the translation message is updated by id', async () => {
+    const lines = await agentHears({ simultaneous: true });
+    assert.deepEqual(lines.slice(0, 2), ['translation: [de] the man who came here yesterday said he', 'audio'], lines.join('\n'));
+    // The audio was sent faster than real time: the final may come while the second segment is translated.
+    assert.deepEqual(lines.filter((l) => l !== 'audio'), [
+      'translation: [de] the man who came here yesterday said he',
+      ...[`final: ${SENTENCE}`, 'translation: [de] the man who came here yesterday said he [de] was tired and went'].sort((a, b) => lines.indexOf(a) - lines.indexOf(b)),
+      `translation: [de] ${SENTENCE}`,
+    ]);
+  });
+
+  it('without it, speech only after the final, as before; a non-boolean is a validation_error', async () => {
+    assert.deepEqual(await agentHears(undefined), [`final: ${SENTENCE}`, `translation: [de] ${SENTENCE}`, 'audio']);
+    const res = await calls.call('POST', '/v1/sessions', { mode: 'bidirectional_translation', source_language: 'en', target_language: 'de', transcription: { simultaneous: 'yes' } });
+    assert.equal(res.status, 400);
+    assert.equal(res.json.error.param, 'transcription.simultaneous');
   });
 });
