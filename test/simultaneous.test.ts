@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fetchSessionKey, streamAudio, vtUrl, type StreamAudioResult } from '../src/client/vt-client.js';
-import { closeTestEngines, startTestServer } from './helpers.js';
+import { closeTestEngines, startTestServer, testEngines } from './helpers.js';
 import { continuousLibrivox } from './continuous-speech.js';
 import { startCallsServer, StreamClient, type CallsTestServer } from './calls-support.js';
 import { pcmBlocks, speechLikePcm } from '../src/providers/testing/index.js';
@@ -77,6 +77,17 @@ describe('simultaneous mode over /vt', () => {
     const firstFinal = events.findIndex((e) => e.kind === 'transcript' && e.final);
     const firstAudio = events.findIndex((e) => e.kind === 'audio');
     assert.ok(firstFinal >= 0 && firstAudio > firstFinal, 'consecutive mode speaks after the final');
+  });
+
+  it('espeak-ng speaks a segment faster when asked (TtsRequest.speed): fewer samples for the same text', async () => {
+    const engines = await testEngines();
+    const samples = async (speed: number | undefined): Promise<number> => {
+      let n = 0;
+      for await (const block of engines.tts.synthesize('el hombre que vino ayer dijo que estaba cansado', { language: 'es-ES', voice: 'female', speed })) n += block.length;
+      return n;
+    };
+    const [normal, faster] = [await samples(undefined), await samples(1.5)];
+    assert.ok(faster < normal * 0.8, `${faster} samples at 1.5× against ${normal}`);
   });
 
   it('features.simultaneous must be a boolean: a 400 error event', async () => {

@@ -5,8 +5,13 @@ import { DEFAULT_SEGMENT_POLICY, SegmentCommitter, type FinalAgainstCommitted, t
 export interface SimultaneousIo {
   /** MT of one segment (the glossary applied), off the event loop. @throws {Error} when MT fails. */
   translate(text: string): Promise<string>;
-  /** TTS of one translated segment as s16le blocks at the egress rate. @throws {Error} when TTS fails. */
-  synthesize(text: string): AsyncGenerator<Buffer>;
+  /**
+   * TTS of one translated segment as s16le blocks at `sampleRateHz`, `speed` × the engine's rate.
+   * @throws {Error} when TTS fails.
+   */
+  synthesize(text: string, speed: number): AsyncGenerator<Buffer>;
+  /** Rate of the synthesized speech, in Hz. */
+  sampleRateHz: number;
   /** Sends an event to the client. */
   emit(event: PipelineEvent): void;
   /** Runs `work` on the pipeline's output queue, after everything queued before it. */
@@ -29,6 +34,8 @@ interface UtteranceSegments {
  */
 export class SimultaneousSpeech {
   private readonly utterances = new Map<string, UtteranceSegments>();
+  /** Wall time at which a client playing the speech sent so far, as it arrived, would finish it, in ms. */
+  private playEndWallMs = 0;
 
   constructor(private readonly io: SimultaneousIo, private readonly policy: SegmentPolicy = DEFAULT_SEGMENT_POLICY) {}
 
@@ -75,7 +82,25 @@ export class SimultaneousSpeech {
         const text = state.translations.filter((t) => t !== '').join(' ');
         this.io.emit({ type: 'translation', utteranceId, text, final: false, latencyMs: 0, transcript: committed });
       }
-      for await (const pcm of this.io.synthesize(translation)) this.io.emit({ type: 'audio', utteranceId, pcm });
+      for await (const pcm of this.io.synthesize(translation, segmentSpeed(this.playEndWallMs - Date.now()))) {
+        this.playEndWallMs = Math.max(this.playEndWallMs, Date.now()) + (pcm.length / 2 / this.io.sampleRateHz) * 1000;
+        this.io.emit({ type: 'audio', utteranceId, pcm });
+      }
     });
   }
+}
+
+/** Speech still to play before which a segment is spoken faster, in ms. */
+const SPEED_UP_AFTER_MS = 500;
+/** Fastest rate a segment is spoken at, × the engine's default. */
+const MAX_SPEED = 1.5;
+
+/**
+ * The rate of a segment's speech given `queuedMs` of speech sent before it that a listener has
+ * not heard yet: 1 up to {@link SPEED_UP_AFTER_MS}, then faster by 20 % per further second, at
+ * most {@link MAX_SPEED} — as an interpreter who falls behind speaks faster to catch up.
+ */
+export function segmentSpeed(queuedMs: number): number {
+  if (queuedMs <= SPEED_UP_AFTER_MS) return 1;
+  return Math.min(MAX_SPEED, 1 + (queuedMs - SPEED_UP_AFTER_MS) / 5000);
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
 import { createFakeEngines, EventRecorder, pcmBlocks, speechLikePcm, type SimulatedTime, type SttScript } from '../providers/testing/index.js';
 import { SegmentCommitter } from './simultaneous.js';
+import { segmentSpeed } from './simultaneous-speech.js';
 import { TranslationPipeline, type PipelineEvent, type PipelineOptions } from './translation-pipeline.js';
 
 describe('SegmentCommitter (docs/stream-protocol.md "Simultaneous mode")', () => {
@@ -34,6 +35,12 @@ describe('SegmentCommitter (docs/stream-protocol.md "Simultaneous mode")', () =>
     d.hypothesis('the cat sat on the');
     assert.deepEqual(d.final('the cat is sat on the mat'), { transcript: 'the cat sat on the mat', remainder: 'on the mat' }, 'realigned on the last committed word');
     assert.deepEqual(new SegmentCommitter().final('Hello there.'), { transcript: 'Hello there.', remainder: 'Hello there.' });
+  });
+});
+
+describe('segmentSpeed', () => {
+  it('speaks at the engine\'s rate until half a second is queued, then 20 % faster per further second, at most 1.5×', () => {
+    assert.deepEqual([0, 500, 1500, 3000, 10_000].map(segmentSpeed), [1, 1, 1.2, 1.5, 1.5]);
   });
 });
 

@@ -268,9 +268,9 @@ export class TranslationPipeline {
     return translateWithGlossary(this.engines.mt, text, sourceLanguage, targetLanguage, await this.currentDictionary(), this.options.engines?.mt);
   }
 
-  private synthesize(translation: string): AsyncGenerator<Buffer> {
+  private synthesize(translation: string, speed?: number): AsyncGenerator<Buffer> {
     const { targetLanguage, voice } = this.options;
-    return synthesizePcm(this.engines.tts, translation, { language: targetLanguage, voice, sampleRateHz: this.egressRate, engines: this.options.engines?.tts });
+    return synthesizePcm(this.engines.tts, translation, { language: targetLanguage, voice, sampleRateHz: this.egressRate, engines: this.options.engines?.tts, speed });
   }
 
   /**
@@ -306,7 +306,8 @@ export class TranslationPipeline {
   private openSimultaneous(): SimultaneousSpeech {
     return new SimultaneousSpeech({
       translate: (text) => this.translate(text),
-      synthesize: (text) => this.synthesize(text),
+      synthesize: (text, speed) => this.synthesize(text, speed),
+      sampleRateHz: this.egressRate,
       emit: (event) => this.emit(event),
       enqueue: (work) => {
         this.output = this.output.then(() => (this.failed ? undefined : work())).catch((err: unknown) => this.fail(err));

@@ -122,7 +122,7 @@ export class RoomInterpreter {
       grant: { ...spec.grant, binding: { ...spec.grant.binding, participantId: participant.identity } },
       sourceLanguage: spec.sourceLanguage, targetLanguage: spec.targetLanguage, voiceType: spec.voiceType,
       label: spec.labelSpeakers ? { participantId: participant.identity, speakerName } : undefined,
-      trackSid: publication.sid,
+      trackSid: publication.sid, simultaneous: spec.simultaneous === true,
     }, this.log.child({ participantId: participant.identity }), () => {
       if (this.speakers.get(key) === speaker) this.speakers.delete(key);
     });

@@ -37,6 +37,8 @@ export interface SpeakerStreamOptions {
   label: SpeakerLabel | undefined;
   /** The sid of the speaker's microphone track (`lk.transcribed_track_id` of its transcripts). */
   trackSid: string | undefined;
+  /** Simultaneous mode (docs/rooms.md "Simultaneous mode"); default off. */
+  simultaneous?: boolean;
 }
 
 /**
@@ -120,6 +122,7 @@ export class SpeakerStream implements LiveConnection {
       audio: { format: 'pcm_s16le', sample_rate: INPUT_SAMPLE_RATE_HZ, channels: 1 },
       source_language: this.options.sourceLanguage, target_language: this.options.targetLanguage, voice,
       vocabulary: [], translation_dictionary: [], transcript: { interim: true, final: true, translate: true },
+      ...(this.options.simultaneous ? { features: { simultaneous: true } } : {}),
     };
     try {
       const result = await openGrantedStream(this.ctx, this.options.grant, {
@@ -158,9 +161,10 @@ export class SpeakerStream implements LiveConnection {
       case 'transcript': {
         if (this.state === 'closed') return;
         if (event.utteranceId !== this.speakingUtterance && event.text.trim() !== '') {
-          // A new utterance: what is still playing of the previous translation is taken back.
+          // A new utterance: what is still playing of the previous translation is taken back
+          // (simultaneous mode never takes back speech: the next utterance's segments queue after it).
           this.speakingUtterance = event.utteranceId;
-          if (this.publisher.playing) this.publisher.clear();
+          if (this.publisher.playing && !o.simultaneous) this.publisher.clear();
         }
         const message = transcriptMessage('original_transcript', event.text, event.final, o.sourceLanguage, Date.now(), o.label);
         this.publisher.publishTranscription(event.text, transcriptionAttributes(event.utteranceId, event.final, o.sourceLanguage, o.trackSid));
@@ -169,6 +173,12 @@ export class SpeakerStream implements LiveConnection {
       }
       case 'translation': {
         if (this.state === 'closed') return;
+        if (!event.final) {
+          // Simultaneous mode: the spoken part so far, on LiveKit's transcription stream only (spec 001's
+          // `translated_transcript` is always final); the final translation replaces it (same segment id).
+          this.publisher.publishTranscription(event.text, transcriptionAttributes(`${event.utteranceId}:${o.targetLanguage}`, false, o.targetLanguage, this.publisher.trackSid));
+          return;
+        }
         const message = transcriptMessage('translated_transcript', event.text, true, o.sourceLanguage, Date.now(), o.label);
         this.publisher.publishTranscription(event.text, transcriptionAttributes(`${event.utteranceId}:${o.targetLanguage}`, true, o.targetLanguage, this.publisher.trackSid));
         void this.publisher.publishMessage(message).then((sent) => sent && stream?.delivered(event));
