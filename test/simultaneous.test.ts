@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import WebSocket from 'ws';
 import { after, before, describe, it } from 'node:test';
 import { fetchSessionKey, streamAudio, vtUrl, type StreamAudioResult } from '../src/client/vt-client.js';
 import { closeTestEngines, startTestServer, testEngines } from './helpers.js';
@@ -140,6 +141,48 @@ describe('simultaneous mode in calls (transcription.simultaneous, fake engines)'
       ...[`final: ${SENTENCE}`, 'translation: [de] the man who came here yesterday said he [de] was tired and went'].sort((a, b) => lines.indexOf(a) - lines.indexOf(b)),
       `translation: [de] ${SENTENCE}`,
     ]);
+  });
+
+  /** What `/api/v1/ws/single` sends for one 3 s utterance: JSON messages as lines, binary frames as `audio`. */
+  async function singleDevice(config: object): Promise<string[]> {
+    const ws = new WebSocket(`${calls.url.replace(/^http/, 'ws')}/api/v1/ws/single`);
+    const lines: string[] = [];
+    let finished: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (isBinary) {
+        if (lines.at(-1) !== 'audio') lines.push('audio');
+        if (lines.some((l) => l.startsWith('final:'))) finished();
+        return;
+      }
+      const m = JSON.parse(data.toString('utf8')) as { is_final?: boolean; original?: string; translation?: string; error?: string };
+      if (m.error) {
+        lines.push(`error: ${m.error}`);
+        finished();
+      }
+      else if (m.is_final) lines.push(`final: ${m.original} → ${m.translation}`);
+      else if (m.translation) lines.push(`interim: ${m.original} → ${m.translation}`);
+    });
+    await new Promise<void>((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    ws.send(JSON.stringify({ type: 'config', language: 'en-US', translate_language: 'de', speech: true, ...config }));
+    const speech = speechLikePcm([{ silenceMs: 200 }, { speechMs: 3000 }, { silenceMs: 900 }], { sampleRateHz: 16000, frequencyHz: 300 });
+    for (const block of pcmBlocks(speech, 100, 16000)) ws.send(Buffer.from(block.buffer, block.byteOffset, block.byteLength));
+    await done;
+    ws.close();
+    return [...lines];
+  }
+
+  it('the single-device socket (the live page\'s) sends interims with the translation spoken so far, only when asked', async () => {
+    const simultaneous = await singleDevice({ simultaneous: true });
+    // Where the segments fall depends on how the interims line up with the VAD's frames here; what
+    // is fixed: spoken before the final, each interim's source a prefix of the final transcript.
+    assert.match(simultaneous[0] ?? '', /^interim: the man who .* → \[de\] the man who /, simultaneous.join('\n'));
+    assert.equal(simultaneous[1], 'audio');
+    assert.deepEqual(simultaneous.filter((l) => l.startsWith('final:')), [`final: ${SENTENCE} → [de] ${SENTENCE}`]);
+    for (const line of simultaneous.filter((l) => l.startsWith('interim:'))) assert.ok(SENTENCE.startsWith(line.slice('interim: '.length).split(' → ')[0] ?? '?'), line);
+    const consecutive = await singleDevice({});
+    assert.deepEqual(consecutive, [`final: ${SENTENCE} → [de] ${SENTENCE}`, 'audio']);
+    assert.deepEqual(await singleDevice({ simultaneous: 1 }), ['error: Invalid config: simultaneous: simultaneous must be true or false.']);
   });
 
   it('without it, speech only after the final, as before; a non-boolean is a validation_error', async () => {
