@@ -149,6 +149,17 @@ function earVoiceSpans(logs: UtteranceLog[], arrival = false): number[] {
   return spans;
 }
 
+/** Share of the final words spoken in a committed segment (the rest waits for the final). */
+function segmentWordShare(logs: UtteranceLog[]): number {
+  let words = 0;
+  let inSegments = 0;
+  for (const log of logs) {
+    words += transcriptWords(log.final ?? '').length;
+    inSegments += log.segments.at(-1)?.words ?? 0;
+  }
+  return words === 0 ? 0 : inSegments / words;
+}
+
 function revisions(logs: UtteranceLog[]): number {
   let n = 0;
   for (const log of logs) log.displayed.forEach((text, i) => { if (i > 0 && !text.startsWith(log.displayed[i - 1] ?? '')) n++; });
@@ -169,12 +180,12 @@ async function heardTranslation(log: UtteranceLog): Promise<string> {
   return [last.translation, await translateWithGlossary(engines.mt, rest, 'en-US', 'es-ES', [])].filter(Boolean).join(' ');
 }
 
-interface ModeResult { evsMs: number[]; arrivalMs: number[]; speechMs: number; revisions: number; retractions: number; translation: string[]; transcript: string[] }
+interface ModeResult { evsMs: number[]; arrivalMs: number[]; speechMs: number; segmentShare: number; revisions: number; retractions: number; translation: string[]; transcript: string[] }
 
 async function measure(simultaneous: boolean): Promise<ModeResult> {
   const logs = utterances(await run(simultaneous));
   const translation = simultaneous ? await Promise.all(logs.map(heardTranslation)) : logs.map((l) => l.finalTranslation ?? '');
-  return { evsMs: earVoiceSpans(logs), arrivalMs: earVoiceSpans(logs, true), speechMs, revisions: revisions(logs), retractions: retractions(logs), translation, transcript: logs.map((l) => l.final ?? '') };
+  return { evsMs: earVoiceSpans(logs), arrivalMs: earVoiceSpans(logs, true), speechMs, segmentShare: segmentWordShare(logs), revisions: revisions(logs), retractions: retractions(logs), translation, transcript: logs.map((l) => l.final ?? '') };
 }
 
 async function main(): Promise<void> {
@@ -194,6 +205,7 @@ async function main(): Promise<void> {
       // Word → its speech arrives (no wait behind earlier speech), and the speech heard per round.
       arrivalMedianMs: Math.round(percentile(r.flatMap((x) => x.arrivalMs), 50)), arrivalP90Ms: Math.round(percentile(r.flatMap((x) => x.arrivalMs), 90)),
       speechSecondsPerRound: +(r.reduce((n, x) => n + x.speechMs, 0) / r.length / 1000).toFixed(1),
+      wordsSpokenInSegments: +(r.reduce((n, x) => n + x.segmentShare, 0) / r.length).toFixed(2),
       retractions: r.reduce((n, x) => n + x.retractions, 0), revisionsPerMinute: +(r.reduce((n, x) => n + x.revisions, 0) / minutes).toFixed(1),
       chrfVsReference: +chrF(text, text.map(() => referenceText)).toFixed(1),
     };
