@@ -16,6 +16,17 @@ describe('SegmentCommitter (docs/stream-protocol.md "Simultaneous mode")', () =>
     assert.equal(c.hypothesis('he was not an ill disposed man and rather cold'), undefined, '"and rather" waits for more');
   });
 
+  it('goes on after the hypotheses revised a committed word: the new words realign after the committed last word', () => {
+    const c = new SegmentCommitter({ minSegmentWords: 2, maxSegmentWords: 3 });
+    c.hypothesis('the cat sat on');
+    assert.equal(c.hypothesis('the cat sat on the'), 'the cat sat');
+    c.hypothesis('a cat sat on the mat and');
+    assert.equal(c.hypothesis('a cat sat on the mat and then'), 'on the mat', 'committed after "sat", where the revised hypothesis realigns');
+    assert.equal(c.committedText, 'the cat sat on the mat');
+    assert.equal(c.hypothesis('a cat sat on the mat and then'), undefined);
+    assert.deepEqual(c.final('a cat sat on the mat and then slept'), { transcript: 'the cat sat on the mat and then slept', remainder: 'and then slept' });
+  });
+
   it('cuts at the longest agreed run of maxSegmentWords without a boundary; a pause commits all that is stable', () => {
     const c = new SegmentCommitter({ minSegmentWords: 3, maxSegmentWords: 4 });
     c.hypothesis('one two three four five six');
@@ -28,7 +39,7 @@ describe('SegmentCommitter (docs/stream-protocol.md "Simultaneous mode")', () =>
     const c = new SegmentCommitter({ minSegmentWords: 2, maxSegmentWords: 3 });
     c.hypothesis('the cat sat on');
     assert.equal(c.hypothesis('the cat sat on the'), 'the cat sat');
-    assert.equal(c.hypothesis('a cat sat on the mat'), undefined, 'a committed word was revised: nothing more until it agrees');
+    assert.equal(c.hypothesis('a cat sat on the mat'), undefined, 'a committed word was revised: "on the" is placed after "sat", one word is not a segment');
     assert.deepEqual(c.final('a cat sat on the mat'), { transcript: 'the cat sat on the mat', remainder: 'on the mat' });
     const d = new SegmentCommitter({ minSegmentWords: 2, maxSegmentWords: 3 });
     d.hypothesis('the cat sat on');

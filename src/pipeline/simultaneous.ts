@@ -98,22 +98,31 @@ export class SegmentCommitter {
    */
   final(text: string): FinalAgainstCommitted {
     const words = transcriptWords(text);
-    const n = this.committed.length;
-    if (n === 0) return { transcript: text, remainder: text };
-    let cut = Math.min(n, words.length);
-    if (commonPrefixLength(this.committed, words) < n) {
-      const last = wordKey(this.committed[n - 1] ?? '');
-      const near = [0, 1, -1, 2, -2, 3, -3].map((d) => n + d).find((j) => j >= 1 && j <= words.length && wordKey(words[j - 1] ?? '') === last);
-      if (near !== undefined) cut = near;
-    }
-    const rest = words.slice(cut);
+    if (this.committed.length === 0) return { transcript: text, remainder: text };
+    const rest = words.slice(this.alignedCut(words) ?? Math.min(this.committed.length, words.length));
     return { transcript: [...this.committed, ...rest].join(' '), remainder: rest.join(' ') };
   }
 
-  /** The stable words after the committed ones; undefined when the agreement contradicts a committed word. */
+  /**
+   * Where the words after the committed ones start in `words` (a hypothesis of the whole
+   * utterance): after the committed prefix when `words` starts with it; when it revised a committed
+   * word, after the committed last word found within three words of its place; else undefined.
+   */
+  private alignedCut(words: readonly string[]): number | undefined {
+    const n = this.committed.length;
+    if (commonPrefixLength(this.committed, words) >= n) return n;
+    const last = wordKey(this.committed[n - 1] ?? '');
+    return [0, 1, -1, 2, -2, 3, -3].map((d) => n + d).find((j) => j >= 1 && j <= words.length && wordKey(words[j - 1] ?? '') === last);
+  }
+
+  /**
+   * The stable words after the committed ones (realigned as {@link alignedCut} says when the
+   * hypotheses revised a committed word); undefined when there are none or they cannot be placed.
+   */
   private uncommitted(): string[] | undefined {
-    if (commonPrefixLength(this.committed, this.agreed) < this.committed.length) return undefined;
-    const rest = this.agreed.slice(this.committed.length);
+    const cut = this.alignedCut(this.agreed);
+    if (cut === undefined) return undefined;
+    const rest = this.agreed.slice(cut);
     return rest.length > 0 ? rest : undefined;
   }
 
