@@ -91,16 +91,16 @@ export class SimultaneousSpeech {
 }
 
 /** Speech still to play before which a segment is spoken faster, in ms. */
-const SPEED_UP_AFTER_MS = 500;
+const SPEED_UP_AFTER_MS = 250;
 /** Fastest rate a segment is spoken at, × the engine's default. */
-const MAX_SPEED = 1.5;
+const MAX_SPEED = 1.6;
 
 /**
  * The rate of a segment's speech given `queuedMs` of speech sent before it that a listener has
- * not heard yet: 1 up to {@link SPEED_UP_AFTER_MS}, then faster by 20 % per further second, at
+ * not heard yet: 1 up to {@link SPEED_UP_AFTER_MS}, then faster by 40 % per further second, at
  * most {@link MAX_SPEED} — as an interpreter who falls behind speaks faster to catch up.
  */
 export function segmentSpeed(queuedMs: number): number {
   if (queuedMs <= SPEED_UP_AFTER_MS) return 1;
-  return Math.min(MAX_SPEED, 1 + (queuedMs - SPEED_UP_AFTER_MS) / 5000);
+  return Math.min(MAX_SPEED, 1 + (queuedMs - SPEED_UP_AFTER_MS) / 2500);
 }

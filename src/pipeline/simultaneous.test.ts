@@ -50,8 +50,8 @@ describe('SegmentCommitter (docs/stream-protocol.md "Simultaneous mode")', () =>
 });
 
 describe('segmentSpeed', () => {
-  it('speaks at the engine\'s rate until half a second is queued, then 20 % faster per further second, at most 1.5×', () => {
-    assert.deepEqual([0, 500, 1500, 3000, 10_000].map(segmentSpeed), [1, 1, 1.2, 1.5, 1.5]);
+  it('speaks at the engine\'s rate until a quarter second is queued, then 40 % faster per further second, at most 1.6×', () => {
+    assert.deepEqual([0, 250, 500, 1500, 3000, 10_000].map(segmentSpeed), [1, 1, 1.1, 1.5, 1.6, 1.6]);
   });
 });
 
