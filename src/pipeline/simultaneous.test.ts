@@ -27,6 +27,15 @@ describe('SegmentCommitter (docs/stream-protocol.md "Simultaneous mode")', () =>
     assert.deepEqual(c.final('a cat sat on the mat and then slept'), { transcript: 'the cat sat on the mat and then slept', remainder: 'and then slept' });
   });
 
+  it('realigns on the committed last two words when a revision moved them further than three words', () => {
+    const c = new SegmentCommitter({ minSegmentWords: 2, maxSegmentWords: 3 });
+    c.hypothesis('the cat sat on');
+    assert.equal(c.hypothesis('the cat sat on the'), 'the cat sat');
+    c.hypothesis('oh well you know a cat sat on the mat and');
+    assert.equal(c.hypothesis('oh well you know a cat sat on the mat and then'), 'on the mat');
+    assert.equal(c.committedText, 'the cat sat on the mat');
+  });
+
   it('cuts at the longest agreed run of maxSegmentWords without a boundary; a pause commits all that is stable', () => {
     const c = new SegmentCommitter({ minSegmentWords: 3, maxSegmentWords: 4 });
     c.hypothesis('one two three four five six');

@@ -37,6 +37,9 @@ function wordKey(word: string): string {
   return word.toLowerCase().replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
 }
 
+/** How far (in words) a revised hypothesis may have moved the committed last two words and still realign. */
+const REALIGN_PAIR_WORDS = 8;
+
 /** Length of the common prefix of two word lists (words compared by {@link wordKey}). */
 function commonPrefixLength(a: readonly string[], b: readonly string[]): number {
   let n = 0;
@@ -106,13 +109,19 @@ export class SegmentCommitter {
   /**
    * Where the words after the committed ones start in `words` (a hypothesis of the whole
    * utterance): after the committed prefix when `words` starts with it; when it revised a committed
-   * word, after the committed last word found within three words of its place; else undefined.
+   * word, after the committed last two words found together within {@link REALIGN_PAIR_WORDS} words
+   * of their place, else after the last one alone within three words; else undefined.
    */
   private alignedCut(words: readonly string[]): number | undefined {
     const n = this.committed.length;
     if (commonPrefixLength(this.committed, words) >= n) return n;
+    const key = (i: number): string => wordKey(words[i] ?? '');
     const last = wordKey(this.committed[n - 1] ?? '');
-    return [0, 1, -1, 2, -2, 3, -3].map((d) => n + d).find((j) => j >= 1 && j <= words.length && wordKey(words[j - 1] ?? '') === last);
+    const before = n >= 2 ? wordKey(this.committed[n - 2] ?? '') : undefined;
+    const near = (reach: number): number[] => Array.from({ length: 2 * reach + 1 }, (_, k) => n + (k % 2 === 0 ? k / 2 : -(k + 1) / 2))
+      .filter((j) => j >= 1 && j <= words.length);
+    const pair = before === undefined ? undefined : near(REALIGN_PAIR_WORDS).find((j) => j >= 2 && key(j - 1) === last && key(j - 2) === before);
+    return pair ?? near(3).find((j) => key(j - 1) === last);
   }
 
   /**
