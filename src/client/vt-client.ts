@@ -136,7 +136,8 @@ function awaitingServer(events: readonly ReceivedEvent[], expectTranslation: boo
   for (const e of events) {
     if (e.kind === 'transcript' && (!e.final || expectTranslation)) open.add(e.utteranceId);
     if (e.kind === 'transcript' && e.final && !expectTranslation) open.delete(e.utteranceId);
-    if (e.kind === 'translate') open.delete(e.utteranceId);
+    // A `final: false` translation (simultaneous mode) comes while its utterance is still open.
+    if (e.kind === 'translate' && e.final) open.delete(e.utteranceId);
     if (e.kind === 'error') return false;
   }
   return open.size > 0;

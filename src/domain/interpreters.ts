@@ -27,6 +27,8 @@ export interface InterpreterSpec {
   voiceType: VoiceType;
   /** Spec-000 rooms: data messages name the speaker (`speaker_name`, `participant_id`). */
   labelSpeakers: boolean;
+  /** Simultaneous mode for every speaker (docs/rooms.md "Simultaneous mode"); absent: off. */
+  simultaneous?: boolean | undefined;
   /** The interpreter leaves when no other participant was in the room for this long, in ms. */
   idleTimeoutMs: number;
 }

@@ -54,6 +54,8 @@ export function streamConfigProblem(engines: Engines, config: StreamConfig): str
   if (config.voice !== 'male' && config.voice !== 'female') return `Invalid voice "${config.voice}": use "male" or "female"`;
   const cancellation = config.features?.background_voice_cancellation;
   if (cancellation !== undefined && typeof cancellation !== 'boolean') return 'Invalid features.background_voice_cancellation: use true or false';
+  const simultaneous = config.features?.simultaneous;
+  if (simultaneous !== undefined && typeof simultaneous !== 'boolean') return 'Invalid features.simultaneous: use true or false';
   const check = checkLanguages(engines, config.source_language, config.target_language, config.voice);
   return check.ok ? undefined : check.description;
 }

@@ -2,6 +2,7 @@ import type { UtteranceLatency } from './latency.js';
 import type { DictionaryEntry, DictionarySource } from './glossary.js';
 import type { VadName } from '../providers/vad/types.js';
 import type { VoiceName } from '../providers/tts/types.js';
+import type { SegmentPolicy } from './simultaneous.js';
 
 /** Settings of one speaker's pipeline (spec 002 Part 1 `config`, after validation). */
 export interface PipelineOptions {
@@ -50,6 +51,15 @@ export interface PipelineOptions {
   preemptive?: boolean | undefined;
   /** Silence inside an utterance that starts a speculation, in ms; default 120. */
   preemptivePauseMs?: number | undefined;
+  /**
+   * Simultaneous mode (docs/stream-protocol.md "Simultaneous mode", spec 002 `features.simultaneous`):
+   * stable segments of a long utterance are translated and spoken while it goes on, and their
+   * translations sent with `final: false`. Default off. Applies in `translate` mode; replaces
+   * preemptive synthesis for the stream (a pause commits a segment instead).
+   */
+  simultaneous?: boolean | undefined;
+  /** How simultaneous mode cuts segments; default `DEFAULT_SEGMENT_POLICY` of src/pipeline/simultaneous.ts (bench/simultaneous.ts compares others). */
+  segmentPolicy?: SegmentPolicy | undefined;
 }
 
 /** Events a pipeline emits, in order per utterance (docs/architecture.md "The pipeline" frames). */

@@ -30,17 +30,18 @@ export async function translateWithGlossary(
 /**
  * Synthesizes `text` and yields it as s16le mono PCM at `sampleRateHz` (docs/architecture.md "The pipeline" "tts → egress"),
  * block by block as the engine produces it, so the first bytes can be sent before the rest exists.
- * `options.engines`: TTS engines to try first, as `TtsRequest.engines`.
+ * `options.engines`: TTS engines to try first, as `TtsRequest.engines`; `options.speed`: as `TtsRequest.speed`.
  * @throws {Error} when the TTS engine fails.
  */
 export async function* synthesizePcm(
   tts: TtsProvider,
   text: string,
-  options: { language: string; voice: VoiceName; sampleRateHz: number; engines?: readonly string[] | undefined },
+  options: { language: string; voice: VoiceName; sampleRateHz: number; engines?: readonly string[] | undefined; speed?: number | undefined },
 ): AsyncGenerator<Buffer> {
   if (!text) return;
   const egress = new StreamingResampler(tts.capabilities.sampleRateHz, options.sampleRateHz);
-  for await (const block of tts.synthesize(text, { language: options.language, voice: options.voice, ...(options.engines ? { engines: options.engines } : {}) })) {
+  const extra = { ...(options.engines ? { engines: options.engines } : {}), ...(options.speed !== undefined ? { speed: options.speed } : {}) };
+  for await (const block of tts.synthesize(text, { language: options.language, voice: options.voice, ...extra })) {
     const out = egress.process(block);
     if (out.length > 0) yield encodeS16le(out);
   }

@@ -10,6 +10,7 @@ import { synthesizePcm, translateWithGlossary } from './translate-speak.js';
 import { LatencyClock } from './latency.js';
 import type { PipelineEvent, PipelineOptions } from './pipeline-types.js';
 import { DEFAULT_PREEMPTIVE_PAUSE_MS, Preemption, preemptiveFromEnv, type SpokenTranslation } from './preemptive-synthesis.js';
+import { SimultaneousSpeech } from './simultaneous-speech.js';
 
 /** Past this backlog (audio not yet decoded, in ms) a stream does not speculate: it is far behind already. */
 const MAX_BACKLOG_TO_SPECULATE_MS = 1000;
@@ -52,6 +53,8 @@ export class TranslationPipeline {
   private preemption: Preemption | undefined;
   /** The open utterance is in a pause reported by the VAD (speculation may start). */
   private pausedUtteranceId: string | undefined;
+  /** Simultaneous mode, when the stream asked for it (docs/stream-protocol.md "Simultaneous mode"). */
+  private simultaneous: SimultaneousSpeech | undefined;
 
   /**
    * @param engines - the process's providers.
@@ -77,8 +80,10 @@ export class TranslationPipeline {
     const { stt: recognizer, mt } = this.engines;
     this.recognizerTranslates = mode !== 'recognize' && mt.capabilities.fromRecognizer === recognizer.name
       && recognizer.capabilities.translation === true && primaryLanguage(sourceLanguage) !== primaryLanguage(targetLanguage);
-    const preemptive = mode !== 'recognize' && !this.recognizerTranslates && (this.options.preemptive ?? preemptiveFromEnv());
-    const pauseMs = preemptive ? (this.options.preemptivePauseMs ?? DEFAULT_PREEMPTIVE_PAUSE_MS) : 0;
+    const simultaneous = mode !== 'recognize' && !this.recognizerTranslates && this.options.simultaneous === true;
+    // Simultaneous mode commits at a pause what preemption would speculate on: one or the other.
+    const preemptive = mode !== 'recognize' && !this.recognizerTranslates && !simultaneous && (this.options.preemptive ?? preemptiveFromEnv());
+    const pauseMs = preemptive || simultaneous ? (this.options.preemptivePauseMs ?? DEFAULT_PREEMPTIVE_PAUSE_MS) : 0;
     this.vad = await SpeechDetector.open(
       { sampleRateHz: recognizer.capabilities.sampleRateHz, endpointSilenceMs, maxUtteranceMs, vad, noiseSuppression: backgroundVoiceCancellation, pauseMs },
       (events) => this.handleVad(events),
@@ -93,6 +98,7 @@ export class TranslationPipeline {
     }
     const stt = this.stt;
     if (preemptive && stt.hypothesis) this.preemption = new Preemption((text) => this.speculate(text));
+    if (simultaneous) this.simultaneous = this.openSimultaneous();
     this.consumer = (async () => {
       for await (const t of stt) this.onTranscript(t);
     })().catch((err: unknown) => this.fail(err));
@@ -151,6 +157,7 @@ export class TranslationPipeline {
       } else if (e.type === 'speech') {
         stt.push(e.samples);
       } else if (e.type === 'speech-pause') {
+        if (this.current) this.simultaneous?.pause(this.current.id);
         this.paused();
       } else if (e.type === 'speech-resume') {
         this.pausedUtteranceId = undefined;
@@ -184,6 +191,7 @@ export class TranslationPipeline {
     if (!u) return;
     const startedAt = new Date((this.streamStartWallMs ?? Date.now()) + u.startAudioMs);
     if (t.type === 'interim') {
+      if (!this.failed) this.simultaneous?.interim(u.id, t.text);
       if (this.options.interim && !this.failed) {
         u.interimSent = true;
         this.emit({ type: 'transcript', utteranceId: u.id, text: t.text, final: false, startedAt, durationMs: Math.round(t.audioMs) });
@@ -192,21 +200,24 @@ export class TranslationPipeline {
     }
     if (t.endpoint === 'provider' && this.engines.stt.capabilities.endpointing === 'provider') this.endedByEngine(u);
     else this.decodeOrder.shift();
-    if (!t.text && !u.interimSent) {
+    // Simultaneous mode: the final keeps the words already spoken; only the rest is still to speak.
+    const committed = this.simultaneous?.final(u.id, t.text);
+    const text = committed?.transcript ?? t.text;
+    if (!text && !u.interimSent) {
       this.clock.finish(u.id); // noise that held no words: nothing to send, its marks are dropped
       return;
     }
     this.clock.mark(u.id, 'finalTranscript');
     const durationMs = Math.round(u.endAudioMs - u.startAudioMs);
     if (this.options.final) {
-      this.emit({ type: 'transcript', utteranceId: u.id, text: t.text, final: true, startedAt, durationMs });
+      this.emit({ type: 'transcript', utteranceId: u.id, text, final: true, startedAt, durationMs });
     }
     const confidence = t.confidence ?? null;
     const translation = this.recognizerTranslates ? t.translation : undefined;
     const spoken = this.preemption?.take(u.id, t.text);
-    const final = { utteranceId: u.id, text: t.text, startedAt, durationMs, confidence, translation, spoken };
+    const final = { utteranceId: u.id, text, startedAt, durationMs, confidence, translation, spoken, unspoken: committed?.remainder };
     if (this.options.mode === 'recognize') {
-      this.emit({ type: 'utterance-end', utteranceId: u.id, latency: this.clock.finish(u.id), transcript: t.text, translation: '', startedAt, durationMs, confidence });
+      this.emit({ type: 'utterance-end', utteranceId: u.id, latency: this.clock.finish(u.id), transcript: text, translation: '', startedAt, durationMs, confidence });
       return;
     }
     this.output = this.output.then(() => this.translateAndSpeak(final)).catch((err: unknown) => this.fail(err));
@@ -257,9 +268,9 @@ export class TranslationPipeline {
     return translateWithGlossary(this.engines.mt, text, sourceLanguage, targetLanguage, await this.currentDictionary(), this.options.engines?.mt);
   }
 
-  private synthesize(translation: string): AsyncGenerator<Buffer> {
+  private synthesize(translation: string, speed?: number): AsyncGenerator<Buffer> {
     const { targetLanguage, voice } = this.options;
-    return synthesizePcm(this.engines.tts, translation, { language: targetLanguage, voice, sampleRateHz: this.egressRate, engines: this.options.engines?.tts });
+    return synthesizePcm(this.engines.tts, translation, { language: targetLanguage, voice, sampleRateHz: this.egressRate, engines: this.options.engines?.tts, speed });
   }
 
   /**
@@ -269,6 +280,8 @@ export class TranslationPipeline {
   private async translateAndSpeak(final: {
     utteranceId: string; text: string; startedAt: Date; durationMs: number; confidence: number | null; translation?: string | undefined;
     spoken?: Promise<SpokenTranslation | undefined> | undefined;
+    /** Simultaneous mode: the part of `text` not spoken yet as committed segments. */
+    unspoken?: string | undefined;
   }): Promise<void> {
     if (this.failed) return;
     const { utteranceId, text } = final;
@@ -278,7 +291,8 @@ export class TranslationPipeline {
     if (this.options.translate) {
       this.emit({ type: 'translation', utteranceId, text: translation, final: true, latencyMs: this.clock.elapsedSinceSpeechEnd(utteranceId), transcript: text });
     }
-    for await (const pcm of spoken ? spoken.pcm : this.synthesize(translation)) {
+    const speech = final.unspoken === undefined ? translation : await this.translate(final.unspoken);
+    for await (const pcm of spoken ? spoken.pcm : this.synthesize(speech)) {
       this.clock.mark(utteranceId, 'firstAudioByte');
       this.emit({ type: 'audio', utteranceId, pcm });
     }
@@ -286,6 +300,20 @@ export class TranslationPipeline {
       type: 'utterance-end', utteranceId, latency: this.clock.finish(utteranceId), transcript: text, translation,
       startedAt: final.startedAt, durationMs: final.durationMs, confidence: final.confidence,
     });
+  }
+
+  /** Simultaneous mode's segments, spoken on this pipeline's output queue. */
+  private openSimultaneous(): SimultaneousSpeech {
+    return new SimultaneousSpeech({
+      translate: (text) => this.translate(text),
+      synthesize: (text, speed) => this.synthesize(text, speed),
+      sampleRateHz: this.egressRate,
+      emit: (event) => this.emit(event),
+      enqueue: (work) => {
+        this.output = this.output.then(() => (this.failed ? undefined : work())).catch((err: unknown) => this.fail(err));
+      },
+      sendTranslations: this.options.translate,
+    }, this.options.segmentPolicy);
   }
 
   private fail(err: unknown): void {

@@ -24,6 +24,8 @@ export interface ConversationPipelineRequest {
   sampleRateHz: number;
   /** `synchronous`: translate and speak; `none`: recognize only. */
   translatorMode: 'synchronous' | 'none';
+  /** Simultaneous mode (docs/stream-protocol.md "Simultaneous mode"), with `synchronous`; default off. */
+  simultaneous?: boolean | undefined;
 }
 
 /**
@@ -37,6 +39,7 @@ export function conversationLeg2Config(engines: Engines, r: ConversationPipeline
     client: {
       audio: { format: 'pcm_s16le', sample_rate: r.sampleRateHz, channels: 1 }, voice: r.voice,
       transcript: { interim: true, final: true, translate: r.translatorMode === 'synchronous' },
+      ...(r.simultaneous && r.translatorMode === 'synchronous' ? { features: { simultaneous: true } } : {}),
     },
     sourceLanguage: r.sourceLanguage, targetLanguage: r.targetLanguage, vocabulary: [], dictionary: [],
     providers: { stt: engines.stt.name, translator: engines.mt.name, tts: engines.tts.name },

@@ -136,6 +136,7 @@ export class WorkerStream {
         maxUtteranceMs: this.settings.maxUtteranceMs,
         vad: this.settings.vad,
         backgroundVoiceCancellation: c.features.background_voice_cancellation === true,
+        simultaneous: c.features.simultaneous === true,
         mode: c.translator.mode === 'none' ? 'recognize' : 'translate',
         engines: preferredEngines(this.engines, c),
       },

@@ -17,6 +17,7 @@ const fieldsSchema = z.object({
   sample_rate: sampleRate.optional(),
   audio: z.object({ sample_rate: sampleRate.optional() }).optional(),
   speech: z.boolean({ error: 'speech must be true or false' }).optional(),
+  simultaneous: z.boolean({ error: 'simultaneous must be true or false' }).optional(),
 });
 
 /** A `/api/v1/ws/single` config, read from any accepted form, with its defaults applied. */
@@ -30,6 +31,8 @@ export interface SingleDeviceConfig {
   sampleRateHz: (typeof SINGLE_SAMPLE_RATES_HZ)[number];
   /** Whether the client wants the translated speech as binary frames (default false: JSON only). */
   speech: boolean;
+  /** Simultaneous mode (docs/stream-protocol.md "Simultaneous mode"); present (true) only when asked. */
+  simultaneous?: true;
 }
 
 /**
@@ -40,7 +43,7 @@ export interface SingleDeviceConfig {
  * - nested like spec 002's: `{"config":{"source_language":"en-US","target_language":"es","audio":{"sample_rate":16000}}}`
  *   (with or without `"type":"config"` beside it).
  * `source_language`/`target_language` stand for `language`/`translate_language`; `audio.sample_rate`
- * for `sample_rate`. Defaults: voice `female`, 16000 Hz, no speech.
+ * for `sample_rate`. Defaults: voice `female`, 16000 Hz, no speech, not simultaneous.
  * @returns the config, or the message of the client error (`{"error":…}` on this surface).
  */
 export function parseSingleDeviceConfig(json: unknown): { ok: true; config: SingleDeviceConfig } | { ok: false; error: string } {
@@ -63,6 +66,7 @@ export function parseSingleDeviceConfig(json: unknown): { ok: true; config: Sing
     config: {
       sourceLanguage, targetLanguage, voice: c.voice ?? 'female',
       sampleRateHz: c.sample_rate ?? c.audio?.sample_rate ?? 16000, speech: c.speech ?? false,
+      ...(c.simultaneous ? { simultaneous: true as const } : {}),
     },
   };
 }

@@ -100,7 +100,7 @@ export class SingleDeviceConnection {
     // Text only: the worker recognizes (as for a room speaker) and this connection translates each final.
     const request: ConversationPipelineRequest = textOnly
       ? { sourceLanguage: c.sourceLanguage, targetLanguage: c.sourceLanguage, voice: c.voice, sampleRateHz: c.sampleRateHz, translatorMode: 'none' }
-      : { sourceLanguage: c.sourceLanguage, targetLanguage: c.targetLanguage, voice: c.voice, sampleRateHz: c.sampleRateHz, translatorMode: 'synchronous' };
+      : { sourceLanguage: c.sourceLanguage, targetLanguage: c.targetLanguage, voice: c.voice, sampleRateHz: c.sampleRateHz, translatorMode: 'synchronous', simultaneous: c.simultaneous };
     if (this.stream) return this.stream.switchTo(request, SWITCH_DRAIN_MS);
     const stream = new ConversationStream(this.ctx, request, {
       onEvent: (event) => this.onPipelineEvent(event),
@@ -124,6 +124,8 @@ export class SingleDeviceConnection {
         if (!event.final) this.sendJson({ is_final: false, original: event.text, translation: '' });
         return;
       case 'translation':
+        // Simultaneous mode: what was spoken so far, as an interim with its translation.
+        if (!event.final) return this.sendJson({ is_final: false, original: event.transcript, translation: event.text });
         // The final goes out with its translation, before speech synthesis starts.
         this.sendJson({
           is_final: true, original: event.transcript, translation: event.text,

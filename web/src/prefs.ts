@@ -9,6 +9,8 @@ export interface Prefs {
   source?: string;
   target?: string;
   voice?: Voice;
+  /** Simultaneous mode on the live and room pages. */
+  simultaneous?: boolean;
   /** The language I speak in conversations. */
   conversationLanguage?: string;
   /** The language I expect my conversation partner to speak. */

@@ -67,8 +67,20 @@ export function parseCreateSession(raw: unknown): CreateSessionRequest {
   if (mode === 'ai_agent' && !aiAgent) throw invalidField('ai_agent', "The 'ai_agent' object is required when mode is ai_agent.", 'missing_required_field');
   return {
     mode: mode as CallMode, sourceLanguage, targetLanguage, provider: parseProvider(raw), recording: parseRecording(raw),
-    transcription: optionalObject(raw, 'transcription'), aiAgent, metadata: parseMetadata(raw.metadata), webhookUrl: parseWebhookUrl(raw.webhook_url),
+    transcription: parseTranscription(raw), aiAgent, metadata: parseMetadata(raw.metadata), webhookUrl: parseWebhookUrl(raw.webhook_url),
   };
+}
+
+/**
+ * `transcription` (spec 004, kept as sent); its `simultaneous` (docs/calls.md "Simultaneous mode"),
+ * when present, must be a boolean.
+ */
+function parseTranscription(raw: Record<string, unknown>): Record<string, unknown> | null {
+  const t = optionalObject(raw, 'transcription');
+  if (t?.simultaneous !== undefined && typeof t.simultaneous !== 'boolean') {
+    throw invalidField('transcription.simultaneous', "Invalid 'transcription.simultaneous': use true or false.");
+  }
+  return t;
 }
 
 function language(raw: Record<string, unknown>, field: string): string {

@@ -10,6 +10,8 @@ export const roomSessionBody = z.object({
   source_language: z.string({ error: 'source_language is required (e.g. "en-US")' }).trim().min(1).max(35).describe('BCP 47, e.g. en-US'),
   target_language: z.string({ error: 'target_language is required (e.g. "es-ES")' }).trim().min(1).max(35).describe('BCP 47, e.g. es-ES'),
   voice_type: z.enum(VOICE_TYPES as [VoiceType, ...VoiceType[]], { error: 'voice_type must be "clone", "female" or "male"' }).default('clone'),
+  simultaneous: z.boolean({ error: 'simultaneous must be true or false' }).default(false)
+    .describe('Tolk extension (docs/rooms.md "Simultaneous mode"): speak stable segments of long utterances while they go on'),
 });
 
 /** Spec 001's error body `{"error":{"code","message"}}` with a lower-case `code` (`RoomsErrorCode`). */

@@ -98,7 +98,7 @@ export async function roomSessionRoutes(app: FastifyInstance, ctx: AppContext): 
       const e = bodyError(body.error);
       return sendRoomsError(reply, e.code, e.message);
     }
-    const { source_language: source, target_language: target, voice_type: voiceType } = body.data;
+    const { source_language: source, target_language: target, voice_type: voiceType, simultaneous } = body.data;
     const problem = languageProblem(ctx, source, target);
     if (problem) return sendRoomsError(reply, 'invalid_language', problem);
     if (!ctx.config.liveKit.configured) {
@@ -116,7 +116,7 @@ export async function roomSessionRoutes(app: FastifyInstance, ctx: AppContext): 
       speakerName: CLIENT_NAME, creatorRole: principal.role, mode: principal.mode, roomName: `api-${randomBytes(8).toString('hex')}`,
     });
     try {
-      await ctx.interpreterDispatch.prepare(sessionInterpreterSpec(session, participantId, principal, { voiceType, labelSpeakers: false }), request.log);
+      await ctx.interpreterDispatch.prepare(sessionInterpreterSpec(session, participantId, principal, { voiceType, labelSpeakers: false, simultaneous }), request.log);
     } catch (err) {
       // No room, no interpreter: the session ends before anyone could use it.
       await abandonSession(ctx.db, session.id).catch(() => undefined);

@@ -162,7 +162,10 @@ export class CallRoom implements LiveConnection {
   private legStream(leg: CallLeg): LegStream {
     let stream = this.legs.get(leg);
     if (!stream) {
-      const languages = { source: legLanguage(this.session, leg), target: legLanguage(this.session, otherLeg(leg)), translate: !this.agent };
+      const languages = {
+        source: legLanguage(this.session, leg), target: legLanguage(this.session, otherLeg(leg)), translate: !this.agent,
+        simultaneous: this.session.transcription?.simultaneous === true,
+      };
       stream = new LegStream(this.ctx, this.grant, leg, languages, {
         onEvent: (event) => this.onLegEvent(leg, event),
         onAudio: (pcm) => this.onTranslatedAudio(leg, pcm),

@@ -43,7 +43,8 @@ export class LegStream {
     private readonly ctx: AppContext,
     private readonly grant: SessionKeyGrant,
     readonly leg: CallLeg,
-    private readonly languages: { source: string; target: string; translate: boolean },
+    /** `simultaneous`: the session's `transcription.simultaneous` (docs/calls.md "Simultaneous mode"). */
+    private readonly languages: { source: string; target: string; translate: boolean; simultaneous?: boolean },
     private readonly handlers: LegStreamHandlers,
     private readonly log: FastifyBaseLogger,
     /** The `tolk_streams_active` label: a call's leg, or a phone callee in a platform session. */
@@ -77,6 +78,7 @@ export class LegStream {
       sourceLanguage: this.languages.source, targetLanguage: this.languages.target,
       audio: { format: 'pcm_s16le', sampleRateHz: CALL_RATE_HZ, channels: 1 }, voice: 'female',
       vocabulary: [], glossary: [], transcript: { interim: true, final: true, translate: this.languages.translate },
+      ...(this.languages.simultaneous ? { features: { simultaneous: true } } : {}),
       credential: { kind: 'grant', grant: this.grant },
     };
   }

@@ -76,7 +76,9 @@ export class EspeakTts implements TtsProvider {
   private async *speak(text: string, request: TtsRequest): AsyncIterable<Int16Array> {
     const voice = this.voiceFor(request.language);
     if (!voice) throw new Error(`espeak-ng has no voice for ${request.language}`);
-    const proc = spawn(this.binary, ['-v', `${voice}+${VARIANT[request.voice]}`, '--stdout'], { stdio: 'pipe' });
+    // espeak-ng speaks 175 words per minute by default (`-s`).
+    const rate = request.speed !== undefined && request.speed !== 1 ? ['-s', String(Math.round(Math.min(450, Math.max(80, 175 * request.speed))))] : [];
+    const proc = spawn(this.binary, ['-v', `${voice}+${VARIANT[request.voice]}`, ...rate, '--stdout'], { stdio: 'pipe' });
     let stderr = '';
     proc.stderr.setEncoding('utf8');
     proc.stderr.on('data', (c: string) => (stderr += c));

@@ -19,6 +19,12 @@ export interface TtsRequest {
   /** BCP 47 locale to speak, e.g. `es-ES`. */
   language: string;
   voice: VoiceName;
+  /**
+   * Speaking rate relative to the engine's default (1, the default; 1.25 is a quarter faster).
+   * Simultaneous mode speeds up speech that would fall behind (docs/stream-protocol.md
+   * "Simultaneous mode"); engines without a rate setting ignore it.
+   */
+  speed?: number;
   /** Engines to try first (ids or module names, spec 002 Part 3 `tts.provider`); see `SttStreamOptions.engines`. */
   engines?: readonly string[];
 }

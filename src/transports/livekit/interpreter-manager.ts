@@ -110,12 +110,13 @@ export const ROOM_IDLE_TIMEOUT_MS = 300_000;
  * @param o.labelSpeakers - spec-000 rooms name the speaker in the data messages; spec 001 does not.
  */
 export function sessionInterpreterSpec(
-  session: SessionRecord, participantId: string, principal: KeyPrincipal, o: { voiceType: VoiceType; labelSpeakers: boolean },
+  session: SessionRecord, participantId: string, principal: KeyPrincipal, o: { voiceType: VoiceType; labelSpeakers: boolean; simultaneous?: boolean },
 ): InterpreterSpec {
   return {
     roomName: session.roomName,
     grant: { ...principal, binding: { organizationId: session.organizationId, sessionId: session.id, participantId } },
     sourceLanguage: session.sourceLang, targetLanguage: session.targetLang,
     voiceType: o.voiceType, labelSpeakers: o.labelSpeakers, idleTimeoutMs: ROOM_IDLE_TIMEOUT_MS,
+    ...(o.simultaneous ? { simultaneous: true } : {}),
   };
 }

@@ -127,7 +127,7 @@ export class RoomInterpreter {
       grant,
       sourceLanguage: spec.sourceLanguage, targetLanguage: spec.targetLanguage, voiceType: spec.voiceType,
       label: spec.labelSpeakers ? { participantId: participant.identity, speakerName } : undefined,
-      trackSid: publication.sid,
+      trackSid: publication.sid, simultaneous: spec.simultaneous === true,
     }, log, () => {
       if (this.speakers.get(key) === speaker) this.speakers.delete(key);
     });

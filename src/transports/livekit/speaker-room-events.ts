@@ -12,6 +12,8 @@ export interface SpeakerRoomEventsOptions {
   label: SpeakerLabel | undefined;
   /** The sid of the speaker's microphone track (`lk.transcribed_track_id` of its transcripts). */
   trackSid: string | undefined;
+  /** Simultaneous mode (docs/rooms.md "Simultaneous mode"); default off. */
+  simultaneous?: boolean;
 }
 
 /**
@@ -38,13 +40,21 @@ export class SpeakerRoomEvents {
     switch (event.type) {
       case 'transcript': {
         if (event.utteranceId !== this.speakingUtterance && event.text.trim() !== '') {
+          // A new utterance takes back what still plays of the previous translation (simultaneous
+          // mode never takes back speech: the next utterance's segments queue after it).
           this.speakingUtterance = event.utteranceId;
-          bargeIn(this.publisher);
+          if (!o.simultaneous) bargeIn(this.publisher);
         }
         this.publisher.publishTranscription(event.text, transcriptionAttributes(event.utteranceId, event.final, o.sourceLanguage, o.trackSid));
         return this.publisher.publishMessage(transcriptMessage('original_transcript', event.text, event.final, o.sourceLanguage, Date.now(), o.label));
       }
       case 'translation':
+        if (!event.final) {
+          // Simultaneous mode: the spoken part so far, on LiveKit's transcription stream only (spec 001's
+          // `translated_transcript` is always final); the final translation replaces it (same segment id).
+          this.publisher.publishTranscription(event.text, transcriptionAttributes(`${event.utteranceId}:${o.targetLanguage}`, false, o.targetLanguage, this.publisher.trackSid));
+          return false;
+        }
         this.publisher.publishTranscription(event.text, transcriptionAttributes(`${event.utteranceId}:${o.targetLanguage}`, true, o.targetLanguage, this.publisher.trackSid));
         return this.publisher.publishMessage(transcriptMessage('translated_transcript', event.text, true, o.sourceLanguage, Date.now(), o.label));
       case 'error':

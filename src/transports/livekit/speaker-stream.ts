@@ -117,6 +117,7 @@ export class SpeakerStream {
       audio: { format: 'pcm_s16le', sampleRateHz: INPUT_SAMPLE_RATE_HZ, channels: 1 }, voice,
       vocabulary: [], glossary: [], transcript: { interim: true, final: true, translate: true },
       credential: { kind: 'grant', grant: this.options.grant },
+      ...(this.options.simultaneous ? { features: { simultaneous: true } } : {}),
     };
     const session = (this.session = new StreamSession(this.deps.session, 'livekit', request, this.transport(), this.log, { replaceLostWorker: true }));
     // Present in its session from its first stream on (a speaker who never streamed completes nothing).

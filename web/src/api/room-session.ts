@@ -24,6 +24,8 @@ export interface RoomSessionRequest {
   sourceLanguage: string;
   targetLanguage: string;
   voiceType: VoiceType;
+  /** Simultaneous mode for the room's speakers (sent only when true; docs/rooms.md "Simultaneous mode"). */
+  simultaneous?: boolean;
 }
 
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -49,7 +51,10 @@ export async function createRoomSession(apiKey: string, request: RoomSessionRequ
     response = await fetch('/api/beta1/session', {
       method: 'POST',
       headers: { accept: 'application/json', 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
-      body: JSON.stringify({ source_language: request.sourceLanguage, target_language: request.targetLanguage, voice_type: request.voiceType }),
+      body: JSON.stringify({
+        source_language: request.sourceLanguage, target_language: request.targetLanguage, voice_type: request.voiceType,
+        ...(request.simultaneous ? { simultaneous: true } : {}),
+      }),
       signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
     });
   } catch {

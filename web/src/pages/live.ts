@@ -12,7 +12,7 @@ import { isTextOnly, languageName, loadLanguages, sourceOptions, targetOptions, 
 import { backoffDelayMs, ReconnectingSocket, type SocketState } from '../net/reconnecting-socket';
 import { loadPrefs, savePrefs } from '../prefs';
 import type { Cleanup } from '../router';
-import { languageField, MicButton, voiceField, type Voice } from '../ui/controls';
+import { languageField, MicButton, simultaneousField, voiceField, type Voice } from '../ui/controls';
 import { h } from '../ui/dom';
 import { micErrorMessage, serverErrorMessage } from '../ui/explanations';
 import { signInCard } from '../ui/sign-in';
@@ -39,6 +39,9 @@ export function mountLive(root: HTMLElement): Cleanup {
   let source = '';
   let target = '';
   let voice: Voice = prefs.voice ?? 'female';
+  let simultaneous = prefs.simultaneous === true;
+  /** Simultaneous mode: the translation spoken so far of the sentence in progress (greyed until final). */
+  let spokenTranslation = '';
   let micState: 'idle' | 'starting' | 'live' = 'idle';
   /** Whether the browser cancels the echo of the translated speech (read when the microphone starts). */
   let echoCancelled = true;
@@ -58,6 +61,11 @@ export function mountLive(root: HTMLElement): Cleanup {
   const voiceSelect = voiceField(voice, (value) => {
     voice = value;
     savePrefs({ voice });
+    sendConfig();
+  });
+  const simultaneousSwitch = simultaneousField(simultaneous, (on) => {
+    simultaneous = on;
+    savePrefs({ simultaneous });
     sendConfig();
   });
   const textOnlyNote = h('p', { class: 'field-note', 'data-testid': 'text-only-note', role: 'note', hidden: true });
@@ -92,6 +100,7 @@ export function mountLive(root: HTMLElement): Cleanup {
           { class: 'card control-card', 'aria-label': 'Translation settings' },
           h('div', { class: 'lang-pair' }, sourceField.element, swap, targetField.element),
           voiceSelect.element,
+          simultaneousSwitch.element,
           textOnlyNote,
           micButton.element,
         ),
@@ -129,7 +138,10 @@ export function mountLive(root: HTMLElement): Cleanup {
     if (!socket?.isOpen || !source || !target || !catalog) return;
     // A text-only target (no voice) asks for no speech, which the server then serves as text.
     const speech = !isTextOnly(catalog, source, target);
-    socket.send(JSON.stringify({ type: 'config', language: source, translate_language: target, voice, sample_rate: CAPTURE_SAMPLE_RATE_HZ, speech }));
+    socket.send(JSON.stringify({
+      type: 'config', language: source, translate_language: target, voice, sample_rate: CAPTURE_SAMPLE_RATE_HZ, speech,
+      ...(simultaneous ? { simultaneous: true } : {}),
+    }));
   }
 
   async function loadCatalog(): Promise<void> {
@@ -249,7 +261,12 @@ export function mountLive(root: HTMLElement): Cleanup {
     const message = parseLiveMessage(text);
     if (!message) return;
     if (message.kind === 'error') return banner.show('server', serverErrorMessage(message.message));
-    if (!message.isFinal) return transcript.setInterim(message.original, message.translation);
+    if (!message.isFinal) {
+      // Simultaneous mode: an interim with a translation is what was spoken so far; it stays until the final.
+      if (message.translation) spokenTranslation = message.translation;
+      return transcript.setInterim(message.original, spokenTranslation);
+    }
+    spokenTranslation = '';
     transcript.setInterim('');
     if (!message.original && !message.translation) return;
     banner.clear('server');

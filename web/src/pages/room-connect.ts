@@ -6,8 +6,8 @@
 import type { ApiError } from '../api/http';
 import { createRoomSession, type RoomAccess, type VoiceType } from '../api/room-session';
 import { loadLanguages, pickLanguage, sourceOptions, targetOptions } from '../languages';
-import { loadPrefs } from '../prefs';
-import { languageField, type LanguageField } from '../ui/controls';
+import { loadPrefs, savePrefs } from '../prefs';
+import { languageField, simultaneousField, type LanguageField } from '../ui/controls';
 import { h } from '../ui/dom';
 import { icon } from '../ui/icons';
 import type { StatusBanner } from '../ui/status-banner';
@@ -69,6 +69,7 @@ export function roomConnectForm(banner: StatusBanner, onJoin: (choice: RoomChoic
     h('option', { value: 'female' }, 'Female'),
     h('option', { value: 'male' }, 'Male'),
   );
+  const simultaneous = simultaneousField(loadPrefs().simultaneous === true, (on) => savePrefs({ simultaneous: on }));
   const createButton = h('button', { type: 'submit', class: 'button primary', 'data-testid': 'create-room', disabled: true }, icon('globe'), 'Create a session and join');
   const url = textField('room-url', 'LiveKit URL', { type: 'url', placeholder: 'wss://…', inputmode: 'url' });
   const token = textField('room-token', 'Token', { type: 'password', placeholder: 'eyJ…' });
@@ -96,7 +97,7 @@ export function roomConnectForm(banner: StatusBanner, onJoin: (choice: RoomChoic
       onsubmit: (event) =>
         void submit(event, async () => {
           const targetLanguage = targetField.select.value;
-          const request = { sourceLanguage: sourceField.select.value, targetLanguage, voiceType: voice.value as VoiceType };
+          const request = { sourceLanguage: sourceField.select.value, targetLanguage, voiceType: voice.value as VoiceType, simultaneous: simultaneous.input.checked };
           return { access: await createRoomSession(key.input.value.trim(), request), targetLanguage };
         }),
     },
@@ -105,6 +106,7 @@ export function roomConnectForm(banner: StatusBanner, onJoin: (choice: RoomChoic
     key.element,
     h('div', { class: 'lang-pair two' }, sourceField.element, targetField.element),
     h('div', { class: 'field' }, h('label', { for: 'room-voice' }, 'Interpreter voice'), h('div', { class: 'select-wrap' }, voice)),
+    simultaneous.element,
     createButton,
   );
   const joinForm = h(

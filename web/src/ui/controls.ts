@@ -57,6 +57,18 @@ export function voiceField(value: Voice, onChange: (voice: Voice) => void): { el
   return { element: h('div', { class: 'field' }, h('label', { for: 'voice' }, 'Voice'), h('div', { class: 'select-wrap' }, select)), select };
 }
 
+/**
+ * The "Simultaneous" switch (`data-testid="simultaneous"`): speak stable parts of long sentences
+ * while they go on (docs/web-app.md "Simultaneous mode").
+ */
+export function simultaneousField(checked: boolean, onChange: (on: boolean) => void): { element: HTMLDivElement; input: HTMLInputElement } {
+  const input = h('input', { id: 'simultaneous', type: 'checkbox', name: 'simultaneous', 'data-testid': 'simultaneous', checked });
+  input.addEventListener('change', () => onChange(input.checked));
+  const label = h('label', { for: 'simultaneous' }, input, ' Simultaneous');
+  const note = h('p', { class: 'field-note' }, 'Translate long sentences while they are spoken; interim translations are greyed until final.');
+  return { element: h('div', { class: 'field field-switch' }, label, note), input };
+}
+
 /** What the microphone button shows. */
 export type MicButtonState = 'idle' | 'starting' | 'live' | 'disabled';
 
