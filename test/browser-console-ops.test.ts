@@ -199,6 +199,10 @@ describe('console operations pages', { skip: missing ?? false, timeout: 300_000 
       const text = await banner.textContent() ?? '';
       assert.match(text, /This action requires the admin role or higher; this key's role is member/);
       assert.match(text, /the Live, Usage and billing, and Webhooks and engines pages, need the admin or owner role/);
+      // No card keeps saying "Loading…" under the refusal: each says why it shows nothing.
+      await until('the cards\' notes', () => page.locator('[data-not-loaded]').allTextContents(), (t) => t.length === 2, UI_TIMEOUT_MS);
+      for (const note of await page.locator('[data-not-loaded]').allTextContents()) assert.match(note, /^Not shown: this key's role may not see it/);
+      assert.equal(await page.locator('main [data-loading], main [aria-busy="true"]').count(), 0, 'nothing is left loading');
       await bothWidths(page, 'console-ops-refused', 'status-banner');
       await recorder.snapshotStorage(page);
     } finally {

@@ -16,7 +16,7 @@ import type { ConsoleContext } from './console';
 export function mountDeveloper(root: HTMLElement, ctx: ConsoleContext): Cleanup {
   let alive = true;
   const secretSlot = h('div', { class: 'secret-slot' });
-  const tableSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'key-list', 'aria-busy': 'true' }, h('p', { class: 'console-empty' }, 'Loading keys…'));
+  const tableSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'key-list', 'aria-busy': 'true' }, h('p', { class: 'console-empty', 'data-loading': true }, 'Loading keys…'));
   const showSecret = (issued: IssuedKey, what: string): void => {
     replaceChildren(secretSlot, secretPanel(issued, what, () => secretSlot.replaceChildren()));
     secretSlot.querySelector('input')?.focus();

@@ -24,7 +24,7 @@ export function mountSessionDetail(root: HTMLElement, ctx: ConsoleContext, sessi
   let alive = true;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const summary = h('section', { class: 'card console-card', 'data-testid': 'session-summary', 'aria-labelledby': 'session-title', 'aria-busy': 'true' },
-    h('div', { class: 'card-head' }, h('h2', { id: 'session-title' }, 'Session ', h('code', {}, sessionId))), h('p', { class: 'console-empty' }, 'Loading the session…'));
+    h('div', { class: 'card-head' }, h('h2', { id: 'session-title' }, 'Session ', h('code', {}, sessionId))), h('p', { class: 'console-empty', 'data-loading': true }, 'Loading the session…'));
   const transcript = sessionCard('transcript', 'Transcript');
   const intelligence = sessionCard('intelligence', 'Intelligence');
   const facts = h('div', {});

@@ -29,7 +29,7 @@ export function mountSessions(root: HTMLElement, ctx: ConsoleContext): Cleanup {
   const kind = h('select', { id: 'sessions-kind', name: 'kind', 'data-testid': 'sessions-kind' },
     h('option', { value: 'all' }, 'All kinds'), h('option', { value: 'session' }, 'Translation sessions'), h('option', { value: 'call' }, 'Calls'));
   const count = h('p', { class: 'console-count', 'data-testid': 'sessions-count', 'aria-live': 'polite' });
-  const tableSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'session-list', 'aria-busy': 'true' }, h('p', { class: 'console-empty' }, 'Loading sessions…'));
+  const tableSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'session-list', 'aria-busy': 'true' }, h('p', { class: 'console-empty', 'data-loading': true }, 'Loading sessions…'));
   const render = (): void => {
     const status = filter.value === 'live' || filter.value === 'ended' ? filter.value : 'all';
     const kindValue = kind.value === 'session' || kind.value === 'call' ? kind.value : 'all';

@@ -19,8 +19,8 @@ export const USAGE_DAYS = 14;
 /** Mounts the Usage and billing page into `root`. */
 export function mountUsage(root: HTMLElement, ctx: ConsoleContext): Cleanup {
   let alive = true;
-  const usageSlot = h('div', { class: 'usage-charts', 'data-testid': 'usage', 'aria-busy': 'true' }, h('p', { class: 'console-empty' }, 'Loading the usage…'));
-  const invoicesSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'invoices', 'aria-busy': 'true' }, h('p', { class: 'console-empty' }, 'Loading the invoices…'));
+  const usageSlot = h('div', { class: 'usage-charts', 'data-testid': 'usage', 'aria-busy': 'true' }, h('p', { class: 'console-empty', 'data-loading': true }, 'Loading the usage…'));
+  const invoicesSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'invoices', 'aria-busy': 'true' }, h('p', { class: 'console-empty', 'data-loading': true }, 'Loading the invoices…'));
   const chartsSlot = h('div', { class: 'usage-charts-inner' });
   let shown: { days: UsageDay[]; boxWidth: number } | undefined;
   // The charts are drawn for the width they get (phone or laptop) and again when it changes.

@@ -16,9 +16,9 @@ const STATUS_LABEL: Record<string, string> = { delivered: 'Delivered', pending: 
 /** Mounts the Webhooks and engines page into `root`. */
 export function mountWebhooks(root: HTMLElement, ctx: ConsoleContext): Cleanup {
   let alive = true;
-  const endpointSlot = h('p', { class: 'webhook-endpoint', 'data-testid': 'webhook-endpoint' }, 'Loading…');
-  const eventsSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'webhook-events', 'aria-busy': 'true' }, h('p', { class: 'console-empty' }, 'Loading the deliveries…'));
-  const enginesSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'engines', 'aria-busy': 'true' }, h('p', { class: 'console-empty' }, 'Loading the engines…'));
+  const endpointSlot = h('p', { class: 'webhook-endpoint', 'data-testid': 'webhook-endpoint', 'data-loading': true }, 'Loading…');
+  const eventsSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'webhook-events', 'aria-busy': 'true' }, h('p', { class: 'console-empty', 'data-loading': true }, 'Loading the deliveries…'));
+  const enginesSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'engines', 'aria-busy': 'true' }, h('p', { class: 'console-empty', 'data-loading': true }, 'Loading the engines…'));
   const loadWebhooks = (): void => {
     Promise.all([getWebhookEndpointUrl(ctx.key()), listWebhookEvents(ctx.key())]).then(([url, events]) => {
       if (!alive) return;
