@@ -203,6 +203,10 @@ describe('console operations pages', { skip: missing ?? false, timeout: 300_000 
       await until('the cards\' notes', () => page.locator('[data-not-loaded]').allTextContents(), (t) => t.length === 2, UI_TIMEOUT_MS);
       for (const note of await page.locator('[data-not-loaded]').allTextContents()) assert.match(note, /^Not shown: this key's role may not see it/);
       assert.equal(await page.locator('main [data-loading], main [aria-busy="true"]').count(), 0, 'nothing is left loading');
+      // At 390 px every tab, the current one included, is on the screen (none scrolled out to the right).
+      const tabs = await page.locator('.console-tab').evaluateAll((els) => els.map((e) => ({ text: e.textContent, right: Math.round(e.getBoundingClientRect().right) })));
+      assert.equal(tabs.length, 6);
+      assert.deepEqual(tabs.filter((t) => t.right > PHONE.width), [], 'every tab is within the phone\'s width');
       await bothWidths(page, 'console-ops-refused', 'status-banner');
       await recorder.snapshotStorage(page);
     } finally {
