@@ -127,6 +127,8 @@ describe('console operations pages', { skip: missing ?? false, timeout: 300_000 
       await page.reload();
       await page.getByTestId('usage-minutes-chart').waitFor({ timeout: UI_TIMEOUT_MS });
       assert.equal(await page.locator(`[data-testid="usage-minutes-chart"] rect[data-date="${today}"]`).count(), 1, 'today has a bar');
+      // What the minutes count, as the server counts them (docs/platform.md "Operations": every stream, by the day of its audio).
+      assert.match(await page.getByTestId('usage-footnote').textContent() ?? '', /^Minutes are the audio every stream of this organization received \(live and test keys, in a session or opened with a key alone\), by the UTC day it was received;/);
       await bothWidths(page, 'console-usage');
       await page.locator('.usage-table-details summary').click();
       const todayRow = page.locator(`[data-testid="usage-row"][data-date="${today}"]`);

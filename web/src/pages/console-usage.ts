@@ -59,7 +59,7 @@ export function mountUsage(root: HTMLElement, ctx: ConsoleContext): Cleanup {
     h('section', { class: 'card console-card', 'aria-labelledby': 'usage-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'usage-title' }, `Usage, last ${USAGE_DAYS} days`)),
       usageSlot,
-      h('p', { class: 'console-footnote' }, 'Minutes are the audio streamed into this organization\'s sessions (live and test keys), by the UTC day each session started; latency is from the end of speech, per final transcript.')),
+      h('p', { class: 'console-footnote', 'data-testid': 'usage-footnote' }, 'Minutes are the audio every stream of this organization received (live and test keys, in a session or opened with a key alone), by the UTC day it was received; latency is from the end of speech, per final transcript.')),
     h('section', { class: 'card console-card', 'aria-labelledby': 'invoices-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'invoices-title' }, 'Invoices')),
       invoicesSlot),
