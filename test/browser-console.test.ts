@@ -101,6 +101,8 @@ describe('console', { skip: missing ?? false, timeout: 300_000 }, () => {
       await page.goto(`${server.url}/console`);
       await page.getByTestId('console-sign-in').waitFor();
       await bothWidths(page, 'console-sign-in');
+      // Where a first key comes from, and what the console is for (all six pages).
+      assert.match(await page.getByTestId('console-sign-in-lede').textContent() ?? '', /API keys, glossary and sessions, and watch its streams, usage, webhooks and engines\. .*the server prints the first owner key when it first starts \(make start\); tolk keys create makes more\.$/);
       await page.getByTestId('console-key').fill(`ip_live_${'0'.repeat(32)}`);
       await page.getByTestId('console-sign-in-submit').click();
       const refusal = await until('the refusal', () => page.getByTestId('console-sign-in-error').textContent(), (t) => Boolean(t), UI_TIMEOUT_MS);

@@ -189,7 +189,7 @@ function mountSignIn(root: HTMLElement, page: ConsolePage): Cleanup {
         { class: 'card sign-in-card', 'data-testid': 'console-sign-in', 'aria-labelledby': 'console-sign-in-title' },
         h('span', { class: 'notice-icon' }, icon('info')),
         h('h1', { id: 'console-sign-in-title' }, 'Sign in to the Tolk console'),
-        h('p', { class: 'lede' }, 'Manage this organization\'s API keys and glossary. Use an API key of the organization (tolk keys create prints the first one).'),
+        h('p', { class: 'lede', 'data-testid': 'console-sign-in-lede' }, 'Manage this organization\'s API keys, glossary and sessions, and watch its streams, usage, webhooks and engines. Use an API key of the organization: the server prints the first owner key when it first starts (make start); tolk keys create makes more.'),
         reason ? h('p', { class: 'console-signed-out', 'data-testid': 'console-signed-out-reason', role: 'alert' }, reason) : null,
         form,
       ),
