@@ -127,7 +127,7 @@ describe('console: sessions', { skip: missing ?? false, timeout: 300_000 }, () =
       assert.ok(latencies.some((t) => /^\d+ ms$|^\d+\.\d s$/.test(t)), `latencies: ${latencies.join(' | ')}`);
       // At 1280 px a row's time ("03:06:58 AM") and latency ("334 ms") each stay on one line.
       const lineCounts = await page.locator('[data-testid="utterance"] td:first-child, [data-testid="utterance-latency"]').evaluateAll((cells) => cells.map((c) => {
-        const range = document.createRange();
+        const range = c.ownerDocument.createRange();
         range.selectNodeContents(c);
         return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
       }));
