@@ -163,6 +163,8 @@ describe('console operations pages', { skip: missing ?? false, timeout: 300_000 
       assert.equal(await event.getByTestId('webhook-status').textContent(), 'Retrying');
       assert.equal(await event.getByTestId('webhook-attempts').textContent(), '1');
       assert.notEqual(await event.getByTestId('webhook-next').textContent(), '—', 'the next retry is shown');
+      // Retries are seconds apart: the time is to the second, and how soon.
+      assert.match(await event.getByTestId('webhook-next').textContent() ?? '', /^(in \d+ (s|min)|due now) \(\d{1,2}:\d\d:\d\d( [AP]M)?\)$/);
       assert.match(await event.getByTestId('webhook-answers').textContent() ?? '', /^#1 500 \(\d+ ms\)$/);
       await bothWidths(page, 'console-webhooks-retrying', 'webhook-events');
 
