@@ -127,6 +127,8 @@ describe('console operations pages', { skip: missing ?? false, timeout: 300_000 
       await page.reload();
       await page.getByTestId('usage-minutes-chart').waitFor({ timeout: UI_TIMEOUT_MS });
       assert.equal(await page.locator(`[data-testid="usage-minutes-chart"] rect[data-date="${today}"]`).count(), 1, 'today has a bar');
+      // What the minutes count, as the server counts them (docs/platform.md "Operations": every stream, by the day of its audio).
+      assert.match(await page.getByTestId('usage-footnote').textContent() ?? '', /^Minutes are the audio every stream of this organization received \(live and test keys, in a session or opened with a key alone\), by the UTC day it was received;/);
       await bothWidths(page, 'console-usage');
       await page.locator('.usage-table-details summary').click();
       const todayRow = page.locator(`[data-testid="usage-row"][data-date="${today}"]`);
@@ -161,6 +163,8 @@ describe('console operations pages', { skip: missing ?? false, timeout: 300_000 
       assert.equal(await event.getByTestId('webhook-status').textContent(), 'Retrying');
       assert.equal(await event.getByTestId('webhook-attempts').textContent(), '1');
       assert.notEqual(await event.getByTestId('webhook-next').textContent(), '—', 'the next retry is shown');
+      // Retries are seconds apart: the time is to the second, and how soon.
+      assert.match(await event.getByTestId('webhook-next').textContent() ?? '', /^(in \d+ (s|min)|due now) \(\d{1,2}:\d\d:\d\d( [AP]M)?\)$/);
       assert.match(await event.getByTestId('webhook-answers').textContent() ?? '', /^#1 500 \(\d+ ms\)$/);
       await bothWidths(page, 'console-webhooks-retrying', 'webhook-events');
 
@@ -199,6 +203,14 @@ describe('console operations pages', { skip: missing ?? false, timeout: 300_000 
       const text = await banner.textContent() ?? '';
       assert.match(text, /This action requires the admin role or higher; this key's role is member/);
       assert.match(text, /the Live, Usage and billing, and Webhooks and engines pages, need the admin or owner role/);
+      // No card keeps saying "Loading…" under the refusal: each says why it shows nothing.
+      await until('the cards\' notes', () => page.locator('[data-not-loaded]').allTextContents(), (t) => t.length === 2, UI_TIMEOUT_MS);
+      for (const note of await page.locator('[data-not-loaded]').allTextContents()) assert.match(note, /^Not shown: this key's role may not see it/);
+      assert.equal(await page.locator('main [data-loading], main [aria-busy="true"]').count(), 0, 'nothing is left loading');
+      // At 390 px every tab, the current one included, is on the screen (none scrolled out to the right).
+      const tabs = await page.locator('.console-tab').evaluateAll((els) => els.map((e) => ({ text: e.textContent, right: Math.round(e.getBoundingClientRect().right) })));
+      assert.equal(tabs.length, 6);
+      assert.deepEqual(tabs.filter((t) => t.right > PHONE.width), [], 'every tab is within the phone\'s width');
       await bothWidths(page, 'console-ops-refused', 'status-banner');
       await recorder.snapshotStorage(page);
     } finally {

@@ -125,6 +125,13 @@ describe('console: sessions', { skip: missing ?? false, timeout: 300_000 }, () =
       assert.ok(translations.some((t) => t !== '—' && t.length > 0), `translations: ${translations.join(' | ')}`);
       const latencies = await page.getByTestId('utterance-latency').allTextContents();
       assert.ok(latencies.some((t) => /^\d+ ms$|^\d+\.\d s$/.test(t)), `latencies: ${latencies.join(' | ')}`);
+      // At 1280 px a row's time ("03:06:58 AM") and latency ("334 ms") each stay on one line.
+      const lineCounts = await page.locator('[data-testid="utterance"] td:first-child, [data-testid="utterance-latency"]').evaluateAll((cells) => cells.map((c) => {
+        const range = c.ownerDocument.createRange();
+        range.selectNodeContents(c);
+        return new Set([...range.getClientRects()].map((r) => Math.round(r.top))).size;
+      }));
+      assert.deepEqual(lineCounts.filter((n) => n !== 1), [], `lines per time and latency cell: ${lineCounts.join(', ')}`);
       console.log(`# console transcript: ${latencies.length} utterances, ${right.length} right words, translation latencies ${latencies.join(', ')}; intelligence average ${String(intelligence.body.averageLatencyMs)} ms`);
 
       const body = intelligence.body;

@@ -101,6 +101,8 @@ describe('console', { skip: missing ?? false, timeout: 300_000 }, () => {
       await page.goto(`${server.url}/console`);
       await page.getByTestId('console-sign-in').waitFor();
       await bothWidths(page, 'console-sign-in');
+      // Where a first key comes from, and what the console is for (all six pages).
+      assert.match(await page.getByTestId('console-sign-in-lede').textContent() ?? '', /API keys, glossary and sessions, and watch its streams, usage, webhooks and engines\. .*the server prints the first owner key when it first starts \(make start\); tolk keys create makes more\.$/);
       await page.getByTestId('console-key').fill(`ip_live_${'0'.repeat(32)}`);
       await page.getByTestId('console-sign-in-submit').click();
       const refusal = await until('the refusal', () => page.getByTestId('console-sign-in-error').textContent(), (t) => Boolean(t), UI_TIMEOUT_MS);
@@ -140,6 +142,8 @@ describe('console', { skip: missing ?? false, timeout: 300_000 }, () => {
       assert.equal((await api(rotated, 'GET', '/api/glossary')).status, 200, 'the new secret works');
 
       await page.getByTestId('secret-done').click();
+      // The focus does not fall to the page's top when the panel goes: it lands on the key list.
+      assert.equal(await page.evaluate<string | undefined>('document.activeElement?.dataset.testid'), 'keys-refresh', 'the focus moves to the key list');
       assert.deepEqual(await unlabelledControls(page), []);
       const deleteButton = page.locator('[data-testid="key-row"][data-key-name="ci-member"]').getByTestId('delete-key');
       await deleteButton.click();
@@ -151,6 +155,7 @@ describe('console', { skip: missing ?? false, timeout: 300_000 }, () => {
       assert.match(await page.getByTestId('confirm-dialog').textContent() ?? '', /Delete key “ci-member”\?/);
       await page.getByTestId('confirm-ok').click();
       await until('the row to go', () => page.locator('[data-testid="key-row"][data-key-name="ci-member"]').count(), (n) => n === 0, UI_TIMEOUT_MS);
+      assert.equal(await page.evaluate<string | undefined>('document.activeElement?.dataset.testid'), 'keys-refresh', 'the deleted row\'s focus moves to the key list');
       assert.equal((await api(rotated, 'GET', '/api/glossary')).status, 401, 'the deleted key is refused');
       await bothWidths(page, 'console-developer', 'key-list');
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { explainFailure, filterTerms, formatWhen, glossaryCsv, keyHintOf, keyMode } from './format';
+import { explainFailure, filterTerms, formatWhen, glossaryCsv, keyHintOf, keyMode, notLoadedNote } from './format';
 
 const terms = [
   { id: 'g1', sourceTerm: 'heart attack, acute', targetTerm: 'infarto "agudo"', languagePair: 'en-es' },
@@ -36,5 +36,12 @@ describe('console format', () => {
     expect(forbidden.detail).toMatch(/^This action requires the admin role or higher; this key's role is member\. Roles rank owner > admin > member/);
     expect(explainFailure('Loading the keys', 429, 'Too many requests. Retry after 12 seconds.', 12).detail).toMatch(/Wait 12 s, then retry/);
     expect(explainFailure('Loading the keys', 0, '').title).toBe('Cannot reach the Tolk server');
+  });
+
+  it('says why a card shows nothing once its request failed, instead of "Loading…"', () => {
+    expect(notLoadedNote(403)).toMatch(/^Not shown: this key's role may not see it/);
+    expect(notLoadedNote(0)).toMatch(/^Not loaded: the server did not answer/);
+    expect(notLoadedNote(429)).toMatch(/too many requests/);
+    expect(notLoadedNote(500)).toBe('Not loaded: see the message above.');
   });
 });

@@ -69,3 +69,15 @@ export function explainFailure(action: string, status: number, serverMessage: st
   if (status >= 500) return { title: 'The server had a problem', detail: `${action} failed on the server: ${message}` };
   return { title: `${action} was refused`, detail: message };
 }
+
+/**
+ * What a card that was still loading says once its request failed (docs/console.md "States"), in
+ * place of "Loading…": `status` is the HTTP status of the refusal, 0 when the server did not answer.
+ * The banner above the cards carries the full explanation and the Retry button.
+ */
+export function notLoadedNote(status: number): string {
+  if (status === 0) return 'Not loaded: the server did not answer. Retry from the message above once it is back.';
+  if (status === 403) return 'Not shown: this key\'s role may not see it (the message above gives the rule).';
+  if (status === 429) return 'Not loaded yet: too many requests. Retry from the message above.';
+  return 'Not loaded: see the message above.';
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barGeometry, formatDuration, linePath, niceMax, shortDay } from './ops-format';
+import { barGeometry, formatDuration, formatNextAttempt, linePath, niceMax, shortDay } from './ops-format';
 
 const BOX = { width: 140, height: 130, left: 40, bottom: 20, top: 10 };
 
@@ -32,5 +32,14 @@ describe('ops-format', () => {
   it('shows a day as the server counted it (UTC)', () => {
     expect(shortDay('2026-12-08', 'en-GB')).toBe('8 Dec');
     expect(shortDay('not a day')).toBe('not a day');
+  });
+
+  it('says when a webhook retry comes to the second, not as a minute-resolution date', () => {
+    const now = Date.parse('2026-12-08T03:25:34.000Z');
+    expect(formatNextAttempt(null, now)).toBe('—');
+    expect(formatNextAttempt('2026-12-08T03:25:42.000Z', now, 'en-GB')).toMatch(/^in 8 s \(\d\d:\d\d:\d\d\)$/);
+    expect(formatNextAttempt('2026-12-08T03:29:34.000Z', now, 'en-GB')).toMatch(/^in 4 min \(/);
+    expect(formatNextAttempt('2026-12-08T03:25:30.000Z', now, 'en-GB')).toMatch(/^due now \(/);
+    expect(formatNextAttempt('2026-12-08T09:00:00.000Z', now, 'en-GB')).toMatch(/8 Dec 2026/);
   });
 });

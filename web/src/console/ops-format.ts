@@ -85,3 +85,21 @@ export const BILLING_SETTINGS: ReadonlyArray<{ name: string; what: string }> = [
   { name: 'STRIPE_WEBHOOK_SECRET', what: 'the signing secret (whsec_…) of the endpoint /api/webhooks/stripe' },
   { name: 'STRIPE_PRICE_PLANS', what: 'JSON: Stripe price id → {"tier", "minutes"} it gives' },
 ];
+
+/**
+ * When a webhook delivery is tried again (docs/console.md "Webhooks and engines"), to the second:
+ * retries come seconds apart, so "in 8 s (03:25:42 AM)" rather than a minute-resolution date that
+ * reads the same as the delivery's creation. `nowMs` is the clock the page read the list at (epoch
+ * ms); '—' when no retry is planned; a full date past an hour.
+ */
+export function formatNextAttempt(isoDate: string | null, nowMs: number, locale?: string): string {
+  if (!isoDate) return '—';
+  const at = new Date(isoDate);
+  if (Number.isNaN(at.getTime())) return isoDate;
+  const inS = Math.round((at.getTime() - nowMs) / 1000);
+  const clock = at.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  if (inS <= 0) return `due now (${clock})`;
+  if (inS < 60) return `in ${inS} s (${clock})`;
+  if (inS < 3600) return `in ${Math.round(inS / 60)} min (${clock})`;
+  return at.toLocaleString(locale, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ListedSession } from '../api/platform';
-import { emptySessionsText, filterSessions, formatDurationS, formatLatencyMs, kindLabel, mergeSessions, statusLabel } from './sessions-format';
+import { emptySessionsText, filterSessions, formatDurationS, formatLatencyMs, kindLabel, mergeSessions, sessionCountText, statusLabel } from './sessions-format';
 
 const session = (id: string, status: ListedSession['status'], kind: ListedSession['kind'] = 'session', startedAt = '2026-12-08T00:00:00.000Z'): ListedSession => ({
   id, kind, status, sourceLang: 'en', targetLang: 'es', startedAt, endedAt: null, durationS: 0, participants: undefined,
@@ -41,5 +41,13 @@ describe('console sessions format', () => {
     expect(emptySessionsText(3, 'live', 'call')).toBe('No live call now. Live sessions appear here as soon as they are created.');
     expect(emptySessionsText(2, 'ended', 'session')).toBe('No ended translation session yet.');
     expect(emptySessionsText(2, 'all', 'call')).toBe('No call yet.');
+  });
+
+  it('counts the sessions without "1 of 1 sessions": all shown, or how many a filter leaves', () => {
+    expect(sessionCountText(1, 1)).toBe('1 session');
+    expect(sessionCountText(0, 0)).toBe('0 sessions');
+    expect(sessionCountText(12, 12)).toBe('12 sessions');
+    expect(sessionCountText(2, 12)).toBe('2 of 12 sessions');
+    expect(sessionCountText(0, 1)).toBe('0 of 1 sessions');
   });
 });

@@ -57,3 +57,12 @@ export function emptySessionsText(total: number, status: StatusFilter, kind: Kin
 /** What the intelligence card says instead of the analysis when the server answers 409 (the session is not completed yet). */
 export const INTELLIGENCE_PENDING =
   'Intelligence (sentiment, topics, action items, urgency) is computed from the transcript once the session has ended: it is available when its last stream closes.';
+
+/**
+ * The count above the sessions list: "1 session", "12 sessions" when every session is shown, "2 of
+ * 12 sessions" when a filter hides some (docs/console.md "Sessions").
+ */
+export function sessionCountText(shownCount: number, totalCount: number): string {
+  if (shownCount === totalCount) return `${totalCount} ${totalCount === 1 ? 'session' : 'sessions'}`;
+  return `${shownCount} of ${totalCount} sessions`;
+}

@@ -16,9 +16,14 @@ import type { ConsoleContext } from './console';
 export function mountDeveloper(root: HTMLElement, ctx: ConsoleContext): Cleanup {
   let alive = true;
   const secretSlot = h('div', { class: 'secret-slot' });
-  const tableSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'key-list', 'aria-busy': 'true' }, h('p', { class: 'console-empty' }, 'Loading keys…'));
+  const tableSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'key-list', 'aria-busy': 'true' }, h('p', { class: 'console-empty', 'data-loading': true }, 'Loading keys…'));
+  // Where the focus goes when what held it is removed (the secret panel, a deleted row): the key list.
+  const refreshButton = h('button', { type: 'button', class: 'button ghost small', 'data-testid': 'keys-refresh' }, icon('refresh'), 'Refresh');
   const showSecret = (issued: IssuedKey, what: string): void => {
-    replaceChildren(secretSlot, secretPanel(issued, what, () => secretSlot.replaceChildren()));
+    replaceChildren(secretSlot, secretPanel(issued, what, () => {
+      secretSlot.replaceChildren();
+      refreshButton.focus();
+    }));
     secretSlot.querySelector('input')?.focus();
   };
   const refresh = (): void => {
@@ -26,7 +31,7 @@ export function mountDeveloper(root: HTMLElement, ctx: ConsoleContext): Cleanup 
     listKeys(ctx.key()).then((keys) => {
       if (!alive) return;
       tableSlot.removeAttribute('aria-busy');
-      replaceChildren(tableSlot, keyTable(keys, ctx, keyActions(ctx, showSecret, refresh)));
+      replaceChildren(tableSlot, keyTable(keys, ctx, keyActions(ctx, showSecret, refresh, () => refreshButton.focus())));
     }, (error: unknown) => alive && ctx.fail('Loading the keys', error, refresh));
   };
   root.append(
@@ -41,11 +46,12 @@ export function mountDeveloper(root: HTMLElement, ctx: ConsoleContext): Cleanup 
     secretSlot,
     h('section', { class: 'card console-card', 'aria-labelledby': 'keys-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'keys-title' }, 'API keys'),
-        h('div', { class: 'card-head-tools' }, h('button', { type: 'button', class: 'button ghost small', 'data-testid': 'keys-refresh', onclick: refresh }, icon('refresh'), 'Refresh'))),
+        h('div', { class: 'card-head-tools' }, refreshButton)),
       tableSlot,
       h('p', { class: 'console-footnote', 'data-testid': 'role-rules' }, ROLE_RULES, ' Secrets are shown once, when a key is created or rotated; the list shows only their first characters.'),
     ),
   );
+  refreshButton.addEventListener('click', refresh);
   refresh();
   return () => {
     alive = false;
@@ -58,8 +64,11 @@ interface KeyActions {
   remove(key: ListedKey, own: boolean): Promise<void>;
 }
 
-/** Rotate and delete, each after a confirmation; `showSecret` shows a rotated secret, `refresh` lists the keys again. */
-function keyActions(ctx: ConsoleContext, showSecret: (issued: IssuedKey, what: string) => void, refresh: () => void): KeyActions {
+/**
+ * Rotate and delete, each after a confirmation; `showSecret` shows a rotated secret, `refresh` lists
+ * the keys again, `focusList` takes the focus of a deleted row.
+ */
+function keyActions(ctx: ConsoleContext, showSecret: (issued: IssuedKey, what: string) => void, refresh: () => void, focusList: () => void): KeyActions {
   return {
     async rotate(key, own) {
       const detail = own
@@ -84,6 +93,7 @@ function keyActions(ctx: ConsoleContext, showSecret: (issued: IssuedKey, what: s
         if (own) return ctx.signOut('You deleted the key you were signed in with.');
         ctx.banner.show('problem', { tone: 'success', title: `Key “${key.name}” deleted`, detail: 'Requests with it are refused from now on.' });
         ctx.banner.element.scrollIntoView({ block: 'nearest' });
+        focusList();
         refresh();
       } catch (error) {
         ctx.fail('Deleting the key', error);

@@ -33,7 +33,7 @@ class GlossaryView {
   private readonly search = h('input', { id: 'glossary-search', type: 'search', 'data-testid': 'glossary-search', placeholder: 'Search terms or pairs', autocomplete: 'off' });
   private readonly count = h('p', { class: 'console-count', 'data-testid': 'glossary-count', 'aria-live': 'polite' });
   private readonly tbody = h('tbody', { 'data-testid': 'glossary-rows' });
-  private readonly tableSlot = h('div', { class: 'console-table-wrap' }, h('p', { class: 'console-empty' }, 'Loading the glossary…'));
+  private readonly tableSlot = h('div', { class: 'console-table-wrap' }, h('p', { class: 'console-empty', 'data-loading': true }, 'Loading the glossary…'));
   private readonly reportSlot = h('div', { class: 'import-report-slot' });
 
   constructor(private readonly ctx: ConsoleContext) {

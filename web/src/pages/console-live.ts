@@ -18,7 +18,7 @@ export const LIVE_POLL_MS = 2000;
 export function mountLive(root: HTMLElement, ctx: ConsoleContext): Cleanup {
   let alive = true;
   let timer: number | undefined;
-  const streamsSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'live-streams', 'aria-busy': 'true' }, h('p', { class: 'console-empty' }, 'Loading the streams…'));
+  const streamsSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'live-streams', 'aria-busy': 'true' }, h('p', { class: 'console-empty', 'data-loading': true }, 'Loading the streams…'));
   const capacitySlot = h('div', { class: 'capacity-wrap', 'data-testid': 'live-capacity' });
   const updated = h('p', { class: 'console-footnote', 'data-testid': 'live-updated', 'aria-live': 'off' });
   const schedule = (): void => {
@@ -34,8 +34,12 @@ export function mountLive(root: HTMLElement, ctx: ConsoleContext): Cleanup {
       updated.textContent = `Updated ${new Date().toLocaleTimeString()}, every ${LIVE_POLL_MS / 1000} s while this page is open.`;
       schedule();
     }, (error: unknown) => {
-      // A refusal stops the polling; Retry starts it again.
-      if (alive) ctx.fail('Loading the live streams', error, poll);
+      // A refusal stops the polling; Retry starts it again. What was shown is no longer "now".
+      if (!alive) return;
+      replaceChildren(streamsSlot, h('p', { class: 'console-empty', 'data-loading': true }, 'Loading the streams…'));
+      replaceChildren(capacitySlot);
+      updated.textContent = '';
+      ctx.fail('Loading the live streams', error, poll);
     });
   };
   const onVisibility = (): void => {

@@ -24,7 +24,7 @@ export function mountSessionDetail(root: HTMLElement, ctx: ConsoleContext, sessi
   let alive = true;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const summary = h('section', { class: 'card console-card', 'data-testid': 'session-summary', 'aria-labelledby': 'session-title', 'aria-busy': 'true' },
-    h('div', { class: 'card-head' }, h('h2', { id: 'session-title' }, 'Session ', h('code', {}, sessionId))), h('p', { class: 'console-empty' }, 'Loading the session…'));
+    h('div', { class: 'card-head' }, h('h2', { id: 'session-title' }, 'Session ', h('code', {}, sessionId))), h('p', { class: 'console-empty', 'data-loading': true }, 'Loading the session…'));
   const transcript = sessionCard('transcript', 'Transcript');
   const intelligence = sessionCard('intelligence', 'Intelligence');
   const facts = h('div', {});
@@ -94,11 +94,11 @@ function summaryParts(s: SessionDetail): HTMLElement[] {
 function transcriptTable(lines: readonly TranscriptLine[]): HTMLElement {
   if (lines.length === 0) return h('p', { class: 'console-empty', 'data-testid': 'transcript-empty' }, 'Nothing said yet: the transcript fills in as the session\'s streams send final transcripts.');
   const rows = lines.map((u) => h('tr', { 'data-testid': 'utterance', 'data-utterance-id': u.id },
-    h('td', { 'data-label': 'Time' }, new Date(u.startedAt).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })),
+    h('td', { 'data-label': 'Time', class: 'transcript-nowrap' }, new Date(u.startedAt).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' })),
     h('td', { 'data-label': 'Speaker' }, u.speakerName),
     h('td', { 'data-label': 'Original', 'data-testid': 'utterance-original' }, u.text),
     h('td', { 'data-label': 'Translation', 'data-testid': 'utterance-translation' }, u.translation ?? '—'),
-    h('td', { 'data-label': 'Latency', 'data-testid': 'utterance-latency', title: 'End of speech → translation' }, formatLatencyMs(u.translationLatencyMs)),
+    h('td', { 'data-label': 'Latency', 'data-testid': 'utterance-latency', class: 'transcript-nowrap', title: 'End of speech → translation' }, formatLatencyMs(u.translationLatencyMs)),
   ));
   return h('table', { class: 'console-table transcript-table' },
     h('caption', { class: 'visually-hidden' }, 'Transcript: original and translation per utterance, with latency from the end of speech to the translation'),

@@ -7,7 +7,7 @@ import { icon } from '../ui/icons';
 
 /** A card titled `title` whose body (`data-testid="session-<name>"`) says "Loading…" until filled. */
 export function sessionCard(name: string, title: string): { element: HTMLElement; body: HTMLElement } {
-  const body = h('div', { class: 'console-table-wrap', 'data-testid': `session-${name}` }, h('p', { class: 'console-empty' }, 'Loading…'));
+  const body = h('div', { class: 'console-table-wrap', 'data-testid': `session-${name}` }, h('p', { class: 'console-empty', 'data-loading': true }, 'Loading…'));
   const element = h('section', { class: 'card console-card', 'aria-labelledby': `session-${name}-title` },
     h('div', { class: 'card-head' }, h('h2', { id: `session-${name}-title` }, title)), body);
   return { element, body };

@@ -9,7 +9,7 @@
 import { listCallSessions } from '../api/calls';
 import { createSession, listSessions, type ListedSession } from '../api/platform';
 import { formatWhen } from '../console/format';
-import { emptySessionsText, filterSessions, formatDurationS, kindLabel, mergeSessions, statusLabel } from '../console/sessions-format';
+import { emptySessionsText, filterSessions, formatDurationS, kindLabel, mergeSessions, sessionCountText, statusLabel } from '../console/sessions-format';
 import { handRoom } from '../console/sessions-room';
 import { navigate, type Cleanup } from '../router';
 import { h, replaceChildren } from '../ui/dom';
@@ -29,12 +29,12 @@ export function mountSessions(root: HTMLElement, ctx: ConsoleContext): Cleanup {
   const kind = h('select', { id: 'sessions-kind', name: 'kind', 'data-testid': 'sessions-kind' },
     h('option', { value: 'all' }, 'All kinds'), h('option', { value: 'session' }, 'Translation sessions'), h('option', { value: 'call' }, 'Calls'));
   const count = h('p', { class: 'console-count', 'data-testid': 'sessions-count', 'aria-live': 'polite' });
-  const tableSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'session-list', 'aria-busy': 'true' }, h('p', { class: 'console-empty' }, 'Loading sessions…'));
+  const tableSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'session-list', 'aria-busy': 'true' }, h('p', { class: 'console-empty', 'data-loading': true }, 'Loading sessions…'));
   const render = (): void => {
     const status = filter.value === 'live' || filter.value === 'ended' ? filter.value : 'all';
     const kindValue = kind.value === 'session' || kind.value === 'call' ? kind.value : 'all';
     const shown = filterSessions(sessions, status, kindValue);
-    count.textContent = `${shown.length} of ${sessions.length} sessions`;
+    count.textContent = sessionCountText(shown.length, sessions.length);
     replaceChildren(tableSlot, shown.length === 0 ? h('p', { class: 'console-empty', 'data-testid': 'sessions-empty' }, emptySessionsText(sessions.length, status, kindValue)) : sessionTable(shown));
   };
   const refresh = (): void => {

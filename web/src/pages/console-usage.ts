@@ -19,8 +19,8 @@ export const USAGE_DAYS = 14;
 /** Mounts the Usage and billing page into `root`. */
 export function mountUsage(root: HTMLElement, ctx: ConsoleContext): Cleanup {
   let alive = true;
-  const usageSlot = h('div', { class: 'usage-charts', 'data-testid': 'usage', 'aria-busy': 'true' }, h('p', { class: 'console-empty' }, 'Loading the usage…'));
-  const invoicesSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'invoices', 'aria-busy': 'true' }, h('p', { class: 'console-empty' }, 'Loading the invoices…'));
+  const usageSlot = h('div', { class: 'usage-charts', 'data-testid': 'usage', 'aria-busy': 'true' }, h('p', { class: 'console-empty', 'data-loading': true }, 'Loading the usage…'));
+  const invoicesSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'invoices', 'aria-busy': 'true' }, h('p', { class: 'console-empty', 'data-loading': true }, 'Loading the invoices…'));
   const chartsSlot = h('div', { class: 'usage-charts-inner' });
   let shown: { days: UsageDay[]; boxWidth: number } | undefined;
   // The charts are drawn for the width they get (phone or laptop) and again when it changes.
@@ -59,7 +59,7 @@ export function mountUsage(root: HTMLElement, ctx: ConsoleContext): Cleanup {
     h('section', { class: 'card console-card', 'aria-labelledby': 'usage-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'usage-title' }, `Usage, last ${USAGE_DAYS} days`)),
       usageSlot,
-      h('p', { class: 'console-footnote' }, 'Minutes are the audio streamed into this organization\'s sessions (live and test keys), by the UTC day each session started; latency is from the end of speech, per final transcript.')),
+      h('p', { class: 'console-footnote', 'data-testid': 'usage-footnote' }, 'Minutes are the audio every stream of this organization received (live and test keys, in a session or opened with a key alone), by the UTC day it was received; latency is from the end of speech, per final transcript.')),
     h('section', { class: 'card console-card', 'aria-labelledby': 'invoices-title' },
       h('div', { class: 'card-head' }, h('h2', { id: 'invoices-title' }, 'Invoices')),
       invoicesSlot),

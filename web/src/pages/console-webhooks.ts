@@ -6,6 +6,7 @@
  */
 import { getWebhookEndpointUrl, listEngines, listWebhookEvents, type EngineInfo, type WebhookEvent } from '../api/platform-ops';
 import { formatWhen } from '../console/format';
+import { formatNextAttempt } from '../console/ops-format';
 import type { Cleanup } from '../router';
 import { h, replaceChildren } from '../ui/dom';
 import { icon } from '../ui/icons';
@@ -16,9 +17,9 @@ const STATUS_LABEL: Record<string, string> = { delivered: 'Delivered', pending: 
 /** Mounts the Webhooks and engines page into `root`. */
 export function mountWebhooks(root: HTMLElement, ctx: ConsoleContext): Cleanup {
   let alive = true;
-  const endpointSlot = h('p', { class: 'webhook-endpoint', 'data-testid': 'webhook-endpoint' }, 'Loading…');
-  const eventsSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'webhook-events', 'aria-busy': 'true' }, h('p', { class: 'console-empty' }, 'Loading the deliveries…'));
-  const enginesSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'engines', 'aria-busy': 'true' }, h('p', { class: 'console-empty' }, 'Loading the engines…'));
+  const endpointSlot = h('p', { class: 'webhook-endpoint', 'data-testid': 'webhook-endpoint', 'data-loading': true }, 'Loading…');
+  const eventsSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'webhook-events', 'aria-busy': 'true' }, h('p', { class: 'console-empty', 'data-loading': true }, 'Loading the deliveries…'));
+  const enginesSlot = h('div', { class: 'console-table-wrap', 'data-testid': 'engines', 'aria-busy': 'true' }, h('p', { class: 'console-empty', 'data-loading': true }, 'Loading the engines…'));
   const loadWebhooks = (): void => {
     Promise.all([getWebhookEndpointUrl(ctx.key()), listWebhookEvents(ctx.key())]).then(([url, events]) => {
       if (!alive) return;
@@ -26,7 +27,7 @@ export function mountWebhooks(root: HTMLElement, ctx: ConsoleContext): Cleanup {
         ? ['Organization endpoint: ', h('code', { 'data-testid': 'webhook-endpoint-url' }, url)]
         : ['No organization endpoint: events go to the webhook_url each call session names (POST /v1/webhook_endpoints sets one).']));
       eventsSlot.removeAttribute('aria-busy');
-      replaceChildren(eventsSlot, eventTable(events));
+      replaceChildren(eventsSlot, eventTable(events, Date.now()));
     }, (error: unknown) => alive && ctx.fail('Loading the webhook deliveries', error, loadWebhooks));
   };
   const loadEngines = (): void => {
@@ -62,7 +63,8 @@ function attemptsOf(e: WebhookEvent): string {
   return e.deliveryAttempts.map((a) => `#${a.attempt} ${a.statusCode ?? (a.error ?? 'no answer')} (${a.durationMs} ms)`).join(', ') || 'None yet';
 }
 
-function eventTable(events: readonly WebhookEvent[]): HTMLElement {
+/** The deliveries, newest first; `readAtMs` is when the list was read (epoch ms), for the next retry's "in 8 s". */
+function eventTable(events: readonly WebhookEvent[], readAtMs: number): HTMLElement {
   if (events.length === 0) return h('p', { class: 'console-empty', 'data-testid': 'webhooks-empty' }, 'No webhook event yet. Call sessions (spec 004) send them to their webhook_url or the organization endpoint.');
   return h('table', { class: 'console-table' },
     h('caption', { class: 'visually-hidden' }, 'Recent webhook events, newest first'),
@@ -71,7 +73,7 @@ function eventTable(events: readonly WebhookEvent[]): HTMLElement {
       h('th', { scope: 'row', 'data-label': 'Event' }, e.type),
       h('td', { 'data-label': 'Status' }, h('span', { class: `status-pill status-${e.status}`, 'data-testid': 'webhook-status' }, STATUS_LABEL[e.status] ?? e.status)),
       h('td', { 'data-label': 'Attempts', 'data-testid': 'webhook-attempts' }, String(e.attempts)),
-      h('td', { 'data-label': 'Next retry', 'data-testid': 'webhook-next' }, e.nextAttemptAt ? formatWhen(e.nextAttemptAt) : '—'),
+      h('td', { 'data-label': 'Next retry', 'data-testid': 'webhook-next' }, formatNextAttempt(e.nextAttemptAt, readAtMs)),
       h('td', { 'data-label': 'Answers', 'data-testid': 'webhook-answers' }, attemptsOf(e)),
       h('td', { 'data-label': 'Sent to' }, h('code', {}, e.url)),
       h('td', { 'data-label': 'Created' }, formatWhen(e.createdAt)),

@@ -10,7 +10,7 @@ import '../styles/console-tables.css';
 import '../styles/console-sessions.css';
 import '../styles/console-ops.css';
 import { listKeys, PlatformError } from '../api/platform';
-import { explainFailure, keyHintOf, keyMode } from '../console/format';
+import { explainFailure, keyHintOf, keyMode, notLoadedNote } from '../console/format';
 import { clearKey, readKey, storeKey } from '../console/key-store';
 import { navigate, type Cleanup, type ConsolePage } from '../router';
 import { h } from '../ui/dom';
@@ -63,11 +63,11 @@ export function mountConsole(root: HTMLElement, page: ConsolePage, sessionId?: s
   if (!key) return mountSignIn(root, page);
   const banner = new StatusBanner();
   const identity = h('code', { class: 'console-identity-key', 'data-testid': 'console-identity' }, keyHintOf(key));
-  const ctx = consoleContext(key, banner, identity);
+  const body = h('div', { class: 'console-body' });
+  const ctx = consoleContext(key, banner, identity, body);
   const tabs = PAGES.map(({ page: p, label, path }) =>
     h('a', { href: path, 'data-link': true, class: 'console-tab', 'data-testid': `console-nav-${p}`, 'aria-current': p === page || ((page === 'session' || page === 'call') && p === 'sessions') ? 'page' : null }, label));
   const signOut = h('button', { type: 'button', class: 'button secondary small', 'data-testid': 'console-sign-out', onclick: () => ctx.signOut() }, icon('leave'), 'Sign out');
-  const body = h('div', { class: 'console-body' });
   root.append(
     h('div', { class: 'page page-console' },
       h('div', { class: 'console-head' },
@@ -92,7 +92,7 @@ export function mountConsole(root: HTMLElement, page: ConsolePage, sessionId?: s
 }
 
 /** The context the pages share: the key (kept in sessionStorage), the banner, failures and sign-out. */
-function consoleContext(key: string, banner: StatusBanner, identity: HTMLElement): ConsoleContext {
+function consoleContext(key: string, banner: StatusBanner, identity: HTMLElement, body: HTMLElement): ConsoleContext {
   let current = key;
   const ctx: ConsoleContext = {
     key: () => current,
@@ -107,6 +107,7 @@ function consoleContext(key: string, banner: StatusBanner, identity: HTMLElement
         ctx.signOut(`The server refused the key you signed in with: ${error.message}. It may have been rotated or deleted; sign in with a current key.`);
       } else {
         showFailure(banner, action, error, retry);
+        markNotLoaded(body, error instanceof PlatformError ? error.status : 500);
       }
     },
     signOut(reason) {
@@ -116,6 +117,20 @@ function consoleContext(key: string, banner: StatusBanner, identity: HTMLElement
     },
   };
   return ctx;
+}
+
+/**
+ * Turns every "Loading…" note still in `body` (elements marked `data-loading`) into what happened
+ * instead, so no card keeps saying it is loading after a refusal or a lost server; a page's loader
+ * replaces the note when Retry succeeds.
+ */
+function markNotLoaded(body: HTMLElement, status: number): void {
+  for (const note of body.querySelectorAll('[data-loading]')) {
+    note.textContent = notLoadedNote(status);
+    note.removeAttribute('data-loading');
+    note.setAttribute('data-not-loaded', '');
+    note.closest('[aria-busy]')?.removeAttribute('aria-busy');
+  }
 }
 
 /** Puts a failure that is not a refused key in the banner: 403 with the role rules, 429 counting down, unreachable with Retry. */
@@ -174,7 +189,7 @@ function mountSignIn(root: HTMLElement, page: ConsolePage): Cleanup {
         { class: 'card sign-in-card', 'data-testid': 'console-sign-in', 'aria-labelledby': 'console-sign-in-title' },
         h('span', { class: 'notice-icon' }, icon('info')),
         h('h1', { id: 'console-sign-in-title' }, 'Sign in to the Tolk console'),
-        h('p', { class: 'lede' }, 'Manage this organization\'s API keys and glossary. Use an API key of the organization (tolk keys create prints the first one).'),
+        h('p', { class: 'lede', 'data-testid': 'console-sign-in-lede' }, 'Manage this organization\'s API keys, glossary and sessions, and watch its streams, usage, webhooks and engines. Use an API key of the organization: the server prints the first owner key when it first starts (make start); tolk keys create makes more.'),
         reason ? h('p', { class: 'console-signed-out', 'data-testid': 'console-signed-out-reason', role: 'alert' }, reason) : null,
         form,
       ),
