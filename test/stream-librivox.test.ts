@@ -146,9 +146,8 @@ describe('/vt at 8 kHz and 48 kHz', () => {
 
   before(async () => {
     // What this checks is resampling at 8 and 48 kHz; its accuracy bound was set with the energy VAD,
-    // which role `all` ran whatever TOLK_VAD said until it honoured it (on this one recording at 48 kHz
-    // the Silero VAD's cut gives "amiable him self", 50% WER, against energy's "amiable itself", 37.5%;
-    // docs/vad.md compares them on all five).
+    // which role `all` ran whatever TOLK_VAD said until it honoured it (on this one recording the
+    // Silero VAD measures 37.5–50% WER against energy's 12.5–37.5%; docs/vad.md compares them on all five).
     server = await startTestServer({ vad: 'energy' });
   });
   after(async () => {

@@ -14,8 +14,6 @@ export interface PocketsphinxLib {
   logmathExp: (lmath: number, logValue: number) => number;
   psArgs: () => number;
   psStartUtt: (ps: number) => number;
-  /** Starts a new audio stream: resets the front end's sample count and noise statistics. */
-  psStartStream: (ps: number) => number;
   psGetHyp: (ps: number, score: number[]) => string | null;
   psLookupWord: (ps: number, word: string) => string | null;
   psGetConfig: (ps: number) => number;
@@ -55,7 +53,6 @@ export function loadLib(): PocketsphinxLib {
     logmathExp: sb.func('double logmath_exp(intptr_t lmath, int logb_p)'),
     psArgs: ps.func('intptr_t ps_args()'),
     psStartUtt: ps.func('int ps_start_utt(intptr_t ps)'),
-    psStartStream: ps.func('int ps_start_stream(intptr_t ps)'),
     psGetHyp: ps.func('const char *ps_get_hyp(intptr_t ps, _Out_ int32_t *score)'),
     psLookupWord: ps.func('const char *ps_lookup_word(intptr_t ps, const char *word)'),
     psGetConfig: ps.func('intptr_t ps_get_config(intptr_t ps)'),

@@ -4,7 +4,6 @@ import os from 'node:os';
 import { resample } from '../../audio/resampler.js';
 import { readWav } from '../../audio/wav.js';
 import { callSlowInBackground, loadLib } from './pocketsphinx-lib.js';
-import { cepstralMean, setCepstralMean } from './pocketsphinx-cmn.js';
 import { DecoderPool, vocabularyKey } from './pocketsphinx-pool.js';
 import { limitMallocArenas, scheduleHeapTrim } from './native-heap.js';
 import type { EngineContext } from '../engine-module.js';
@@ -183,10 +182,6 @@ export class PocketsphinxStt implements SttProvider {
       const knownPhones = (word: string): Promise<string | undefined> => dictionaryPhones(this.modelDir, word);
       if (!(await addVocabulary(decoder, key ? key.split('\n') : [], knownPhones))) decoderKey = '';
     }
-    // Every stream starts from a primed decoder's state, not from the last caller's (pocketsphinx-cmn.ts):
-    // the front end's noise statistics reset, the cepstral mean the primed one.
-    loadLib().psStartStream(decoder);
-    if (this.primedMean) setCepstralMean(decoder, this.primedMean);
     this.refill();
     return new PocketsphinxStream(decoder, (d) => this.pool.put(d, decoderKey), this.totals, this.scheduler, options.internal ? undefined : this.context);
   }
@@ -213,8 +208,6 @@ export class PocketsphinxStt implements SttProvider {
   }
 
   private primer: Int16Array | undefined | null = null;
-  /** The live cepstral mean of the first decoder loaded, after priming: where every stream starts. */
-  private primedMean: Float32Array | undefined;
   /**
    * A decoder's live cepstral mean starts from a generic prior, so its first utterance is
    * recognized poorly. Decoding a few seconds of speech at creation adapts it: measured on the
@@ -272,7 +265,6 @@ export class PocketsphinxStt implements SttProvider {
       await call<number>('psProcessRaw', decoder, primer, primer.length, 0, 0);
       await call<number>('psEndUtt', decoder);
     }
-    this.primedMean ??= cepstralMean(decoder);
     return decoder;
   }
 }
